@@ -1,0 +1,175 @@
+//! Synthetic traffic for benchmarks: a grid of long straight two-way corridors over a
+//! Greater-Bay-Area-sized square, with drones already in the air along every lane.
+//!
+//! East-west corridors fly 100-140 m, north-south 150-190 m, so crossings are vertically
+//! separated; two drone types (15 and 20 m/s) make faster drones close on slower ones, so
+//! the check finds real conflicts, not only candidates. Spacing along a lane follows from
+//! the number of drones asked for.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::scenario::{
+    Corridor, Demand, Direction, DroneType, FlightSpec, LatLon, Node, NodeKind, Scenario,
+    Separation,
+};
+use crate::sim::Simulation;
+use crate::sim::separation::Track;
+
+/// Side of the square, metres.
+pub const SIDE_M: f64 = 150_000.0;
+/// Distance between parallel corridors, metres.
+pub const PITCH_M: f64 = 2_000.0;
+
+fn drone(id: &str, cruise: f64) -> DroneType {
+    DroneType {
+        id: id.to_string(),
+        cruise_speed_mps: cruise,
+        max_speed_mps: None,
+        climb_rate_mps: 5.0,
+        descent_rate_mps: 4.0,
+        accel_mps2: 2.0,
+        radius_m: 1.0,
+        battery_wh: 1.0e6,
+        hover_power_w: 2000.0,
+        cruise_power_w: 1500.0,
+        climb_power_w: None,
+    }
+}
+
+/// The grid scenario with `drones` explicit flights (two per lane and type pattern), all
+/// departing at 0; [`airborne`] puts them in the air.
+pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
+    let lines = (SIDE_M / PITCH_M) as usize; // per axis
+    let half = SIDE_M / 2.0;
+    let mut nodes = Vec::new();
+    let mut corridors = Vec::new();
+    let vp = |id: String, e: f64, n: f64| Node {
+        id,
+        kind: NodeKind::Vertiport {
+            pads: 1000,
+            turnaround_s: 0.0,
+        },
+        lat: None,
+        lon: None,
+        east_m: Some(e),
+        north_m: Some(n),
+        ground_alt_m: 0.0,
+    };
+    for k in 0..lines {
+        let off = -half + PITCH_M * (k as f64 + 0.5);
+        nodes.push(vp(format!("W{k}"), -half, off));
+        nodes.push(vp(format!("E{k}"), half, off));
+        nodes.push(vp(format!("S{k}"), off, -half));
+        nodes.push(vp(format!("N{k}"), off, half));
+        for (id, from, to, band) in [
+            (
+                format!("EW{k}"),
+                format!("W{k}"),
+                format!("E{k}"),
+                (100.0, 140.0),
+            ),
+            (
+                format!("NS{k}"),
+                format!("S{k}"),
+                format!("N{k}"),
+                (150.0, 190.0),
+            ),
+        ] {
+            corridors.push(Corridor {
+                id,
+                from,
+                to,
+                via: Vec::new(),
+                min_alt_m: band.0,
+                max_alt_m: band.1,
+                direction: Direction::TwoWay,
+                width_m: 100.0,
+                speed_limit_mps: 25.0,
+                headway_s: 5.0,
+            });
+        }
+    }
+    let ends = |lane: usize| -> (String, String) {
+        let (line, dir) = (lane / 2, lane % 2);
+        let k = line / 2;
+        let (a, b) = if line % 2 == 0 {
+            (format!("W{k}"), format!("E{k}"))
+        } else {
+            (format!("S{k}"), format!("N{k}"))
+        };
+        if dir == 0 { (a, b) } else { (b, a) }
+    };
+    let lanes = lines * 4;
+    let flights = (0..drones)
+        .map(|i| {
+            let (origin, destination) = ends(i % lanes);
+            FlightSpec {
+                id: Some(format!("B{i}")),
+                origin,
+                destination,
+                drone_type: if (i / lanes) % 3 == 0 { "fast" } else { "slow" }.to_string(),
+                departure_s: 0.0,
+            }
+        })
+        .collect();
+    Scenario {
+        name: format!("bench grid, {drones} drones"),
+        description: "synthetic benchmark traffic".into(),
+        seed: 1,
+        dt_s: 1.0,
+        duration_s,
+        separation: Separation::default(),
+        reference: Some(LatLon {
+            lat: 22.6,
+            lon: 113.8,
+        }),
+        nodes,
+        corridors,
+        zones: Vec::new(),
+        drone_types: vec![drone("slow", 15.0), drone("fast", 20.0)],
+        demand: Demand {
+            scale: 1.0,
+            flows: Vec::new(),
+            flights,
+        },
+    }
+}
+
+/// A prepared simulation of the grid with every flight already in the air, spread along
+/// its lane (seeded jitter), ready to step.
+pub fn airborne(drones: usize, duration_s: f64) -> Simulation {
+    let scenario = grid_scenario(drones, duration_s);
+    let mut sim =
+        crate::prepare(scenario, Path::new("<bench grid>"), None).expect("bench grid is valid");
+    let lanes = (SIDE_M / PITCH_M) as usize * 4;
+    let per_lane = drones.div_ceil(lanes).max(1);
+    let usable = SIDE_M - 20_000.0; // keep clear of the final descent for a few minutes
+    let spacing = usable / per_lane as f64;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
+    for f in 0..sim.flights.len() {
+        let lane = sim.flights[f].id[1..].parse::<usize>().expect("B<i>") % lanes;
+        let k = slot.entry(lane).or_default();
+        let climb = sim.plan(f).climb_done_m();
+        let s = climb + 500.0 + spacing * (*k as f64) + rng.random::<f64>() * 0.3 * spacing;
+        *k += 1;
+        let u = sim.drone_type(f).cruise_speed_mps;
+        sim.place_airborne(f, s, u);
+    }
+    sim
+}
+
+/// Tracks of the grid traffic at time 0, for benchmarking the separation check alone.
+pub fn tracks(drones: usize) -> Vec<Track> {
+    airborne(drones, 60.0)
+        .airborne()
+        .map(|(_, d)| Track {
+            pos: d.pos,
+            vel: d.vel,
+        })
+        .collect()
+}

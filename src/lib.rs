@@ -1,0 +1,59 @@
+//! skycorridor: a flight-planning simulator for low-altitude drone corridors.
+//!
+//! Crate map, from input to output:
+//! - [`scenario`]: RON scenario types, loading with line/column errors, `--set`
+//!   overrides, validation.
+//! - [`network`]: the corridor graph (nodes, directed altitude lanes) in a local metric
+//!   frame; zone checks.
+//! - [`planner`]: demand sampling, A* routes, 3D paths and their 4D (timed) plans.
+//! - [`sim`]: fixed-step kinematics, pads, batteries, R-tree separation checks, events.
+//! - [`metrics`]: KPIs and the report files.
+//! - [`app`]: the Bevy `SimPlugin` and the headless runner.
+//! - [`bench`]: synthetic traffic for the separation and step benchmarks.
+//!
+//! Glossary and conventions: distances in metres (`_m`), times in seconds (`_s`), speeds
+//! in m/s (`_mps`), energy in watt-hours (`_wh`). Geographic positions are WGS84 degrees
+//! named `lat`/`lon`; local positions are `[east_m, north_m, alt_m]` in the frame of
+//! [`network::frame`]. A *lane* is one direction of a corridor at one altitude. Flights are
+//! indexed in departure order; every output lists them in that order.
+//!
+//! The simulation core (all but `app`) never touches rendering and needs no display.
+
+pub mod app;
+pub mod bench;
+pub mod metrics;
+pub mod network;
+pub mod planner;
+pub mod scenario;
+pub mod sim;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use network::Network;
+use scenario::{Override, Scenario, ScenarioError};
+use sim::Simulation;
+
+/// The scenario shipped as the default for `run` and `view`, relative to the crate root.
+pub const DEFAULT_SCENARIO: &str = "scenarios/gba_default.ron";
+
+/// Validates a parsed scenario, builds its network and plans every flight. `path` and
+/// `source` (the file's text, if any) let errors point at the offending line.
+pub fn prepare(
+    scenario: Scenario,
+    path: &Path,
+    source: Option<&str>,
+) -> Result<Simulation, ScenarioError> {
+    let fail = |errors| ScenarioError::invalid(path, source, errors);
+    scenario::validate(&scenario).map_err(fail)?;
+    let net = Network::build(&scenario).map_err(fail)?;
+    let (plans, flights) = planner::plan_all(&scenario, &net).map_err(fail)?;
+    Ok(Simulation::new(scenario, Arc::new(net), plans, flights))
+}
+
+/// Reads a scenario file, applies `--set` overrides, and prepares the simulation.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Simulation, ScenarioError> {
+    let (scenario, text) = scenario::load_file(path)?;
+    let scenario = scenario::apply_overrides(&scenario, overrides)?;
+    prepare(scenario, path, Some(&text))
+}

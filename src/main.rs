@@ -1,0 +1,348 @@
+//! The `skycorridor` command line: parses arguments, loads the scenario, runs the app,
+//! writes the reports. No simulation rules live here.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use skycorridor::metrics::{self, Report};
+use skycorridor::scenario::Override;
+use skycorridor::sim::separation::{Detector, Params};
+use skycorridor::{DEFAULT_SCENARIO, app, bench};
+
+/// Counts live heap bytes so `bench` can report memory per drone.
+struct CountingAlloc;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, l, new) };
+        if !q.is_null() {
+            if new >= l.size() {
+                let now = LIVE.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(l.size() - new, Ordering::Relaxed);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Flight-planning simulator for low-altitude drone corridors in the Greater Bay Area.
+///
+/// Scenario files (RON) describe vertiports, corridors, no-fly zones, drone types and
+/// demand; see scenarios/README.md for every field.
+#[derive(Parser)]
+#[command(name = "skycorridor", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario headless and write report.json, flights.csv and events.csv.
+    Run {
+        /// Scenario file [default: scenarios/gba_default.ron].
+        file: Option<PathBuf>,
+        /// Folder for the outputs (created if missing).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Seed of the demand sampler (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated seconds (overrides the scenario's `duration_s`).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Override any scenario field, e.g. `--set separation.horizontal_m=80` or
+        /// `--set corridors.HK-SZ-1.speed_limit_mps=15`. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Worker threads for the parallel parts [default: all cores]. Results do not
+        /// depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Check a scenario and print a one-screen summary of its network and demand.
+    Validate {
+        /// Scenario file.
+        file: PathBuf,
+        /// Override fields as in `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+    },
+    /// Measure the simulation step on synthetic traffic: drones in the air, 1 s step,
+    /// 30 s look-ahead, R-tree separation checks every step.
+    Bench {
+        /// Drones in the air, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1_000usize, 10_000, 100_000])]
+        drones: Vec<usize>,
+        /// Simulated seconds per size.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = dispatch(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("setting up worker threads")?;
+    }
+    Ok(())
+}
+
+/// The default scenario, found from the working folder or, for `cargo run`, the crate.
+fn default_scenario() -> PathBuf {
+    let here = PathBuf::from(DEFAULT_SCENARIO);
+    if here.exists() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_SCENARIO)
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run {
+            file,
+            out,
+            seed,
+            duration,
+            mut set,
+            threads,
+        } => {
+            set_threads(threads)?;
+            if let Some(seed) = seed {
+                set.push(Override {
+                    path: "seed".into(),
+                    value: seed.to_string(),
+                });
+            }
+            if let Some(d) = duration {
+                set.push(Override {
+                    path: "duration_s".into(),
+                    value: d.to_string(),
+                });
+            }
+            let file = file.unwrap_or_else(default_scenario);
+            run(&file, &out, &set)
+        }
+        Command::Validate { file, set } => validate(&file, &set),
+        Command::Bench {
+            drones,
+            seconds,
+            threads,
+        } => {
+            set_threads(threads)?;
+            run_bench(&drones, seconds)
+        }
+    }
+}
+
+fn run(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
+    let started = Instant::now();
+    let sim = skycorridor::load(file, set)?;
+    eprintln!(
+        "{}: {} flights planned over {} corridors ({:.0} km), {} s in steps of {} s",
+        file.display(),
+        sim.flights.len(),
+        sim.net.corridor_ids.len(),
+        sim.net.corridor_km(),
+        sim.scenario.duration_s,
+        sim.scenario.dt_s
+    );
+    let duration = sim.scenario.duration_s;
+    let bar = ProgressBar::new(duration.ceil() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} s simulated  {msg}  [{elapsed_precise}, eta {eta}]",
+        )
+        .expect("valid template"),
+    );
+    let steps_per_update = (1.0 / sim.scenario.dt_s).ceil().max(1.0) as u32 * 10;
+    let sim = app::run_headless(sim, steps_per_update, |s| {
+        bar.set_position(s.t_s as u64);
+        bar.set_message(format!(
+            "{} airborne, {} open conflicts",
+            s.airborne_count(),
+            s.events.open_pairs()
+        ));
+    });
+    bar.finish_and_clear();
+    let report = Report::from_sim(&sim);
+    metrics::write_outputs(&sim, &report, out)
+        .with_context(|| format!("writing outputs to {}", out.display()))?;
+    print!("{}", report.summary());
+    println!(
+        "wrote         {}/report.json, flights.csv, events.csv ({:.1} s wall)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn validate(file: &Path, set: &[Override]) -> Result<()> {
+    let sim = skycorridor::load(file, set)?;
+    let s = &sim.scenario;
+    let net = &sim.net;
+    let vertiports = net.nodes.iter().filter(|n| n.pads() > 0).count();
+    println!("{}: valid", file.display());
+    println!(
+        "  scenario   {} (seed {}, {} s, dt {} s)",
+        s.name, s.seed, s.duration_s, s.dt_s
+    );
+    println!(
+        "  separation {} m horizontal, {} m vertical, {} s look-ahead",
+        s.separation.horizontal_m, s.separation.vertical_m, s.separation.lookahead_s
+    );
+    println!(
+        "  nodes      {} ({} vertiports with {} pads, {} waypoints)",
+        net.nodes.len(),
+        vertiports,
+        net.nodes.iter().map(|n| n.pads()).sum::<u32>(),
+        net.nodes.len() - vertiports
+    );
+    println!(
+        "  corridors  {} ({:.1} km, {} lanes)",
+        net.corridor_ids.len(),
+        net.corridor_km(),
+        net.lanes.len()
+    );
+    println!("  zones      {}", net.zones.len());
+    println!(
+        "  fleet      {}",
+        s.drone_types
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  demand     {} flows, {} explicit flights -> {} flights in {} s",
+        s.demand.flows.len(),
+        s.demand.flights.len(),
+        sim.flights.len(),
+        s.duration_s
+    );
+    println!(
+        "  routes     {} planned (origin -> destination, type: corridors, km, min)",
+        sim.plans.len()
+    );
+    for p in sim.plans.iter().take(12) {
+        println!(
+            "             {} -> {}, {}: {} ({:.1} km, {:.1} min)",
+            net.nodes[p.origin].id,
+            net.nodes[p.destination].id,
+            s.drone_types[p.drone_type].id,
+            p.route_label(net),
+            p.path.total_m() / 1000.0,
+            p.duration_s / 60.0
+        );
+    }
+    if sim.plans.len() > 12 {
+        println!("             ... and {} more", sim.plans.len() - 12);
+    }
+    Ok(())
+}
+
+fn run_bench(sizes: &[usize], seconds: f64) -> Result<()> {
+    println!(
+        "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, {} threads",
+        bench::SIDE_M / 1000.0,
+        bench::PITCH_M,
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:>8} {:>7} {:>9} {:>12} {:>14} {:>11} {:>10} {:>11}",
+        "drones",
+        "steps",
+        "wall s",
+        "sim s/wall s",
+        "drone-steps/s",
+        "check ms",
+        "conflicts",
+        "bytes/drone"
+    );
+    for &n in sizes {
+        let before = LIVE.load(Ordering::Relaxed);
+        let mut sim = bench::airborne(n, seconds);
+        let setup = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+        let t0 = Instant::now();
+        sim = app::run_headless(sim, 10, |_| {});
+        let wall = t0.elapsed().as_secs_f64();
+        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+        let steps = sim.step as f64;
+        let airborne = sim.peak_airborne.max(1);
+        // The separation check alone, on the final state, averaged over repeats.
+        let tracks: Vec<_> = sim
+            .airborne()
+            .map(|(_, d)| skycorridor::sim::separation::Track {
+                pos: d.pos,
+                vel: d.vel,
+            })
+            .collect();
+        let params = Params {
+            horizontal_m: 50.0,
+            vertical_m: 15.0,
+            lookahead_s: 30.0,
+            dt_s: 1.0,
+        };
+        let mut det = Detector::default();
+        let mut out = Vec::new();
+        let reps = 10;
+        let c0 = Instant::now();
+        for _ in 0..reps {
+            det.detect(&tracks, &params, &mut out);
+        }
+        let check_ms = c0.elapsed().as_secs_f64() * 1000.0 / reps as f64;
+        println!(
+            "{:>8} {:>7} {:>9.2} {:>12.1} {:>14.0} {:>11.2} {:>10} {:>11.0}",
+            airborne,
+            steps,
+            wall,
+            sim.t_s / wall,
+            steps * airborne as f64 / wall,
+            check_ms,
+            sim.events.conflicts_opened,
+            peak.max(setup) as f64 / airborne as f64
+        );
+        drop(sim);
+    }
+    Ok(())
+}

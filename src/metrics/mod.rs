@@ -1,0 +1,488 @@
+//! KPIs of a finished (or stopped) run and the files they are written to: `report.json`,
+//! `flights.csv`, `events.csv`, plus the short summary printed on stdout.
+//!
+//! Every file is written to a temporary file beside its target and renamed into place, so
+//! a reader never sees half a report. Rows come in flight and event order; no clock, no
+//! hash order, so the same scenario and seed give byte-identical files.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::scenario::Separation;
+use crate::sim::events::EventKind;
+use crate::sim::{Simulation, Status};
+
+/// Counts of flights by outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlightCounts {
+    /// Flights in the demand (sampled and explicit).
+    pub planned: usize,
+    /// Took off.
+    pub departed: usize,
+    /// Landed at their destination.
+    pub completed: usize,
+    /// Still flying when the run ended.
+    pub airborne_at_end: usize,
+    /// Due but still waiting for a pad on the ground at the end.
+    pub waiting_for_pad_at_end: usize,
+    /// Scheduled after the end of the run.
+    pub not_yet_due: usize,
+    /// Failed: battery empty in the air.
+    pub battery_depleted: usize,
+}
+
+/// Mean, 95th percentile and maximum of a sample (0 when empty).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// 95th percentile (nearest rank).
+    pub p95: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Of `v` (sorted here).
+    pub fn of(mut v: Vec<f64>) -> Spread {
+        if v.is_empty() {
+            return Spread {
+                mean: 0.0,
+                p95: 0.0,
+                max: 0.0,
+            };
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n) - 1;
+        Spread {
+            mean: v.iter().sum::<f64>() / n as f64,
+            p95: v[rank],
+            max: v[n - 1],
+        }
+    }
+}
+
+/// Use of one lane of a corridor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LaneUse {
+    /// `FROM->TO` node ids.
+    pub direction: String,
+    /// Lane altitude, metres.
+    pub altitude_m: f64,
+    /// Drones that entered the lane.
+    pub entries: u64,
+    /// Entries per hour of simulated time.
+    pub entries_per_hour: f64,
+    /// Capacity from the headway, entries per hour (`3600 / headway_s`).
+    pub capacity_per_hour: f64,
+    /// `entries_per_hour / capacity_per_hour`.
+    pub utilisation: f64,
+    /// Mean number of drones in the lane.
+    pub mean_occupancy: f64,
+}
+
+/// Use of one corridor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorridorUse {
+    /// Corridor id.
+    pub id: String,
+    /// Its lanes.
+    pub lanes: Vec<LaneUse>,
+}
+
+/// The KPIs of a run: what `report.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Simulated seconds.
+    pub simulated_s: f64,
+    /// Step, seconds.
+    pub dt_s: f64,
+    /// Separation minima and look-ahead.
+    pub separation: Separation,
+    /// Flights by outcome.
+    pub flights: FlightCounts,
+    /// Hours flown, all drones.
+    pub flight_hours: f64,
+    /// Most drones in the air at once.
+    pub peak_airborne: usize,
+    /// Conflict events (loss of separation predicted within the look-ahead).
+    pub conflicts: usize,
+    /// Loss-of-separation events.
+    pub losses_of_separation: usize,
+    /// Of those, how many began at a vertiport (one drone climbing off or descending onto
+    /// a pad); the rest are en route.
+    pub losses_of_separation_at_vertiports: usize,
+    /// Losses of separation per flight hour.
+    pub los_per_flight_hour: f64,
+    /// Smallest horizontal distance in any loss of separation, metres (`null` if none).
+    pub min_separation_m: Option<f64>,
+    /// Intrusion severity over losses of separation (0..1).
+    pub intrusion_severity: Spread,
+    /// Arrival delay against the unconstrained plan, completed flights, seconds.
+    pub delay_s: Spread,
+    /// Time waiting on the ground for a pad, departed flights, seconds.
+    pub ground_delay_s: Spread,
+    /// Time holding in the air for a pad, all flights, seconds in total.
+    pub holding_s_total: f64,
+    /// Completed flights per hour of simulated time.
+    pub throughput_per_hour: f64,
+    /// Energy used by all drones, watt-hours.
+    pub energy_wh: f64,
+    /// Distance flown by all drones along their paths, km.
+    pub distance_km: f64,
+    /// Use of each corridor.
+    pub corridors: Vec<CorridorUse>,
+}
+
+/// Arrival delay of a completed flight against its unconstrained plan, seconds.
+fn delay(sim: &Simulation, f: usize) -> f64 {
+    let st = &sim.states[f];
+    st.end_s - (sim.flights[f].departure_s + sim.plan(f).duration_s)
+}
+
+impl Report {
+    /// Computes the KPIs of `sim` as it stands.
+    pub fn from_sim(sim: &Simulation) -> Report {
+        let s = &sim.scenario;
+        let mut c = FlightCounts {
+            planned: sim.flights.len(),
+            departed: 0,
+            completed: 0,
+            airborne_at_end: 0,
+            waiting_for_pad_at_end: 0,
+            not_yet_due: 0,
+            battery_depleted: 0,
+        };
+        let (mut flight_s, mut energy_wh, mut dist_m, mut holding) = (0.0, 0.0, 0.0, 0.0);
+        let (mut delays, mut ground) = (Vec::new(), Vec::new());
+        for (f, st) in sim.states.iter().enumerate() {
+            match st.status {
+                Status::Scheduled => c.not_yet_due += 1,
+                Status::WaitingForPad => c.waiting_for_pad_at_end += 1,
+                Status::Airborne => c.airborne_at_end += 1,
+                Status::Completed => c.completed += 1,
+                Status::BatteryDepleted => c.battery_depleted += 1,
+            }
+            if st.takeoff_s.is_finite() {
+                c.departed += 1;
+                let end = if st.end_s.is_finite() {
+                    st.end_s
+                } else {
+                    sim.t_s
+                };
+                flight_s += end - st.takeoff_s;
+                energy_wh += st.dynamics.energy_wh;
+                dist_m += st.dynamics.motion.s;
+                holding += st.dynamics.holding_s;
+                ground.push(st.takeoff_s - sim.flights[f].departure_s);
+            }
+            if st.status == Status::Completed {
+                delays.push(delay(sim, f));
+            }
+        }
+        let events = &sim.events.closed;
+        let los: Vec<_> = events.iter().filter(|e| e.kind == EventKind::Los).collect();
+        let conflicts = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Conflict)
+            .count();
+        let flight_hours = flight_s / 3600.0;
+        let hours = sim.t_s / 3600.0;
+        let corridors = sim
+            .net
+            .corridor_ids
+            .iter()
+            .enumerate()
+            .map(|(ci, id)| CorridorUse {
+                id: id.clone(),
+                lanes: sim
+                    .net
+                    .lanes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.corridor == ci)
+                    .map(|(li, l)| {
+                        let st = &sim.lane_stats[li];
+                        let per_hour = if hours > 0.0 {
+                            st.entries as f64 / hours
+                        } else {
+                            0.0
+                        };
+                        let cap = if l.headway_s > 0.0 {
+                            3600.0 / l.headway_s
+                        } else {
+                            f64::INFINITY
+                        };
+                        LaneUse {
+                            direction: format!(
+                                "{}->{}",
+                                sim.net.nodes[l.from].id, sim.net.nodes[l.to].id
+                            ),
+                            altitude_m: l.alt_m,
+                            entries: st.entries,
+                            entries_per_hour: per_hour,
+                            capacity_per_hour: if cap.is_finite() { cap } else { 0.0 },
+                            utilisation: if cap.is_finite() { per_hour / cap } else { 0.0 },
+                            mean_occupancy: if sim.t_s > 0.0 {
+                                st.occupancy_s / sim.t_s
+                            } else {
+                                0.0
+                            },
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Report {
+            scenario: s.name.clone(),
+            seed: s.seed,
+            simulated_s: sim.t_s,
+            dt_s: s.dt_s,
+            separation: s.separation,
+            flights: c.clone(),
+            flight_hours,
+            peak_airborne: sim.peak_airborne,
+            conflicts,
+            losses_of_separation: los.len(),
+            losses_of_separation_at_vertiports: los.iter().filter(|e| e.at_vertiport).count(),
+            los_per_flight_hour: if flight_hours > 0.0 {
+                los.len() as f64 / flight_hours
+            } else {
+                0.0
+            },
+            min_separation_m: los
+                .iter()
+                .map(|e| e.min_horizontal_m)
+                .min_by(f64::total_cmp),
+            intrusion_severity: Spread::of(los.iter().map(|e| e.severity).collect()),
+            delay_s: Spread::of(delays),
+            ground_delay_s: Spread::of(ground),
+            holding_s_total: holding,
+            throughput_per_hour: if hours > 0.0 {
+                c.completed as f64 / hours
+            } else {
+                0.0
+            },
+            energy_wh,
+            distance_km: dist_m / 1000.0,
+            corridors,
+        }
+    }
+
+    /// The few lines printed after a run.
+    pub fn summary(&self) -> String {
+        let f = &self.flights;
+        let mut out = String::new();
+        out += &format!(
+            "scenario      {} (seed {}, {:.0} s simulated)\n",
+            self.scenario, self.seed, self.simulated_s
+        );
+        out += &format!(
+            "flights       {} planned, {} completed, {} in the air at the end, {} waiting for a pad, {} battery depleted\n",
+            f.planned, f.completed, f.airborne_at_end, f.waiting_for_pad_at_end, f.battery_depleted
+        );
+        out += &format!(
+            "traffic       {:.1} flight hours, peak {} airborne, {:.1} arrivals/h, {:.1} km, {:.1} kWh\n",
+            self.flight_hours,
+            self.peak_airborne,
+            self.throughput_per_hour,
+            self.distance_km,
+            self.energy_wh / 1000.0
+        );
+        out += &format!(
+            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}\n",
+            self.conflicts,
+            self.losses_of_separation,
+            self.losses_of_separation_at_vertiports,
+            self.los_per_flight_hour,
+            self.min_separation_m
+                .map_or("-".to_string(), |m| format!("{m:.1} m"))
+        );
+        out += &format!(
+            "delay         mean {:.1} s, p95 {:.1} s (ground: mean {:.1} s)\n",
+            self.delay_s.mean, self.delay_s.p95, self.ground_delay_s.mean
+        );
+        let busiest = self
+            .corridors
+            .iter()
+            .flat_map(|c| c.lanes.iter().map(move |l| (c, l)))
+            .max_by(|a, b| a.1.utilisation.total_cmp(&b.1.utilisation));
+        if let Some((c, l)) = busiest {
+            out += &format!(
+                "busiest lane  {} {} at {:.0}% of its headway capacity\n",
+                c.id,
+                l.direction,
+                l.utilisation * 100.0
+            );
+        }
+        out
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn num(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        String::new()
+    }
+}
+
+/// `flights.csv`: one row per flight.
+pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "drone_type",
+        "origin",
+        "destination",
+        "route",
+        "status",
+        "scheduled_departure_s",
+        "takeoff_s",
+        "planned_arrival_s",
+        "end_s",
+        "delay_s",
+        "ground_delay_s",
+        "holding_s",
+        "distance_m",
+        "energy_wh",
+        "battery_left_pct",
+        "lat",
+        "lon",
+        "alt_m",
+    ])
+    .expect("writing to memory");
+    for (f, fl) in sim.flights.iter().enumerate() {
+        let st = &sim.states[f];
+        let plan = sim.plan(f);
+        let ty = sim.drone_type(f);
+        let status = serde_json::to_value(st.status)
+            .expect("enum")
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let departed = st.takeoff_s.is_finite();
+        let (lat, lon, alt) = if departed {
+            let p = st.dynamics.pos;
+            let (lat, lon) = sim.net.frame.to_geo(p[0], p[1]);
+            (num(lat, 6), num(lon, 6), num(p[2], 1))
+        } else {
+            Default::default()
+        };
+        let d = |x: f64| if departed { num(x, 3) } else { String::new() };
+        w.write_record([
+            fl.id.clone(),
+            ty.id.clone(),
+            sim.net.nodes[plan.origin].id.clone(),
+            sim.net.nodes[plan.destination].id.clone(),
+            plan.route_label(&sim.net),
+            status,
+            num(fl.departure_s, 3),
+            num(st.takeoff_s, 3),
+            num(fl.departure_s + plan.duration_s, 3),
+            num(st.end_s, 3),
+            if st.status == Status::Completed {
+                num(delay(sim, f), 3)
+            } else {
+                String::new()
+            },
+            d(st.takeoff_s - fl.departure_s),
+            d(st.dynamics.holding_s),
+            d(st.dynamics.motion.s),
+            d(st.dynamics.energy_wh),
+            d(100.0 * (1.0 - st.dynamics.energy_wh / ty.battery_wh)),
+            lat,
+            lon,
+            alt,
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// `events.csv`: one row per conflict or loss-of-separation event, by start time.
+pub fn events_csv(sim: &Simulation) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "kind",
+        "flight_a",
+        "flight_b",
+        "start_s",
+        "end_s",
+        "duration_s",
+        "min_horizontal_m",
+        "vertical_m",
+        "severity",
+        "time_to_los_s",
+        "became_los",
+        "lat",
+        "lon",
+        "alt_m",
+        "open_at_end",
+        "at_vertiport",
+    ])
+    .expect("writing to memory");
+    for e in sim.events.sorted() {
+        let (lat, lon) = sim.net.frame.to_geo(e.at[0], e.at[1]);
+        let conflict = e.kind == EventKind::Conflict;
+        w.write_record([
+            if conflict { "conflict" } else { "los" }.to_string(),
+            sim.flights[e.a as usize].id.clone(),
+            sim.flights[e.b as usize].id.clone(),
+            num(e.start_s, 3),
+            num(e.end_s, 3),
+            num(e.end_s - e.start_s, 3),
+            num(e.min_horizontal_m, 3),
+            num(e.vertical_m, 3),
+            num(e.severity, 4),
+            if conflict {
+                num(e.time_to_los_s, 3)
+            } else {
+                String::new()
+            },
+            if conflict {
+                e.became_los.to_string()
+            } else {
+                String::new()
+            },
+            num(lat, 6),
+            num(lon, 6),
+            num(e.at[2], 1),
+            e.open_at_end.to_string(),
+            e.at_vertiport.to_string(),
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// Writes `report.json`, `flights.csv` and `events.csv` into `dir` (created if missing).
+pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut json = serde_json::to_vec_pretty(report).expect("report serialises");
+    json.push(b'\n');
+    write_atomic(&dir.join("report.json"), &json)?;
+    write_atomic(&dir.join("flights.csv"), &flights_csv(sim))?;
+    write_atomic(&dir.join("events.csv"), &events_csv(sim))?;
+    Ok(())
+}

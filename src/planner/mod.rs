@@ -1,0 +1,351 @@
+//! Flights and their 4D plans: demand sampled from flows, routes by A* over the corridor
+//! graph (time-optimal under speed limits), and the vertical profile (climb from the pad,
+//! cruise in the lanes, descend onto the destination pad).
+//!
+//! Flights between the same pair with the same drone type share one [`Plan`] (a route is
+//! the same whatever the departure time until strategic deconfliction lands), so memory per
+//! flight stays small.
+
+pub mod path;
+
+use std::collections::BTreeMap;
+
+use petgraph::algo::astar;
+use petgraph::graph::NodeIndex;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::network::Network;
+use crate::scenario::{DroneType, Scenario, ValidationError};
+pub use path::{Motion, NO_LANE, Path, Seg, advance};
+
+/// A route and its unobstructed flight profile for one drone type.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Origin node index.
+    pub origin: usize,
+    /// Destination node index.
+    pub destination: usize,
+    /// Drone type index.
+    pub drone_type: usize,
+    /// Lanes flown, in order.
+    pub lanes: Vec<usize>,
+    /// The 3D path.
+    pub path: Path,
+    /// Planned time from take-off at each segment start, seconds (`seg_t[len]` is the
+    /// flight time): the time part of the 4D plan.
+    pub seg_t: Vec<f64>,
+    /// Flight time from take-off to touchdown, seconds.
+    pub duration_s: f64,
+    /// Planned energy, watt-hours.
+    pub energy_wh: f64,
+}
+
+impl Plan {
+    /// Path distance where the final descent starts: an arriving drone needs a pad here.
+    pub fn hold_point_m(&self) -> f64 {
+        self.path.cum[self.path.segs.len() - 1]
+    }
+    /// Path distance where the climb off the pad ends: the departure pad is free again.
+    pub fn climb_done_m(&self) -> f64 {
+        self.path.cum[1]
+    }
+    /// Corridor route as `A>B>C` (corridor ids).
+    pub fn route_label(&self, net: &Network) -> String {
+        self.lanes
+            .iter()
+            .map(|&l| net.corridor_ids[net.lanes[l].corridor].as_str())
+            .collect::<Vec<_>>()
+            .join(">")
+    }
+}
+
+/// One flight to be flown.
+#[derive(Debug, Clone)]
+pub struct Flight {
+    /// Flight id.
+    pub id: String,
+    /// Index into the plans.
+    pub plan: u32,
+    /// Scheduled departure, seconds.
+    pub departure_s: f64,
+}
+
+/// Power in watts at along-path speed `u` on a segment with direction `dir`.
+pub fn power_w(t: &DroneType, dir: &[f64; 3], u: f64) -> f64 {
+    if dir[2] > 1e-3 && u > 0.0 {
+        return t.climb_power();
+    }
+    let vh = u * dir[0].hypot(dir[1]);
+    t.hover_power_w + (t.cruise_power_w - t.hover_power_w) * vh / t.cruise_speed_mps
+}
+
+/// Time-optimal route (A*) from `origin` to `destination` for a drone type, as lanes.
+pub fn route(
+    net: &Network,
+    origin: usize,
+    destination: usize,
+    t: &DroneType,
+) -> Option<Vec<usize>> {
+    let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
+    let v_best = (0..net.lanes.len()).map(speed).fold(0.0_f64, f64::max);
+    if v_best <= 0.0 {
+        return None;
+    }
+    let goal = net.nodes[destination].en;
+    let ground = |n: usize| net.nodes[n].ground_alt_m;
+    let (_, nodes) = astar(
+        &net.graph,
+        NodeIndex::new(origin),
+        |n| n.index() == destination,
+        |e| {
+            let l = &net.lanes[*e.weight()];
+            let mut cost = l.length_m / speed(*e.weight());
+            if l.from == origin {
+                cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
+            }
+            if l.to == destination {
+                cost += (l.alt_m - ground(destination)).max(0.0) / t.descent_rate_mps;
+            }
+            cost
+        },
+        |n| {
+            let p = net.nodes[n.index()].en;
+            // Projected distance can exceed geodesic by < 0.01 %: shrink to stay admissible.
+            (p[0] - goal[0]).hypot(p[1] - goal[1]) * 0.999 / v_best
+        },
+    )?;
+    // Turn the node sequence back into lanes: the fastest lane between each pair.
+    let lanes = nodes
+        .windows(2)
+        .map(|w| {
+            net.graph
+                .edges_connecting(w[0], w[1])
+                .map(|e| *e.weight())
+                .min_by(|a, b| {
+                    (net.lanes[*a].length_m / speed(*a))
+                        .total_cmp(&(net.lanes[*b].length_m / speed(*b)))
+                })
+                .expect("astar walked this edge")
+        })
+        .collect();
+    Some(lanes)
+}
+
+/// Builds the 3D path and unobstructed 4D profile of a route.
+pub fn build_plan(
+    net: &Network,
+    lanes: Vec<usize>,
+    drone_type: usize,
+    t: &DroneType,
+    dt: f64,
+) -> Plan {
+    let origin = net.lanes[lanes[0]].from;
+    let destination = net.lanes[*lanes.last().unwrap()].to;
+    let (o, d) = (&net.nodes[origin], &net.nodes[destination]);
+    let mut pts = vec![[o.en[0], o.en[1], o.ground_alt_m]];
+    let (mut horiz, mut vh, mut lane_of) = (Vec::new(), Vec::new(), Vec::new());
+    let first_alt = net.lanes[lanes[0]].alt_m;
+    pts.push([o.en[0], o.en[1], first_alt]);
+    horiz.push(0.0);
+    vh.push(t.cruise_speed_mps);
+    lane_of.push(NO_LANE);
+    let mut alt = first_alt;
+    for &li in &lanes {
+        let l = &net.lanes[li];
+        let v = l.speed_limit_mps.min(t.cruise_speed_mps);
+        for k in 0..l.leg_m.len() {
+            let (a, b) = (l.points[k], l.points[k + 1]);
+            if k == 0 && (l.alt_m - alt).abs() > 1e-9 {
+                // Change level at the start of the lane: ramp over the distance the climb
+                // or descent takes at speed, or the whole first leg if that is shorter.
+                let rate = if l.alt_m > alt {
+                    t.climb_rate_mps
+                } else {
+                    t.descent_rate_mps
+                };
+                let ramp = ((l.alt_m - alt).abs() / rate * v).min(l.leg_m[0]);
+                let f = ramp / l.leg_m[0];
+                pts.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, l.alt_m]);
+                horiz.push(ramp);
+                vh.push(v);
+                lane_of.push(li as u32);
+                if f < 1.0 {
+                    pts.push([b[0], b[1], l.alt_m]);
+                    horiz.push(l.leg_m[0] - ramp);
+                    vh.push(v);
+                    lane_of.push(li as u32);
+                }
+            } else {
+                pts.push([b[0], b[1], l.alt_m]);
+                horiz.push(l.leg_m[k]);
+                vh.push(v);
+                lane_of.push(li as u32);
+            }
+            alt = l.alt_m;
+        }
+    }
+    pts.push([d.en[0], d.en[1], d.ground_alt_m]);
+    horiz.push(0.0);
+    vh.push(t.cruise_speed_mps);
+    lane_of.push(NO_LANE);
+    let path = Path::new(
+        &pts,
+        &horiz,
+        &vh,
+        &lane_of,
+        t.climb_rate_mps,
+        t.descent_rate_mps,
+    );
+
+    // Fly it unobstructed with the simulation's own rule to get the times.
+    let total = path.total_m();
+    let mut m = Motion::default();
+    let mut seg_t = vec![0.0];
+    let (mut time, mut energy_wh) = (0.0, 0.0);
+    while m.s < total {
+        let (s0, seg0) = (m.s, m.seg as usize);
+        let dir = path.segs[seg0].dir;
+        advance(&path, &mut m, t.accel_mps2, dt, total);
+        energy_wh += power_w(t, &dir, m.u) * dt / 3600.0;
+        let moved = m.s - s0;
+        for k in seg0 + 1..=path.segs.len() {
+            if path.cum[k] > s0 && path.cum[k] <= m.s {
+                seg_t.push(time + dt * (path.cum[k] - s0) / moved.max(1e-12));
+            }
+        }
+        time += dt;
+        if time > 1e7 {
+            break; // cannot happen with validated positive speeds; guards a broken invariant
+        }
+    }
+    Plan {
+        origin,
+        destination,
+        drone_type,
+        lanes,
+        path,
+        seg_t,
+        duration_s: time,
+        energy_wh,
+    }
+}
+
+/// A flight request before planning: explicit or sampled from a flow.
+struct Request {
+    id: String,
+    origin: usize,
+    destination: usize,
+    drone_type: usize,
+    departure_s: f64,
+}
+
+fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
+    let type_index: BTreeMap<&str, usize> = s
+        .drone_types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let mut out = Vec::new();
+    for (i, f) in s.demand.flights.iter().enumerate() {
+        out.push(Request {
+            id: f.id.clone().unwrap_or_else(|| format!("F{i}")),
+            origin: net.node_index[&f.origin],
+            destination: net.node_index[&f.destination],
+            drone_type: type_index[f.drone_type.as_str()],
+            departure_s: f.departure_s,
+        });
+    }
+    for (fi, f) in s.demand.flows.iter().enumerate() {
+        let rate_per_s = f.flights_per_hour * s.demand.scale / 3600.0;
+        if rate_per_s <= 0.0 {
+            continue;
+        }
+        // One stream per flow: adding a flow never changes another flow's flights.
+        let mut rng = ChaCha8Rng::seed_from_u64(s.seed);
+        rng.set_stream(fi as u64 + 1);
+        let end = f.end_s.unwrap_or(s.duration_s);
+        let total_w: f64 = f.mix.values().sum();
+        let mut t = f.start_s;
+        let mut k = 0;
+        loop {
+            let u: f64 = rng.random();
+            t += -(1.0 - u).ln() / rate_per_s;
+            if t >= end {
+                break;
+            }
+            let mut pick = rng.random::<f64>() * total_w;
+            let mut ty = f.mix.keys().next_back().unwrap().as_str();
+            for (name, w) in &f.mix {
+                if pick < *w {
+                    ty = name;
+                    break;
+                }
+                pick -= w;
+            }
+            out.push(Request {
+                id: format!("{}>{}.{fi}.{k}", f.origin, f.destination),
+                origin: net.node_index[&f.origin],
+                destination: net.node_index[&f.destination],
+                drone_type: type_index[ty],
+                departure_s: t,
+            });
+            k += 1;
+        }
+    }
+    out
+}
+
+/// Samples demand and plans every flight. Flights come back sorted by departure (ties by
+/// their order in the scenario). A pair with no route is an error naming the pair.
+pub fn plan_all(
+    s: &Scenario,
+    net: &Network,
+) -> Result<(Vec<Plan>, Vec<Flight>), Vec<ValidationError>> {
+    let requests = sample_demand(s, net);
+    let mut plans: Vec<Plan> = Vec::new();
+    let mut by_key: BTreeMap<(usize, usize, usize), Option<u32>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut flights = Vec::with_capacity(requests.len());
+    for r in requests {
+        let key = (r.origin, r.destination, r.drone_type);
+        let plan = *by_key.entry(key).or_insert_with(|| {
+            let t = &s.drone_types[r.drone_type];
+            match route(net, r.origin, r.destination, t) {
+                Some(lanes) => {
+                    plans.push(build_plan(net, lanes, r.drone_type, t, s.dt_s));
+                    Some(plans.len() as u32 - 1)
+                }
+                None => {
+                    let (o, d) = (&net.nodes[r.origin].id, &net.nodes[r.destination].id);
+                    errors.push(ValidationError::item(
+                        "demand",
+                        &format!("{o}->{d}"),
+                        "destination",
+                        format!("no route from {o} to {d} over the corridor network (check corridor directions)"),
+                    ));
+                    None
+                }
+            }
+        });
+        if let Some(plan) = plan {
+            flights.push(Flight {
+                id: r.id,
+                plan,
+                departure_s: r.departure_s,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Departures happen on step boundaries: round each up to the next step, so a flight
+    // that waits for nothing flies exactly its plan.
+    let dt = s.dt_s;
+    for f in &mut flights {
+        f.departure_s = (f.departure_s / dt - 1e-9).ceil().max(0.0) * dt;
+    }
+    flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
+    Ok((plans, flights))
+}

@@ -1,0 +1,232 @@
+//! A flight's 3D path and the one kinematic rule that moves a drone along it.
+//!
+//! The path is a polyline in local metres (`[east_m, north_m, alt_m]`): a vertical climb
+//! from the pad, the lanes of the route (with altitude ramps where lanes change level),
+//! and a vertical descent onto the destination pad. Distance along it (`s`, metres)
+//! counts geodesic horizontal length and vertical length together.
+//!
+//! Motion: speed along the path changes linearly within a step, by at most
+//! `accel_mps2 * dt`, never above the segment's limit, and always slow enough to brake to
+//! the next lower limit or to the stop point ([`safe_speed`]). The planner runs this
+//! rule unobstructed to get the 4D plan; the simulation runs the very same rule, so a
+//! flight nobody delays arrives exactly on plan.
+
+/// One straight piece of a path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seg {
+    /// Start position `[east_m, north_m, alt_m]`.
+    pub start: [f64; 3],
+    /// Change of position per metre of path (a unit vector up to projection scale).
+    pub dir: [f64; 3],
+    /// Length along the path, metres.
+    pub len_m: f64,
+    /// Speed limit along the path, m/s (corridor limit, type cruise speed, climb or descent
+    /// rate, whichever binds).
+    pub u_max: f64,
+    /// Lane index this segment flies, or [`NO_LANE`] for vertical climbs and descents.
+    pub lane: u32,
+}
+
+/// Marks a segment that is not part of a lane.
+pub const NO_LANE: u32 = u32::MAX;
+
+/// A path: segments and where each starts along it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Path {
+    /// Segments in order.
+    pub segs: Vec<Seg>,
+    /// `cum[k]` is the path distance at which segment `k` starts; `cum[len]` is the total.
+    pub cum: Vec<f64>,
+}
+
+impl Path {
+    /// Builds a path through `points` (`[east_m, north_m, alt_m]`), where leg `k` has
+    /// horizontal geodesic length `horiz_m[k]`, horizontal speed limit `vh[k]` and lane
+    /// `lanes[k]`; `climb`/`descent` are the type's vertical rates.
+    pub fn new(
+        points: &[[f64; 3]],
+        horiz_m: &[f64],
+        vh: &[f64],
+        lanes: &[u32],
+        climb: f64,
+        descent: f64,
+    ) -> Path {
+        let mut segs = Vec::with_capacity(points.len());
+        let mut cum = vec![0.0];
+        for k in 0..points.len() - 1 {
+            let (a, b) = (points[k], points[k + 1]);
+            let h = horiz_m[k];
+            let z = b[2] - a[2];
+            let len = h.hypot(z);
+            if len < 1e-9 {
+                continue;
+            }
+            let mut u_max = f64::INFINITY;
+            if h > 1e-9 {
+                u_max = u_max.min(vh[k] * len / h);
+            }
+            if z.abs() > 1e-9 {
+                let rate = if z > 0.0 { climb } else { descent };
+                u_max = u_max.min(rate * len / z.abs());
+            }
+            segs.push(Seg {
+                start: a,
+                dir: [(b[0] - a[0]) / len, (b[1] - a[1]) / len, z / len],
+                len_m: len,
+                u_max,
+                lane: lanes[k],
+            });
+            cum.push(cum.last().unwrap() + len);
+        }
+        Path { segs, cum }
+    }
+
+    /// Total length, metres.
+    pub fn total_m(&self) -> f64 {
+        *self.cum.last().unwrap_or(&0.0)
+    }
+
+    /// Position at path distance `s` on segment `seg`.
+    pub fn position(&self, seg: usize, s: f64) -> [f64; 3] {
+        let g = &self.segs[seg];
+        let o = s - self.cum[seg];
+        [
+            g.start[0] + g.dir[0] * o,
+            g.start[1] + g.dir[1] * o,
+            g.start[2] + g.dir[2] * o,
+        ]
+    }
+}
+
+/// Where a drone is on its path.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Motion {
+    /// Distance along the path, metres.
+    pub s: f64,
+    /// Speed along the path, m/s.
+    pub u: f64,
+    /// Current segment.
+    pub seg: u32,
+}
+
+/// Highest speed `u1` at the end of a step of `dt` that starting at `u` still lets the
+/// drone brake at `a` to `limit` within `dist` metres: `u1^2 <= limit^2 + 2a(dist - (u+u1)dt/2)`.
+/// Never below `limit` itself: a drone already at or under it may pass the point.
+pub fn safe_speed(u: f64, dist: f64, limit: f64, a: f64, dt: f64) -> f64 {
+    let c = limit * limit + 2.0 * a * dist - a * dt * u;
+    let disc = a * a * dt * dt + 4.0 * c;
+    let brake = if disc <= 0.0 {
+        0.0
+    } else {
+        (-a * dt + disc.sqrt()) / 2.0
+    };
+    brake.max(limit).max(0.0)
+}
+
+/// Moves `m` one step of `dt` along `path`, accelerating at most `a`, stopping at path
+/// distance `stop_at` (the end, or a hold point). Returns the distance moved.
+pub fn advance(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64) -> f64 {
+    let k = m.seg as usize;
+    let mut target = path.segs[k].u_max.min(m.u + a * dt);
+    let reach = (m.u + a * dt).powi(2) / (2.0 * a) + (m.u + a * dt) * dt + 1.0;
+    target = target.min(safe_speed(m.u, stop_at - m.s, 0.0, a, dt));
+    let mut j = k + 1;
+    while j < path.segs.len() && path.cum[j] - m.s < reach {
+        if path.cum[j] >= stop_at {
+            break;
+        }
+        target = target.min(safe_speed(
+            m.u,
+            path.cum[j] - m.s,
+            path.segs[j].u_max,
+            a,
+            dt,
+        ));
+        j += 1;
+    }
+    let u1 = target.max(m.u - a * dt).max(0.0);
+    let mut d = 0.5 * (m.u + u1) * dt;
+    if m.s + d >= stop_at - 1e-6 {
+        d = (stop_at - m.s).max(0.0);
+        m.s = stop_at;
+        m.u = 0.0;
+    } else {
+        m.s += d;
+        m.u = u1;
+    }
+    let last = path.segs.len() - 1;
+    while (m.seg as usize) < last && path.cum[m.seg as usize + 1] <= m.s {
+        m.seg += 1;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn straight(len: f64, vh: f64) -> Path {
+        Path::new(
+            &[
+                [0.0, 0.0, 0.0],
+                [0.0, 0.0, 100.0],
+                [0.0, len, 100.0],
+                [0.0, len, 0.0],
+            ],
+            &[0.0, len, 0.0],
+            &[vh, vh, vh],
+            &[NO_LANE, 0, NO_LANE],
+            10.0,
+            5.0,
+        )
+    }
+
+    #[test]
+    fn accelerates_linearly_then_cruises() {
+        let p = straight(2400.0, 10.0);
+        let mut m = Motion::default();
+        advance(&p, &mut m, 10.0, 1.0, p.total_m());
+        assert_eq!((m.s, m.u), (5.0, 10.0));
+        for _ in 0..20 {
+            advance(&p, &mut m, 10.0, 1.0, p.total_m());
+        }
+        assert_eq!(m.s, 205.0);
+        assert_eq!(m.seg, 1);
+    }
+
+    #[test]
+    fn never_exceeds_a_segment_limit_and_lands_at_rest() {
+        let p = straight(3000.0, 20.0);
+        let mut m = Motion::default();
+        let mut steps = 0;
+        while m.s < p.total_m() {
+            let before = m;
+            advance(&p, &mut m, 2.0, 1.0, p.total_m());
+            let seg = &p.segs[m.seg as usize];
+            assert!(
+                m.u <= seg.u_max + 1e-9,
+                "speed {} over limit {} at s={}",
+                m.u,
+                seg.u_max,
+                m.s
+            );
+            assert!((m.u - before.u).abs() <= 2.0 + 1e-9);
+            steps += 1;
+            assert!(steps < 10_000, "never arrived");
+        }
+        assert_eq!(m.u, 0.0);
+        assert_eq!(m.s, p.total_m());
+    }
+
+    #[test]
+    fn stops_at_a_hold_point() {
+        let p = straight(1000.0, 15.0);
+        let hold = p.cum[2];
+        let mut m = Motion::default();
+        for _ in 0..500 {
+            advance(&p, &mut m, 2.0, 1.0, hold);
+        }
+        assert_eq!(m.s, hold);
+        assert_eq!(m.u, 0.0);
+    }
+}

@@ -1,0 +1,121 @@
+//! Reading a scenario from RON text, keeping ron's line and column for the user, and the
+//! one error type every scenario problem reaches the command line through.
+
+use std::path::{Path, PathBuf};
+
+use super::{Scenario, ValidationError};
+
+/// Anything wrong with a scenario, said so that a person can find and fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the scenario: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The RON does not parse into a scenario.
+    #[error("{path}:{line}:{col}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What ron expected.
+        message: String,
+    },
+    /// A `--set path=value` override does not apply.
+    #[error("--set {key}: {message}")]
+    Override {
+        /// The path given on the command line.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The scenario parses but breaks a rule; every problem found is listed.
+    #[error("{}", format_invalid(path, errors))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Each problem, with the line it was found on where known.
+        errors: Vec<(Option<(usize, usize)>, ValidationError)>,
+    },
+}
+
+fn format_invalid(path: &Path, errors: &[(Option<(usize, usize)>, ValidationError)]) -> String {
+    let mut out = format!(
+        "{}: {} problem{} in the scenario:",
+        path.display(),
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for (place, e) in errors {
+        match place {
+            Some((line, col)) => out.push_str(&format!("\n  {}:{line}:{col}: {e}", path.display())),
+            None => out.push_str(&format!("\n  {e}")),
+        }
+    }
+    out
+}
+
+impl ScenarioError {
+    /// Attach the file and, where the offending id can be found in `source`, its line and
+    /// column to validation errors.
+    pub fn invalid(path: &Path, source: Option<&str>, errors: Vec<ValidationError>) -> Self {
+        let errors = errors
+            .into_iter()
+            .map(|e| (source.and_then(|s| locate(s, &e)), e))
+            .collect();
+        ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        }
+    }
+}
+
+/// Finds `id: "X"` for the error's subject id (or the first quoted occurrence of it) and,
+/// after it, the error's field name, so the user lands on the line to edit.
+fn locate(source: &str, e: &ValidationError) -> Option<(usize, usize)> {
+    let id = e.id.as_deref()?;
+    let quoted = format!("\"{id}\"");
+    let at = source
+        .find(&format!("id: {quoted}"))
+        .or_else(|| source.find(&quoted))?;
+    // The field, if it is written out after the id within the same item.
+    let rest = &source[at..];
+    let item_end = rest[1..].find("id:").map_or(rest.len(), |i| i + 1);
+    let at = rest[..item_end]
+        .find(&format!("{}:", e.field))
+        .map_or(at, |off| at + off);
+    let line = source[..at].matches('\n').count() + 1;
+    let col = at - source[..at].rfind('\n').map_or(0, |nl| nl + 1) + 1;
+    Some((line, col))
+}
+
+/// Parses scenario text; `path` only names the source in errors.
+pub fn parse_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    // `implicit_some`: optional fields are written plainly (`lat: 22.3`), not `Some(22.3)`.
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<Scenario>(text)
+        .map_err(|e| ScenarioError::Parse {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message: e.code.to_string(),
+        })
+}
+
+/// Reads and parses a scenario file (no validation: see [`crate::prepare`]).
+pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let scenario = parse_str(&text, path)?;
+    Ok((scenario, text))
+}

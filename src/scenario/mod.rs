@@ -1,0 +1,409 @@
+//! Scenario files: the serde types a RON scenario deserialises into, loading with
+//! line/column errors, `--set` overrides, and validation.
+//!
+//! Owns the *input* format only. Geometry is built by [`crate::network`], flights by
+//! [`crate::planner`]. Units: metres, seconds, metres per second, watts, watt-hours;
+//! geographic coordinates are WGS84 degrees named `lat`/`lon`. Every field below says its
+//! unit and default; `scenarios/README.md` repeats them for people who write scenarios.
+
+mod load;
+mod overrides;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ScenarioError, load_file, parse_str};
+pub use overrides::{Override, apply_overrides};
+pub use validate::{ValidationError, validate};
+
+/// A whole scenario: geography, corridor network, zones, fleet and demand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name shown in reports.
+    pub name: String,
+    /// Free text: what the scenario shows. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the one random generator (ChaCha8) that samples demand. Default: 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulation step in seconds. Default: 1.0.
+    #[serde(default = "default_dt")]
+    pub dt_s: f64,
+    /// Simulated time in seconds from 0. Default: 3600.
+    #[serde(default = "default_duration")]
+    pub duration_s: f64,
+    /// Separation minima and conflict look-ahead. Default: see [`Separation`].
+    #[serde(default)]
+    pub separation: Separation,
+    /// Origin of the local east/north frame. Default: the mean of the nodes given in
+    /// lat/lon (or 0,0 when every node is given in local metres).
+    #[serde(default)]
+    pub reference: Option<LatLon>,
+    /// Vertiports and waypoints.
+    pub nodes: Vec<Node>,
+    /// Corridor segments between nodes.
+    pub corridors: Vec<Corridor>,
+    /// No-fly and restricted volumes. Default: none.
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    /// Aircraft types that demand refers to.
+    pub drone_types: Vec<DroneType>,
+    /// Traffic demand. Default: none.
+    #[serde(default)]
+    pub demand: Demand,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_dt() -> f64 {
+    1.0
+}
+fn default_duration() -> f64 {
+    3600.0
+}
+
+/// Separation minima: two drones are in loss of separation when they are closer than
+/// *both* minima at once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Separation {
+    /// Horizontal minimum in metres. Default: 50.
+    #[serde(default = "default_sep_h")]
+    pub horizontal_m: f64,
+    /// Vertical minimum in metres. Default: 15.
+    #[serde(default = "default_sep_v")]
+    pub vertical_m: f64,
+    /// Conflict look-ahead in seconds: a conflict is a loss of separation predicted
+    /// (straight-line, current velocities) within this time. Default: 30.
+    #[serde(default = "default_lookahead")]
+    pub lookahead_s: f64,
+}
+
+fn default_sep_h() -> f64 {
+    50.0
+}
+fn default_sep_v() -> f64 {
+    15.0
+}
+fn default_lookahead() -> f64 {
+    30.0
+}
+
+impl Default for Separation {
+    fn default() -> Self {
+        Self {
+            horizontal_m: default_sep_h(),
+            vertical_m: default_sep_v(),
+            lookahead_s: default_lookahead(),
+        }
+    }
+}
+
+/// A WGS84 position in degrees: `(lat: 22.3, lon: 114.1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatLon {
+    /// Latitude in degrees, north positive.
+    pub lat: f64,
+    /// Longitude in degrees, east positive.
+    pub lon: f64,
+}
+
+/// A vertiport or waypoint. Give either `lat` and `lon` (WGS84 degrees) or `east_m` and
+/// `north_m` (metres in the local frame around `reference`, handy for teaching scenarios).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// Unique id, e.g. `"HK-CEN"`.
+    pub id: String,
+    /// Vertiport (with pads) or waypoint. Default: `Waypoint`.
+    #[serde(default)]
+    pub kind: NodeKind,
+    /// Latitude, degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    /// East of the reference point, metres (instead of lat/lon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub east_m: Option<f64>,
+    /// North of the reference point, metres (instead of lat/lon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub north_m: Option<f64>,
+    /// Ground (pad) altitude above mean sea level, metres. Default: 0.
+    #[serde(default)]
+    pub ground_alt_m: f64,
+}
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum NodeKind {
+    /// A junction or turning point; flights cannot start or end here.
+    #[default]
+    Waypoint,
+    /// A landing site with `pads` landing pads. A pad serves one drone at a time: a
+    /// departure holds it until it has climbed into its corridor; an arrival from the start
+    /// of its final descent until `turnaround_s` after touchdown.
+    Vertiport {
+        /// Number of pads (at least 1).
+        pads: u32,
+        /// Seconds a pad stays blocked after a landing. Default: 60.
+        #[serde(default = "default_turnaround")]
+        turnaround_s: f64,
+    },
+}
+
+fn default_turnaround() -> f64 {
+    60.0
+}
+
+/// Direction of travel on a corridor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Direction {
+    /// Only `from` -> `to`; its lane flies at the middle of the altitude band.
+    OneWay,
+    /// Both ways: `from` -> `to` flies at the middle of the upper half of the band,
+    /// `to` -> `from` at the middle of the lower half.
+    #[default]
+    TwoWay,
+}
+
+/// A corridor segment between two nodes, optionally bent through `via` points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Corridor {
+    /// Unique id, e.g. `"HK-SZ-1"`.
+    pub id: String,
+    /// Node id where the corridor starts.
+    pub from: String,
+    /// Node id where it ends.
+    pub to: String,
+    /// Intermediate points, in order from `from` to `to`. Default: none (a straight leg).
+    #[serde(default)]
+    pub via: Vec<LatLon>,
+    /// Lower edge of the altitude band, metres above mean sea level.
+    pub min_alt_m: f64,
+    /// Upper edge of the altitude band, metres above mean sea level.
+    pub max_alt_m: f64,
+    /// One-way or two-way. Default: `TwoWay`.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Width, metres. Default: 100.
+    #[serde(default = "default_width")]
+    pub width_m: f64,
+    /// Speed limit along the corridor, m/s. Default: 20.
+    #[serde(default = "default_speed_limit")]
+    pub speed_limit_mps: f64,
+    /// Capacity as the minimum time between two entries into one lane, seconds.
+    /// Default: 10. (Enforced by strategic deconfliction; the report shows utilisation
+    /// against it.)
+    #[serde(default = "default_headway")]
+    pub headway_s: f64,
+}
+
+fn default_width() -> f64 {
+    100.0
+}
+fn default_speed_limit() -> f64 {
+    20.0
+}
+fn default_headway() -> f64 {
+    10.0
+}
+
+/// A no-fly or restricted volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// Unique id, e.g. `"VHHH"`.
+    pub id: String,
+    /// `NoFly` (corridors may not cross it while active) or `Restricted` (informational).
+    /// Default: `NoFly`.
+    #[serde(default)]
+    pub kind: ZoneKind,
+    /// Footprint.
+    pub shape: Shape,
+    /// Floor, metres above mean sea level. Default: 0.
+    #[serde(default)]
+    pub min_alt_m: f64,
+    /// Ceiling, metres above mean sea level. Default: 10000.
+    #[serde(default = "default_ceiling")]
+    pub max_alt_m: f64,
+    /// When the zone is active. Default: always.
+    #[serde(default)]
+    pub active: Option<TimeWindow>,
+}
+
+fn default_ceiling() -> f64 {
+    10_000.0
+}
+
+/// Kind of a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ZoneKind {
+    /// Corridors must not cross it while it is active.
+    #[default]
+    NoFly,
+    /// Shown and reported; no rule yet.
+    Restricted,
+}
+
+/// A zone footprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Shape {
+    /// A circle: `Circle(center: (lat: .., lon: ..), radius_m: 5000)`.
+    Circle {
+        /// Centre.
+        center: LatLon,
+        /// Radius in metres.
+        radius_m: f64,
+    },
+    /// A polygon: `Polygon(points: [(lat: .., lon: ..), ...])`, at least three points;
+    /// closing is implied.
+    Polygon {
+        /// Vertices in order.
+        points: Vec<LatLon>,
+    },
+}
+
+/// A time window `[start_s, end_s)` in simulated seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+}
+
+/// An aircraft type and its simple performance and power model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DroneType {
+    /// Unique id, e.g. `"parcel"`.
+    pub id: String,
+    /// Preferred horizontal speed, m/s (capped by each corridor's limit).
+    pub cruise_speed_mps: f64,
+    /// Never exceeded, m/s. Default: 1.25 x cruise.
+    #[serde(default)]
+    pub max_speed_mps: Option<f64>,
+    /// Vertical climb rate, m/s. Default: 4.
+    #[serde(default = "default_climb")]
+    pub climb_rate_mps: f64,
+    /// Vertical descent rate, m/s. Default: 3.
+    #[serde(default = "default_descent")]
+    pub descent_rate_mps: f64,
+    /// Acceleration and braking along the path, m/s^2. Default: 2.
+    #[serde(default = "default_accel")]
+    pub accel_mps2: f64,
+    /// Body radius, metres (for reports and drawing). Default: 1.
+    #[serde(default = "default_radius")]
+    pub radius_m: f64,
+    /// Usable battery energy, watt-hours.
+    pub battery_wh: f64,
+    /// Power while hovering or flying slower than 1 m/s, climbing excluded, watts.
+    pub hover_power_w: f64,
+    /// Power in level flight at cruise speed, watts. Between 0 and cruise speed the power
+    /// goes linearly from hover to cruise power, beyond it keeps the same slope.
+    pub cruise_power_w: f64,
+    /// Power while climbing, watts. Default: 1.3 x hover power.
+    #[serde(default)]
+    pub climb_power_w: Option<f64>,
+}
+
+fn default_climb() -> f64 {
+    4.0
+}
+fn default_descent() -> f64 {
+    3.0
+}
+fn default_accel() -> f64 {
+    2.0
+}
+fn default_radius() -> f64 {
+    1.0
+}
+
+impl DroneType {
+    /// Maximum speed in m/s (the given one, or 1.25 x cruise).
+    pub fn max_speed(&self) -> f64 {
+        self.max_speed_mps.unwrap_or(self.cruise_speed_mps * 1.25)
+    }
+    /// Climb power in watts (the given one, or 1.3 x hover).
+    pub fn climb_power(&self) -> f64 {
+        self.climb_power_w.unwrap_or(self.hover_power_w * 1.3)
+    }
+}
+
+/// Traffic demand: sampled flows and/or explicit flights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demand {
+    /// Multiplies every flow's rate (not explicit flights). Default: 1.
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+    /// Poisson flows. Default: none.
+    #[serde(default)]
+    pub flows: Vec<Flow>,
+    /// Explicit flights. Default: none.
+    #[serde(default)]
+    pub flights: Vec<FlightSpec>,
+}
+
+fn default_scale() -> f64 {
+    1.0
+}
+
+impl Default for Demand {
+    fn default() -> Self {
+        Self {
+            scale: 1.0,
+            flows: Vec::new(),
+            flights: Vec::new(),
+        }
+    }
+}
+
+/// A stream of flights between two vertiports with Poisson departures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    /// Origin vertiport id.
+    pub origin: String,
+    /// Destination vertiport id.
+    pub destination: String,
+    /// Mean departures per hour (before `demand.scale`).
+    pub flights_per_hour: f64,
+    /// First possible departure, seconds. Default: 0.
+    #[serde(default)]
+    pub start_s: f64,
+    /// No departure at or after this time, seconds. Default: the scenario's duration.
+    #[serde(default)]
+    pub end_s: Option<f64>,
+    /// Drone type ids with relative weights, e.g. `{"parcel": 3, "food": 1}`.
+    pub mix: BTreeMap<String, f64>,
+}
+
+/// One explicit flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlightSpec {
+    /// Flight id. Default: `F<index>` by position in the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Origin vertiport id.
+    pub origin: String,
+    /// Destination vertiport id.
+    pub destination: String,
+    /// Drone type id.
+    pub drone_type: String,
+    /// Scheduled departure, seconds. Departures happen on step boundaries: a time between
+    /// two steps is rounded up to the next (sampled flows likewise).
+    pub departure_s: f64,
+}

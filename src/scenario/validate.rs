@@ -1,0 +1,393 @@
+//! Rules a scenario must keep before anything is built from it: ids unique and known,
+//! numbers finite and in range, bands not empty. Geometric rules (a corridor crossing a
+//! no-fly zone, a pair with no route) are checked where the geometry is built and reported
+//! with the same [`ValidationError`].
+
+use std::collections::BTreeSet;
+
+use super::{NodeKind, Scenario, Shape};
+
+/// One broken rule: which item (`corridor HK-SZ-1`), which field, and what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{subject}, field `{field}`: {message}")]
+pub struct ValidationError {
+    /// The item as people read it, e.g. `corridor HK-SZ-1` or `separation`.
+    pub subject: String,
+    /// Id of the item, used to find its line in the file.
+    pub id: Option<String>,
+    /// The field.
+    pub field: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// An error about field `field` of the item `kind id`.
+    pub fn item(kind: &str, id: &str, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            subject: format!("{kind} {id}"),
+            id: Some(id.to_string()),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+    /// An error about a field of a section that has no id (`separation`, `scenario`).
+    pub fn section(section: &str, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            subject: section.to_string(),
+            id: None,
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+struct Checker {
+    errors: Vec<ValidationError>,
+}
+
+impl Checker {
+    /// `value` must be finite and `> 0` (or `>= 0` when `zero_ok`).
+    fn number(&mut self, kind: &str, id: Option<&str>, field: &str, value: f64, zero_ok: bool) {
+        let ok = value.is_finite() && if zero_ok { value >= 0.0 } else { value > 0.0 };
+        if !ok {
+            let want = if zero_ok {
+                "a finite number >= 0"
+            } else {
+                "a finite number > 0"
+            };
+            self.push(kind, id, field, format!("expected {want}, got {value}"));
+        }
+    }
+    fn push(&mut self, kind: &str, id: Option<&str>, field: &str, message: String) {
+        self.errors.push(match id {
+            Some(id) => ValidationError::item(kind, id, field, message),
+            None => ValidationError::section(kind, field, message),
+        });
+    }
+    fn lat_lon(&mut self, kind: &str, id: &str, field: &str, lat: f64, lon: f64) {
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            self.push(
+                kind,
+                Some(id),
+                field,
+                format!("latitude must be within -90..90 degrees, got {lat}"),
+            );
+        }
+        if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+            self.push(
+                kind,
+                Some(id),
+                field,
+                format!("longitude must be within -180..180 degrees, got {lon}"),
+            );
+        }
+    }
+    fn unique<'a>(&mut self, kind: &str, ids: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeSet::new();
+        for id in ids {
+            if id.trim().is_empty() {
+                self.push(kind, Some(id), "id", "ids must not be empty".into());
+            } else if !seen.insert(id) {
+                self.push(
+                    kind,
+                    Some(id),
+                    "id",
+                    format!("duplicate id: another {kind} is already called {id}"),
+                );
+            }
+        }
+    }
+}
+
+/// Checks the non-geometric rules; returns every problem found, not just the first.
+pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
+    let mut c = Checker { errors: Vec::new() };
+    c.number("scenario", None, "dt_s", s.dt_s, false);
+    c.number("scenario", None, "duration_s", s.duration_s, false);
+    c.number(
+        "separation",
+        None,
+        "horizontal_m",
+        s.separation.horizontal_m,
+        false,
+    );
+    c.number(
+        "separation",
+        None,
+        "vertical_m",
+        s.separation.vertical_m,
+        false,
+    );
+    c.number(
+        "separation",
+        None,
+        "lookahead_s",
+        s.separation.lookahead_s,
+        true,
+    );
+    c.number("demand", None, "scale", s.demand.scale, true);
+    if let Some(r) = s.reference {
+        c.lat_lon("reference", "reference", "lat", r.lat, r.lon);
+    }
+
+    c.unique("node", s.nodes.iter().map(|n| n.id.as_str()));
+    for n in &s.nodes {
+        match (n.lat, n.lon, n.east_m, n.north_m) {
+            (Some(lat), Some(lon), None, None) => c.lat_lon("node", &n.id, "lat", lat, lon),
+            (None, None, Some(e), Some(nm)) => {
+                if !(e.is_finite() && nm.is_finite()) {
+                    c.push(
+                        "node",
+                        Some(&n.id),
+                        "east_m",
+                        format!("expected finite metres, got ({e}, {nm})"),
+                    );
+                }
+            }
+            _ => c.push(
+                "node",
+                Some(&n.id),
+                "lat",
+                "give either `lat` and `lon`, or `east_m` and `north_m`".into(),
+            ),
+        }
+        if !n.ground_alt_m.is_finite() {
+            c.push(
+                "node",
+                Some(&n.id),
+                "ground_alt_m",
+                format!("expected a finite number, got {}", n.ground_alt_m),
+            );
+        }
+        if let NodeKind::Vertiport { pads, turnaround_s } = n.kind {
+            if pads == 0 {
+                c.push(
+                    "node",
+                    Some(&n.id),
+                    "pads",
+                    "a vertiport needs at least 1 pad".into(),
+                );
+            }
+            c.number("node", Some(&n.id), "turnaround_s", turnaround_s, true);
+        }
+    }
+    let node_kind = |id: &str| s.nodes.iter().find(|n| n.id == id).map(|n| n.kind);
+
+    c.unique("corridor", s.corridors.iter().map(|k| k.id.as_str()));
+    for k in &s.corridors {
+        let id = Some(k.id.as_str());
+        for (field, end) in [("from", &k.from), ("to", &k.to)] {
+            if node_kind(end).is_none() {
+                c.push("corridor", id, field, format!("unknown node `{end}`"));
+            }
+        }
+        if k.from == k.to && k.via.is_empty() {
+            c.push(
+                "corridor",
+                id,
+                "to",
+                format!(
+                    "corridor starts and ends at `{}` with no via points",
+                    k.from
+                ),
+            );
+        }
+        for (i, p) in k.via.iter().enumerate() {
+            c.lat_lon("corridor", &k.id, &format!("via[{i}]"), p.lat, p.lon);
+        }
+        c.number("corridor", id, "min_alt_m", k.min_alt_m, true);
+        c.number("corridor", id, "max_alt_m", k.max_alt_m, true);
+        if k.min_alt_m.is_finite() && k.max_alt_m.is_finite() && k.max_alt_m <= k.min_alt_m {
+            c.push(
+                "corridor",
+                id,
+                "max_alt_m",
+                format!(
+                    "empty altitude band: max_alt_m ({}) must be above min_alt_m ({})",
+                    k.max_alt_m, k.min_alt_m
+                ),
+            );
+        }
+        c.number("corridor", id, "width_m", k.width_m, false);
+        c.number("corridor", id, "speed_limit_mps", k.speed_limit_mps, false);
+        c.number("corridor", id, "headway_s", k.headway_s, true);
+    }
+
+    c.unique("zone", s.zones.iter().map(|z| z.id.as_str()));
+    for z in &s.zones {
+        let id = Some(z.id.as_str());
+        match &z.shape {
+            Shape::Circle { center, radius_m } => {
+                c.lat_lon("zone", &z.id, "center", center.lat, center.lon);
+                c.number("zone", id, "radius_m", *radius_m, false);
+            }
+            Shape::Polygon { points } => {
+                if points.len() < 3 {
+                    c.push(
+                        "zone",
+                        id,
+                        "points",
+                        format!("a polygon needs at least 3 points, got {}", points.len()),
+                    );
+                }
+                for p in points {
+                    c.lat_lon("zone", &z.id, "points", p.lat, p.lon);
+                }
+            }
+        }
+        if !(z.min_alt_m.is_finite() && z.max_alt_m.is_finite() && z.max_alt_m > z.min_alt_m) {
+            c.push(
+                "zone",
+                id,
+                "max_alt_m",
+                format!(
+                    "expected finite min_alt_m < max_alt_m, got {}..{}",
+                    z.min_alt_m, z.max_alt_m
+                ),
+            );
+        }
+        if let Some(w) = z.active {
+            if !(w.start_s.is_finite() && w.end_s.is_finite() && w.end_s > w.start_s) {
+                c.push(
+                    "zone",
+                    id,
+                    "active",
+                    format!("expected start_s < end_s, got {}..{}", w.start_s, w.end_s),
+                );
+            }
+        }
+    }
+
+    c.unique("drone type", s.drone_types.iter().map(|t| t.id.as_str()));
+    for t in &s.drone_types {
+        let id = Some(t.id.as_str());
+        c.number(
+            "drone type",
+            id,
+            "cruise_speed_mps",
+            t.cruise_speed_mps,
+            false,
+        );
+        c.number("drone type", id, "max_speed_mps", t.max_speed(), false);
+        if t.max_speed() < t.cruise_speed_mps {
+            c.push(
+                "drone type",
+                id,
+                "max_speed_mps",
+                "must not be below cruise_speed_mps".into(),
+            );
+        }
+        c.number("drone type", id, "climb_rate_mps", t.climb_rate_mps, false);
+        c.number(
+            "drone type",
+            id,
+            "descent_rate_mps",
+            t.descent_rate_mps,
+            false,
+        );
+        c.number("drone type", id, "accel_mps2", t.accel_mps2, false);
+        c.number("drone type", id, "radius_m", t.radius_m, true);
+        c.number("drone type", id, "battery_wh", t.battery_wh, false);
+        c.number("drone type", id, "hover_power_w", t.hover_power_w, true);
+        c.number("drone type", id, "cruise_power_w", t.cruise_power_w, true);
+        c.number("drone type", id, "climb_power_w", t.climb_power(), true);
+    }
+    let type_known = |id: &str| s.drone_types.iter().any(|t| t.id == id);
+    let check_vertiport =
+        |c: &mut Checker, kind: &str, id: &str, field: &str, node: &str| match node_kind(node) {
+            None => c.push(kind, Some(id), field, format!("unknown node `{node}`")),
+            Some(NodeKind::Waypoint) => c.push(
+                kind,
+                Some(id),
+                field,
+                format!("`{node}` is a waypoint, not a vertiport"),
+            ),
+            Some(NodeKind::Vertiport { .. }) => {}
+        };
+
+    for (i, f) in s.demand.flows.iter().enumerate() {
+        let id = format!("{}->{}", f.origin, f.destination);
+        let label = format!("demand.flows[{i}] {id}");
+        check_vertiport(&mut c, "flow", &id, "origin", &f.origin);
+        check_vertiport(&mut c, "flow", &id, "destination", &f.destination);
+        if f.origin == f.destination {
+            c.push(
+                "flow",
+                Some(&id),
+                "destination",
+                "origin and destination are the same vertiport".into(),
+            );
+        }
+        c.number(
+            "flow",
+            Some(&id),
+            "flights_per_hour",
+            f.flights_per_hour,
+            true,
+        );
+        c.number("flow", Some(&id), "start_s", f.start_s, true);
+        if let Some(end) = f.end_s {
+            c.number("flow", Some(&id), "end_s", end, true);
+        }
+        if f.mix.is_empty() {
+            c.push(
+                "flow",
+                Some(&id),
+                "mix",
+                format!("{label}: needs at least one drone type"),
+            );
+        }
+        for (t, w) in &f.mix {
+            if !type_known(t) {
+                c.push(
+                    "flow",
+                    Some(&id),
+                    "mix",
+                    format!("unknown drone type `{t}`"),
+                );
+            }
+            c.number("flow", Some(&id), "mix", *w, true);
+        }
+        if f.mix.values().all(|w| *w == 0.0) && !f.mix.is_empty() {
+            c.push("flow", Some(&id), "mix", "weights must not all be 0".into());
+        }
+    }
+    let mut flight_ids = BTreeSet::new();
+    for (i, f) in s.demand.flights.iter().enumerate() {
+        let id = f.id.clone().unwrap_or_else(|| format!("F{i}"));
+        if !flight_ids.insert(id.clone()) {
+            c.push(
+                "flight",
+                Some(&id),
+                "id",
+                format!("duplicate flight id {id}"),
+            );
+        }
+        check_vertiport(&mut c, "flight", &id, "origin", &f.origin);
+        check_vertiport(&mut c, "flight", &id, "destination", &f.destination);
+        if f.origin == f.destination {
+            c.push(
+                "flight",
+                Some(&id),
+                "destination",
+                "origin and destination are the same vertiport".into(),
+            );
+        }
+        if !type_known(&f.drone_type) {
+            c.push(
+                "flight",
+                Some(&id),
+                "drone_type",
+                format!("unknown drone type `{}`", f.drone_type),
+            );
+        }
+        c.number("flight", Some(&id), "departure_s", f.departure_s, true);
+    }
+
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(c.errors)
+    }
+}

@@ -1,0 +1,218 @@
+//! Conflict and loss-of-separation events: opened when a pair first shows up in a check,
+//! updated while it stays, closed when it goes.
+//!
+//! Times: a conflict event spans the steps it was detected in, `[first step, last step + dt)`.
+//! A loss-of-separation event spans the exact (straight-line within each step) time the
+//! pair was inside both minima. Severity at a moment is
+//! `min((H - d_h) / H, (V - d_v) / V)`: how far inside the protected volume the pair is,
+//! 0 at its edge and 1 when co-located; for a co-altitude pair it is `(H - d_h) / H`.
+//! Pairs are keyed by flight index, in a `BTreeMap`, so everything is in a fixed order.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::separation::{Encounter, Params, Track, closest_in};
+
+/// What an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Loss of separation predicted within the look-ahead.
+    Conflict,
+    /// Loss of separation.
+    Los,
+}
+
+/// A finished (or, at the end of the run, cut-off) event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Conflict or loss of separation.
+    pub kind: EventKind,
+    /// Lower flight index of the pair.
+    pub a: u32,
+    /// Higher flight index of the pair.
+    pub b: u32,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Minimum horizontal distance, metres (for a conflict: the predicted closest approach
+    /// at first detection).
+    pub min_horizontal_m: f64,
+    /// Vertical distance at that moment, metres.
+    pub vertical_m: f64,
+    /// Maximum intrusion severity (0..1); for a conflict, 0.
+    pub severity: f64,
+    /// For a conflict: seconds to loss of separation when first detected.
+    pub time_to_los_s: f64,
+    /// For a conflict: whether it became a loss of separation.
+    pub became_los: bool,
+    /// Where the pair was closest (lower-index drone), local `[east_m, north_m, alt_m]`.
+    pub at: [f64; 3],
+    /// Still going when the run ended.
+    pub open_at_end: bool,
+    /// At a vertiport: one of the pair was climbing off or descending onto a pad when
+    /// the event began (pads are sequenced, not separated, so such events are counted
+    /// apart from en-route ones).
+    pub at_vertiport: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Open {
+    conflict: Option<Event>,
+    los: Option<Event>,
+    seen_step: u64,
+}
+
+/// Turns each step's encounters into events.
+#[derive(Debug, Default)]
+pub struct EventTracker {
+    open: BTreeMap<(u32, u32), Open>,
+    /// Closed events, in closing order.
+    pub closed: Vec<Event>,
+    /// Conflict events opened so far.
+    pub conflicts_opened: u64,
+    /// Loss-of-separation events opened so far.
+    pub los_opened: u64,
+}
+
+fn blank(kind: EventKind, a: u32, b: u32, start_s: f64) -> Event {
+    Event {
+        kind,
+        a,
+        b,
+        start_s,
+        end_s: start_s,
+        min_horizontal_m: f64::INFINITY,
+        vertical_m: f64::INFINITY,
+        severity: 0.0,
+        time_to_los_s: 0.0,
+        became_los: false,
+        at: [0.0; 3],
+        open_at_end: false,
+        at_vertiport: false,
+    }
+}
+
+impl EventTracker {
+    /// Feeds one step's encounters at time `t` (state after the step). `flight[i]` is the
+    /// flight index of track `i`, `terminal[i]` whether it is climbing off or descending
+    /// onto a pad.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(
+        &mut self,
+        step: u64,
+        t: f64,
+        p: &Params,
+        tracks: &[Track],
+        flight: &[u32],
+        terminal: &[bool],
+        enc: &[Encounter],
+    ) {
+        for e in enc {
+            let at_vertiport = terminal[e.a as usize] || terminal[e.b as usize];
+            let (fa, fb) = (flight[e.a as usize], flight[e.b as usize]);
+            let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
+            let (key, first) = if fa < fb {
+                ((fa, fb), ta)
+            } else {
+                ((fb, fa), tb)
+            };
+            let o = self.open.entry(key).or_insert(Open {
+                conflict: None,
+                los: None,
+                seen_step: step,
+            });
+            o.seen_step = step;
+            if o.conflict.is_none() {
+                let mut ev = blank(EventKind::Conflict, key.0, key.1, t);
+                ev.at_vertiport = at_vertiport;
+                let (tc, dh, dv) = closest_in(ta, tb, 0.0, p.lookahead_s.max(p.dt_s));
+                ev.min_horizontal_m = dh;
+                ev.vertical_m = dv;
+                ev.time_to_los_s = e.t_in.max(0.0);
+                ev.at = [
+                    first.pos[0] + first.vel[0] * tc,
+                    first.pos[1] + first.vel[1] * tc,
+                    first.pos[2] + first.vel[2] * tc,
+                ];
+                o.conflict = Some(ev);
+                self.conflicts_opened += 1;
+            }
+            let c = o.conflict.as_mut().expect("opened above");
+            c.end_s = t + p.dt_s;
+            if e.los_in_step(p.dt_s) {
+                c.became_los = true;
+                let (lo, hi) = (e.t_in.max(0.0), e.t_out.min(p.dt_s));
+                if o.los.is_none() {
+                    let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
+                    ev.at_vertiport = at_vertiport;
+                    o.los = Some(ev);
+                    self.los_opened += 1;
+                }
+                let l = o.los.as_mut().expect("opened above");
+                l.end_s = t + hi;
+                let (tc, dh, dv) = closest_in(ta, tb, lo, hi);
+                let sev = ((p.horizontal_m - dh) / p.horizontal_m)
+                    .min((p.vertical_m - dv) / p.vertical_m);
+                if dh < l.min_horizontal_m {
+                    l.min_horizontal_m = dh;
+                    l.vertical_m = dv;
+                    l.at = [
+                        first.pos[0] + first.vel[0] * tc,
+                        first.pos[1] + first.vel[1] * tc,
+                        first.pos[2] + first.vel[2] * tc,
+                    ];
+                }
+                l.severity = l.severity.max(sev);
+            } else if let Some(l) = o.los.take() {
+                self.closed.push(l);
+            }
+        }
+        // Close what was not seen this step.
+        let gone: Vec<(u32, u32)> = self
+            .open
+            .iter()
+            .filter(|(_, o)| o.seen_step != step)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in gone {
+            let o = self.open.remove(&k).expect("listed above");
+            self.closed.extend(o.los);
+            self.closed.extend(o.conflict);
+        }
+    }
+
+    /// Closes everything still open (end of run), marking it so.
+    pub fn finish(&mut self) {
+        for (_, o) in std::mem::take(&mut self.open) {
+            for mut e in o.los.into_iter().chain(o.conflict) {
+                e.open_at_end = true;
+                self.closed.push(e);
+            }
+        }
+    }
+
+    /// Number of pairs with an open event.
+    pub fn open_pairs(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Pairs currently in conflict, and whether each is in loss of separation.
+    pub fn current(&self) -> impl Iterator<Item = ((u32, u32), bool)> + '_ {
+        self.open.iter().map(|(k, o)| (*k, o.los.is_some()))
+    }
+
+    /// All events sorted by start time, then kind, then pair.
+    pub fn sorted(&self) -> Vec<Event> {
+        let mut v = self.closed.clone();
+        v.sort_by(|x, y| {
+            x.start_s
+                .total_cmp(&y.start_s)
+                .then(x.kind.cmp(&y.kind))
+                .then((x.a, x.b).cmp(&(y.a, y.b)))
+        });
+        v
+    }
+}

@@ -1,0 +1,496 @@
+//! The simulation: fixed-step kinematics along 4D plans, vertiport pads, battery, and the
+//! separation check of every step.
+//!
+//! One step from `t` to `t + dt`, always in this order:
+//! 1. flights due by `t` join their origin's ground queue;
+//! 2. pads are given out: airborne arrivals first (in order of request), then departures;
+//! 3. every airborne drone moves one step (in parallel; drones do not read each other);
+//! 4. in a fixed order: pads freed by climbs and landings, lane entries counted, batteries
+//!    checked (an empty one ends the flight where it is, reported as `battery_depleted`);
+//! 5. the separation check on the state at `t + dt`, feeding the event tracker.
+//!
+//! Nothing here reads the clock or depends on thread count: parallel parts write only their
+//! own element, and everything that is summed is summed in drone order.
+
+pub mod events;
+pub mod separation;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::network::Network;
+use crate::planner::{Flight, Motion, NO_LANE, Plan, advance, power_w};
+use crate::scenario::{DroneType, Scenario};
+use events::EventTracker;
+use separation::{Detector, Encounter, Params, Track};
+
+/// Where a flight is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Departure time not reached.
+    Scheduled,
+    /// Due, waiting on the ground for a pad.
+    WaitingForPad,
+    /// In the air.
+    Airborne,
+    /// Landed at its destination.
+    Completed,
+    /// Battery ran out in the air; the flight ended where it was.
+    BatteryDepleted,
+}
+
+/// What an airborne drone is doing, for reports and drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Climbing off the pad or to a higher lane.
+    Climbing,
+    /// Flying a lane.
+    Cruising,
+    /// Descending to a lower lane or onto the pad.
+    Descending,
+    /// Stopped, waiting for a pad at the destination.
+    Holding,
+}
+
+/// What changes about a flight while it flies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Dynamics {
+    /// Where it is on its path.
+    pub motion: Motion,
+    /// Position `[east_m, north_m, alt_m]` after the last step.
+    pub pos: [f64; 3],
+    /// Velocity after the last step, m/s.
+    pub vel: [f64; 3],
+    /// Energy used, watt-hours.
+    pub energy_wh: f64,
+    /// Seconds spent holding for a pad.
+    pub holding_s: f64,
+    /// Whether a destination pad is granted.
+    pub pad_granted: bool,
+    /// Whether the origin pad is still held (during the climb).
+    pub holds_origin_pad: bool,
+}
+
+/// A flight's life: status, times, and its dynamics (current while airborne, final after).
+#[derive(Debug, Clone)]
+pub struct FlightState {
+    /// Life-cycle status.
+    pub status: Status,
+    /// Take-off time, seconds (NaN before).
+    pub takeoff_s: f64,
+    /// Touchdown or end time, seconds (NaN before).
+    pub end_s: f64,
+    /// Motion, energy and pads; kept up to date for airborne drones at the end of each step.
+    pub dynamics: Dynamics,
+}
+
+/// An airborne drone in the dense list stepped in parallel.
+#[derive(Debug, Clone, Copy)]
+struct Airborne {
+    flight: u32,
+    /// Segment at the start of the step (for lane entry counting).
+    prev_seg: u32,
+    d: Dynamics,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Vertiport {
+    free: u32,
+    ground_queue: VecDeque<u32>,
+    air_queue: VecDeque<u32>,
+    /// `(time, count)` of pads that become free at `time` after a landing turnaround.
+    releases: VecDeque<f64>,
+}
+
+/// Per-lane counters.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LaneStats {
+    /// Drones that entered the lane.
+    pub entries: u64,
+    /// Drone-seconds spent in the lane.
+    pub occupancy_s: f64,
+}
+
+/// The whole simulation state. Plain data, no rendering, no clock.
+pub struct Simulation {
+    /// The scenario as run (after overrides).
+    pub scenario: Scenario,
+    /// The network.
+    pub net: Arc<Network>,
+    /// Shared plans.
+    pub plans: Vec<Plan>,
+    /// Every flight, sorted by scheduled departure.
+    pub flights: Vec<Flight>,
+    /// State of each flight, same order.
+    pub states: Vec<FlightState>,
+    /// Simulated time, seconds.
+    pub t_s: f64,
+    /// Steps done.
+    pub step: u64,
+    /// Conflict and loss-of-separation events.
+    pub events: EventTracker,
+    /// Per lane counters, same order as `net.lanes`.
+    pub lane_stats: Vec<LaneStats>,
+    /// Most drones in the air at once.
+    pub peak_airborne: usize,
+    params: Params,
+    airborne: Vec<Airborne>,
+    next_due: usize,
+    ports: Vec<Vertiport>,
+    detector: Detector,
+    tracks: Vec<Track>,
+    track_flight: Vec<u32>,
+    track_terminal: Vec<bool>,
+    encounters: Vec<Encounter>,
+}
+
+impl Simulation {
+    /// A simulation at time 0 over planned flights.
+    pub fn new(
+        scenario: Scenario,
+        net: Arc<Network>,
+        plans: Vec<Plan>,
+        flights: Vec<Flight>,
+    ) -> Self {
+        let states = vec![
+            FlightState {
+                status: Status::Scheduled,
+                takeoff_s: f64::NAN,
+                end_s: f64::NAN,
+                dynamics: Dynamics::default(),
+            };
+            flights.len()
+        ];
+        let ports = net
+            .nodes
+            .iter()
+            .map(|n| Vertiport {
+                free: n.pads(),
+                ..Default::default()
+            })
+            .collect();
+        let params = Params {
+            horizontal_m: scenario.separation.horizontal_m,
+            vertical_m: scenario.separation.vertical_m,
+            lookahead_s: scenario.separation.lookahead_s,
+            dt_s: scenario.dt_s,
+        };
+        Simulation {
+            lane_stats: vec![LaneStats::default(); net.lanes.len()],
+            scenario,
+            net,
+            plans,
+            flights,
+            states,
+            t_s: 0.0,
+            step: 0,
+            events: EventTracker::default(),
+            peak_airborne: 0,
+            params,
+            airborne: Vec::new(),
+            next_due: 0,
+            ports,
+            detector: Detector::default(),
+            tracks: Vec::new(),
+            track_flight: Vec::new(),
+            track_terminal: Vec::new(),
+            encounters: Vec::new(),
+        }
+    }
+
+    /// Whether simulated time has reached the scenario's duration.
+    pub fn finished(&self) -> bool {
+        self.t_s >= self.scenario.duration_s - 1e-9
+    }
+
+    /// Number of drones in the air.
+    pub fn airborne_count(&self) -> usize {
+        self.airborne.len()
+    }
+
+    /// Flight index and dynamics of each drone in the air, in stepping order.
+    pub fn airborne(&self) -> impl Iterator<Item = (u32, &Dynamics)> + '_ {
+        self.airborne.iter().map(|a| (a.flight, &a.d))
+    }
+
+    /// Plan of a flight.
+    pub fn plan(&self, flight: usize) -> &Plan {
+        &self.plans[self.flights[flight].plan as usize]
+    }
+
+    /// Drone type of a flight.
+    pub fn drone_type(&self, flight: usize) -> &DroneType {
+        &self.scenario.drone_types[self.plan(flight).drone_type]
+    }
+
+    /// What an airborne drone is doing.
+    pub fn phase(d: &Dynamics) -> Phase {
+        if d.motion.u == 0.0 && !d.pad_granted && d.holding_s > 0.0 {
+            Phase::Holding
+        } else if d.vel[2] > 1e-6 {
+            Phase::Climbing
+        } else if d.vel[2] < -1e-6 {
+            Phase::Descending
+        } else {
+            Phase::Cruising
+        }
+    }
+
+    /// The separation parameters in force.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Runs steps until the scenario's duration.
+    pub fn run_to_end(&mut self) {
+        while !self.finished() {
+            self.step();
+        }
+    }
+
+    /// Advances one fixed step (no-op once finished).
+    pub fn step(&mut self) {
+        if self.finished() {
+            return;
+        }
+        let t = self.t_s;
+        let dt = self.scenario.dt_s;
+
+        // 1. Due flights join the ground queue of their origin.
+        while self.next_due < self.flights.len()
+            && self.flights[self.next_due].departure_s <= t + 1e-9
+        {
+            let f = self.next_due;
+            self.next_due += 1;
+            if self.states[f].status != Status::Scheduled {
+                continue; // put in the air by `place_airborne`
+            }
+            let origin = self.plans[self.flights[f].plan as usize].origin;
+            self.states[f].status = Status::WaitingForPad;
+            self.ports[origin].ground_queue.push_back(f as u32);
+        }
+
+        // 2. Pads: returns from turnaround, then requests of arrivals close to their
+        //    final descent, then grants (arrivals before departures, each in queue order).
+        for port in &mut self.ports {
+            while port.releases.front().is_some_and(|&r| r <= t + 1e-9) {
+                port.releases.pop_front();
+                port.free += 1;
+            }
+        }
+        for a in &mut self.airborne {
+            if a.d.pad_granted {
+                continue;
+            }
+            let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
+            let ty = &self.scenario.drone_types[plan.drone_type];
+            let u = a.d.motion.u + ty.accel_mps2 * dt;
+            let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
+            let queue = &mut self.ports[plan.destination].air_queue;
+            if plan.hold_point_m() - a.d.motion.s <= reach && !queue.contains(&a.flight) {
+                queue.push_back(a.flight);
+            }
+        }
+        let mut granted = Vec::new();
+        for port in &mut self.ports {
+            while port.free > 0 {
+                if let Some(f) = port.air_queue.pop_front() {
+                    granted.push(f);
+                } else if let Some(f) = port.ground_queue.pop_front() {
+                    let st = &mut self.states[f as usize];
+                    st.status = Status::Airborne;
+                    st.takeoff_s = t;
+                    self.airborne.push(Airborne {
+                        flight: f,
+                        prev_seg: 0,
+                        d: Dynamics {
+                            holds_origin_pad: true,
+                            ..Dynamics::default()
+                        },
+                    });
+                } else {
+                    break;
+                }
+                port.free -= 1;
+            }
+        }
+        if !granted.is_empty() {
+            granted.sort_unstable();
+            for a in &mut self.airborne {
+                if granted.binary_search(&a.flight).is_ok() {
+                    a.d.pad_granted = true;
+                }
+            }
+        }
+
+        // 3. Move every airborne drone one step; each task touches only its own drone.
+        {
+            let plans = &self.plans;
+            let flights = &self.flights;
+            let types = &self.scenario.drone_types;
+            self.airborne
+                .par_iter_mut()
+                .with_min_len(1024)
+                .for_each(|a| {
+                    let plan = &plans[flights[a.flight as usize].plan as usize];
+                    let ty = &types[plan.drone_type];
+                    let d = &mut a.d;
+                    let stop = if d.pad_granted {
+                        plan.path.total_m()
+                    } else {
+                        plan.hold_point_m()
+                    };
+                    a.prev_seg = d.motion.seg;
+                    let s0 = d.motion.s;
+                    let dir0 = plan.path.segs[d.motion.seg as usize].dir;
+                    advance(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop);
+                    let seg = &plan.path.segs[d.motion.seg as usize];
+                    d.pos = plan.path.position(d.motion.seg as usize, d.motion.s);
+                    d.vel = [
+                        seg.dir[0] * d.motion.u,
+                        seg.dir[1] * d.motion.u,
+                        seg.dir[2] * d.motion.u,
+                    ];
+                    d.energy_wh += power_w(ty, &dir0, d.motion.u) * dt / 3600.0;
+                    if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted {
+                        d.holding_s += dt;
+                    }
+                });
+        }
+
+        // 4. In drone order: pads, lane statistics, landings, batteries.
+        let t1 = t + dt;
+        let mut ended = false;
+        for a in &mut self.airborne {
+            let f = a.flight as usize;
+            let plan = &self.plans[self.flights[f].plan as usize];
+            let d = &mut a.d;
+            if d.holds_origin_pad && d.motion.s >= plan.climb_done_m() {
+                d.holds_origin_pad = false;
+                self.ports[plan.origin].free += 1;
+            }
+            let segs = &plan.path.segs;
+            for k in a.prev_seg as usize + 1..=d.motion.seg as usize {
+                if segs[k].lane != NO_LANE && segs[k].lane != segs[k - 1].lane {
+                    self.lane_stats[segs[k].lane as usize].entries += 1;
+                }
+            }
+            let lane = segs[d.motion.seg as usize].lane;
+            if lane != NO_LANE {
+                self.lane_stats[lane as usize].occupancy_s += dt;
+            }
+            let ty = &self.scenario.drone_types[plan.drone_type];
+            let st = &mut self.states[f];
+            if d.motion.s >= plan.path.total_m() {
+                st.dynamics = *d;
+                st.status = Status::Completed;
+                st.end_s = t1;
+                self.ports[plan.destination]
+                    .releases
+                    .push_back(t1 + self.net.nodes[plan.destination].turnaround_s());
+                ended = true;
+            } else if d.energy_wh >= ty.battery_wh {
+                st.status = Status::BatteryDepleted;
+                st.end_s = t1;
+                if d.holds_origin_pad {
+                    d.holds_origin_pad = false;
+                    self.ports[plan.origin].free += 1;
+                }
+                if d.pad_granted {
+                    d.pad_granted = false;
+                    self.ports[plan.destination].free += 1;
+                }
+                self.ports[plan.destination]
+                    .air_queue
+                    .retain(|&q| q as usize != f);
+                st.dynamics = *d;
+                ended = true;
+            }
+        }
+        if ended {
+            let states = &self.states;
+            self.airborne
+                .retain(|a| states[a.flight as usize].status == Status::Airborne);
+        }
+        self.peak_airborne = self.peak_airborne.max(self.airborne.len());
+
+        // 5. Separation on the state at t + dt.
+        self.tracks.clear();
+        self.track_flight.clear();
+        self.track_terminal.clear();
+        for a in &self.airborne {
+            self.tracks.push(Track {
+                pos: a.d.pos,
+                vel: a.d.vel,
+            });
+            self.track_flight.push(a.flight);
+            let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
+            self.track_terminal
+                .push(plan.path.segs[a.d.motion.seg as usize].lane == NO_LANE);
+        }
+        self.detector
+            .detect(&self.tracks, &self.params, &mut self.encounters);
+        self.step += 1;
+        self.events.update(
+            self.step,
+            t1,
+            &self.params,
+            &self.tracks,
+            &self.track_flight,
+            &self.track_terminal,
+            &self.encounters,
+        );
+        self.t_s = self.step as f64 * dt;
+        if self.finished() {
+            self.events.finish();
+            for a in &self.airborne {
+                self.states[a.flight as usize].dynamics = a.d;
+            }
+        }
+    }
+}
+
+impl Simulation {
+    /// Puts a flight straight into the air at path distance `s_m` with speed `u_mps`, its
+    /// take-off set to now. For benchmarks and tests that need many drones airborne at
+    /// time 0; normal runs take off from pads. The flight must still be scheduled.
+    pub fn place_airborne(&mut self, flight: usize, s_m: f64, u_mps: f64) {
+        let plan = &self.plans[self.flights[flight].plan as usize];
+        assert_eq!(
+            self.states[flight].status,
+            Status::Scheduled,
+            "flight {flight} is not scheduled"
+        );
+        let s_m = s_m.clamp(0.0, plan.hold_point_m());
+        let mut seg = 0;
+        while seg + 1 < plan.path.segs.len() && plan.path.cum[seg + 1] <= s_m {
+            seg += 1;
+        }
+        let g = &plan.path.segs[seg];
+        let u = u_mps.min(g.u_max);
+        let d = Dynamics {
+            motion: Motion {
+                s: s_m,
+                u,
+                seg: seg as u32,
+            },
+            pos: plan.path.position(seg, s_m),
+            vel: [g.dir[0] * u, g.dir[1] * u, g.dir[2] * u],
+            ..Dynamics::default()
+        };
+        let st = &mut self.states[flight];
+        st.status = Status::Airborne;
+        st.takeoff_s = self.t_s;
+        st.dynamics = d;
+        self.airborne.push(Airborne {
+            flight: flight as u32,
+            prev_seg: seg as u32,
+            d,
+        });
+    }
+}

@@ -1,0 +1,126 @@
+//! The command line as a user runs it.
+
+use std::process::Command;
+
+use crate::scenario_path;
+
+fn skycorridor() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_skycorridor"))
+}
+
+#[test]
+fn run_writes_reports_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skycorridor()
+        .args([
+            "run",
+            scenario_path("head_on.ron").to_str().unwrap(),
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 conflicts, 1 losses of separation"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("min separation 48.0 m"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["flights"]["completed"], 2);
+    assert_eq!(report["conflicts"], 1);
+    let events = std::fs::read_to_string(dir.path().join("events.csv")).unwrap();
+    assert_eq!(events.lines().count(), 3, "{events}");
+    assert!(
+        events
+            .lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("los,N,S,129.800,131.200,1.400,48.000,0.000,0.0400")
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["events.csv", "flights.csv", "report.json"],
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn same_seed_gives_identical_files_whatever_the_threads() {
+    let run = |threads: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let status = skycorridor()
+            .args(["run", "--duration", "900", "--threads", threads, "--out"])
+            .arg(dir.path())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        ["report.json", "flights.csv", "events.csv"]
+            .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
+#[test]
+fn bad_scenario_exits_with_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    let text = std::fs::read_to_string(scenario_path("head_on.ron"))
+        .unwrap()
+        .replace(
+            "max_alt_m: 120.0, direction: OneWay, speed_limit_mps: 10.0),\n        (id: \"SOUTH",
+            "max_alt_m: 20.0, direction: OneWay, speed_limit_mps: 10.0),\n        (id: \"SOUTH",
+        );
+    std::fs::write(&bad, text).unwrap();
+    let out = skycorridor().args(["validate"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("bad.ron:18:"), "{stderr}");
+    assert!(stderr.contains("empty altitude band"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn validate_prints_a_summary() {
+    let out = skycorridor()
+        .args(["validate"])
+        .arg(scenario_path("head_on.ron"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("valid"));
+    assert!(
+        stdout.contains("corridors  2 (4.8 km, 2 lanes)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("A1 -> B1, test: NORTHBOUND"), "{stdout}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = skycorridor().arg("--help").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["run", "validate", "bench"] {
+        assert!(stdout.contains(cmd), "{stdout}");
+    }
+    let out = skycorridor().args(["run", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--set <PATH=VALUE>"));
+}

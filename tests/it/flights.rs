@@ -1,0 +1,128 @@
+//! Pads, holding and batteries on small scenarios derived by hand.
+
+use skycorridor::metrics::{self, Report};
+use skycorridor::sim::Status;
+
+use crate::{close, head_on_with, prepare_text, scenario_text};
+
+/// Both flights from A1 to B1; A1 has `pads_a` pads, B1 `pads_b` with `turnaround` s.
+fn same_route(pads_a: u32, pads_b: u32, turnaround: f64) -> skycorridor::sim::Simulation {
+    let text = scenario_text("head_on.ron")
+        .replace(
+            "(id: \"A1\", kind: Vertiport(pads: 1)",
+            &format!("(id: \"A1\", kind: Vertiport(pads: {pads_a})"),
+        )
+        .replace(
+            "(id: \"B1\", kind: Vertiport(pads: 1)",
+            &format!("(id: \"B1\", kind: Vertiport(pads: {pads_b}, turnaround_s: {turnaround:?})"),
+        )
+        .replace(
+            "origin: \"A2\", destination: \"B2\"",
+            "origin: \"A1\", destination: \"B1\"",
+        )
+        .replace("duration_s: 300.0", "duration_s: 400.0");
+    let mut sim = prepare_text(&text, "same_route.ron").unwrap();
+    sim.run_to_end();
+    sim
+}
+
+#[test]
+fn second_departure_waits_for_the_climb_to_clear_the_pad() {
+    // One pad at A1. N takes off at 0 and is at s = 10 t - 5: past the 100 m climb after
+    // the step ending at t = 11, so S takes off at 11 and, with two pads at B1, arrives
+    // exactly 11 s late.
+    let sim = same_route(1, 2, 60.0);
+    let (n, s) = (&sim.states[0], &sim.states[1]);
+    assert_eq!((n.takeoff_s, s.takeoff_s), (0.0, 11.0));
+    assert_eq!(s.end_s - n.end_s, 11.0);
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.delay_s.max, 11.0);
+    assert_eq!(r.ground_delay_s.max, 11.0);
+    assert_eq!(r.holding_s_total, 0.0);
+}
+
+#[test]
+fn arrival_holds_until_the_pad_turns_around() {
+    // Two pads at A1: both leave at 0 and arrive together at B1, which has one pad blocked
+    // 30 s after each landing. The second holds at the top of the descent until then and
+    // needs about 10.5 s for the 100 m descent from a standstill.
+    let sim = same_route(2, 1, 30.0);
+    let (n, s) = (&sim.states[0], &sim.states[1]);
+    assert_eq!(n.status, Status::Completed);
+    assert_eq!(s.status, Status::Completed);
+    assert_eq!(n.dynamics.holding_s, 0.0);
+    assert!(
+        s.dynamics.holding_s >= 30.0,
+        "held {} s",
+        s.dynamics.holding_s
+    );
+    let gap = s.end_s - n.end_s;
+    assert!((40.0..=42.0).contains(&gap), "landed {gap} s apart");
+}
+
+#[test]
+fn empty_battery_ends_the_flight_and_is_reported() {
+    // 5 Wh. Climbing (1.3 x 1000 W) during the 11 steps that start on the climb:
+    // 11 x 1300 / 3600 = 3.972 Wh; then 800 W at 10 m/s = 0.2222 Wh per step:
+    // 5 Wh is passed in the 5th cruise step, which ends at t = 16.
+    let mut sim = head_on_with("battery_wh: 1000.0", "battery_wh: 5.0").unwrap();
+    sim.run_to_end();
+    for st in &sim.states {
+        assert_eq!(st.status, Status::BatteryDepleted);
+        assert_eq!(st.end_s, 16.0);
+        close(
+            st.dynamics.energy_wh,
+            11.0 * 1300.0 / 3600.0 + 5.0 * 800.0 / 3600.0,
+            1e-9,
+        );
+    }
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.flights.battery_depleted, 2);
+    assert_eq!(r.flights.completed, 0);
+    assert_eq!(sim.airborne_count(), 0);
+    let csv = String::from_utf8(metrics::flights_csv(&sim)).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains(",battery_depleted,"), "{row}");
+    assert!(
+        row.ends_with(",100.0"),
+        "the position where it ended is reported: {row}"
+    );
+}
+
+#[test]
+fn flights_are_counted_once_by_outcome() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let set = vec!["duration_s=1800".parse().unwrap()];
+    let mut sim = skycorridor::load(&file, &set).unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    let f = &r.flights;
+    assert!(f.completed > 100 && f.airborne_at_end > 10, "{f:?}");
+    assert_eq!(
+        f.planned,
+        f.completed
+            + f.airborne_at_end
+            + f.waiting_for_pad_at_end
+            + f.not_yet_due
+            + f.battery_depleted
+    );
+    assert_eq!(
+        f.departed,
+        f.completed + f.airborne_at_end + f.battery_depleted
+    );
+    // Lane entries: every departed flight entered its first lane.
+    let entries: u64 = r
+        .corridors
+        .iter()
+        .flat_map(|c| &c.lanes)
+        .map(|l| l.entries)
+        .sum();
+    assert!(entries >= f.departed as u64 - f.airborne_at_end as u64);
+    // A flight nobody held flew exactly its plan.
+    for (i, st) in sim.states.iter().enumerate() {
+        if st.status == Status::Completed && st.dynamics.holding_s == 0.0 {
+            let planned = st.takeoff_s + sim.plan(i).duration_s;
+            assert_eq!(st.end_s, planned, "flight {}", sim.flights[i].id);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Integration tests through the public API and the command line. One binary, so the
+//! crate (and Bevy) is linked once.
+
+mod app;
+mod cli;
+mod determinism;
+mod flights;
+mod head_on;
+mod separation_oracle;
+mod validation;
+
+use std::path::{Path, PathBuf};
+
+use skycorridor::sim::Simulation;
+
+/// Path of a file under `tests/scenarios/`.
+pub fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(name)
+}
+
+/// Text of a file under `tests/scenarios/`.
+pub fn scenario_text(name: &str) -> String {
+    std::fs::read_to_string(scenario_path(name)).expect("test scenario exists")
+}
+
+/// Parses and prepares scenario text as if read from `name`.
+pub fn prepare_text(
+    text: &str,
+    name: &str,
+) -> Result<Simulation, skycorridor::scenario::ScenarioError> {
+    let path = Path::new(name);
+    let s = skycorridor::scenario::parse_str(text, path)?;
+    skycorridor::prepare(s, path, Some(text))
+}
+
+/// `head_on.ron` with `from` replaced by `to` (exactly once), prepared.
+pub fn head_on_with(
+    from: &str,
+    to: &str,
+) -> Result<Simulation, skycorridor::scenario::ScenarioError> {
+    let text = scenario_text("head_on.ron");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur once in head_on.ron"
+    );
+    prepare_text(&text.replace(from, to), "head_on.ron")
+}
+
+/// Asserts `a` is within `tol` of `b`.
+#[track_caller]
+pub fn close(a: f64, b: f64, tol: f64) {
+    assert!((a - b).abs() <= tol, "{a} is not within {tol} of {b}");
+}
