@@ -25,7 +25,7 @@ use crate::network::Network;
 use crate::planner::{Flight, Motion, NO_LANE, Plan, advance, power_w};
 use crate::scenario::{DroneType, Scenario};
 use events::EventTracker;
-use separation::{Detector, Encounter, Params, Track};
+use separation::{Aabb, Broadphase, Encounter, Params, Track, detect_brute_force, grow};
 
 /// Where a flight is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -142,7 +142,12 @@ pub struct Simulation {
     airborne: Vec<Airborne>,
     next_due: usize,
     ports: Vec<Vertiport>,
-    detector: Detector,
+    broadphase: Broadphase,
+    refresh_steps: u32,
+    verify: bool,
+    /// Steps where the R-tree check and the all-pairs check disagreed (only counted with
+    /// [`Simulation::set_verify_separation`]; must stay 0).
+    pub separation_mismatches: u64,
     tracks: Vec<Track>,
     track_flight: Vec<u32>,
     track_terminal: Vec<bool>,
@@ -195,7 +200,10 @@ impl Simulation {
             airborne: Vec::new(),
             next_due: 0,
             ports,
-            detector: Detector::default(),
+            broadphase: Broadphase::new(DEFAULT_REFRESH_STEPS),
+            refresh_steps: DEFAULT_REFRESH_STEPS,
+            verify: false,
+            separation_mismatches: 0,
             tracks: Vec::new(),
             track_flight: Vec::new(),
             track_terminal: Vec::new(),
@@ -433,8 +441,45 @@ impl Simulation {
             self.track_terminal
                 .push(plan.path.segs[a.d.motion.seg as usize].lane == NO_LANE);
         }
-        self.detector
-            .detect(&self.tracks, &self.params, &mut self.encounters);
+        {
+            let (plans, flights, airborne) = (&self.plans, &self.flights, &self.airborne);
+            let (p, ahead_s) = (&self.params, self.refresh_steps as f64 * dt);
+            self.broadphase.detect(
+                &self.track_flight,
+                &self.tracks,
+                p,
+                |i| {
+                    let a = &airborne[i];
+                    reach_box(
+                        &plans[flights[a.flight as usize].plan as usize],
+                        &a.d,
+                        ahead_s,
+                        p,
+                    )
+                },
+                &mut self.encounters,
+            );
+        }
+        if self.verify {
+            let key = |e: &Encounter, tf: &[u32]| {
+                let (x, y) = (tf[e.a as usize], tf[e.b as usize]);
+                (x.min(y), x.max(y), e.t_in.to_bits(), e.t_out.to_bits())
+            };
+            let mut got: Vec<_> = self
+                .encounters
+                .iter()
+                .map(|e| key(e, &self.track_flight))
+                .collect();
+            let mut want: Vec<_> = detect_brute_force(&self.tracks, &self.params)
+                .iter()
+                .map(|e| key(e, &self.track_flight))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            if got != want {
+                self.separation_mismatches += 1;
+            }
+        }
         self.step += 1;
         self.events.update(
             self.step,
@@ -455,7 +500,65 @@ impl Simulation {
     }
 }
 
+/// Steps between rebuilds of the separation R-tree (results do not depend on it).
+pub const DEFAULT_REFRESH_STEPS: u32 = 8;
+
+/// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
+/// look-ahead) a drone on `plan` in state `d` can make during the next `ahead_s` seconds,
+/// grown by half the minima. Speed along a path never exceeds the largest segment limit
+/// met so far (the rule in [`advance`]), so walking the path with that running maximum
+/// bounds both where the drone gets to and how far it can extrapolate from there.
+pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params) -> Aabb {
+    let path = &plan.path;
+    let horizon = p.lookahead_s.max(p.dt_s);
+    let total = path.total_m();
+    let s0 = d.motion.s;
+    let mut ub = d.motion.u;
+    let (mut lo, mut hi) = (d.pos, d.pos);
+    let mut add = |q: [f64; 3]| {
+        for k in 0..3 {
+            lo[k] = lo[k].min(q[k]);
+            hi[k] = hi[k].max(q[k]);
+        }
+    };
+    let mut k = d.motion.seg as usize;
+    loop {
+        let g = &path.segs[k];
+        ub = ub.max(g.u_max);
+        let s_end = (s0 + ub * ahead_s).min(total);
+        let a = s0.max(path.cum[k]);
+        let b = s_end.min(path.cum[k + 1]);
+        let pa = path.position(k, a);
+        let pb = path.position(k, b);
+        let far = ub * horizon;
+        add(pa);
+        add([
+            pb[0] + g.dir[0] * far,
+            pb[1] + g.dir[1] * far,
+            pb[2] + g.dir[2] * far,
+        ]);
+        k += 1;
+        if k >= path.segs.len() || path.cum[k] >= s_end {
+            break;
+        }
+    }
+    grow(lo, hi, p)
+}
+
 impl Simulation {
+    /// Sets how many steps the separation R-tree is kept before it is rebuilt (1 = every
+    /// step). Outputs are identical for every value; only speed changes.
+    pub fn set_refresh_steps(&mut self, steps: u32) {
+        self.refresh_steps = steps.max(1);
+        self.broadphase = Broadphase::new(self.refresh_steps);
+    }
+
+    /// Also runs the all-pairs check every step and counts disagreements in
+    /// `separation_mismatches` (slow: for tests).
+    pub fn set_verify_separation(&mut self, on: bool) {
+        self.verify = on;
+    }
+
     /// Puts a flight straight into the air at path distance `s_m` with speed `u_mps`, its
     /// take-off set to now. For benchmarks and tests that need many drones airborne at
     /// time 0; normal runs take off from pads. The flight must still be scheduled.

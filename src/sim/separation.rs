@@ -114,74 +114,126 @@ pub fn check_pair(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)> {
 
 type Entry = GeomWithData<Rectangle<[f64; 3]>, u32>;
 
-fn swept_box(p: &Params, t: &Track) -> AABB<[f64; 3]> {
-    let horizon = p.lookahead_s.max(p.dt_s);
-    // A millimetre more than half the minima: rounding never drops a pair.
-    let grow = [
+/// Axis-aligned box in local metres, `[east, north, up]`.
+pub type Aabb = AABB<[f64; 3]>;
+
+/// Grows a box of positions by half the minima on each side (and a millimetre, so
+/// rounding never drops a pair): two drones can only be within the minima if their grown
+/// boxes overlap.
+pub fn grow(lo: [f64; 3], hi: [f64; 3], p: &Params) -> Aabb {
+    let g = [
         0.5 * p.horizontal_m + 1e-3,
         0.5 * p.horizontal_m + 1e-3,
         0.5 * p.vertical_m + 1e-3,
     ];
+    AABB::from_corners(
+        [lo[0] - g[0], lo[1] - g[1], lo[2] - g[2]],
+        [hi[0] + g[0], hi[1] + g[1], hi[2] + g[2]],
+    )
+}
+
+/// The straight-line swept box of one track over the look-ahead (or the step, if longer).
+pub fn swept_box(p: &Params, t: &Track) -> Aabb {
+    let horizon = p.lookahead_s.max(p.dt_s);
     let mut lo = [0.0; 3];
     let mut hi = [0.0; 3];
     for k in 0..3 {
         let end = t.pos[k] + t.vel[k] * horizon;
-        lo[k] = t.pos[k].min(end) - grow[k];
-        hi[k] = t.pos[k].max(end) + grow[k];
+        lo[k] = t.pos[k].min(end);
+        hi[k] = t.pos[k].max(end);
     }
-    AABB::from_corners(lo, hi)
+    grow(lo, hi, p)
 }
 
-/// Reusable detector; keeps its buffers between steps.
-#[derive(Default)]
-pub struct Detector {
-    boxes: Vec<AABB<[f64; 3]>>,
+/// The R-tree broad phase with temporal coherence.
+///
+/// Every `refresh_steps` steps it bulk-loads an R-tree of *reach boxes*, one per drone,
+/// supplied by the caller: a reach box must contain every straight-line prediction
+/// `pos + vel * tau` (`0 <= tau <= horizon`) the drone can make at any step until the next
+/// refresh, grown by [`grow`]. Overlapping reach boxes give the candidate pairs; each step
+/// checks only those, exactly. A drone that appears between refreshes is inserted into the
+/// tree and queried at once, so it is never missed. With `refresh_steps = 1` and
+/// [`swept_box`] as the reach box this is the plain per-step R-tree check.
+pub struct Broadphase {
+    refresh_steps: u32,
+    age: u32,
+    tree: RTree<Entry>,
+    /// Drones that appeared since the last rebuild. A separate tree grown by insertion:
+    /// rstar 0.12 can panic when inserting into a bulk-loaded tree (georust/rstar#239).
+    late: RTree<Entry>,
+    /// Candidate pairs of ids, `a < b`, sorted.
+    candidates: Vec<(u32, u32)>,
+    /// Whether an id has a box in the tree.
+    in_tree: Vec<bool>,
+    /// Track index of each id this step, `u32::MAX` when absent.
+    slot: Vec<u32>,
 }
 
-impl Detector {
-    /// All conflicting pairs among `tracks`, sorted by `(a, b)`, into `out` (cleared first).
-    /// Runs on rayon's pool; the result does not depend on the number of threads.
-    pub fn detect(&mut self, tracks: &[Track], p: &Params, out: &mut Vec<Encounter>) {
-        out.clear();
-        if tracks.len() < 2 {
-            return;
+const CHUNK: usize = 512;
+const ABSENT: u32 = u32::MAX;
+
+impl Broadphase {
+    /// A broad phase that rebuilds its tree every `refresh_steps` steps (at least 1).
+    pub fn new(refresh_steps: u32) -> Self {
+        Broadphase {
+            refresh_steps: refresh_steps.max(1),
+            age: 0,
+            tree: RTree::new(),
+            late: RTree::new(),
+            candidates: Vec::new(),
+            in_tree: Vec::new(),
+            slot: Vec::new(),
         }
-        tracks
-            .par_iter()
-            .map(|t| swept_box(p, t))
-            .collect_into_vec(&mut self.boxes);
-        let entries: Vec<Entry> = self
-            .boxes
-            .iter()
-            .enumerate()
-            .map(|(i, b)| GeomWithData::new(Rectangle::from_aabb(*b), i as u32))
-            .collect();
-        let tree = RTree::bulk_load(entries);
-        let boxes = &self.boxes;
-        const CHUNK: usize = 512;
-        let parts: Vec<Vec<Encounter>> = (0..tracks.len().div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| {
+    }
+
+    /// Candidate pairs currently held (for tests and statistics).
+    pub fn candidate_count(&self) -> usize {
+        self.candidates.len()
+    }
+
+    /// Conflicting pairs among `tracks` (with stable external `ids`, e.g. flight indices),
+    /// into `out` (cleared first), in the order of their ids. `reach(i)` gives track `i`'s
+    /// reach box. Runs on rayon's pool; the result does not depend on the thread count.
+    pub fn detect(
+        &mut self,
+        ids: &[u32],
+        tracks: &[Track],
+        p: &Params,
+        reach: impl Fn(usize) -> Aabb + Sync,
+        out: &mut Vec<Encounter>,
+    ) {
+        out.clear();
+        let max_id = ids.iter().copied().max().map_or(0, |m| m as usize + 1);
+        if self.slot.len() < max_id {
+            self.slot.resize(max_id, ABSENT);
+            self.in_tree.resize(max_id, false);
+        }
+        if self.age == 0 || self.age >= self.refresh_steps {
+            self.rebuild(ids, tracks, &reach);
+        } else {
+            self.add_newcomers(ids, &reach);
+        }
+        self.age += 1;
+
+        for (i, &id) in ids.iter().enumerate() {
+            self.slot[id as usize] = i as u32;
+        }
+        let slot = &self.slot;
+        let parts: Vec<Vec<Encounter>> = self
+            .candidates
+            .par_chunks(CHUNK * 4)
+            .map(|chunk| {
                 let mut local = Vec::new();
-                let mut js: Vec<u32> = Vec::new();
-                for i in c * CHUNK..((c + 1) * CHUNK).min(tracks.len()) {
-                    js.clear();
-                    js.extend(
-                        tree.locate_in_envelope_intersecting(&boxes[i])
-                            .map(|e| e.data)
-                            .filter(|&j| j as usize > i),
-                    );
-                    js.sort_unstable();
-                    for &j in &js {
-                        if let Some((t_in, t_out)) = check_pair(p, &tracks[i], &tracks[j as usize])
-                        {
-                            local.push(Encounter {
-                                a: i as u32,
-                                b: j,
-                                t_in,
-                                t_out,
-                            });
-                        }
+                for &(a, b) in chunk {
+                    let (sa, sb) = (slot[a as usize], slot[b as usize]);
+                    if sa == ABSENT || sb == ABSENT {
+                        continue;
+                    }
+                    if let Some((t_in, t_out)) =
+                        check_pair(p, &tracks[sa as usize], &tracks[sb as usize])
+                    {
+                        let (a, b) = if sa < sb { (sa, sb) } else { (sb, sa) };
+                        local.push(Encounter { a, b, t_in, t_out });
                     }
                 }
                 local
@@ -190,6 +242,124 @@ impl Detector {
         for part in parts {
             out.extend(part);
         }
+        for &id in ids {
+            self.slot[id as usize] = ABSENT;
+        }
+    }
+
+    fn rebuild(&mut self, ids: &[u32], tracks: &[Track], reach: &(impl Fn(usize) -> Aabb + Sync)) {
+        self.in_tree.iter_mut().for_each(|b| *b = false);
+        let mut boxes = Vec::with_capacity(tracks.len());
+        (0..tracks.len())
+            .into_par_iter()
+            .map(reach)
+            .collect_into_vec(&mut boxes);
+        let entries: Vec<Entry> = boxes
+            .iter()
+            .zip(ids)
+            .map(|(b, &id)| GeomWithData::new(Rectangle::from_aabb(*b), id))
+            .collect();
+        for &id in ids {
+            self.in_tree[id as usize] = true;
+        }
+        self.tree = RTree::bulk_load(entries);
+        self.late = RTree::new();
+        let tree = &self.tree;
+        let parts: Vec<Vec<(u32, u32)>> = (0..ids.len().div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut local = Vec::new();
+                for i in c * CHUNK..((c + 1) * CHUNK).min(ids.len()) {
+                    let a = ids[i];
+                    let _ = tree.locate_in_envelope_intersecting_int(&boxes[i], |e| {
+                        if e.data > a {
+                            local.push((a, e.data));
+                        }
+                        std::ops::ControlFlow::<()>::Continue(())
+                    });
+                }
+                local
+            })
+            .collect();
+        self.candidates.clear();
+        for part in parts {
+            self.candidates.extend(part);
+        }
+        self.candidates.par_sort_unstable();
+        self.age = 0;
+    }
+
+    fn add_newcomers(&mut self, ids: &[u32], reach: &impl Fn(usize) -> Aabb) {
+        let new: Vec<(usize, u32)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !self.in_tree[**id as usize])
+            .map(|(i, id)| (i, *id))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let boxes: Vec<Aabb> = new.iter().map(|&(i, _)| reach(i)).collect();
+        for (b, &(_, id)) in boxes.iter().zip(&new) {
+            self.late
+                .insert(GeomWithData::new(Rectangle::from_aabb(*b), id));
+            self.in_tree[id as usize] = true;
+        }
+        let mut found = Vec::new();
+        for (b, &(_, id)) in boxes.iter().zip(&new) {
+            for tree in [&self.tree, &self.late] {
+                let _ = tree.locate_in_envelope_intersecting_int(b, |e| {
+                    if e.data != id {
+                        found.push((id.min(e.data), id.max(e.data)));
+                    }
+                    std::ops::ControlFlow::<()>::Continue(())
+                });
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        let old = std::mem::take(&mut self.candidates);
+        self.candidates = merge_sorted(old, found);
+    }
+}
+
+fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The plain per-step check: an R-tree over this step's swept boxes.
+#[derive(Default)]
+pub struct Detector {
+    ids: Vec<u32>,
+}
+
+impl Detector {
+    /// All conflicting pairs among `tracks`, sorted by `(a, b)`, into `out` (cleared first).
+    pub fn detect(&mut self, tracks: &[Track], p: &Params, out: &mut Vec<Encounter>) {
+        self.ids.clear();
+        self.ids.extend(0..tracks.len() as u32);
+        Broadphase::new(1).detect(&self.ids, tracks, p, |i| swept_box(p, &tracks[i]), out);
     }
 }
 
