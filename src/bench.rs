@@ -111,7 +111,12 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
                 id: Some(format!("B{i}")),
                 origin,
                 destination,
-                drone_type: if (i / lanes) % 3 == 0 { "fast" } else { "slow" }.to_string(),
+                drone_type: if (i / lanes).is_multiple_of(3) {
+                    "fast"
+                } else {
+                    "slow"
+                }
+                .to_string(),
                 departure_s: 0.0,
             }
         })

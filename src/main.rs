@@ -106,6 +106,9 @@ enum Command {
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
+        /// Steps between rebuilds of the separation R-tree (results do not depend on it).
+        #[arg(long, default_value_t = skycorridor::sim::DEFAULT_REFRESH_STEPS)]
+        refresh: u32,
     },
 }
 
@@ -167,9 +170,10 @@ fn dispatch(cli: Cli) -> Result<()> {
             drones,
             seconds,
             threads,
+            refresh,
         } => {
             set_threads(threads)?;
-            run_bench(&drones, seconds)
+            run_bench(&drones, seconds, refresh)
         }
     }
 }
@@ -280,9 +284,10 @@ fn validate(file: &Path, set: &[Override]) -> Result<()> {
     Ok(())
 }
 
-fn run_bench(sizes: &[usize], seconds: f64) -> Result<()> {
+fn run_bench(sizes: &[usize], seconds: f64, refresh: u32) -> Result<()> {
     println!(
-        "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, {} threads",
+        "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
+         R-tree rebuilt every {refresh} steps, {} threads",
         bench::SIDE_M / 1000.0,
         bench::PITCH_M,
         rayon::current_num_threads()
@@ -294,13 +299,14 @@ fn run_bench(sizes: &[usize], seconds: f64) -> Result<()> {
         "wall s",
         "sim s/wall s",
         "drone-steps/s",
-        "check ms",
+        "1-step ms",
         "conflicts",
         "bytes/drone"
     );
     for &n in sizes {
         let before = LIVE.load(Ordering::Relaxed);
         let mut sim = bench::airborne(n, seconds);
+        sim.set_refresh_steps(refresh);
         let setup = LIVE.load(Ordering::Relaxed).saturating_sub(before);
         PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
         let t0 = Instant::now();

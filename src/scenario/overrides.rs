@@ -38,12 +38,12 @@ fn parse_value(raw: &str) -> Value {
     if let Ok(v) = serde_json::from_str::<Value>(raw) {
         return v;
     }
-    if let Ok(v) = ron::from_str::<ron::Value>(raw) {
-        if let Ok(v) = serde_json::to_value(&v) {
-            // ron's unit/struct-less words come back as Unit; keep them as strings.
-            if !v.is_null() {
-                return v;
-            }
+    if let Ok(v) = ron::from_str::<ron::Value>(raw)
+        && let Ok(v) = serde_json::to_value(&v)
+    {
+        // ron's unit/struct-less words come back as Unit; keep them as strings.
+        if !v.is_null() {
+            return v;
         }
     }
     Value::String(raw.to_string())

@@ -247,15 +247,15 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
                 ),
             );
         }
-        if let Some(w) = z.active {
-            if !(w.start_s.is_finite() && w.end_s.is_finite() && w.end_s > w.start_s) {
-                c.push(
-                    "zone",
-                    id,
-                    "active",
-                    format!("expected start_s < end_s, got {}..{}", w.start_s, w.end_s),
-                );
-            }
+        if let Some(w) = z.active
+            && !(w.start_s.is_finite() && w.end_s.is_finite() && w.end_s > w.start_s)
+        {
+            c.push(
+                "zone",
+                id,
+                "active",
+                format!("expected start_s < end_s, got {}..{}", w.start_s, w.end_s),
+            );
         }
     }
 

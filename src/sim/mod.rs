@@ -501,7 +501,7 @@ impl Simulation {
 }
 
 /// Steps between rebuilds of the separation R-tree (results do not depend on it).
-pub const DEFAULT_REFRESH_STEPS: u32 = 8;
+pub const DEFAULT_REFRESH_STEPS: u32 = 16;
 
 /// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
 /// look-ahead) a drone on `plan` in state `d` can make during the next `ahead_s` seconds,

@@ -161,7 +161,8 @@ pub struct Broadphase {
     /// Drones that appeared since the last rebuild. A separate tree grown by insertion:
     /// rstar 0.12 can panic when inserting into a bulk-loaded tree (georust/rstar#239).
     late: RTree<Entry>,
-    /// Candidate pairs of ids, `a < b`, sorted.
+    /// Candidate pairs of ids, `a < b`: those of the last rebuild in the order found,
+    /// then those of newcomers. No pair appears twice.
     candidates: Vec<(u32, u32)>,
     /// Whether an id has a box in the tree.
     in_tree: Vec<bool>,
@@ -192,7 +193,7 @@ impl Broadphase {
     }
 
     /// Conflicting pairs among `tracks` (with stable external `ids`, e.g. flight indices),
-    /// into `out` (cleared first), in the order of their ids. `reach(i)` gives track `i`'s
+    /// into `out` (cleared first), in a fixed order (that of the candidate pairs). `reach(i)` gives track `i`'s
     /// reach box. Runs on rayon's pool; the result does not depend on the thread count.
     pub fn detect(
         &mut self,
@@ -285,7 +286,6 @@ impl Broadphase {
         for part in parts {
             self.candidates.extend(part);
         }
-        self.candidates.par_sort_unstable();
         self.age = 0;
     }
 
@@ -316,36 +316,12 @@ impl Broadphase {
                 });
             }
         }
+        // Every pair found here involves a newcomer, so none is a candidate already; two
+        // newcomers find each other twice.
         found.sort_unstable();
         found.dedup();
-        let old = std::mem::take(&mut self.candidates);
-        self.candidates = merge_sorted(old, found);
+        self.candidates.extend(found);
     }
-}
-
-fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// The plain per-step check: an R-tree over this step's swept boxes.
@@ -360,6 +336,7 @@ impl Detector {
         self.ids.clear();
         self.ids.extend(0..tracks.len() as u32);
         Broadphase::new(1).detect(&self.ids, tracks, p, |i| swept_box(p, &tracks[i]), out);
+        out.par_sort_unstable_by_key(|e| (e.a, e.b));
     }
 }
 

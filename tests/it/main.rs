@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod determinism;
 mod flights;
+mod golden;
 mod head_on;
 mod separation_oracle;
 mod validation;

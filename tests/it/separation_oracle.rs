@@ -134,7 +134,7 @@ mod cached {
             let mut out = Vec::new();
             for step in 0..steps {
                 // Drones come and go: id-based membership changes every few steps.
-                let live: Vec<&Drone> = state.iter().filter(|d| (d.id as usize + step) % 7 != 0).collect();
+                let live: Vec<&Drone> = state.iter().filter(|d| !(d.id as usize + step).is_multiple_of(7)).collect();
                 let ids: Vec<u32> = live.iter().map(|d| d.id).collect();
                 let tracks: Vec<Track> = live.iter().map(|d| d.t).collect();
                 let ahead = refresh as f64 * p.dt_s;

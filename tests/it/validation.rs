@@ -187,7 +187,6 @@ fn several_problems_are_all_listed() {
             "pads: 1), east_m: 0.0, north_m: -1200.0",
             "pads: 0), east_m: 0.0, north_m: -1200.0",
         )
-        .replace("width", "width")
         .replace("lookahead_s: 30.0", "lookahead_s: -1.0");
     let m = message(prepare_text(&text, "x.ron"));
     has(
