@@ -64,7 +64,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario headless and write report.json, flights.csv and events.csv.
+    /// Run a scenario headless and write report.json, flights.csv, events.csv and plans.csv.
     Run {
         /// Scenario file [default: scenarios/gba_default.ron].
         file: Option<PathBuf>,
@@ -213,7 +213,7 @@ fn run(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
         .with_context(|| format!("writing outputs to {}", out.display()))?;
     print!("{}", report.summary());
     println!(
-        "wrote         {}/report.json, flights.csv, events.csv ({:.1} s wall)",
+        "wrote         {}/report.json, flights.csv, events.csv, plans.csv ({:.1} s wall)",
         out.display(),
         started.elapsed().as_secs_f64()
     );

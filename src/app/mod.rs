@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
-use bevy::app::{App, FixedUpdate, Plugin, ScheduleRunnerPlugin, TaskPoolPlugin};
+use bevy::MinimalPlugins;
+use bevy::app::{App, FixedUpdate, Plugin};
 use bevy::ecs::prelude::*;
-use bevy::time::{Fixed, Time, TimePlugin, TimeUpdateStrategy, Virtual};
+use bevy::time::{Fixed, Time, TimeUpdateStrategy, Virtual};
 
 use crate::sim::Simulation;
 
@@ -41,8 +42,8 @@ fn step_simulation(mut sim: ResMut<SimState>) {
     sim.0.step();
 }
 
-/// Runs `sim` to the end of its scenario in a headless Bevy app (`TaskPoolPlugin`,
-/// `TimePlugin`, `ScheduleRunnerPlugin` + [`SimPlugin`]), `batch` fixed ticks per app
+/// Runs `sim` to the end of its scenario in a headless Bevy app (`MinimalPlugins` +
+/// [`SimPlugin`]), `batch` fixed ticks per app
 /// update, calling `progress` after each update. Returns the finished simulation.
 pub fn run_headless(
     sim: Simulation,
@@ -52,11 +53,7 @@ pub fn run_headless(
     let dt = sim.scenario.dt_s;
     let batch = batch.max(1);
     let mut app = App::new();
-    app.add_plugins((
-        TaskPoolPlugin::default(),
-        TimePlugin,
-        ScheduleRunnerPlugin::default(),
-    ));
+    app.add_plugins(MinimalPlugins);
     app.insert_resource(SimState(sim));
     app.add_plugins(SimPlugin);
     app.insert_resource(TimeUpdateStrategy::FixedTimesteps(batch));

@@ -1,5 +1,5 @@
 //! KPIs of a finished (or stopped) run and the files they are written to: `report.json`,
-//! `flights.csv`, `events.csv`, plus the short summary printed on stdout.
+//! `flights.csv`, `events.csv`, `plans.csv`, plus the short summary printed on stdout.
 //!
 //! Every file is written to a temporary file beside its target and renamed into place, so
 //! a reader never sees half a report. Rows come in flight and event order; no clock, no
@@ -476,7 +476,58 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
-/// Writes `report.json`, `flights.csv` and `events.csv` into `dir` (created if missing).
+/// `plans.csv`: the 4D plans, one row per path vertex: time from take-off, position and
+/// the corridor flown from there (empty for the climb off and the descent onto a pad).
+pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "plan",
+        "origin",
+        "destination",
+        "drone_type",
+        "vertex",
+        "t_s",
+        "lat",
+        "lon",
+        "alt_m",
+        "corridor",
+    ])
+    .expect("writing to memory");
+    for (i, plan) in sim.plans.iter().enumerate() {
+        let path = &plan.path;
+        for (k, &t) in plan.seg_t.iter().enumerate() {
+            let p = if k < path.segs.len() {
+                path.segs[k].start
+            } else {
+                path.position(k - 1, path.total_m())
+            };
+            let (lat, lon) = sim.net.frame.to_geo(p[0], p[1]);
+            let lane = path.segs.get(k).map_or(crate::planner::NO_LANE, |g| g.lane);
+            let corridor = if lane == crate::planner::NO_LANE {
+                String::new()
+            } else {
+                sim.net.corridor_ids[sim.net.lanes[lane as usize].corridor].clone()
+            };
+            w.write_record([
+                i.to_string(),
+                sim.net.nodes[plan.origin].id.clone(),
+                sim.net.nodes[plan.destination].id.clone(),
+                sim.scenario.drone_types[plan.drone_type].id.clone(),
+                k.to_string(),
+                num(t, 3),
+                num(lat, 6),
+                num(lon, 6),
+                num(p[2], 1),
+                corridor,
+            ])
+            .expect("writing to memory");
+        }
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// Writes `report.json`, `flights.csv`, `events.csv` and `plans.csv` into `dir` (created
+/// if missing).
 pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut json = serde_json::to_vec_pretty(report).expect("report serialises");
@@ -484,5 +535,6 @@ pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::
     write_atomic(&dir.join("report.json"), &json)?;
     write_atomic(&dir.join("flights.csv"), &flights_csv(sim))?;
     write_atomic(&dir.join("events.csv"), &events_csv(sim))?;
+    write_atomic(&dir.join("plans.csv"), &plans_csv(sim))?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use bevy::app::{App, ScheduleRunnerPlugin, TaskPoolPlugin};
-use bevy::time::{TimePlugin, TimeUpdateStrategy};
+use bevy::MinimalPlugins;
+use bevy::app::App;
+use bevy::time::TimeUpdateStrategy;
 use skycorridor::app::{SimPlugin, SimState, run_headless};
 use skycorridor::metrics::{self, Report};
 use skycorridor::scenario::Override;
@@ -36,11 +37,7 @@ fn headless_app_gives_the_same_outputs_as_the_core_loop() {
 #[test]
 fn sim_plugin_runs_one_step_per_fixed_tick() {
     let mut app = App::new();
-    app.add_plugins((
-        TaskPoolPlugin::default(),
-        TimePlugin,
-        ScheduleRunnerPlugin::default(),
-    ));
+    app.add_plugins(MinimalPlugins);
     app.insert_resource(SimState(default_sim("600")));
     app.add_plugins(SimPlugin);
     app.insert_resource(TimeUpdateStrategy::FixedTimesteps(3));
