@@ -51,9 +51,22 @@ fn run_writes_reports_and_a_summary() {
     names.sort();
     assert_eq!(
         names,
-        ["events.csv", "flights.csv", "report.json"],
+        ["events.csv", "flights.csv", "plans.csv", "report.json"],
         "no temporary files left"
     );
+    // The 4D plan of N: pad, top of climb (100 m after 10.5 s), end of the lane, pad.
+    let plans = std::fs::read_to_string(dir.path().join("plans.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = plans
+        .lines()
+        .filter(|l| l.starts_with("0,"))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{plans}");
+    assert_eq!(
+        (rows[1][5], rows[1][8], rows[1][9]),
+        ("10.500", "100.0", "NORTHBOUND")
+    );
+    assert_eq!((rows[3][8], rows[3][9]), ("0.0", ""));
 }
 
 #[test]
@@ -71,7 +84,7 @@ fn same_seed_gives_identical_files_whatever_the_threads() {
             "{}",
             String::from_utf8_lossy(&status.stderr)
         );
-        ["report.json", "flights.csv", "events.csv"]
+        ["report.json", "flights.csv", "events.csv", "plans.csv"]
             .map(|f| std::fs::read(dir.path().join(f)).unwrap())
     };
     assert_eq!(run("1"), run("2"));
