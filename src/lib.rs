@@ -10,6 +10,8 @@
 //! - [`metrics`]: KPIs and the report files.
 //! - [`app`]: the Bevy `SimPlugin` and the headless runner.
 //! - [`bench`]: synthetic traffic for the separation and step benchmarks.
+//! - `viewer` (feature `viewer`, on by default): the desktop window, Bevy rendering and
+//!   egui panels over the same app; it only reads the simulation.
 //!
 //! Glossary and conventions: distances in metres (`_m`), times in seconds (`_s`), speeds
 //! in m/s (`_mps`), energy in watt-hours (`_wh`). Geographic positions are WGS84 degrees
@@ -26,6 +28,8 @@ pub mod network;
 pub mod planner;
 pub mod scenario;
 pub mod sim;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 
 use std::path::Path;
 use std::sync::Arc;

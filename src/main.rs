@@ -86,6 +86,35 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Watch a scenario fly in a window: pan, zoom, pause, speed up, click a drone.
+    View {
+        /// Scenario file [default: scenarios/gba_default.ron].
+        file: Option<PathBuf>,
+        /// Override fields as in `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Seed of the demand sampler.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Start at this simulated time, seconds (simulated headless first).
+        #[arg(long, value_name = "S")]
+        at: Option<f64>,
+        /// Save one frame to this PNG and exit (with --at: the scenario at that time).
+        #[arg(long, value_name = "PNG")]
+        screenshot: Option<PathBuf>,
+        /// Window width, pixels.
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        /// Window height, pixels.
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+        /// Draw this many frames as fast as possible, print frame times and exit.
+        #[arg(long)]
+        frames: Option<u32>,
+        /// Instead of a scenario, show this many drones of the benchmark grid.
+        #[arg(long, value_name = "N")]
+        bench_drones: Option<usize>,
+    },
     /// Check a scenario and print a one-screen summary of its network and demand.
     Validate {
         /// Scenario file.
@@ -166,6 +195,34 @@ fn dispatch(cli: Cli) -> Result<()> {
             run(&file, &out, &set)
         }
         Command::Validate { file, set } => validate(&file, &set),
+        Command::View {
+            file,
+            mut set,
+            seed,
+            at,
+            screenshot,
+            width,
+            height,
+            frames,
+            bench_drones,
+        } => {
+            if let Some(seed) = seed {
+                set.push(Override {
+                    path: "seed".into(),
+                    value: seed.to_string(),
+                });
+            }
+            let file = file.unwrap_or_else(default_scenario);
+            view(
+                &file,
+                &set,
+                at,
+                screenshot,
+                [width, height],
+                frames,
+                bench_drones,
+            )
+        }
         Command::Bench {
             drones,
             seconds,
@@ -218,6 +275,64 @@ fn run(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(feature = "viewer")]
+fn view(
+    file: &Path,
+    set: &[Override],
+    at: Option<f64>,
+    screenshot: Option<PathBuf>,
+    size: [u32; 2],
+    frames: Option<u32>,
+    bench_drones: Option<usize>,
+) -> Result<()> {
+    let mut sim = match bench_drones {
+        Some(n) => bench::airborne(n, 3600.0),
+        None => skycorridor::load(file, set)?,
+    };
+    if let Some(at) = at {
+        anyhow::ensure!(
+            at.is_finite() && at >= 0.0,
+            "--at must be a time in seconds >= 0, got {at}"
+        );
+        while sim.t_s < at - 1e-9 && !sim.finished() {
+            sim.step();
+        }
+    }
+    let assets = if Path::new("assets").is_dir() {
+        PathBuf::from("assets")
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
+    };
+    if let Some(png) = &screenshot
+        && let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    skycorridor::viewer::run(
+        sim,
+        skycorridor::viewer::ViewerOptions {
+            assets,
+            size,
+            screenshot,
+            frames,
+        },
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "viewer"))]
+fn view(
+    _: &Path,
+    _: &[Override],
+    _: Option<f64>,
+    _: Option<PathBuf>,
+    _: [u32; 2],
+    _: Option<u32>,
+    _: Option<usize>,
+) -> Result<()> {
+    anyhow::bail!("this skycorridor was built without the window (cargo feature `viewer`)")
 }
 
 fn validate(file: &Path, set: &[Override]) -> Result<()> {

@@ -162,7 +162,9 @@ impl Report {
         };
         let (mut flight_s, mut energy_wh, mut dist_m, mut holding) = (0.0, 0.0, 0.0, 0.0);
         let (mut delays, mut ground) = (Vec::new(), Vec::new());
+        let dynamics = sim.current_dynamics();
         for (f, st) in sim.states.iter().enumerate() {
+            let d = &dynamics[f];
             match st.status {
                 Status::Scheduled => c.not_yet_due += 1,
                 Status::WaitingForPad => c.waiting_for_pad_at_end += 1,
@@ -178,9 +180,9 @@ impl Report {
                     sim.t_s
                 };
                 flight_s += end - st.takeoff_s;
-                energy_wh += st.dynamics.energy_wh;
-                dist_m += st.dynamics.motion.s;
-                holding += st.dynamics.holding_s;
+                energy_wh += d.energy_wh;
+                dist_m += d.motion.s;
+                holding += d.holding_s;
                 ground.push(st.takeoff_s - sim.flights[f].departure_s);
             }
             if st.status == Status::Completed {
@@ -372,8 +374,10 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         "alt_m",
     ])
     .expect("writing to memory");
+    let dynamics = sim.current_dynamics();
     for (f, fl) in sim.flights.iter().enumerate() {
         let st = &sim.states[f];
+        let dy = &dynamics[f];
         let plan = sim.plan(f);
         let ty = sim.drone_type(f);
         let status = serde_json::to_value(st.status)
@@ -383,7 +387,7 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             .to_string();
         let departed = st.takeoff_s.is_finite();
         let (lat, lon, alt) = if departed {
-            let p = st.dynamics.pos;
+            let p = dy.pos;
             let (lat, lon) = sim.net.frame.to_geo(p[0], p[1]);
             (num(lat, 6), num(lon, 6), num(p[2], 1))
         } else {
@@ -407,10 +411,10 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
                 String::new()
             },
             d(st.takeoff_s - fl.departure_s),
-            d(st.dynamics.holding_s),
-            d(st.dynamics.motion.s),
-            d(st.dynamics.energy_wh),
-            d(100.0 * (1.0 - st.dynamics.energy_wh / ty.battery_wh)),
+            d(dy.holding_s),
+            d(dy.motion.s),
+            d(dy.energy_wh),
+            d(100.0 * (1.0 - dy.energy_wh / ty.battery_wh)),
             lat,
             lon,
             alt,

@@ -226,6 +226,16 @@ impl Simulation {
         self.airborne.iter().map(|a| (a.flight, &a.d))
     }
 
+    /// Dynamics of every flight as of now: live for drones in the air, final for the
+    /// others.
+    pub fn current_dynamics(&self) -> Vec<Dynamics> {
+        let mut all: Vec<Dynamics> = self.states.iter().map(|s| s.dynamics).collect();
+        for a in &self.airborne {
+            all[a.flight as usize] = a.d;
+        }
+        all
+    }
+
     /// Plan of a flight.
     pub fn plan(&self, flight: usize) -> &Plan {
         &self.plans[self.flights[flight].plan as usize]

@@ -126,3 +126,21 @@ fn flights_are_counted_once_by_outcome() {
         }
     }
 }
+
+#[test]
+fn a_report_in_mid_run_counts_the_drones_still_flying() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let mut sim = skycorridor::load(&file, &[]).unwrap();
+    for _ in 0..600 {
+        sim.step();
+    }
+    let in_air: f64 = sim.airborne().map(|(_, d)| d.energy_wh).sum();
+    let r = Report::from_sim(&sim);
+    assert!(
+        in_air > 1000.0,
+        "drones in the air have used energy: {in_air}"
+    );
+    assert!(r.energy_wh > in_air, "{} <= {in_air}", r.energy_wh);
+    let flown: f64 = sim.airborne().map(|(_, d)| d.motion.s).sum::<f64>() / 1000.0;
+    assert!(r.distance_km > flown);
+}

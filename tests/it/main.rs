@@ -9,6 +9,10 @@ mod golden;
 mod head_on;
 mod separation_oracle;
 mod validation;
+#[cfg(feature = "viewer")]
+mod viewer;
+#[cfg(feature = "viewer")]
+mod window;
 
 use std::path::{Path, PathBuf};
 

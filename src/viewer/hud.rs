@@ -1,0 +1,514 @@
+//! The egui layer: HUD with time and live KPIs, time and layer controls, the selected
+//! drone's or corridor's details, an altitude profile (the selected drone's planned
+//! profile, or the corridor's band and lanes), the keyboard help, and map labels.
+
+use std::time::Instant;
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use super::controls::{Playback, SPEEDS};
+use super::corridors::{LaneLoad, load_share};
+use super::drones::Look;
+use super::map::Places;
+use super::{Selection, ViewState};
+use crate::app::SimState;
+use crate::metrics::Report;
+use crate::scenario::NodeKind;
+use crate::sim::{Simulation, Status};
+
+#[derive(Resource)]
+struct LiveKpi {
+    report: Option<Report>,
+    at: Instant,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.insert_resource(LiveKpi {
+        report: None,
+        at: Instant::now(),
+    });
+    app.add_systems(EguiPrimaryContextPass, (labels, panels).chain());
+}
+
+fn clock(t: f64) -> String {
+    let s = t.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn labels(
+    mut contexts: EguiContexts,
+    state: Res<ViewState>,
+    sim: Res<SimState>,
+    places: Res<Places>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let painter = ctx.layer_painter(egui::LayerId::background());
+    let size = state.size;
+    if state.layers.labels {
+        let font = egui::FontId::proportional(13.0);
+        for (name, p) in &places.0 {
+            let q = state.view.to_px(*p, size);
+            painter.text(
+                egui::pos2(q[0] as f32, q[1] as f32 - 10.0),
+                egui::Align2::CENTER_BOTTOM,
+                name,
+                font.clone(),
+                egui::Color32::from_rgba_unmultiplied(200, 205, 190, 170),
+            );
+        }
+        for n in &sim.0.net.nodes {
+            if matches!(n.kind, NodeKind::Vertiport { .. }) {
+                let q = state.view.to_px(n.en, size);
+                let at = egui::pos2(q[0] as f32, q[1] as f32);
+                painter.circle_stroke(
+                    at,
+                    4.0,
+                    egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 240, 240)),
+                );
+                painter.text(
+                    at + egui::vec2(6.0, 2.0),
+                    egui::Align2::LEFT_TOP,
+                    &n.id,
+                    egui::FontId::monospace(11.0),
+                    egui::Color32::from_rgb(235, 235, 235),
+                );
+            }
+        }
+    }
+    painter.text(
+        egui::pos2(size[0] as f32 - 6.0, size[1] as f32 - 4.0),
+        egui::Align2::RIGHT_BOTTOM,
+        "Map: Made with Natural Earth",
+        egui::FontId::proportional(11.0),
+        egui::Color32::from_rgb(150, 160, 170),
+    );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn panels(
+    mut contexts: EguiContexts,
+    mut state: ResMut<ViewState>,
+    mut play: ResMut<Playback>,
+    sim: Res<SimState>,
+    load: Res<LaneLoad>,
+    mut kpi: ResMut<LiveKpi>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let sim = &sim.0;
+    if kpi.report.is_none() || kpi.at.elapsed().as_secs_f64() > 1.0 {
+        kpi.report = Some(Report::from_sim(sim));
+        kpi.at = Instant::now();
+    }
+    let report = kpi.report.as_ref().expect("computed above");
+
+    egui::Window::new("skycorridor")
+        .anchor(egui::Align2::LEFT_TOP, [8.0, 8.0])
+        .resizable(false)
+        .collapsible(true)
+        .show(ctx, |ui| {
+            ui.heading(format!("{}  {}", clock(sim.t_s), sim.scenario.name));
+            let speed = if play.max_speed {
+                "as fast as possible".to_string()
+            } else {
+                format!("{}x", SPEEDS[play.speed])
+            };
+            ui.label(format!(
+                "{}{}",
+                if play.paused { "paused, " } else { "" },
+                if sim.finished() {
+                    "finished".to_string()
+                } else {
+                    speed
+                }
+            ));
+            ui.horizontal(|ui| {
+                if ui
+                    .button(if play.paused { "Resume" } else { "Pause" })
+                    .clicked()
+                {
+                    play.paused = !play.paused;
+                }
+                if ui.button("Step").clicked() {
+                    play.paused = true;
+                    play.step_once += 1;
+                }
+                if ui.button("-").clicked() {
+                    play.speed = play.speed.saturating_sub(1);
+                    play.max_speed = false;
+                }
+                if ui.button("+").clicked() {
+                    play.speed = (play.speed + 1).min(SPEEDS.len() - 1);
+                    play.max_speed = false;
+                }
+                ui.toggle_value(&mut play.max_speed, "Max");
+            });
+            ui.separator();
+            egui::Grid::new("kpi").num_columns(2).show(ui, |ui| {
+                let rows = [
+                    ("in the air", sim.airborne_count().to_string()),
+                    ("completed", report.flights.completed.to_string()),
+                    ("planned", report.flights.planned.to_string()),
+                    (
+                        "conflicts",
+                        format!("{} ({} now)", report.conflicts, sim.events.open_pairs()),
+                    ),
+                    (
+                        "losses of sep.",
+                        format!(
+                            "{} ({} at vertiports)",
+                            report.losses_of_separation, report.losses_of_separation_at_vertiports
+                        ),
+                    ),
+                    (
+                        "LoS / flight h",
+                        format!("{:.2}", report.los_per_flight_hour),
+                    ),
+                    (
+                        "min separation",
+                        report
+                            .min_separation_m
+                            .map_or("-".into(), |m| format!("{m:.1} m")),
+                    ),
+                    (
+                        "delay mean / p95",
+                        format!("{:.1} / {:.1} s", report.delay_s.mean, report.delay_s.p95),
+                    ),
+                    ("arrivals / h", format!("{:.1}", report.throughput_per_hour)),
+                    ("energy", format!("{:.1} kWh", report.energy_wh / 1000.0)),
+                    (
+                        "battery depleted",
+                        report.flights.battery_depleted.to_string(),
+                    ),
+                ];
+                for (k, v) in rows {
+                    ui.label(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+            ui.separator();
+            let l = &mut state.layers;
+            ui.horizontal_wrapped(|ui| {
+                ui.checkbox(&mut l.map, "map");
+                ui.checkbox(&mut l.corridors, "corridors");
+                ui.checkbox(&mut l.zones, "zones");
+                ui.checkbox(&mut l.labels, "labels");
+                ui.checkbox(&mut l.trails, "trails");
+                ui.checkbox(&mut l.rings, "rings");
+            });
+            ui.horizontal_wrapped(|ui| {
+                for look in [
+                    Look::Climbing,
+                    Look::Cruising,
+                    Look::Descending,
+                    Look::Holding,
+                    Look::Conflict,
+                    Look::Los,
+                ] {
+                    let c = look.color().to_srgba();
+                    let c32 = egui::Color32::from_rgb(
+                        (c.red * 255.0) as u8,
+                        (c.green * 255.0) as u8,
+                        (c.blue * 255.0) as u8,
+                    );
+                    ui.colored_label(c32, format!("{look:?}").to_lowercase());
+                }
+            });
+            ui.small("H: keyboard help");
+        });
+
+    match state.selected {
+        Selection::Drone(f) => drone_panel(ctx, &mut state, sim, f as usize),
+        Selection::Lane(l) => lane_panel(ctx, &state, sim, l, load.0.get(l).copied().unwrap_or(0)),
+        Selection::None => {}
+    }
+
+    if state.help {
+        egui::Window::new("Keyboard and mouse")
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .resizable(false)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("help").num_columns(2).show(ui, |ui| {
+                    for (k, v) in [
+                        ("drag", "pan"),
+                        ("wheel", "zoom toward the cursor"),
+                        ("click", "select a drone or corridor"),
+                        ("Space", "pause / resume"),
+                        (". or N", "one step"),
+                        ("+ / -", "faster / slower (1x to 1000x)"),
+                        ("M", "as fast as possible"),
+                        ("F", "fit the scenario"),
+                        ("C", "follow the selected drone"),
+                        ("P", "altitude profile"),
+                        ("1-6", "map, corridors, zones, labels, trails, rings"),
+                        ("Esc", "clear the selection"),
+                        ("H or ?", "this help"),
+                    ] {
+                        ui.monospace(k);
+                        ui.label(v);
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+    Ok(())
+}
+
+fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation, f: usize) {
+    let flight = &sim.flights[f];
+    let plan = sim.plan(f);
+    let ty = sim.drone_type(f);
+    let st = &sim.states[f];
+    let live = sim
+        .airborne()
+        .find(|(g, _)| *g as usize == f)
+        .map(|(_, d)| *d);
+    let d = live.unwrap_or(st.dynamics);
+    let mut follow = state.follow;
+    egui::Window::new(format!("Drone {}", flight.id))
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("drone").num_columns(2).show(ui, |ui| {
+                // Delay now: how far behind the plan it is at its current point of the path.
+                let planned_at = planned_time_at(plan, d.motion.s);
+                let delay = sim.t_s - (flight.departure_s + planned_at);
+                let rows = [
+                    ("type", ty.id.clone()),
+                    (
+                        "from / to",
+                        format!(
+                            "{} -> {}",
+                            sim.net.nodes[plan.origin].id, sim.net.nodes[plan.destination].id
+                        ),
+                    ),
+                    ("route", plan.route_label(&sim.net)),
+                    ("status", format!("{:?}", st.status)),
+                    (
+                        "phase",
+                        if live.is_some() {
+                            format!("{:?}", Simulation::phase(&d))
+                        } else {
+                            "-".into()
+                        },
+                    ),
+                    (
+                        "speed",
+                        format!("{:.1} m/s", d.vel.iter().map(|v| v * v).sum::<f64>().sqrt()),
+                    ),
+                    ("altitude", format!("{:.0} m", d.pos[2])),
+                    (
+                        "battery",
+                        format!("{:.0} %", 100.0 * (1.0 - d.energy_wh / ty.battery_wh)),
+                    ),
+                    (
+                        "flown",
+                        format!(
+                            "{:.1} of {:.1} km",
+                            d.motion.s / 1000.0,
+                            plan.path.total_m() / 1000.0
+                        ),
+                    ),
+                    (
+                        "departure",
+                        format!(
+                            "{} (planned {})",
+                            clock(st.takeoff_s),
+                            clock(flight.departure_s)
+                        ),
+                    ),
+                    (
+                        "planned arrival",
+                        clock(flight.departure_s + plan.duration_s),
+                    ),
+                    (
+                        "delay",
+                        if st.status == Status::Airborne {
+                            format!("{delay:.0} s")
+                        } else {
+                            "-".into()
+                        },
+                    ),
+                ];
+                for (k, v) in rows {
+                    ui.label(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+            ui.checkbox(&mut follow, "follow (C)");
+            if state.profile {
+                ui.separator();
+                ui.label("altitude along the route (m)");
+                let pts: Vec<(f64, f64)> = plan
+                    .path
+                    .cum
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &s)| {
+                        let z = if k < plan.path.segs.len() {
+                            plan.path.segs[k].start[2]
+                        } else {
+                            plan.path.position(k - 1, s)[2]
+                        };
+                        (s, z)
+                    })
+                    .collect();
+                profile(
+                    ui,
+                    &pts,
+                    plan.path.total_m(),
+                    live.map(|d| (d.motion.s, d.pos[2])),
+                    &[],
+                );
+            }
+        });
+    state.follow = follow;
+}
+
+fn lane_panel(
+    ctx: &mut egui::Context,
+    state: &ViewState,
+    sim: &Simulation,
+    lane: usize,
+    count: u32,
+) {
+    let net = &sim.net;
+    let l = &net.lanes[lane];
+    let c = &sim.scenario.corridors[l.corridor];
+    egui::Window::new(format!("Corridor {}", c.id))
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("lane").num_columns(2).show(ui, |ui| {
+                let rows = [
+                    (
+                        "lane",
+                        format!(
+                            "{} -> {} at {:.0} m",
+                            net.nodes[l.from].id, net.nodes[l.to].id, l.alt_m
+                        ),
+                    ),
+                    (
+                        "band",
+                        format!(
+                            "{:.0} to {:.0} m, {:?}",
+                            c.min_alt_m, c.max_alt_m, c.direction
+                        ),
+                    ),
+                    ("length", format!("{:.1} km", l.length_m / 1000.0)),
+                    ("width", format!("{:.0} m", c.width_m)),
+                    ("speed limit", format!("{:.0} m/s", c.speed_limit_mps)),
+                    (
+                        "headway",
+                        format!(
+                            "{:.0} s ({:.0} entries/h)",
+                            c.headway_s,
+                            3600.0 / c.headway_s.max(1e-9)
+                        ),
+                    ),
+                    ("drones now", count.to_string()),
+                    (
+                        "load",
+                        format!("{:.0} % of capacity", 100.0 * load_share(net, lane, count)),
+                    ),
+                    ("entries so far", sim.lane_stats[lane].entries.to_string()),
+                ];
+                for (k, v) in rows {
+                    ui.label(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+            if state.profile {
+                ui.separator();
+                ui.label("altitude band and lanes (m)");
+                let lanes: Vec<f64> = net
+                    .lanes
+                    .iter()
+                    .filter(|x| x.corridor == l.corridor)
+                    .map(|x| x.alt_m)
+                    .collect();
+                let band = [
+                    (0.0, c.min_alt_m),
+                    (l.length_m, c.min_alt_m),
+                    (l.length_m, c.max_alt_m),
+                    (0.0, c.max_alt_m),
+                    (0.0, c.min_alt_m),
+                ];
+                profile(ui, &band, l.length_m, None, &lanes);
+            }
+        });
+}
+
+/// Planned time from take-off at path distance `s`.
+fn planned_time_at(plan: &crate::planner::Plan, s: f64) -> f64 {
+    let cum = &plan.path.cum;
+    let k = cum
+        .partition_point(|&c| c <= s)
+        .saturating_sub(1)
+        .min(plan.seg_t.len().saturating_sub(2));
+    let (s0, s1) = (cum[k], cum[(k + 1).min(cum.len() - 1)]);
+    let (t0, t1) = (plan.seg_t[k], plan.seg_t[(k + 1).min(plan.seg_t.len() - 1)]);
+    if s1 > s0 {
+        t0 + (t1 - t0) * (s - s0) / (s1 - s0)
+    } else {
+        t0
+    }
+}
+
+/// A small altitude-versus-distance plot: a polyline, an optional marker, level lines.
+fn profile(
+    ui: &mut egui::Ui,
+    pts: &[(f64, f64)],
+    length: f64,
+    marker: Option<(f64, f64)>,
+    levels: &[f64],
+) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(300.0, 110.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, egui::Color32::from_rgb(20, 28, 38));
+    let zmax = pts
+        .iter()
+        .map(|p| p.1)
+        .chain(levels.iter().copied())
+        .fold(10.0_f64, f64::max)
+        * 1.15;
+    let to = |s: f64, z: f64| {
+        egui::pos2(
+            rect.left() + 6.0 + (s / length.max(1.0)) as f32 * (rect.width() - 12.0),
+            rect.bottom() - 6.0 - (z / zmax) as f32 * (rect.height() - 12.0),
+        )
+    };
+    for &z in levels {
+        painter.line_segment(
+            [to(0.0, z), to(length, z)],
+            egui::Stroke::new(1.5, egui::Color32::from_rgb(90, 200, 210)),
+        );
+        painter.text(
+            to(0.0, z),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{z:.0}"),
+            egui::FontId::monospace(10.0),
+            egui::Color32::LIGHT_GRAY,
+        );
+    }
+    let line: Vec<egui::Pos2> = pts.iter().map(|&(s, z)| to(s, z)).collect();
+    painter.add(egui::Shape::line(
+        line,
+        egui::Stroke::new(1.5, egui::Color32::from_rgb(220, 220, 220)),
+    ));
+    if let Some((s, z)) = marker {
+        painter.circle_filled(to(s, z), 4.0, egui::Color32::from_rgb(255, 210, 40));
+    }
+    painter.text(
+        rect.right_top() + egui::vec2(-4.0, 4.0),
+        egui::Align2::RIGHT_TOP,
+        format!("{zmax:.0} m"),
+        egui::FontId::monospace(10.0),
+        egui::Color32::GRAY,
+    );
+}

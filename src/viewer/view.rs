@@ -1,0 +1,99 @@
+//! The 2D view as plain numbers: where the camera looks and how many metres one pixel
+//! covers, and the conversions between local metres and window pixels. No Bevy here, so
+//! tests can compute where something must appear in a screenshot.
+//!
+//! Pixels: origin at the top-left of the window, x to the right, y down. World: local
+//! east/north metres (see `network::frame`), east to the right, north up.
+
+use crate::network::Network;
+
+/// Camera centre and zoom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// World point at the centre of the window, `[east_m, north_m]`.
+    pub center: [f64; 2],
+    /// Metres per pixel.
+    pub m_per_px: f64,
+}
+
+impl View {
+    /// Pixel position of a world point in a window of `size` pixels.
+    pub fn to_px(&self, world: [f64; 2], size: [f64; 2]) -> [f64; 2] {
+        [
+            (world[0] - self.center[0]) / self.m_per_px + size[0] / 2.0,
+            size[1] / 2.0 - (world[1] - self.center[1]) / self.m_per_px,
+        ]
+    }
+
+    /// World point under a pixel.
+    pub fn to_world(&self, px: [f64; 2], size: [f64; 2]) -> [f64; 2] {
+        [
+            self.center[0] + (px[0] - size[0] / 2.0) * self.m_per_px,
+            self.center[1] - (px[1] - size[1] / 2.0) * self.m_per_px,
+        ]
+    }
+
+    /// Zooms by `factor` (> 1 zooms out) keeping the world point under `px` in place.
+    pub fn zoom_at(&mut self, factor: f64, px: [f64; 2], size: [f64; 2]) {
+        let before = self.to_world(px, size);
+        self.m_per_px = (self.m_per_px * factor).clamp(0.05, 5_000.0);
+        let after = self.to_world(px, size);
+        self.center[0] += before[0] - after[0];
+        self.center[1] += before[1] - after[1];
+    }
+}
+
+/// The view that shows every node of the network with a 6 % margin in a window of
+/// `size` pixels.
+pub fn fit(net: &Network, size: [f64; 2]) -> View {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    let points = net
+        .nodes
+        .iter()
+        .map(|n| n.en)
+        .chain(net.lanes.iter().flat_map(|l| l.points.iter().copied()));
+    for p in points {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    if !lo[0].is_finite() {
+        return View {
+            center: [0.0, 0.0],
+            m_per_px: 10.0,
+        };
+    }
+    let span = [(hi[0] - lo[0]).max(200.0), (hi[1] - lo[1]).max(200.0)];
+    let m_per_px = (span[0] / size[0]).max(span[1] / size[1]) * 1.12;
+    View {
+        center: [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0],
+        m_per_px,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_and_world_round_trip_and_zoom_keeps_the_cursor_point() {
+        let size = [1280.0, 720.0];
+        let mut v = View {
+            center: [1000.0, -500.0],
+            m_per_px: 20.0,
+        };
+        assert_eq!(v.to_px([1000.0, -500.0], size), [640.0, 360.0]);
+        assert_eq!(
+            v.to_px([1020.0, -480.0], size),
+            [641.0, 359.0],
+            "north is up"
+        );
+        let w = v.to_world([100.0, 50.0], size);
+        assert_eq!(v.to_px(w, size), [100.0, 50.0]);
+        v.zoom_at(0.5, [100.0, 50.0], size);
+        let w2 = v.to_world([100.0, 50.0], size);
+        assert!((w2[0] - w[0]).abs() < 1e-9 && (w2[1] - w[1]).abs() < 1e-9);
+        assert_eq!(v.m_per_px, 10.0);
+    }
+}

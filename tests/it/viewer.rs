@@ -1,0 +1,50 @@
+//! The viewer's logic that needs no window: picking and the camera fit.
+
+use skycorridor::viewer::controls::{nearest_lane, pick};
+use skycorridor::viewer::{Selection, fit};
+
+use crate::scenario_path;
+
+#[test]
+fn click_picks_the_nearest_drone_then_a_corridor() {
+    let mut sim = skycorridor::load(&scenario_path("head_on.ron"), &[]).unwrap();
+    for _ in 0..60 {
+        sim.step();
+    }
+    let (n, d) = sim
+        .airborne()
+        .find(|(f, _)| sim.flights[*f as usize].id == "N")
+        .map(|(f, d)| (f, *d))
+        .unwrap();
+    // 3 m from N: N.
+    assert_eq!(
+        pick(&sim, [d.pos[0] + 3.0, d.pos[1]], 30.0),
+        Selection::Drone(n)
+    );
+    // Far along the northbound corridor from any drone: the corridor (lane 0).
+    assert_eq!(pick(&sim, [2.0, 900.0], 10.0), Selection::Lane(0));
+    assert_eq!(pick(&sim, [46.0, 900.0], 10.0), Selection::Lane(1));
+    // Nowhere near anything.
+    assert_eq!(pick(&sim, [5000.0, 0.0], 10.0), Selection::None);
+    let (lane, dist) = nearest_lane(&sim.net, [40.0, 0.0]).unwrap();
+    assert_eq!((lane, dist), (1, 8.0));
+}
+
+#[test]
+fn fit_shows_every_node() {
+    let sim = skycorridor::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO),
+        &[],
+    )
+    .unwrap();
+    let size = [1280.0, 720.0];
+    let view = fit(&sim.net, size);
+    for n in &sim.net.nodes {
+        let p = view.to_px(n.en, size);
+        assert!(
+            p[0] > 0.0 && p[0] < size[0] && p[1] > 0.0 && p[1] < size[1],
+            "{} at {p:?}",
+            n.id
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The real window, rendered under Xvfb with Mesa's software Vulkan (lavapipe): a
+//! screenshot of the default scenario at 600 s, checked pixel by pixel where we know what
+//! must be there. Needs `xvfb-run` (Debian: xvfb, mesa-vulkan-drivers); without it the test
+//! says it is skipped, except in CI (`CI` set), where it fails.
+
+use std::path::Path;
+use std::process::Command;
+
+use skycorridor::network::Network;
+use skycorridor::viewer::WATER;
+use skycorridor::viewer::corridors::{lane_counts, load_color, load_share};
+use skycorridor::viewer::drones::{Look, looks};
+use skycorridor::viewer::map::LAND;
+use skycorridor::viewer::{View, fit};
+
+const W: u32 = 1280;
+const H: u32 = 720;
+
+fn xvfb_available() -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+type Rgb = [u8; 3];
+
+fn srgb(c: bevy::color::Color) -> Rgb {
+    let s = c.to_srgba();
+    [
+        (s.red * 255.0).round() as u8,
+        (s.green * 255.0).round() as u8,
+        (s.blue * 255.0).round() as u8,
+    ]
+}
+
+fn near(a: Rgb, b: Rgb, tol: i32) -> bool {
+    (0..3).all(|k| (a[k] as i32 - b[k] as i32).abs() <= tol)
+}
+
+/// Whether any pixel within `r` of `at` is within `tol` of `want`.
+fn any_near(img: &image::RgbImage, at: [f64; 2], r: i32, want: Rgb, tol: i32) -> bool {
+    let (x0, y0) = (at[0].round() as i32, at[1].round() as i32);
+    (-r..=r).any(|dy| {
+        (-r..=r).any(|dx| {
+            let (x, y) = (x0 + dx, y0 + dy);
+            x >= 0
+                && y >= 0
+                && x < W as i32
+                && y < H as i32
+                && near(img.get_pixel(x as u32, y as u32).0, want, tol)
+        })
+    })
+}
+
+fn px(view: &View, net: &Network, lat: f64, lon: f64) -> [f64; 2] {
+    view.to_px(net.frame.to_local(lat, lon), [W as f64, H as f64])
+}
+
+#[test]
+fn screenshot_shows_water_land_corridors_and_drones() {
+    if !xvfb_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the window test: install xvfb and mesa-vulkan-drivers (see .ci/run)"
+        );
+        eprintln!(
+            "SKIPPED screenshot_shows_water_land_corridors_and_drones: no xvfb-run on this machine"
+        );
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("shot.png");
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24"])
+        .arg(env!("CARGO_BIN_EXE_skycorridor"))
+        .args([
+            "view",
+            "--at",
+            "600",
+            "--width",
+            "1280",
+            "--height",
+            "720",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .current_dir(root)
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && shot.exists(),
+        "view --screenshot failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&shot).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (W, H));
+    if let Ok(keep) = std::env::var("SKYCORRIDOR_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+
+    // The same state the window was drawing: the default scenario at 600 s.
+    let mut sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
+    while sim.t_s < 600.0 {
+        sim.step();
+    }
+    let net = &sim.net;
+    let view = fit(net, [W as f64, H as f64]);
+
+    // Water in the estuary west of Lantau; land between Dongguan and Huizhou.
+    let water = px(&view, net, 22.42, 113.72);
+    assert!(
+        any_near(&img, water, 0, srgb(WATER), 3),
+        "water at {water:?} is {:?}",
+        img.get_pixel(water[0] as u32, water[1] as u32)
+    );
+    let land = px(&view, net, 22.90, 114.10);
+    assert!(
+        any_near(&img, land, 0, srgb(LAND), 3),
+        "land at {land:?} is {:?}",
+        img.get_pixel(land[0] as u32, land[1] as u32)
+    );
+
+    // A corridor: the middle of the Shenzhen-Huizhou forward lane, in its load colour.
+    let counts = lane_counts(&sim);
+    let li = net
+        .lanes
+        .iter()
+        .position(|l| net.corridor_ids[l.corridor] == "SZ-HZ" && !l.reverse)
+        .unwrap();
+    let lane = &net.lanes[li];
+    let (a, b) = (lane.points[0], lane.points[lane.points.len() - 1]);
+    let mid = view.to_px(
+        [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
+        [W as f64, H as f64],
+    );
+    let want = srgb(load_color(load_share(net, li, counts[li])));
+    assert!(
+        any_near(&img, mid, 4, want, 12),
+        "no corridor colour {want:?} near {mid:?}"
+    );
+
+    // A cruising drone with no other drone within 30 px is drawn where it is.
+    let states = looks(&sim);
+    let positions: Vec<(u32, [f64; 2])> = sim
+        .airborne()
+        .map(|(f, d)| (f, view.to_px([d.pos[0], d.pos[1]], [W as f64, H as f64])))
+        .collect();
+    let hud = |p: [f64; 2]| p[0] < 340.0 && p[1] < 460.0;
+    let lonely = positions
+        .iter()
+        .filter(|(f, p)| {
+            states.iter().any(|(g, l)| g == f && *l == Look::Cruising)
+                && !hud(*p)
+                && p[0] > 20.0
+                && p[1] > 20.0
+                && p[0] < W as f64 - 20.0
+                && p[1] < H as f64 - 20.0
+                && positions
+                    .iter()
+                    .all(|(g, q)| g == f || (q[0] - p[0]).hypot(q[1] - p[1]) > 30.0)
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        !lonely.is_empty(),
+        "the default scenario at 600 s should have an isolated cruising drone"
+    );
+    for (f, p) in lonely.iter().take(3) {
+        assert!(
+            any_near(&img, *p, 3, srgb(Look::Cruising.color()), 25),
+            "drone {} not drawn at {p:?}",
+            sim.flights[*f as usize].id
+        );
+    }
+}
