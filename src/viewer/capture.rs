@@ -1,7 +1,8 @@
 //! Headless uses of the window: `--screenshot out.png` renders the scenario as it stands
 //! (the command line has already run the simulation to `--at`), saves one frame and exits;
-//! `--frames N` draws N frames with the simulation running flat out and prints frame-time
-//! statistics. The PNG is written through a temporary file and a rename.
+//! `--frames N` draws N frames with the simulation running at the default speed (without
+//! vsync) and prints frame-time statistics. The PNG is written through a temporary file
+//! and a rename.
 
 use std::io::Cursor;
 use std::time::Instant;
@@ -34,9 +35,6 @@ pub(super) fn plugin(app: &mut App) {
 fn setup(opts: Res<ViewerOptions>, mut play: ResMut<Playback>) {
     if opts.screenshot.is_some() {
         play.paused = true;
-    }
-    if opts.frames.is_some() {
-        play.max_speed = true;
     }
 }
 

@@ -21,7 +21,7 @@ use bevy::camera::ScalingMode;
 use bevy::log::{Level, LogPlugin};
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
-use bevy::window::WindowResolution;
+use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::EguiPlugin;
 
 use crate::app::{SimPlugin, SimState};
@@ -123,6 +123,12 @@ pub fn run(sim: Simulation, opts: ViewerOptions) {
                 primary_window: Some(Window {
                     title,
                     resolution,
+                    // Frame timing measures drawing, not waiting for the display.
+                    present_mode: if opts.frames.is_some() {
+                        PresentMode::AutoNoVsync
+                    } else {
+                        PresentMode::AutoVsync
+                    },
                     ..default()
                 }),
                 ..default()
@@ -167,6 +173,9 @@ pub fn run(sim: Simulation, opts: ViewerOptions) {
 fn spawn_camera(mut commands: Commands, state: Res<ViewState>) {
     commands.spawn((
         Camera2d,
+        // No multisampling: it is most of the frame on a software renderer, and thin
+        // lines and arrowheads read well without it.
+        Msaa::Off,
         Projection::Orthographic(OrthographicProjection {
             scaling_mode: ScalingMode::WindowSize,
             scale: state.view.m_per_px as f32,
