@@ -134,6 +134,8 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
         }),
         nodes,
         corridors,
+        corridors_geojson: None,
+        zones_geojson: None,
         zones: Vec::new(),
         drone_types: vec![drone("slow", 15.0), drone("fast", 20.0)],
         demand: Demand {

@@ -8,6 +8,7 @@
 //! - [`planner`]: demand sampling, A* routes, 3D paths and their 4D (timed) plans.
 //! - [`sim`]: fixed-step kinematics, pads, batteries, R-tree separation checks, events.
 //! - [`metrics`]: KPIs and the report files.
+//! - [`interop`]: GeoJSON out and in, BlueSky scenarios.
 //! - [`app`]: the Bevy `SimPlugin` and the headless runner.
 //! - [`bench`]: synthetic traffic for the separation and step benchmarks.
 //! - `viewer` (feature `viewer`, on by default): the desktop window, Bevy rendering and
@@ -23,6 +24,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod interop;
 pub mod metrics;
 pub mod network;
 pub mod planner;

@@ -85,6 +85,29 @@ enum Command {
         /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Also write trajectories.csv and trajectories.geojson (positions of every drone
+        /// in the air, sampled every --trajectory-interval seconds, and where each flight
+        /// ended).
+        #[arg(long)]
+        trajectories: bool,
+        /// Trajectory sampling interval, seconds.
+        #[arg(long, default_value_t = 10.0, value_name = "S")]
+        trajectory_interval: f64,
+    },
+    /// Export a scenario for other tools: its network as GeoJSON, its planned flights as a
+    /// BlueSky scenario.
+    Export {
+        /// Scenario file.
+        file: PathBuf,
+        /// Write nodes.geojson, corridors.geojson and zones.geojson into this folder.
+        #[arg(long, value_name = "DIR")]
+        geojson: Option<PathBuf>,
+        /// Write the planned flights as a BlueSky scenario (.scn) to this file.
+        #[arg(long, value_name = "FILE")]
+        bluesky: Option<PathBuf>,
+        /// Override fields as in `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
     },
     /// Watch a scenario fly in a window: pan, zoom, pause, speed up, click a drone.
     View {
@@ -177,6 +200,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             duration,
             mut set,
             threads,
+            trajectories,
+            trajectory_interval,
         } => {
             set_threads(threads)?;
             if let Some(seed) = seed {
@@ -192,8 +217,15 @@ fn dispatch(cli: Cli) -> Result<()> {
                 });
             }
             let file = file.unwrap_or_else(default_scenario);
-            run(&file, &out, &set)
+            let trajectories = trajectories.then_some(trajectory_interval);
+            run(&file, &out, &set, trajectories)
         }
+        Command::Export {
+            file,
+            geojson,
+            bluesky,
+            set,
+        } => export(&file, geojson.as_deref(), bluesky.as_deref(), &set),
         Command::Validate { file, set } => validate(&file, &set),
         Command::View {
             file,
@@ -235,9 +267,48 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-fn run(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
-    let started = Instant::now();
+fn export(
+    file: &Path,
+    geojson: Option<&Path>,
+    bluesky: Option<&Path>,
+    set: &[Override],
+) -> Result<()> {
+    anyhow::ensure!(
+        geojson.is_some() || bluesky.is_some(),
+        "nothing to export: give --geojson DIR and/or --bluesky FILE"
+    );
     let sim = skycorridor::load(file, set)?;
+    if let Some(dir) = geojson {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, text) in skycorridor::interop::geojson::export(&sim.scenario) {
+            let path = dir.join(name);
+            metrics::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if let Some(path) = bluesky {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let text = skycorridor::interop::bluesky::export(&sim);
+        metrics::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {} ({} flights)", path.display(), sim.flights.len());
+    }
+    Ok(())
+}
+
+fn run(file: &Path, out: &Path, set: &[Override], trajectories: Option<f64>) -> Result<()> {
+    let started = Instant::now();
+    let mut sim = skycorridor::load(file, set)?;
+    if let Some(interval) = trajectories {
+        anyhow::ensure!(
+            interval.is_finite() && interval > 0.0,
+            "--trajectory-interval must be > 0 s, got {interval}"
+        );
+        sim.record_trajectories(interval);
+    }
     eprintln!(
         "{}: {} flights planned over {} corridors ({:.0} km), {} s in steps of {} s",
         file.display(),

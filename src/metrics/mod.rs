@@ -530,8 +530,65 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
+/// `trajectories.csv` (one row per sample: flight, time, lat, lon, altitude, speed,
+/// state) and `trajectories.geojson` (a LineString per flight with `[lon, lat, alt_m]`
+/// coordinates, and the sample times and states as properties).
+pub fn trajectory_files(sim: &Simulation) -> Option<(Vec<u8>, String)> {
+    let log = sim.trajectory.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["flight", "t_s", "lat", "lon", "alt_m", "speed_mps", "state"])
+        .expect("writing to memory");
+    let mut per_flight: std::collections::BTreeMap<u32, Vec<&crate::sim::TrajectoryPoint>> =
+        Default::default();
+    for p in &log.points {
+        let (lat, lon) = sim.net.frame.to_geo(p.pos[0], p.pos[1]);
+        w.write_record([
+            sim.flights[p.flight as usize].id.clone(),
+            num(p.t_s, 3),
+            num(lat, 7),
+            num(lon, 7),
+            num(p.pos[2], 2),
+            num(p.speed_mps, 2),
+            p.state.to_string(),
+        ])
+        .expect("writing to memory");
+        per_flight.entry(p.flight).or_default().push(p);
+    }
+    let features: Vec<serde_json::Value> = per_flight
+        .iter()
+        .map(|(f, pts)| {
+            let coords: Vec<[f64; 3]> = pts
+                .iter()
+                .map(|p| {
+                    let (lat, lon) = sim.net.frame.to_geo(p.pos[0], p.pos[1]);
+                    [lon, lat, p.pos[2]]
+                })
+                .collect();
+            let plan = sim.plan(*f as usize);
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "id": sim.flights[*f as usize].id,
+                    "drone_type": sim.drone_type(*f as usize).id,
+                    "origin": sim.net.nodes[plan.origin].id,
+                    "destination": sim.net.nodes[plan.destination].id,
+                    "times_s": pts.iter().map(|p| p.t_s).collect::<Vec<_>>(),
+                    "states": pts.iter().map(|p| p.state).collect::<Vec<_>>(),
+                }
+            })
+        })
+        .collect();
+    let geojson = serde_json::to_string(
+        &serde_json::json!({"type": "FeatureCollection", "features": features}),
+    )
+    .expect("serialises")
+        + "\n";
+    Some((w.into_inner().expect("writing to memory"), geojson))
+}
+
 /// Writes `report.json`, `flights.csv`, `events.csv` and `plans.csv` into `dir` (created
-/// if missing).
+/// if missing), and the trajectory files when they were recorded.
 pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut json = serde_json::to_vec_pretty(report).expect("report serialises");
@@ -540,5 +597,9 @@ pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::
     write_atomic(&dir.join("flights.csv"), &flights_csv(sim))?;
     write_atomic(&dir.join("events.csv"), &events_csv(sim))?;
     write_atomic(&dir.join("plans.csv"), &plans_csv(sim))?;
+    if let Some((csv, geojson)) = trajectory_files(sim) {
+        write_atomic(&dir.join("trajectories.csv"), &csv)?;
+        write_atomic(&dir.join("trajectories.geojson"), geojson.as_bytes())?;
+    }
     Ok(())
 }

@@ -113,10 +113,10 @@ pub struct Network {
 }
 
 impl Network {
-    /// Builds the network from a scenario that passed [`crate::scenario::validate`]; checks
-    /// that no corridor crosses an active no-fly zone in its altitude band.
-    pub fn build(s: &Scenario) -> Result<Network, Vec<ValidationError>> {
-        let frame = match s.reference {
+    /// The local frame of a scenario: around `reference`, or the mean of the nodes given
+    /// in lat/lon (0, 0 when every node is in local metres).
+    pub fn frame_of(s: &Scenario) -> Frame {
+        match s.reference {
             Some(r) => Frame::new(r.lat, r.lon),
             None => {
                 let geo: Vec<(f64, f64)> =
@@ -131,7 +131,13 @@ impl Network {
                     )
                 }
             }
-        };
+        }
+    }
+
+    /// Builds the network from a scenario that passed [`crate::scenario::validate`]; checks
+    /// that no corridor crosses an active no-fly zone in its altitude band.
+    pub fn build(s: &Scenario) -> Result<Network, Vec<ValidationError>> {
+        let frame = Self::frame_of(s);
         let nodes: Vec<NetNode> = s
             .nodes
             .iter()

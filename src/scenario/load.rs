@@ -28,6 +28,14 @@ pub enum ScenarioError {
         /// What ron expected.
         message: String,
     },
+    /// A GeoJSON file named by `corridors_geojson` or `zones_geojson` does not fit.
+    #[error("{path}: {message}")]
+    Import {
+        /// The GeoJSON file.
+        path: PathBuf,
+        /// The feature and what is wrong with it.
+        message: String,
+    },
     /// A `--set path=value` override does not apply.
     #[error("--set {key}: {message}")]
     Override {
@@ -110,12 +118,39 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         })
 }
 
-/// Reads and parses a scenario file (no validation: see [`crate::prepare`]).
+/// Reads and parses a scenario file, merging corridors and zones from the GeoJSON files
+/// it names (no validation: see [`crate::prepare`]).
 pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let scenario = parse_str(&text, path)?;
+    let mut scenario = parse_str(&text, path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let read = |file: &str| {
+        let p = dir.join(file);
+        std::fs::read_to_string(&p)
+            .map(|t| (p.clone(), t))
+            .map_err(|source| ScenarioError::Io { path: p, source })
+    };
+    if let Some(file) = scenario.corridors_geojson.take() {
+        let (p, t) = read(&file)?;
+        let more = crate::interop::geojson::import_corridors(&t, &scenario).map_err(|e| {
+            ScenarioError::Import {
+                path: p,
+                message: e.to_string(),
+            }
+        })?;
+        scenario.corridors.extend(more);
+    }
+    if let Some(file) = scenario.zones_geojson.take() {
+        let (p, t) = read(&file)?;
+        let more =
+            crate::interop::geojson::import_zones(&t).map_err(|e| ScenarioError::Import {
+                path: p,
+                message: e.to_string(),
+            })?;
+        scenario.zones.extend(more);
+    }
     Ok((scenario, text))
 }

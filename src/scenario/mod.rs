@@ -45,8 +45,17 @@ pub struct Scenario {
     pub reference: Option<LatLon>,
     /// Vertiports and waypoints.
     pub nodes: Vec<Node>,
-    /// Corridor segments between nodes.
+    /// Corridor segments between nodes. Default: none (e.g. when they come from GeoJSON).
+    #[serde(default)]
     pub corridors: Vec<Corridor>,
+    /// More corridors from a GeoJSON file of line strings (path relative to this file),
+    /// e.g. drawn in QGIS; see the README. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corridors_geojson: Option<String>,
+    /// More zones from a GeoJSON file of polygons (path relative to this file). Default:
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zones_geojson: Option<String>,
     /// No-fly and restricted volumes. Default: none.
     #[serde(default)]
     pub zones: Vec<Zone>,

@@ -107,6 +107,46 @@ struct Vertiport {
     releases: VecDeque<f64>,
 }
 
+/// One sampled position of a flight, for trajectory outputs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrajectoryPoint {
+    /// Flight index.
+    pub flight: u32,
+    /// Time, seconds.
+    pub t_s: f64,
+    /// `[east_m, north_m, alt_m]`.
+    pub pos: [f64; 3],
+    /// Speed, m/s.
+    pub speed_mps: f64,
+    /// `climbing`, `cruising`, `descending`, `holding`, or at the end `completed` /
+    /// `battery_depleted`.
+    pub state: &'static str,
+}
+
+/// Positions sampled every `interval_s` while flights are in the air, plus where each
+/// flight ended.
+#[derive(Debug, Clone, Default)]
+pub struct TrajectoryLog {
+    /// Sampling interval, seconds.
+    pub interval_s: f64,
+    next_s: f64,
+    /// Samples in time order (flights in stepping order within a time).
+    pub points: Vec<TrajectoryPoint>,
+}
+
+fn phase_name(d: &Dynamics) -> &'static str {
+    match Simulation::phase(d) {
+        Phase::Climbing => "climbing",
+        Phase::Cruising => "cruising",
+        Phase::Descending => "descending",
+        Phase::Holding => "holding",
+    }
+}
+
+fn speed(d: &Dynamics) -> f64 {
+    d.vel.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
 /// Per-lane counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct LaneStats {
@@ -138,6 +178,8 @@ pub struct Simulation {
     pub lane_stats: Vec<LaneStats>,
     /// Most drones in the air at once.
     pub peak_airborne: usize,
+    /// Sampled trajectories, when asked for ([`Simulation::record_trajectories`]).
+    pub trajectory: Option<TrajectoryLog>,
     params: Params,
     airborne: Vec<Airborne>,
     next_due: usize,
@@ -196,6 +238,7 @@ impl Simulation {
             step: 0,
             events: EventTracker::default(),
             peak_airborne: 0,
+            trajectory: None,
             params,
             airborne: Vec::new(),
             next_due: 0,
@@ -406,6 +449,16 @@ impl Simulation {
             let st = &mut self.states[f];
             if d.motion.s >= plan.path.total_m() {
                 st.dynamics = *d;
+                if let Some(log) = &mut self.trajectory {
+                    let state = "completed";
+                    log.points.push(TrajectoryPoint {
+                        flight: a.flight,
+                        t_s: t1,
+                        pos: d.pos,
+                        speed_mps: 0.0,
+                        state,
+                    });
+                }
                 st.status = Status::Completed;
                 st.end_s = t1;
                 self.ports[plan.destination]
@@ -427,6 +480,16 @@ impl Simulation {
                     .air_queue
                     .retain(|&q| q as usize != f);
                 st.dynamics = *d;
+                if let Some(log) = &mut self.trajectory {
+                    let state = "battery_depleted";
+                    log.points.push(TrajectoryPoint {
+                        flight: a.flight,
+                        t_s: t1,
+                        pos: d.pos,
+                        speed_mps: speed(d),
+                        state,
+                    });
+                }
                 ended = true;
             }
         }
@@ -436,6 +499,23 @@ impl Simulation {
                 .retain(|a| states[a.flight as usize].status == Status::Airborne);
         }
         self.peak_airborne = self.peak_airborne.max(self.airborne.len());
+        if let Some(log) = &mut self.trajectory
+            && t1 + 1e-9 >= log.next_s
+        {
+            for a in &self.airborne {
+                let (d, flight) = (&a.d, a.flight);
+                log.points.push(TrajectoryPoint {
+                    flight,
+                    t_s: t1,
+                    pos: d.pos,
+                    speed_mps: speed(d),
+                    state: phase_name(d),
+                });
+            }
+            while log.next_s <= t1 + 1e-9 {
+                log.next_s += log.interval_s;
+            }
+        }
 
         // 5. Separation on the state at t + dt.
         self.tracks.clear();
@@ -556,6 +636,17 @@ pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params) -> Aabb {
 }
 
 impl Simulation {
+    /// Samples every airborne drone's position every `interval_s` seconds (and each
+    /// flight's end) into [`Simulation::trajectory`].
+    pub fn record_trajectories(&mut self, interval_s: f64) {
+        let interval_s = interval_s.max(self.scenario.dt_s);
+        self.trajectory = Some(TrajectoryLog {
+            interval_s,
+            next_s: self.t_s + interval_s,
+            points: Vec::new(),
+        });
+    }
+
     /// Sets how many steps the separation R-tree is kept before it is rebuilt (1 = every
     /// step). Outputs are identical for every value; only speed changes.
     pub fn set_refresh_steps(&mut self, steps: u32) {

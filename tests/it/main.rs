@@ -7,6 +7,7 @@ mod determinism;
 mod flights;
 mod golden;
 mod head_on;
+mod interop;
 mod separation_oracle;
 mod validation;
 #[cfg(feature = "viewer")]
