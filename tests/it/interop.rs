@@ -269,11 +269,7 @@ fn trajectories_follow_the_flights() {
         .expect("a sample every 10 s");
     assert!(row.ends_with(",100.00,10.00,cruising"), "{row}");
     // Touchdown at 261 s (plans.csv) is recorded as the end.
-    let last = csv
-        .lines()
-        .filter(|l| l.starts_with("N,"))
-        .next_back()
-        .unwrap();
+    let last = csv.lines().rfind(|l| l.starts_with("N,")).unwrap();
     assert!(
         last.starts_with("N,261.000,") && last.ends_with(",0.00,0.00,completed"),
         "{last}"
