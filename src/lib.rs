@@ -9,6 +9,7 @@
 //! - [`sim`]: fixed-step kinematics, pads, batteries, R-tree separation checks, events.
 //! - [`metrics`]: KPIs and the report files.
 //! - [`interop`]: GeoJSON out and in, BlueSky scenarios.
+//! - [`sweep`]: parameter sweeps, shards, capacity, plots.
 //! - [`app`]: the Bevy `SimPlugin` and the headless runner.
 //! - [`bench`]: synthetic traffic for the separation and step benchmarks.
 //! - `viewer` (feature `viewer`, on by default): the desktop window, Bevy rendering and
@@ -30,6 +31,7 @@ pub mod network;
 pub mod planner;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 #[cfg(feature = "viewer")]
 pub mod viewer;
 

@@ -94,6 +94,53 @@ enum Command {
         #[arg(long, default_value_t = 10.0, value_name = "S")]
         trajectory_interval: f64,
     },
+    /// Run a grid of scenario variants (any field, times seeds) in parallel: sweep.csv
+    /// with every KPI per run, plots, and the capacity curve when demand.scale varies.
+    Sweep {
+        /// Scenario file.
+        file: PathBuf,
+        /// A parameter and its values: `path=a..b:n` (n values from a to b) or
+        /// `path=v1,v2,...`; paths as for --set. Repeatable; the first changes slowest.
+        #[arg(long = "vary", value_name = "PATH=SPEC", required = true)]
+        vary: Vec<skycorridor::sweep::Vary>,
+        /// Seeds per combination, from the scenario's seed up.
+        #[arg(long, default_value_t = 1)]
+        seeds: usize,
+        /// Output folder.
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Run only every N-th run starting at I (0-based), for batch schedulers; merge the
+        /// shards' folders with sweep-merge.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<skycorridor::sweep::Shard>,
+        /// Capacity threshold: losses of separation per flight hour.
+        #[arg(long, default_value_t = 5.0)]
+        max_los_per_fh: f64,
+        /// Capacity threshold: mean delay, seconds.
+        #[arg(long, default_value_t = 60.0)]
+        max_delay_s: f64,
+        /// Fixed overrides for every run, as in `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Merge the output folders of sweep shards into one (sweep.csv, reports, plots).
+    SweepMerge {
+        /// Shard output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Capacity threshold: losses of separation per flight hour.
+        #[arg(long, default_value_t = 5.0)]
+        max_los_per_fh: f64,
+        /// Capacity threshold: mean delay, seconds.
+        #[arg(long, default_value_t = 60.0)]
+        max_delay_s: f64,
+    },
     /// Export a scenario for other tools: its network as GeoJSON, its planned flights as a
     /// BlueSky scenario.
     Export {
@@ -226,6 +273,34 @@ fn dispatch(cli: Cli) -> Result<()> {
             bluesky,
             set,
         } => export(&file, geojson.as_deref(), bluesky.as_deref(), &set),
+        Command::Sweep {
+            file,
+            vary,
+            seeds,
+            out,
+            shard,
+            max_los_per_fh,
+            max_delay_s,
+            set,
+            threads,
+        } => {
+            set_threads(threads)?;
+            sweep(
+                &file,
+                &vary,
+                seeds,
+                &out,
+                shard,
+                (max_los_per_fh, max_delay_s),
+                &set,
+            )
+        }
+        Command::SweepMerge {
+            dirs,
+            out,
+            max_los_per_fh,
+            max_delay_s,
+        } => sweep_merge(&dirs, &out, (max_los_per_fh, max_delay_s)),
         Command::Validate { file, set } => validate(&file, &set),
         Command::View {
             file,
@@ -265,6 +340,112 @@ fn dispatch(cli: Cli) -> Result<()> {
             run_bench(&drones, seconds, refresh)
         }
     }
+}
+
+fn write_sweep(
+    out: &Path,
+    table: &skycorridor::sweep::Table,
+    reports: &[(usize, String)],
+    limits: (f64, f64),
+) -> Result<()> {
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    for (index, json) in reports {
+        let path = runs.join(format!("run-{index:05}.json"));
+        metrics::write_atomic(&path, json.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    for (name, bytes) in skycorridor::sweep::outputs(table, limits.0, limits.1) {
+        let path = out.join(name);
+        metrics::write_atomic(&path, &bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn sweep(
+    file: &Path,
+    vary: &[skycorridor::sweep::Vary],
+    seeds: usize,
+    out: &Path,
+    shard: Option<skycorridor::sweep::Shard>,
+    limits: (f64, f64),
+    set: &[Override],
+) -> Result<()> {
+    let (scenario, text) = skycorridor::scenario::load_file(file)?;
+    let base = skycorridor::scenario::apply_overrides(&scenario, set)?;
+    // Check the base scenario once, with the file's line numbers, before running a grid.
+    skycorridor::prepare(base.clone(), file, Some(&text))?;
+    let all = skycorridor::sweep::grid(vary, base.seed, seeds);
+    let total = all.len();
+    let runs: Vec<_> = match shard {
+        Some(s) => all
+            .into_iter()
+            .filter(|r| r.index % s.count == s.index)
+            .collect(),
+        None => all,
+    };
+    eprintln!(
+        "{}: {} runs of {} in the grid",
+        file.display(),
+        runs.len(),
+        total
+    );
+    let bar = ProgressBar::new(runs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs [{elapsed_precise}, eta {eta}]")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let (table, reports) = skycorridor::sweep::run_all(&base, vary, &runs, || bar.inc(1))?;
+    bar.finish_and_clear();
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_sweep(out, &table, &reports, limits)?;
+    println!(
+        "wrote         {}/sweep.csv ({} runs), runs/, plots ({:.1} s wall)",
+        out.display(),
+        table.rows.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn sweep_merge(dirs: &[PathBuf], out: &Path, limits: (f64, f64)) -> Result<()> {
+    let mut parts = Vec::new();
+    let mut reports = Vec::new();
+    for d in dirs {
+        let path = d.join("sweep.csv");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        parts.push(
+            skycorridor::sweep::Table::from_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
+        if let Ok(entries) = std::fs::read_dir(d.join("runs")) {
+            for e in entries {
+                let e = e?;
+                let name = e.file_name().to_string_lossy().to_string();
+                if let Some(index) = name
+                    .strip_prefix("run-")
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .and_then(|n| n.parse().ok())
+                {
+                    reports.push((index, std::fs::read_to_string(e.path())?));
+                }
+            }
+        }
+    }
+    let table = skycorridor::sweep::Table::merge(parts).map_err(|e| anyhow::anyhow!(e))?;
+    reports.sort_by_key(|r| r.0);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_sweep(out, &table, &reports, limits)?;
+    println!(
+        "wrote         {}/sweep.csv ({} runs from {} shards)",
+        out.display(),
+        table.rows.len(),
+        dirs.len()
+    );
+    Ok(())
 }
 
 fn export(
