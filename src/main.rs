@@ -539,10 +539,12 @@ fn view(
     frames: Option<u32>,
     bench_drones: Option<usize>,
 ) -> Result<()> {
-    let mut sim = match bench_drones {
-        Some(n) => bench::airborne(n, 3600.0),
-        None => skycorridor::load(file, set)?,
+    let (mut sim, path) = match bench_drones {
+        Some(n) => (bench::airborne(n, 3600.0), None),
+        None => (skycorridor::load(file, set)?, Some(file.to_path_buf())),
     };
+    let source =
+        skycorridor::app::tuning::ScenarioSource::new(path, set.to_vec(), sim.scenario.clone());
     if let Some(at) = at {
         anyhow::ensure!(
             at.is_finite() && at >= 0.0,
@@ -564,6 +566,7 @@ fn view(
     }
     skycorridor::viewer::run(
         sim,
+        source,
         skycorridor::viewer::ViewerOptions {
             assets,
             size,

@@ -14,6 +14,8 @@ use bevy::time::{Fixed, Time, TimeUpdateStrategy, Virtual};
 
 use crate::sim::Simulation;
 
+pub mod tuning;
+
 /// The simulation, as a Bevy resource.
 #[derive(Resource)]
 pub struct SimState(pub Simulation);

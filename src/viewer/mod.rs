@@ -13,6 +13,7 @@ pub mod corridors;
 pub mod drones;
 pub mod hud;
 pub mod map;
+pub mod tuning;
 pub mod view;
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use bevy::render::RenderPlugin;
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::EguiPlugin;
 
+use crate::app::tuning::{ScenarioSource, TuningPlugin};
 use crate::app::{SimPlugin, SimState};
 use crate::sim::Simulation;
 pub use view::{View, fit};
@@ -107,7 +109,7 @@ pub enum Selection {
 
 /// Builds the windowed app around a prepared simulation and runs it until the window
 /// closes (or the screenshot or timing run is done).
-pub fn run(sim: Simulation, opts: ViewerOptions) {
+pub fn run(sim: Simulation, source: ScenarioSource, opts: ViewerOptions) {
     let size = opts.size;
     let view = fit(&sim.net, [size[0] as f64, size[1] as f64]);
     let title = format!("skycorridor - {}", sim.scenario.name);
@@ -147,6 +149,8 @@ pub fn run(sim: Simulation, opts: ViewerOptions) {
     app.insert_resource(ClearColor(WATER));
     app.insert_resource(SimState(sim));
     app.add_plugins(SimPlugin);
+    app.insert_resource(source);
+    app.add_plugins(TuningPlugin);
     app.insert_resource(ViewState {
         view,
         size: [size[0] as f64, size[1] as f64],
@@ -166,6 +170,7 @@ pub fn run(sim: Simulation, opts: ViewerOptions) {
         controls::plugin,
         hud::plugin,
         capture::plugin,
+        tuning::plugin,
     ));
     app.run();
 }

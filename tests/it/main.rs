@@ -10,6 +10,7 @@ mod head_on;
 mod interop;
 mod separation_oracle;
 mod sweep;
+mod tuning;
 mod validation;
 #[cfg(feature = "viewer")]
 mod viewer;

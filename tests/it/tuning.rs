@@ -1,0 +1,162 @@
+//! Tuning through the app, no window: a parameter change restarts the run re-planned with
+//! it; a changed file reloads; a broken file keeps the last good scenario; "Save as"
+//! writes a scenario `run` accepts unchanged.
+
+use std::path::Path;
+
+use bevy::MinimalPlugins;
+use bevy::app::App;
+use bevy::time::TimeUpdateStrategy;
+use skycorridor::app::tuning::{Retune, ScenarioSource, TuningPlugin, TuningStatus, save_scenario};
+use skycorridor::app::{SimPlugin, SimState};
+
+use crate::scenario_path;
+
+fn app(path: &Path) -> App {
+    let sim = skycorridor::load(path, &[]).unwrap();
+    let mut source =
+        ScenarioSource::new(Some(path.to_path_buf()), Vec::new(), sim.scenario.clone());
+    source.poll_s = 0.0;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins);
+    app.insert_resource(SimState(sim));
+    app.add_plugins(SimPlugin);
+    app.insert_resource(source);
+    app.add_plugins(TuningPlugin);
+    app.insert_resource(TimeUpdateStrategy::FixedTimesteps(5));
+    app.world_mut()
+        .resource_mut::<bevy::time::Time<bevy::time::Virtual>>()
+        .set_max_delta(std::time::Duration::from_secs(60));
+    app.finish();
+    app.cleanup();
+    for _ in 0..5 {
+        app.update();
+    }
+    app
+}
+
+#[test]
+fn a_parameter_change_replans_and_restarts() {
+    let mut app = app(&scenario_path("head_on.ron"));
+    assert!(app.world().resource::<SimState>().0.t_s >= 20.0);
+    // Slow the northbound corridor to 5 m/s, as the panel would.
+    let mut s = app.world().resource::<ScenarioSource>().scenario.clone();
+    s.corridors[0].speed_limit_mps = 5.0;
+    app.world_mut().resource_mut::<Retune>().request = Some(s);
+    app.update();
+    let sim = &app.world().resource::<SimState>().0;
+    assert!(sim.t_s <= 5.0, "restarted from zero: t = {}", sim.t_s);
+    assert_eq!(sim.scenario.corridors[0].speed_limit_mps, 5.0);
+    let north = sim.flights.iter().position(|f| f.id == "N").unwrap();
+    let lane_seg = &sim.plan(north).path.segs[1];
+    assert_eq!(lane_seg.u_max, 5.0, "the plan uses the new limit");
+    let status = app.world().resource::<TuningStatus>();
+    assert_eq!(status.restarts, 1);
+    assert!(
+        status.previous.as_ref().unwrap().simulated_s >= 20.0,
+        "the replaced run's KPIs are kept"
+    );
+    assert_eq!(
+        app.world().resource::<ScenarioSource>().scenario.corridors[0].speed_limit_mps,
+        5.0
+    );
+}
+
+#[test]
+fn an_invalid_change_is_refused_and_the_run_goes_on() {
+    let mut app = app(&scenario_path("head_on.ron"));
+    let t = app.world().resource::<SimState>().0.t_s;
+    let mut s = app.world().resource::<ScenarioSource>().scenario.clone();
+    s.corridors[0].max_alt_m = 10.0;
+    app.world_mut().resource_mut::<Retune>().request = Some(s);
+    app.update();
+    assert!(
+        app.world().resource::<SimState>().0.t_s > t,
+        "still the old run, still going"
+    );
+    let e = app
+        .world()
+        .resource::<TuningStatus>()
+        .error
+        .clone()
+        .unwrap();
+    assert!(e.contains("empty altitude band"), "{e}");
+}
+
+#[test]
+fn editing_the_file_reloads_it_and_a_broken_edit_keeps_the_last_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.ron");
+    let text = std::fs::read_to_string(scenario_path("head_on.ron")).unwrap();
+    std::fs::write(&file, &text).unwrap();
+    let mut app = app(&file);
+    // A later modification time, whatever the file system's resolution.
+    let later = |f: &Path| {
+        let t =
+            std::fs::metadata(f).unwrap().modified().unwrap() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    };
+    std::fs::write(
+        &file,
+        text.replace("horizontal_m: 50.0", "horizontal_m: 70.0"),
+    )
+    .unwrap();
+    later(&file);
+    app.update();
+    app.update();
+    assert_eq!(
+        app.world()
+            .resource::<SimState>()
+            .0
+            .scenario
+            .separation
+            .horizontal_m,
+        70.0
+    );
+    std::fs::write(
+        &file,
+        text.replace("horizontal_m: 50.0", "horizontal_m: oops"),
+    )
+    .unwrap();
+    later(&file);
+    app.update();
+    app.update();
+    assert_eq!(
+        app.world()
+            .resource::<SimState>()
+            .0
+            .scenario
+            .separation
+            .horizontal_m,
+        70.0
+    );
+    let e = app
+        .world()
+        .resource::<TuningStatus>()
+        .error
+        .clone()
+        .unwrap();
+    assert!(e.contains("s.ron:9:"), "the error names file and line: {e}");
+}
+
+#[test]
+fn save_as_writes_a_scenario_run_accepts_unchanged() {
+    let sim = skycorridor::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO),
+        &[],
+    )
+    .unwrap();
+    let mut s = sim.scenario.clone();
+    s.separation.horizontal_m = 65.0;
+    s.corridors[3].speed_limit_mps = 17.5;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tuned.ron");
+    save_scenario(&s, &file).unwrap();
+    let again = skycorridor::load(&file, &[]).unwrap();
+    assert_eq!(again.scenario, s);
+}
