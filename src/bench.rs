@@ -118,6 +118,7 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
                 }
                 .to_string(),
                 departure_s: 0.0,
+                priority: 0,
             }
         })
         .collect();
@@ -143,6 +144,7 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
             flows: Vec::new(),
             flights,
         },
+        deconfliction: Default::default(),
     }
 }
 

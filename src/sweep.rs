@@ -179,6 +179,11 @@ pub fn kpi_columns() -> Vec<(&'static str, Kpi)> {
         ("flights_battery_depleted", |r| {
             r.flights.battery_depleted as f64
         }),
+        ("flights_cancelled", |r| r.flights.cancelled as f64),
+        ("strategic_ground_delay_mean_s", |r| {
+            r.strategic.assigned_ground_delay_s.mean
+        }),
+        ("rerouted", |r| r.strategic.rerouted as f64),
         ("flight_hours", |r| r.flight_hours),
         ("peak_airborne", |r| r.peak_airborne as f64),
         ("conflicts", |r| r.conflicts as f64),

@@ -63,6 +63,16 @@ pub fn export(sim: &Simulation) -> String {
     let _ = writeln!(out, "00:00:00.00>ASAS ON");
     let frame = &sim.net.frame;
     for (i, f) in sim.flights.iter().enumerate() {
+        if f.cancelled.is_some() {
+            let _ = writeln!(
+                out,
+                "# {} = {} cancelled: {}",
+                callsign(i),
+                f.id,
+                f.cancelled.as_deref().unwrap_or("")
+            );
+            continue;
+        }
         let plan = sim.plan(i);
         let ty = sim.drone_type(i);
         let id = callsign(i);

@@ -5,6 +5,7 @@
 //! a reader never sees half a report. Rows come in flight and event order; no clock, no
 //! hash order, so the same scenario and seed give byte-identical files.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -31,6 +32,25 @@ pub struct FlightCounts {
     pub not_yet_due: usize,
     /// Failed: battery empty in the air.
     pub battery_depleted: usize,
+    /// Cancelled before take-off by strategic deconfliction.
+    pub cancelled: usize,
+}
+
+/// What strategic deconfliction did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategicSummary {
+    /// Whether it was on.
+    pub enabled: bool,
+    /// Flights cleared later than filed.
+    pub delayed: usize,
+    /// Ground delay it assigned (cleared minus filed departure), flights not cancelled, s.
+    pub assigned_ground_delay_s: Spread,
+    /// Flights sent on another route than the time-optimal one because it arrives earlier.
+    pub rerouted: usize,
+    /// Flight time those routes add over the time-optimal ones, seconds in total.
+    pub reroute_extra_s: f64,
+    /// Cancellations by reason.
+    pub cancellations: BTreeMap<String, usize>,
 }
 
 /// Mean, 95th percentile and maximum of a sample (0 when empty).
@@ -139,12 +159,13 @@ pub struct Report {
     pub distance_km: f64,
     /// Use of each corridor.
     pub corridors: Vec<CorridorUse>,
+    /// Strategic deconfliction.
+    pub strategic: StrategicSummary,
 }
 
 /// Arrival delay of a completed flight against its unconstrained plan, seconds.
 fn delay(sim: &Simulation, f: usize) -> f64 {
-    let st = &sim.states[f];
-    st.end_s - (sim.flights[f].departure_s + sim.plan(f).duration_s)
+    sim.states[f].end_s - sim.flights[f].unconstrained_arrival_s
 }
 
 impl Report {
@@ -159,6 +180,7 @@ impl Report {
             waiting_for_pad_at_end: 0,
             not_yet_due: 0,
             battery_depleted: 0,
+            cancelled: 0,
         };
         let (mut flight_s, mut energy_wh, mut dist_m, mut holding) = (0.0, 0.0, 0.0, 0.0);
         let (mut delays, mut ground) = (Vec::new(), Vec::new());
@@ -171,6 +193,7 @@ impl Report {
                 Status::Airborne => c.airborne_at_end += 1,
                 Status::Completed => c.completed += 1,
                 Status::BatteryDepleted => c.battery_depleted += 1,
+                Status::Cancelled => c.cancelled += 1,
             }
             if st.takeoff_s.is_finite() {
                 c.departed += 1;
@@ -183,7 +206,7 @@ impl Report {
                 energy_wh += d.energy_wh;
                 dist_m += d.motion.s;
                 holding += d.holding_s;
-                ground.push(st.takeoff_s - sim.flights[f].departure_s);
+                ground.push(st.takeoff_s - sim.flights[f].scheduled_s);
             }
             if st.status == Status::Completed {
                 delays.push(delay(sim, f));
@@ -242,6 +265,38 @@ impl Report {
                     .collect(),
             })
             .collect();
+        let flights = &sim.flights;
+        let mut cancellations = BTreeMap::new();
+        for f in flights {
+            if let Some(reason) = &f.cancelled {
+                let kind = reason.split(':').next().unwrap_or(reason).to_string();
+                *cancellations.entry(kind).or_insert(0) += 1;
+            }
+        }
+        let strategic = StrategicSummary {
+            enabled: s.deconfliction.strategic,
+            delayed: flights
+                .iter()
+                .filter(|f| f.departure_s > f.scheduled_s)
+                .count(),
+            assigned_ground_delay_s: Spread::of(
+                flights
+                    .iter()
+                    .filter(|f| f.cancelled.is_none())
+                    .map(|f| f.departure_s - f.scheduled_s)
+                    .collect(),
+            ),
+            rerouted: flights.iter().filter(|f| f.rerouted).count(),
+            reroute_extra_s: flights
+                .iter()
+                .filter(|f| f.rerouted)
+                .map(|f| {
+                    sim.plans[f.plan as usize].duration_s
+                        - (f.unconstrained_arrival_s - f.scheduled_s)
+                })
+                .fold(0.0, |a, b| a + b),
+            cancellations,
+        };
         Report {
             scenario: s.name.clone(),
             seed: s.seed,
@@ -275,6 +330,7 @@ impl Report {
             energy_wh,
             distance_km: dist_m / 1000.0,
             corridors,
+            strategic,
         }
     }
 
@@ -287,9 +343,25 @@ impl Report {
             self.scenario, self.seed, self.simulated_s
         );
         out += &format!(
-            "flights       {} planned, {} completed, {} in the air at the end, {} waiting for a pad, {} battery depleted\n",
-            f.planned, f.completed, f.airborne_at_end, f.waiting_for_pad_at_end, f.battery_depleted
+            "flights       {} planned, {} completed, {} in the air at the end, {} waiting for a pad, {} battery depleted, {} cancelled\n",
+            f.planned,
+            f.completed,
+            f.airborne_at_end,
+            f.waiting_for_pad_at_end,
+            f.battery_depleted,
+            f.cancelled
         );
+        if self.strategic.enabled {
+            out += &format!(
+                "strategic     {} delayed on the ground (mean {:.1} s, p95 {:.1} s), {} rerouted (+{:.0} s), {} cancelled\n",
+                self.strategic.delayed,
+                self.strategic.assigned_ground_delay_s.mean,
+                self.strategic.assigned_ground_delay_s.p95,
+                self.strategic.rerouted,
+                self.strategic.reroute_extra_s.max(0.0),
+                f.cancelled
+            );
+        }
         out += &format!(
             "traffic       {:.1} flight hours, peak {} airborne, {:.1} arrivals/h, {:.1} km, {:.1} kWh\n",
             self.flight_hours,
@@ -360,6 +432,9 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         "route",
         "status",
         "scheduled_departure_s",
+        "cleared_departure_s",
+        "rerouted",
+        "cancel_reason",
         "takeoff_s",
         "planned_arrival_s",
         "end_s",
@@ -401,7 +476,10 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             sim.net.nodes[plan.destination].id.clone(),
             plan.route_label(&sim.net),
             status,
+            num(fl.scheduled_s, 3),
             num(fl.departure_s, 3),
+            fl.rerouted.to_string(),
+            fl.cancelled.clone().unwrap_or_default(),
             num(st.takeoff_s, 3),
             num(fl.departure_s + plan.duration_s, 3),
             num(st.end_s, 3),
@@ -410,7 +488,7 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             } else {
                 String::new()
             },
-            d(st.takeoff_s - fl.departure_s),
+            d(st.takeoff_s - fl.scheduled_s),
             d(dy.holding_s),
             d(dy.motion.s),
             d(dy.energy_wh),

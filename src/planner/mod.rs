@@ -7,6 +7,7 @@
 //! flight stays small.
 
 pub mod path;
+pub mod strategic;
 
 use std::collections::BTreeMap;
 
@@ -65,10 +66,22 @@ impl Plan {
 pub struct Flight {
     /// Flight id.
     pub id: String,
-    /// Index into the plans.
+    /// Index into the plans (the route it flies).
     pub plan: u32,
-    /// Scheduled departure, seconds.
+    /// Departure as filed (rounded up to a step), seconds.
+    pub scheduled_s: f64,
+    /// Departure it is cleared for: the filed one, or later when strategic deconfliction
+    /// holds it on the ground, seconds.
     pub departure_s: f64,
+    /// Arrival of the unconstrained plan (filed departure, time-optimal route): what delay
+    /// is measured against, seconds.
+    pub unconstrained_arrival_s: f64,
+    /// Priority class.
+    pub priority: u32,
+    /// Whether strategic deconfliction moved it off its time-optimal route.
+    pub rerouted: bool,
+    /// Why it was cancelled before take-off, if it was.
+    pub cancelled: Option<String>,
 }
 
 /// Power in watts at along-path speed `u` on a segment with direction `dir`.
@@ -87,6 +100,17 @@ pub fn route(
     destination: usize,
     t: &DroneType,
 ) -> Option<Vec<usize>> {
+    route_weighted(net, origin, destination, t, &vec![1.0; net.lanes.len()])
+}
+
+/// [`route`] with each lane's flight time multiplied by `penalty[lane]` (at least 1).
+pub fn route_weighted(
+    net: &Network,
+    origin: usize,
+    destination: usize,
+    t: &DroneType,
+    penalty: &[f64],
+) -> Option<Vec<usize>> {
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = (0..net.lanes.len()).map(speed).fold(0.0_f64, f64::max);
     if v_best <= 0.0 {
@@ -100,7 +124,7 @@ pub fn route(
         |n| n.index() == destination,
         |e| {
             let l = &net.lanes[*e.weight()];
-            let mut cost = l.length_m / speed(*e.weight());
+            let mut cost = l.length_m / speed(*e.weight()) * penalty[*e.weight()];
             if l.from == origin {
                 cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
             }
@@ -123,8 +147,8 @@ pub fn route(
                 .edges_connecting(w[0], w[1])
                 .map(|e| *e.weight())
                 .min_by(|a, b| {
-                    (net.lanes[*a].length_m / speed(*a))
-                        .total_cmp(&(net.lanes[*b].length_m / speed(*b)))
+                    let cost = |l: usize| net.lanes[l].length_m / speed(l) * penalty[l];
+                    cost(*a).total_cmp(&cost(*b))
                 })
                 .expect("astar walked this edge")
         })
@@ -238,6 +262,7 @@ struct Request {
     destination: usize,
     drone_type: usize,
     departure_s: f64,
+    priority: u32,
 }
 
 fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
@@ -255,6 +280,7 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
             destination: net.node_index[&f.destination],
             drone_type: type_index[f.drone_type.as_str()],
             departure_s: f.departure_s,
+            priority: f.priority,
         });
     }
     for (fi, f) in s.demand.flows.iter().enumerate() {
@@ -290,6 +316,7 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
                 destination: net.node_index[&f.destination],
                 drone_type: type_index[ty],
                 departure_s: t,
+                priority: f.priority,
             });
             k += 1;
         }
@@ -333,7 +360,12 @@ pub fn plan_all(
             flights.push(Flight {
                 id: r.id,
                 plan,
+                scheduled_s: r.departure_s,
                 departure_s: r.departure_s,
+                unconstrained_arrival_s: f64::NAN,
+                priority: r.priority,
+                rerouted: false,
+                cancelled: None,
             });
         }
     }
@@ -344,8 +376,15 @@ pub fn plan_all(
     // that waits for nothing flies exactly its plan.
     let dt = s.dt_s;
     for f in &mut flights {
-        f.departure_s = (f.departure_s / dt - 1e-9).ceil().max(0.0) * dt;
+        f.scheduled_s = (f.scheduled_s / dt - 1e-9).ceil().max(0.0) * dt;
+        f.departure_s = f.scheduled_s;
+        f.unconstrained_arrival_s = f.scheduled_s + plans[f.plan as usize].duration_s;
     }
     flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
+    if s.deconfliction.strategic {
+        strategic::assign(s, net, &mut plans, &mut flights);
+        // The simulation releases flights in order of their cleared departures.
+        flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
+    }
     Ok((plans, flights))
 }

@@ -64,6 +64,68 @@ pub struct Scenario {
     /// Traffic demand. Default: none.
     #[serde(default)]
     pub demand: Demand,
+    /// Deconfliction. Default: none (detection only).
+    #[serde(default)]
+    pub deconfliction: Deconfliction,
+}
+
+/// How traffic is kept apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deconfliction {
+    /// Strategic deconfliction before take-off: every flight reserves its lane entries
+    /// (the corridor's headway) and its pads in time, and is delayed on the ground or
+    /// re-routed until its reservations fit. Default: false.
+    #[serde(default)]
+    pub strategic: bool,
+    /// The order flights are served in: `Fcfs` (by scheduled departure, first filed first)
+    /// or `Priority` (higher `priority` first, then by scheduled departure). Default: `Fcfs`.
+    #[serde(default)]
+    pub order: ServiceOrder,
+    /// A flight that would wait longer than this on the ground is cancelled, seconds.
+    /// Default: 1800.
+    #[serde(default = "default_max_ground_delay")]
+    pub max_ground_delay_s: f64,
+    /// Share of the battery that must be left at landing; a plan that needs more is
+    /// cancelled (strategic only). Default: 0.2.
+    #[serde(default = "default_battery_reserve")]
+    pub battery_reserve: f64,
+    /// Routes tried per flight (the time-optimal one and alternatives avoiding its
+    /// lanes). Default: 3.
+    #[serde(default = "default_alternatives")]
+    pub alternatives: u32,
+}
+
+fn default_max_ground_delay() -> f64 {
+    1800.0
+}
+fn default_battery_reserve() -> f64 {
+    0.2
+}
+fn default_alternatives() -> u32 {
+    3
+}
+
+impl Default for Deconfliction {
+    fn default() -> Self {
+        Deconfliction {
+            strategic: false,
+            order: ServiceOrder::Fcfs,
+            max_ground_delay_s: default_max_ground_delay(),
+            battery_reserve: default_battery_reserve(),
+            alternatives: default_alternatives(),
+        }
+    }
+}
+
+/// Order of service for strategic reservations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ServiceOrder {
+    /// First come, first served: by scheduled departure.
+    #[default]
+    Fcfs,
+    /// By priority class (higher first, e.g. medical before parcels), then departure.
+    Priority,
 }
 
 fn default_seed() -> u64 {
@@ -397,6 +459,10 @@ pub struct Flow {
     pub end_s: Option<f64>,
     /// Drone type ids with relative weights, e.g. `{"parcel": 3, "food": 1}`.
     pub mix: BTreeMap<String, f64>,
+    /// Priority class of these flights (higher is served first under `Priority`).
+    /// Default: 0.
+    #[serde(default)]
+    pub priority: u32,
 }
 
 /// One explicit flight.
@@ -415,4 +481,7 @@ pub struct FlightSpec {
     /// Scheduled departure, seconds. Departures happen on step boundaries: a time between
     /// two steps is rounded up to the next (sampled flows likewise).
     pub departure_s: f64,
+    /// Priority class (higher is served first under `Priority`). Default: 0.
+    #[serde(default)]
+    pub priority: u32,
 }

@@ -127,6 +127,22 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         true,
     );
     c.number("demand", None, "scale", s.demand.scale, true);
+    c.number(
+        "deconfliction",
+        None,
+        "max_ground_delay_s",
+        s.deconfliction.max_ground_delay_s,
+        true,
+    );
+    let reserve = s.deconfliction.battery_reserve;
+    if !(reserve.is_finite() && (0.0..1.0).contains(&reserve)) {
+        c.push(
+            "deconfliction",
+            None,
+            "battery_reserve",
+            format!("expected a share in 0..1, got {reserve}"),
+        );
+    }
     if let Some(r) = s.reference {
         c.lat_lon("reference", "reference", "lat", r.lat, r.lon);
     }

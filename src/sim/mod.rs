@@ -41,6 +41,8 @@ pub enum Status {
     Completed,
     /// Battery ran out in the air; the flight ended where it was.
     BatteryDepleted,
+    /// Cancelled before take-off by strategic deconfliction (see the flight's reason).
+    Cancelled,
 }
 
 /// What an airborne drone is doing, for reports and drawing.
@@ -213,6 +215,12 @@ impl Simulation {
             };
             flights.len()
         ];
+        let mut states = states;
+        for (st, f) in states.iter_mut().zip(&flights) {
+            if f.cancelled.is_some() {
+                st.status = Status::Cancelled;
+            }
+        }
         let ports = net
             .nodes
             .iter()

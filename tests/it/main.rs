@@ -9,6 +9,7 @@ mod golden;
 mod head_on;
 mod interop;
 mod separation_oracle;
+mod strategic;
 mod sweep;
 mod tuning;
 mod validation;

@@ -1,0 +1,217 @@
+//! Strategic deconfliction: 4D reservations before take-off.
+//!
+//! Flights are served one by one (first filed first, or by priority class). Each tries
+//! its time-optimal route and up to `alternatives - 1` others (A* again with the lanes of
+//! the routes found so far made four times as costly), each at its filed departure and
+//! then one step later at a time, and takes the combination that *arrives* earliest. It
+//! fits when
+//! - every lane it enters admits it: no other reserved entry into that lane is closer in
+//!   time than the corridor's headway;
+//! - its origin vertiport has a free pad from take-off until it has climbed into its lane,
+//!   and its destination one from shortly before its final descent until `turnaround_s`
+//!   after touchdown (a pad is taken while any reservation overlaps; this is conservative).
+//!
+//! A flight whose every route needs more than `1 - battery_reserve` of its battery, or that
+//! would wait longer than `max_ground_delay_s`, is cancelled with the reason.
+
+use std::collections::BTreeMap;
+
+use super::{Flight, NO_LANE, Plan, build_plan};
+use crate::network::Network;
+use crate::scenario::{DroneType, Scenario, ServiceOrder};
+
+/// Seconds added around pad reservations for the request made before the final descent
+/// and the step granularity of the climb.
+const PAD_MARGIN_S: f64 = 10.0;
+
+/// The reservation tables.
+#[derive(Debug, Default, Clone)]
+pub struct Reservations {
+    /// Per lane, reserved entry times, sorted.
+    pub lanes: Vec<Vec<f64>>,
+    /// Per node, reserved pad intervals `(from, to)`, sorted by start.
+    pub pads: Vec<Vec<(f64, f64)>>,
+    longest_pad_s: f64,
+}
+
+/// Lane entries `(lane, seconds from take-off)` of a plan.
+pub fn lane_entries(plan: &Plan) -> Vec<(usize, f64)> {
+    let segs = &plan.path.segs;
+    (0..segs.len())
+        .filter(|&k| segs[k].lane != NO_LANE && (k == 0 || segs[k - 1].lane != segs[k].lane))
+        .map(|k| (segs[k].lane as usize, plan.seg_t[k]))
+        .collect()
+}
+
+/// Pad intervals `(node, from, to)` of a plan departing at `dep`.
+pub fn pad_intervals(net: &Network, plan: &Plan, dep: f64) -> [(usize, f64, f64); 2] {
+    let last = plan.path.segs.len() - 1;
+    [
+        (plan.origin, dep, dep + plan.seg_t[1] + PAD_MARGIN_S),
+        (
+            plan.destination,
+            dep + plan.seg_t[last] - PAD_MARGIN_S,
+            dep + plan.duration_s + net.nodes[plan.destination].turnaround_s(),
+        ),
+    ]
+}
+
+impl Reservations {
+    /// Empty tables for a network.
+    pub fn new(net: &Network) -> Self {
+        Reservations {
+            lanes: vec![Vec::new(); net.lanes.len()],
+            pads: vec![Vec::new(); net.nodes.len()],
+            longest_pad_s: 0.0,
+        }
+    }
+
+    /// Whether lane `lane` admits an entry at `t` with `headway_s`.
+    pub fn lane_free(&self, lane: usize, t: f64, headway_s: f64) -> bool {
+        let v = &self.lanes[lane];
+        let i = v.partition_point(|&x| x < t);
+        let before = i.checked_sub(1).map(|j| v[j]);
+        let after = v.get(i).copied();
+        before.is_none_or(|b| t - b >= headway_s - 1e-9)
+            && after.is_none_or(|a| a - t >= headway_s - 1e-9)
+    }
+
+    /// Reservations at `node` overlapping `[from, to)`.
+    pub fn pads_in_use(&self, node: usize, from: f64, to: f64) -> usize {
+        let v = &self.pads[node];
+        let end = v.partition_point(|&(s, _)| s < to);
+        v[..end]
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s >= from - self.longest_pad_s)
+            .filter(|(_, e)| *e > from)
+            .count()
+    }
+
+    /// Whether `plan` departing at `dep` fits.
+    pub fn fits(&self, net: &Network, plan: &Plan, dep: f64) -> bool {
+        lane_entries(plan)
+            .iter()
+            .all(|&(l, t)| self.lane_free(l, dep + t, net.lanes[l].headway_s))
+            && pad_intervals(net, plan, dep)
+                .iter()
+                .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].pads() as usize)
+    }
+
+    /// Books `plan` departing at `dep`.
+    pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
+        for (l, t) in lane_entries(plan) {
+            let v = &mut self.lanes[l];
+            let i = v.partition_point(|&x| x < dep + t);
+            v.insert(i, dep + t);
+        }
+        for (n, a, b) in pad_intervals(net, plan, dep) {
+            let v = &mut self.pads[n];
+            let i = v.partition_point(|&(s, _)| s < a);
+            v.insert(i, (a, b));
+            self.longest_pad_s = self.longest_pad_s.max(b - a);
+        }
+    }
+}
+
+/// Up to `k` distinct routes, the time-optimal first; each next one is A* with the lanes
+/// already used four times as costly.
+fn routes(net: &Network, o: usize, d: usize, t: &DroneType, k: u32) -> Vec<Vec<usize>> {
+    let mut penalty = vec![1.0; net.lanes.len()];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for _ in 0..k.max(1) {
+        let Some(r) = super::route_weighted(net, o, d, t, &penalty) else {
+            break;
+        };
+        if out.contains(&r) {
+            break;
+        }
+        for &l in &r {
+            penalty[l] *= 4.0;
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// Clears every flight: assigns departure, route (plan) or cancellation. `flights` are in
+/// filed-departure order; plans of alternative routes are appended to `plans`.
+pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut [Flight]) {
+    let cfg = &s.deconfliction;
+    let dt = s.dt_s;
+    let mut order: Vec<usize> = (0..flights.len()).collect();
+    if cfg.order == ServiceOrder::Priority {
+        // Stable: equal priorities keep filing order.
+        order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
+    }
+    let mut options: BTreeMap<(usize, usize, usize), Vec<u32>> = BTreeMap::new();
+    let mut table = Reservations::new(net);
+    let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
+    for i in order {
+        let primary = flights[i].plan as usize;
+        let (o, d, ty) = (
+            plans[primary].origin,
+            plans[primary].destination,
+            plans[primary].drone_type,
+        );
+        let t = &s.drone_types[ty];
+        let candidates = options
+            .entry((o, d, ty))
+            .or_insert_with(|| {
+                let mut v = vec![primary as u32];
+                for r in routes(net, o, d, t, cfg.alternatives).into_iter().skip(1) {
+                    plans.push(build_plan(net, r, ty, t, dt));
+                    v.push(plans.len() as u32 - 1);
+                }
+                v
+            })
+            .clone();
+        let usable = t.battery_wh * (1.0 - cfg.battery_reserve);
+        let f = &flights[i];
+        let mut best: Option<(f64, u64, u32)> = None;
+        let mut battery_short = true;
+        for &c in &candidates {
+            let plan = &plans[c as usize];
+            if plan.energy_wh > usable {
+                continue;
+            }
+            battery_short = false;
+            let found =
+                (0..=max_steps).find(|&k| table.fits(net, plan, f.scheduled_s + k as f64 * dt));
+            if let Some(k) = found {
+                let arrival = f.scheduled_s + k as f64 * dt + plan.duration_s;
+                if best
+                    .is_none_or(|(a, bk, _)| arrival < a - 1e-9 || (arrival <= a + 1e-9 && k < bk))
+                {
+                    best = Some((arrival, k, c));
+                }
+            }
+        }
+        let f = &mut flights[i];
+        match best {
+            Some((_, k, c)) => {
+                f.departure_s = f.scheduled_s + k as f64 * dt;
+                f.rerouted = c as usize != primary;
+                f.plan = c;
+                table.book(net, &plans[c as usize], f.departure_s);
+            }
+            None if battery_short => {
+                let need = candidates
+                    .iter()
+                    .map(|&c| plans[c as usize].energy_wh)
+                    .fold(f64::INFINITY, f64::min);
+                f.cancelled = Some(format!(
+                    "battery: the shortest plan needs {need:.0} Wh, more than {:.0}% of {:.0} Wh",
+                    100.0 * (1.0 - cfg.battery_reserve),
+                    t.battery_wh
+                ));
+            }
+            None => {
+                f.cancelled = Some(format!(
+                    "ground delay: no slot within {:.0} s",
+                    cfg.max_ground_delay_s
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Strategic deconfliction: reservations by hand, rerouting, cancellation, priority, the
+//! headway property, and the default scenario with it on.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use skycorridor::metrics::Report;
+use skycorridor::planner::strategic::{lane_entries, pad_intervals};
+use skycorridor::sim::{Simulation, Status};
+
+use crate::{prepare_text, scenario_text};
+
+fn two_routes(edit: &[(&str, &str)]) -> Simulation {
+    let mut text = scenario_text("two_routes.ron");
+    for (a, b) in edit {
+        assert!(text.contains(a), "`{a}` not in two_routes.ron");
+        text = text.replacen(a, b, 1);
+    }
+    prepare_text(&text, "two_routes.ron").unwrap()
+}
+
+fn by_id<'a>(sim: &'a Simulation, id: &str) -> (usize, &'a skycorridor::planner::Flight) {
+    sim.flights
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.id == id)
+        .unwrap()
+}
+
+#[test]
+fn the_second_flight_waits_one_headway_or_takes_the_detour_if_that_arrives_earlier() {
+    // Both enter DIRECT 10.5 s after take-off, so F2 must leave 30 s after F1 (headway).
+    // The detour (climb 10.5 s + 3394 m at 10 m/s, about 350 s) arrives later than 30 s of
+    // waiting, so F2 waits.
+    let sim = two_routes(&[]);
+    let (_, f1) = by_id(&sim, "F1");
+    let (i2, f2) = by_id(&sim, "F2");
+    assert_eq!((f1.departure_s, f2.departure_s), (0.0, 30.0));
+    assert!(!f2.rerouted);
+    assert_eq!(sim.plan(i2).route_label(&sim.net), "DIRECT");
+    // With a 600 s headway on DIRECT the detour arrives first: F2 takes it at once.
+    let sim = two_routes(&[(
+        "headway_s: 30.0),\n        (id: \"OUT\"",
+        "headway_s: 600.0),\n        (id: \"OUT\"",
+    )]);
+    let (i2, f2) = by_id(&sim, "F2");
+    assert_eq!(f2.departure_s, 0.0);
+    assert!(f2.rerouted);
+    assert_eq!(sim.plan(i2).route_label(&sim.net), "OUT>BACK");
+    let mut sim = sim;
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!((r.strategic.rerouted, r.strategic.delayed), (1, 0));
+    assert!(
+        r.strategic.reroute_extra_s > 90.0,
+        "the detour costs time: {}",
+        r.strategic.reroute_extra_s
+    );
+    assert_eq!(r.flights.completed, 2);
+}
+
+#[test]
+fn flights_that_cannot_be_cleared_are_cancelled_with_the_reason() {
+    // Only the direct route, 600 s headway, at most 60 s of ground delay: F2 is cancelled.
+    let sim = two_routes(&[
+        (
+            "headway_s: 30.0),\n        (id: \"OUT\"",
+            "headway_s: 600.0),\n        (id: \"OUT\"",
+        ),
+        (
+            "deconfliction: (strategic: true)",
+            "deconfliction: (strategic: true, alternatives: 1, max_ground_delay_s: 60.0)",
+        ),
+    ]);
+    let (i2, f2) = by_id(&sim, "F2");
+    assert_eq!(
+        f2.cancelled.as_deref(),
+        Some("ground delay: no slot within 60 s")
+    );
+    assert_eq!(sim.states[i2].status, Status::Cancelled);
+    // A battery too small for the reserve: both cancelled before take-off.
+    let sim = two_routes(&[("battery_wh: 1000.0", "battery_wh: 50.0")]);
+    for f in &sim.flights {
+        assert!(
+            f.cancelled
+                .as_deref()
+                .unwrap()
+                .starts_with("battery: the shortest plan needs"),
+            "{:?}",
+            f.cancelled
+        );
+    }
+    let mut sim = sim;
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!((r.flights.cancelled, r.flights.battery_depleted), (2, 0));
+    assert_eq!(r.strategic.cancellations.get("battery"), Some(&2));
+}
+
+#[test]
+fn priority_order_serves_the_higher_class_first() {
+    let edit = [
+        (
+            "(id: \"F2\", origin: \"A\", destination: \"B\", drone_type: \"test\", departure_s: 0.0)",
+            "(id: \"F2\", origin: \"A\", destination: \"B\", drone_type: \"test\", departure_s: 5.0, priority: 10)",
+        ),
+        (
+            "deconfliction: (strategic: true)",
+            "deconfliction: (strategic: true, order: Priority, alternatives: 1)",
+        ),
+    ];
+    let sim = two_routes(&edit);
+    // F2 (medical, filed at 5 s) keeps its slot; F1 must then enter 30 s apart from it:
+    // F2 enters DIRECT at 15.5 s, so F1 can leave at 0 only if 15.5 - 10.5 >= 30: no; it
+    // leaves at 35 s (enters at 45.5 s).
+    assert_eq!(by_id(&sim, "F2").1.departure_s, 5.0);
+    assert_eq!(by_id(&sim, "F1").1.departure_s, 35.0);
+    // First come, first served: F1 keeps 0, F2 waits until 30 s.
+    let fcfs = two_routes(&[
+        edit[0],
+        (
+            "deconfliction: (strategic: true)",
+            "deconfliction: (strategic: true, alternatives: 1)",
+        ),
+    ]);
+    assert_eq!(
+        (
+            by_id(&fcfs, "F1").1.departure_s,
+            by_id(&fcfs, "F2").1.departure_s
+        ),
+        (0.0, 30.0)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// No two cleared flights enter one lane closer than its headway, and no vertiport
+    /// has more pads reserved at once than it has.
+    #[test]
+    fn reservations_keep_headway_and_pad_counts(
+        deps in prop::collection::vec((0u32..600, 0usize..4, 0u32..3), 1..60),
+        headway in 5.0..90.0f64,
+        pads in 1u32..3,
+    ) {
+        let ends = [("A", "B"), ("A", "B"), ("B", "A"), ("A", "B")];
+        let flights: Vec<String> = deps
+            .iter()
+            .enumerate()
+            .map(|(i, (t, e, p))| format!(
+                "(id: \"P{i}\", origin: \"{}\", destination: \"{}\", drone_type: \"test\", departure_s: {t}.0, priority: {p})",
+                ends[*e].0, ends[*e].1
+            ))
+            .collect();
+        let mut text = scenario_text("two_routes.ron")
+            .replace("headway_s: 30.0", &format!("headway_s: {headway:?}"))
+            .replace("pads: 4", &format!("pads: {pads}"));
+        // A way back from B to A so both directions are served.
+        text = text.replacen("    ],\n    drone_types", "        (id: \"RETURN\", from: \"B\", to: \"A\", min_alt_m: 130.0, max_alt_m: 170.0, direction: OneWay, headway_s: 20.0),\n    ],\n    drone_types", 1);
+        let start = text.find("        flights: [").unwrap();
+        let end = text[start..].find("        ],").unwrap() + start;
+        text.replace_range(start..end, &format!("        flights: [\n            {},\n", flights.join(",\n            ")));
+        let sim = prepare_text(&text, "prop.ron").unwrap();
+        let net = &sim.net;
+        let mut lanes: Vec<Vec<f64>> = vec![Vec::new(); net.lanes.len()];
+        let mut pad_use: Vec<Vec<(f64, f64)>> = vec![Vec::new(); net.nodes.len()];
+        for (i, f) in sim.flights.iter().enumerate() {
+            if f.cancelled.is_some() {
+                continue;
+            }
+            let plan = sim.plan(i);
+            for (l, t) in lane_entries(plan) {
+                lanes[l].push(f.departure_s + t);
+            }
+            for (n, a, b) in pad_intervals(net, plan, f.departure_s) {
+                pad_use[n].push((a, b));
+            }
+            prop_assert!(f.departure_s >= f.scheduled_s);
+        }
+        for (l, times) in lanes.iter_mut().enumerate() {
+            times.sort_by(f64::total_cmp);
+            for w in times.windows(2) {
+                prop_assert!(w[1] - w[0] >= net.lanes[l].headway_s - 1e-9, "lane {l}: entries {w:?}");
+            }
+        }
+        for (n, intervals) in pad_use.iter().enumerate() {
+            for &(a, _) in intervals {
+                let at_once = intervals.iter().filter(|&&(s, e)| s <= a && e > a).count();
+                prop_assert!(at_once <= net.nodes[n].pads() as usize, "node {n}: {at_once} pads at {a}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_default_scenario_with_strategic_deconfliction_loses_no_flight() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let set = vec!["deconfliction.strategic=true".parse().unwrap()];
+    let mut sim = skycorridor::load(&file, &set).unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    let f = &r.flights;
+    assert_eq!(
+        f.planned,
+        f.completed
+            + f.airborne_at_end
+            + f.waiting_for_pad_at_end
+            + f.not_yet_due
+            + f.battery_depleted
+            + f.cancelled
+    );
+    assert_eq!(
+        f.battery_depleted, 0,
+        "the battery reserve keeps every cleared flight flying"
+    );
+    assert!(
+        f.cancelled > 0 && r.strategic.delayed > 0,
+        "{:?}",
+        r.strategic
+    );
+    for reason in sim.flights.iter().filter_map(|f| f.cancelled.as_ref()) {
+        assert!(
+            reason.starts_with("battery: ") || reason.starts_with("ground delay: "),
+            "{reason}"
+        );
+    }
+}
