@@ -17,9 +17,10 @@ use crate::metrics::Report;
 use crate::scenario::NodeKind;
 use crate::sim::{Simulation, Status};
 
+/// The KPIs shown live, recomputed once a second (a report reads every flight and event).
 #[derive(Resource)]
-struct LiveKpi {
-    report: Option<Report>,
+pub(super) struct LiveKpi {
+    pub(super) report: Option<Report>,
     at: Instant,
 }
 

@@ -61,6 +61,7 @@ fn panel(
     source: Res<ScenarioSource>,
     status: Res<TuningStatus>,
     sim: Res<SimState>,
+    live: Res<super::hud::LiveKpi>,
     mut retune: ResMut<Retune>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -140,9 +141,9 @@ fn panel(
             if let Some(e) = &status.error {
                 ui.colored_label(egui::Color32::from_rgb(255, 110, 110), e);
             }
-            if let Some(prev) = &status.previous {
+            if let (Some(prev), Some(now)) = (&status.previous, &live.report) {
                 ui.separator();
-                compare(ui, prev, &Report::from_sim(&sim.0));
+                compare(ui, prev, now);
             }
             ui.separator();
             ui.horizontal(|ui| {

@@ -98,14 +98,7 @@ fn flights_are_counted_once_by_outcome() {
     let r = Report::from_sim(&sim);
     let f = &r.flights;
     assert!(f.completed > 100 && f.airborne_at_end > 10, "{f:?}");
-    assert_eq!(
-        f.planned,
-        f.completed
-            + f.airborne_at_end
-            + f.waiting_for_pad_at_end
-            + f.not_yet_due
-            + f.battery_depleted
-    );
+    crate::assert_every_flight_accounted(&r);
     assert_eq!(
         f.departed,
         f.completed + f.airborne_at_end + f.battery_depleted

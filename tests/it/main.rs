@@ -58,6 +58,22 @@ pub fn head_on_with(
     prepare_text(&text.replace(from, to), "head_on.ron")
 }
 
+/// Asserts that every planned flight is counted under exactly one outcome.
+#[track_caller]
+pub fn assert_every_flight_accounted(r: &skycorridor::metrics::Report) {
+    let f = &r.flights;
+    assert_eq!(
+        f.planned,
+        f.completed
+            + f.airborne_at_end
+            + f.waiting_for_pad_at_end
+            + f.not_yet_due
+            + f.battery_depleted
+            + f.cancelled,
+        "{f:?}"
+    );
+}
+
 /// Asserts `a` is within `tol` of `b`.
 #[track_caller]
 pub fn close(a: f64, b: f64, tol: f64) {

@@ -200,15 +200,7 @@ fn the_default_scenario_with_strategic_deconfliction_loses_no_flight() {
     sim.run_to_end();
     let r = Report::from_sim(&sim);
     let f = &r.flights;
-    assert_eq!(
-        f.planned,
-        f.completed
-            + f.airborne_at_end
-            + f.waiting_for_pad_at_end
-            + f.not_yet_due
-            + f.battery_depleted
-            + f.cancelled
-    );
+    crate::assert_every_flight_accounted(&r);
     assert_eq!(
         f.battery_depleted, 0,
         "the battery reserve keeps every cleared flight flying"

@@ -101,39 +101,27 @@ fn editing_the_file_reloads_it_and_a_broken_edit_keeps_the_last_good_one() {
             .set_modified(t)
             .unwrap();
     };
-    std::fs::write(
-        &file,
-        text.replace("horizontal_m: 50.0", "horizontal_m: 70.0"),
-    )
-    .unwrap();
-    later(&file);
-    app.update();
-    app.update();
-    assert_eq!(
+    let mut edit_and_poll = |value: &str| {
+        std::fs::write(
+            &file,
+            text.replace("horizontal_m: 50.0", &format!("horizontal_m: {value}")),
+        )
+        .unwrap();
+        later(&file);
+        app.update();
+        app.update();
         app.world()
             .resource::<SimState>()
             .0
             .scenario
             .separation
-            .horizontal_m,
-        70.0
-    );
-    std::fs::write(
-        &file,
-        text.replace("horizontal_m: 50.0", "horizontal_m: oops"),
-    )
-    .unwrap();
-    later(&file);
-    app.update();
-    app.update();
+            .horizontal_m
+    };
+    assert_eq!(edit_and_poll("70.0"), 70.0);
     assert_eq!(
-        app.world()
-            .resource::<SimState>()
-            .0
-            .scenario
-            .separation
-            .horizontal_m,
-        70.0
+        edit_and_poll("oops"),
+        70.0,
+        "a broken edit keeps the last good scenario"
     );
     let e = app
         .world()
