@@ -54,6 +54,7 @@ fn number(
     ui.end_row();
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn panel(
     mut contexts: EguiContexts,
     mut draft: ResMut<Draft>,
