@@ -195,6 +195,9 @@ fn draw_pairs_rings_trails(
         }
     }
     if state.layers.trails {
+        if sim.t_s < trails.last_t {
+            trails.points.clear(); // the run restarted
+        }
         if sim.t_s - trails.last_t >= 5.0 || sim.t_s < trails.last_t {
             trails.last_t = sim.t_s;
             for (f, p) in &pos {

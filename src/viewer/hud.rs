@@ -221,9 +221,13 @@ fn panels(
         });
 
     match state.selected {
-        Selection::Drone(f) => drone_panel(ctx, &mut state, sim, f as usize),
-        Selection::Lane(l) => lane_panel(ctx, &state, sim, l, load.0.get(l).copied().unwrap_or(0)),
-        Selection::None => {}
+        Selection::Drone(f) if (f as usize) < sim.flights.len() => {
+            drone_panel(ctx, &mut state, sim, f as usize)
+        }
+        Selection::Lane(l) if l < sim.net.lanes.len() => {
+            lane_panel(ctx, &state, sim, l, load.0.get(l).copied().unwrap_or(0))
+        }
+        _ => {}
     }
 
     if state.help {

@@ -22,7 +22,21 @@ struct Draft {
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Startup, init);
+    app.add_systems(Update, forget_selection_on_restart);
     app.add_systems(EguiPrimaryContextPass, panel);
+}
+
+/// A restart re-plans every flight (and may change lanes): what was selected is gone.
+fn forget_selection_on_restart(
+    status: Res<TuningStatus>,
+    mut state: ResMut<ViewState>,
+    mut seen: Local<u32>,
+) {
+    if status.restarts != *seen {
+        *seen = status.restarts;
+        state.selected = Selection::None;
+        state.follow = false;
+    }
 }
 
 fn init(mut commands: Commands, source: Res<ScenarioSource>) {
@@ -102,8 +116,10 @@ fn panel(
                 );
                 number(ui, "demand scale", &mut d.demand.scale, 0.0..=100.0, 0.05);
             });
-            if let Selection::Lane(l) = state.selected {
-                let ci = sim.0.net.lanes[l].corridor;
+            if let Some(ci) = match state.selected {
+                Selection::Lane(l) => sim.0.net.lanes.get(l).map(|lane| lane.corridor),
+                _ => None,
+            } {
                 if let Some(c) = d.corridors.get_mut(ci) {
                     ui.separator();
                     ui.label(format!("corridor {}", c.id));
