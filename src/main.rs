@@ -184,6 +184,9 @@ enum Command {
         /// Instead of a scenario, show this many drones of the benchmark grid.
         #[arg(long, value_name = "N")]
         bench_drones: Option<usize>,
+        /// Start paused (Space resumes).
+        #[arg(long)]
+        paused: bool,
     },
     /// Check a scenario and print a one-screen summary of its network and demand.
     Validate {
@@ -312,6 +315,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             height,
             frames,
             bench_drones,
+            paused,
         } => {
             if let Some(seed) = seed {
                 set.push(Override {
@@ -328,6 +332,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 [width, height],
                 frames,
                 bench_drones,
+                paused,
             )
         }
         Command::Bench {
@@ -530,6 +535,7 @@ fn run(file: &Path, out: &Path, set: &[Override], trajectories: Option<f64>) -> 
 }
 
 #[cfg(feature = "viewer")]
+#[allow(clippy::too_many_arguments)] // one per command-line option
 fn view(
     file: &Path,
     set: &[Override],
@@ -538,6 +544,7 @@ fn view(
     size: [u32; 2],
     frames: Option<u32>,
     bench_drones: Option<usize>,
+    paused: bool,
 ) -> Result<()> {
     let (mut sim, path) = match bench_drones {
         Some(n) => (bench::airborne(n, 3600.0), None),
@@ -572,12 +579,14 @@ fn view(
             size,
             screenshot,
             frames,
+            paused,
         },
     );
     Ok(())
 }
 
 #[cfg(not(feature = "viewer"))]
+#[allow(clippy::too_many_arguments)]
 fn view(
     _: &Path,
     _: &[Override],
@@ -586,6 +595,7 @@ fn view(
     _: [u32; 2],
     _: Option<u32>,
     _: Option<usize>,
+    _: bool,
 ) -> Result<()> {
     anyhow::bail!("this skycorridor was built without the window (cargo feature `viewer`)")
 }

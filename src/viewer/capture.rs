@@ -33,7 +33,7 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn setup(opts: Res<ViewerOptions>, mut play: ResMut<Playback>) {
-    if opts.screenshot.is_some() {
+    if opts.screenshot.is_some() || opts.paused {
         play.paused = true;
     }
 }

@@ -4,8 +4,6 @@
 //! edges are drawn to scale. One mesh, rebuilt every frame (line widths are in pixels),
 //! under the drones.
 
-use bevy::asset::RenderAssetUsages;
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::{ViewState, vertex_color};
@@ -63,15 +61,7 @@ impl Lines {
     }
 
     fn into_mesh(self) -> Mesh {
-        let idx: Vec<u32> = (0..self.pos.len() as u32).collect();
-        let mut mesh = Mesh::new(
-            PrimitiveTopology::TriangleList,
-            RenderAssetUsages::default(),
-        );
-        mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, self.pos);
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, self.col);
-        mesh.insert_indices(Indices::U32(idx));
-        mesh
+        super::colored_mesh(self.pos, self.col, None)
     }
 }
 

@@ -5,8 +5,6 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use bevy::asset::RenderAssetUsages;
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::{Selection, ViewState, vertex_color};
@@ -91,13 +89,7 @@ fn spawn_mesh(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<ColorMaterial>>,
 ) {
-    let mut mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
-    );
-    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, Vec::<[f32; 3]>::new());
-    mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, Vec::<[f32; 4]>::new());
-    mesh.insert_indices(Indices::U32(Vec::new()));
+    let mesh = super::colored_mesh(Vec::new(), Vec::new(), None);
     commands.spawn((
         DroneMesh,
         Mesh2d(meshes.add(mesh)),
@@ -156,11 +148,8 @@ fn rebuild_mesh(
             col.push(c);
         }
     }
-    let idx: Vec<u32> = (0..pos.len() as u32).collect();
     if let Some(mut mesh) = meshes.get_mut(&handle.0) {
-        mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, pos);
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, col);
-        mesh.insert_indices(Indices::U32(idx));
+        *mesh = super::colored_mesh(pos, col, None);
     }
 }
 

@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use bevy::asset::RenderAssetUsages;
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::{ViewState, ViewerOptions, vertex_color};
@@ -66,14 +64,7 @@ fn triangulate(polygons: &[Vec<Vec<[f64; 2]>>], color_of: impl Fn(usize) -> Colo
         }
         idx.extend(tris.iter().map(|&i| base + i as u32));
     }
-    let mut mesh = Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
-    );
-    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, pos);
-    mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, col);
-    mesh.insert_indices(Indices::U32(idx));
-    mesh
+    super::colored_mesh(pos, col, Some(idx))
 }
 
 /// Land polygons from the Natural Earth GeoJSON as rings of local metres, each with its

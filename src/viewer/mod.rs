@@ -44,6 +44,8 @@ pub struct ViewerOptions {
     pub screenshot: Option<PathBuf>,
     /// Draw `frames` frames at full speed, print frame-time statistics and exit.
     pub frames: Option<u32>,
+    /// Start paused.
+    pub paused: bool,
 }
 
 /// What the window is showing and how the user has set it up.
@@ -206,6 +208,28 @@ fn apply_view(
             o.scale = state.view.m_per_px as f32;
         }
     }
+}
+
+/// A triangle-list mesh with per-vertex colours. Never empty: Bevy 0.19's mesh allocator
+/// logs "use-after-free" errors for meshes with no vertices, so an empty one gets a single
+/// degenerate (zero-area, invisible) triangle.
+pub fn colored_mesh(mut pos: Vec<[f32; 3]>, mut col: Vec<[f32; 4]>, idx: Option<Vec<u32>>) -> Mesh {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::mesh::{Indices, PrimitiveTopology};
+    let mut idx = idx.unwrap_or_else(|| (0..pos.len() as u32).collect());
+    if idx.is_empty() {
+        pos = vec![[0.0; 3]; 3];
+        col = vec![[0.0; 4]; 3];
+        idx = vec![0, 1, 2];
+    }
+    let mut mesh = Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    );
+    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, pos);
+    mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, col);
+    mesh.insert_indices(Indices::U32(idx));
+    mesh
 }
 
 /// A colour as the linear RGBA floats a mesh's vertex colour attribute takes.
