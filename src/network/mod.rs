@@ -257,6 +257,23 @@ impl Network {
 
         let mut errors = Vec::new();
         for (ci, c) in s.corridors.iter().enumerate() {
+            let length: f64 = lanes
+                .iter()
+                .find(|l| l.corridor == ci)
+                .map_or(0.0, |l| l.length_m);
+            if length < 1.0 {
+                errors.push(ValidationError::item(
+                    "corridor",
+                    &c.id,
+                    "to",
+                    format!(
+                        "is {length:.2} m long: `{}` and `{}` are at the same place",
+                        c.from, c.to
+                    ),
+                ));
+            }
+        }
+        for (ci, c) in s.corridors.iter().enumerate() {
             let lane = lanes
                 .iter()
                 .find(|l| l.corridor == ci)

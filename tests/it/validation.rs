@@ -136,6 +136,21 @@ fn polygon_zone_crossing() {
 }
 
 #[test]
+fn zero_length_corridor() {
+    let m = message(head_on_with(
+        "(id: \"B1\", kind: Vertiport(pads: 1), east_m: 0.0, north_m: 1200.0)",
+        "(id: \"B1\", kind: Vertiport(pads: 1), east_m: 0.0, north_m: -1200.0)",
+    ));
+    has(
+        &m,
+        &[
+            "corridor NORTHBOUND",
+            "is 0.00 m long: `A1` and `B1` are at the same place",
+        ],
+    );
+}
+
+#[test]
 fn no_route_between_a_pair() {
     let m = message(head_on_with(
         "(id: \"S\", origin: \"A2\", destination: \"B2\"",
