@@ -37,6 +37,7 @@ fn drone(id: &str, cruise: f64) -> DroneType {
         hover_power_w: 2000.0,
         cruise_power_w: 1500.0,
         climb_power_w: None,
+        min_speed_mps: None,
     }
 }
 

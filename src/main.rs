@@ -93,6 +93,11 @@ enum Command {
         /// Trajectory sampling interval, seconds.
         #[arg(long, default_value_t = 10.0, value_name = "S")]
         trajectory_interval: f64,
+        /// Run the scenario a second time without tactical resolution and write
+        /// comparison.json: the domino effect parameter (conflicts with resolution over
+        /// conflicts without, minus 1), losses of separation, energy and delay of both.
+        #[arg(long)]
+        compare_resolution: bool,
     },
     /// Run a grid of scenario variants (any field, times seeds) in parallel: sweep.csv
     /// with every KPI per run, plots, and the capacity curve when demand.scale varies.
@@ -211,6 +216,9 @@ enum Command {
         /// Steps between rebuilds of the separation R-tree (results do not depend on it).
         #[arg(long, default_value_t = skycorridor::sim::DEFAULT_REFRESH_STEPS)]
         refresh: u32,
+        /// Tactical resolution method to include in the step (None, Speed, Vertical, Mvp).
+        #[arg(long, default_value = "None")]
+        tactical: String,
     },
 }
 
@@ -252,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             threads,
             trajectories,
             trajectory_interval,
+            compare_resolution,
         } => {
             set_threads(threads)?;
             if let Some(seed) = seed {
@@ -268,7 +277,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             let file = file.unwrap_or_else(default_scenario);
             let trajectories = trajectories.then_some(trajectory_interval);
-            run(&file, &out, &set, trajectories)
+            run(&file, &out, &set, trajectories)?;
+            if compare_resolution {
+                compare(&file, &out, &set)?;
+            }
+            Ok(())
         }
         Command::Export {
             file,
@@ -340,9 +353,16 @@ fn dispatch(cli: Cli) -> Result<()> {
             seconds,
             threads,
             refresh,
+            tactical,
         } => {
             set_threads(threads)?;
-            run_bench(&drones, seconds, refresh)
+            let method: skycorridor::scenario::Tactical = serde_json::from_value(
+                serde_json::Value::String(tactical.clone()),
+            )
+            .map_err(|_| {
+                anyhow::anyhow!("--tactical: expected None, Speed, Vertical or Mvp, got {tactical}")
+            })?;
+            run_bench(&drones, seconds, refresh, method)
         }
     }
 }
@@ -482,6 +502,65 @@ fn export(
             .with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {} ({} flights)", path.display(), sim.flights.len());
     }
+    Ok(())
+}
+
+/// The same scenario with and without tactical resolution, side by side.
+fn compare(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
+    let with = {
+        let mut sim = skycorridor::load(file, set)?;
+        sim.run_to_end();
+        Report::from_sim(&sim)
+    };
+    let mut off = set.to_vec();
+    off.push(Override {
+        path: "deconfliction.tactical".into(),
+        value: "None".into(),
+    });
+    let without = {
+        let mut sim = skycorridor::load(file, &off)?;
+        sim.run_to_end();
+        Report::from_sim(&sim)
+    };
+    let dep = if without.conflicts > 0 {
+        with.conflicts as f64 / without.conflicts as f64 - 1.0
+    } else {
+        0.0
+    };
+    let side = |r: &Report| {
+        serde_json::json!({
+            "conflicts": r.conflicts,
+            "losses_of_separation": r.losses_of_separation,
+            "losses_of_separation_at_vertiports": r.losses_of_separation_at_vertiports,
+            "intrusion_prevention_rate": r.tactical.intrusion_prevention_rate,
+            "energy_wh": r.energy_wh,
+            "distance_km": r.distance_km,
+            "delay_mean_s": r.delay_s.mean,
+            "flights_completed": r.flights.completed,
+        })
+    };
+    let json = serde_json::json!({
+        "method": with.tactical.method,
+        "with_resolution": side(&with),
+        "without_resolution": side(&without),
+        "domino_effect_parameter": dep,
+        "extra_energy_wh": with.energy_wh - without.energy_wh,
+        "extra_distance_km": with.distance_km - without.distance_km,
+    });
+    let mut text = serde_json::to_string_pretty(&json).expect("serialises");
+    text.push('\n');
+    metrics::write_atomic(&out.join("comparison.json"), text.as_bytes())
+        .with_context(|| format!("writing {}/comparison.json", out.display()))?;
+    println!(
+        "compare       {:?}: {} conflicts / {} LoS with resolution, {} / {} without; domino effect parameter {:.3}, extra energy {:.1} kWh",
+        with.tactical.method,
+        with.conflicts,
+        with.losses_of_separation,
+        without.conflicts,
+        without.losses_of_separation,
+        dep,
+        (with.energy_wh - without.energy_wh) / 1000.0
+    );
     Ok(())
 }
 
@@ -664,7 +743,12 @@ fn validate(file: &Path, set: &[Override]) -> Result<()> {
     Ok(())
 }
 
-fn run_bench(sizes: &[usize], seconds: f64, refresh: u32) -> Result<()> {
+fn run_bench(
+    sizes: &[usize],
+    seconds: f64,
+    refresh: u32,
+    tactical: skycorridor::scenario::Tactical,
+) -> Result<()> {
     println!(
         "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
          R-tree rebuilt every {refresh} steps, {} threads",
@@ -687,6 +771,7 @@ fn run_bench(sizes: &[usize], seconds: f64, refresh: u32) -> Result<()> {
         let before = LIVE.load(Ordering::Relaxed);
         let mut sim = bench::airborne(n, seconds);
         sim.set_refresh_steps(refresh);
+        sim.scenario.deconfliction.tactical = tactical;
         let setup = LIVE.load(Ordering::Relaxed).saturating_sub(before);
         PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
         let t0 = Instant::now();

@@ -161,6 +161,26 @@ pub struct Report {
     pub corridors: Vec<CorridorUse>,
     /// Strategic deconfliction.
     pub strategic: StrategicSummary,
+    /// Tactical resolution.
+    pub tactical: TacticalSummary,
+}
+
+/// What tactical resolution did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TacticalSummary {
+    /// The method (`None`, `Speed`, `Vertical`, `Mvp`).
+    pub method: crate::scenario::Tactical,
+    /// Intrusion prevention rate: (conflicts - losses of separation) / conflicts (1 when
+    /// there is no conflict).
+    pub intrusion_prevention_rate: f64,
+    /// Manoeuvres begun by slowing down.
+    pub speed_manoeuvres: u64,
+    /// Manoeuvres begun by changing altitude.
+    pub vertical_manoeuvres: u64,
+    /// Time drones spent manoeuvring, hours in total.
+    pub manoeuvring_hours: f64,
+    /// Extra vertical distance flown off plan, km in total.
+    pub extra_vertical_km: f64,
 }
 
 /// Arrival delay of a completed flight against its unconstrained plan, seconds.
@@ -297,6 +317,27 @@ impl Report {
                 .fold(0.0, |a, b| a + b),
             cancellations,
         };
+        let all = sim.current_dynamics();
+        let departed = sim
+            .states
+            .iter()
+            .zip(&all)
+            .filter(|(st, _)| st.takeoff_s.is_finite());
+        let (manoeuvring_s, offset_m) = departed.fold((0.0, 0.0), |(a, b), (_, d)| {
+            (a + d.manoeuvring_s, b + d.offset_flown_m)
+        });
+        let tactical = TacticalSummary {
+            method: s.deconfliction.tactical,
+            intrusion_prevention_rate: if conflicts > 0 {
+                (conflicts as f64 - los.len() as f64) / conflicts as f64
+            } else {
+                1.0
+            },
+            speed_manoeuvres: sim.tactical.speed_manoeuvres,
+            vertical_manoeuvres: sim.tactical.vertical_manoeuvres,
+            manoeuvring_hours: manoeuvring_s / 3600.0,
+            extra_vertical_km: offset_m / 1000.0,
+        };
         Report {
             scenario: s.name.clone(),
             seed: s.seed,
@@ -331,6 +372,7 @@ impl Report {
             distance_km: dist_m / 1000.0,
             corridors,
             strategic,
+            tactical,
         }
     }
 
@@ -379,6 +421,17 @@ impl Report {
             self.min_separation_m
                 .map_or("-".to_string(), |m| format!("{m:.1} m"))
         );
+        if self.tactical.method != crate::scenario::Tactical::None {
+            let t = &self.tactical;
+            out += &format!(
+                "tactical      {:?}: {} speed and {} vertical manoeuvres, {:.1} h manoeuvring, intrusion prevention rate {:.2}\n",
+                t.method,
+                t.speed_manoeuvres,
+                t.vertical_manoeuvres,
+                t.manoeuvring_hours,
+                t.intrusion_prevention_rate
+            );
+        }
         out += &format!(
             "delay         mean {:.1} s, p95 {:.1} s (ground: mean {:.1} s)\n",
             self.delay_s.mean, self.delay_s.p95, self.ground_delay_s.mean

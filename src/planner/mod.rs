@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ValidationError};
-pub use path::{Motion, NO_LANE, Path, Seg, advance};
+pub use path::{Motion, NO_LANE, Path, Seg, advance, advance_capped};
 
 /// A route and its unobstructed flight profile for one drone type.
 #[derive(Debug, Clone)]

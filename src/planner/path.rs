@@ -126,8 +126,14 @@ pub fn safe_speed(u: f64, dist: f64, limit: f64, a: f64, dt: f64) -> f64 {
 /// Moves `m` one step of `dt` along `path`, accelerating at most `a`, stopping at path
 /// distance `stop_at` (the end, or a hold point). Returns the distance moved.
 pub fn advance(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64) -> f64 {
+    advance_capped(path, m, a, dt, stop_at, f64::INFINITY)
+}
+
+/// [`advance`] never faster than `cap` m/s (tactical speed resolution). A cap only lowers
+/// speed, so everything that bounds a drone by its path's limits still holds.
+pub fn advance_capped(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64, cap: f64) -> f64 {
     let k = m.seg as usize;
-    let mut target = path.segs[k].u_max.min(m.u + a * dt);
+    let mut target = path.segs[k].u_max.min(m.u + a * dt).min(cap);
     let reach = (m.u + a * dt).powi(2) / (2.0 * a) + (m.u + a * dt) * dt + 1.0;
     target = target.min(safe_speed(m.u, stop_at - m.s, 0.0, a, dt));
     let mut j = k + 1;

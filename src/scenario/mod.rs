@@ -94,6 +94,40 @@ pub struct Deconfliction {
     /// lanes). Default: 3.
     #[serde(default = "default_alternatives")]
     pub alternatives: u32,
+    /// Tactical resolution of conflicts in flight. Default: `None`.
+    #[serde(default)]
+    pub tactical: Tactical,
+    /// A drone slowed to under 0.5 m/s by speed resolution for longer than this goes on
+    /// regardless (it never hovers forever), seconds. Default: 60.
+    #[serde(default = "default_max_hover")]
+    pub max_hover_s: f64,
+}
+
+fn default_max_hover() -> f64 {
+    60.0
+}
+
+/// How conflicts are resolved in flight. In a pair, one drone gives way: the lower
+/// priority class; at equal priority, the follower of two drones going the same way, else
+/// the later-filed flight. Drones return to their plan when the conflict is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Tactical {
+    /// Detect and report only.
+    #[default]
+    None,
+    /// Slow the follower of two drones in trail: it follows the leader at the horizontal
+    /// minimum plus 10 m (speed = leader's + 0.2/s x (gap - minimum - 10 m)), never below
+    /// the type's `min_speed_mps`. Crossing conflicts are left alone (slowing one drone
+    /// may only move the meeting point): use `Vertical` or `Mvp` for those.
+    Speed,
+    /// Move the give-way drone up or down within its corridor's band, clear of the other
+    /// by the vertical minimum (falling back to speed when the band has no room).
+    Vertical,
+    /// Modified voltage potential, kept to the corridor: the displacement that would
+    /// clear the predicted intrusion at closest approach is taken along the cheaper of the
+    /// two dimensions the drone may use: vertically within the band, or as a speed
+    /// reduction along the track.
+    Mvp,
 }
 
 fn default_max_ground_delay() -> f64 {
@@ -114,6 +148,8 @@ impl Default for Deconfliction {
             max_ground_delay_s: default_max_ground_delay(),
             battery_reserve: default_battery_reserve(),
             alternatives: default_alternatives(),
+            tactical: Tactical::None,
+            max_hover_s: default_max_hover(),
         }
     }
 }
@@ -386,6 +422,9 @@ pub struct DroneType {
     /// Power while climbing, watts. Default: 1.3 x hover power.
     #[serde(default)]
     pub climb_power_w: Option<f64>,
+    /// Slowest airborne speed tactical resolution may impose, m/s. Default: 0 (hover).
+    #[serde(default)]
+    pub min_speed_mps: Option<f64>,
 }
 
 fn default_climb() -> f64 {
@@ -405,6 +444,11 @@ impl DroneType {
     /// Maximum speed in m/s (the given one, or 1.25 x cruise).
     pub fn max_speed(&self) -> f64 {
         self.max_speed_mps.unwrap_or(self.cruise_speed_mps * 1.25)
+    }
+    /// Slowest speed tactical resolution may impose, m/s (0 for a multirotor that can
+    /// hover). Default: 0.
+    pub fn min_speed(&self) -> f64 {
+        self.min_speed_mps.unwrap_or(0.0)
     }
     /// Climb power in watts (the given one, or 1.3 x hover).
     pub fn climb_power(&self) -> f64 {

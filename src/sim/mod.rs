@@ -22,8 +22,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::network::Network;
-use crate::planner::{Flight, Motion, NO_LANE, Plan, advance, power_w};
-use crate::scenario::{DroneType, Scenario};
+use crate::planner::{Flight, Motion, NO_LANE, Plan, advance_capped, power_w};
+use crate::scenario::{DroneType, Scenario, Tactical};
 use events::EventTracker;
 use separation::{Aabb, Broadphase, Encounter, Params, Track, detect_brute_force, grow};
 
@@ -76,6 +76,22 @@ pub struct Dynamics {
     pub pad_granted: bool,
     /// Whether the origin pad is still held (during the climb).
     pub holds_origin_pad: bool,
+    /// Tactical speed limit in force, m/s.
+    pub cap_mps: Option<f64>,
+    /// Tactical altitude offset from the plan, metres (positive up).
+    pub offset_m: f64,
+    /// Offset the drone is moving to, metres (0: back on plan).
+    pub offset_target_m: f64,
+    /// Rate of change of the offset in the last step, m/s.
+    pub offset_rate_mps: f64,
+    /// Vertical distance flown off plan, metres.
+    pub offset_flown_m: f64,
+    /// Seconds under 0.5 m/s while slowed by a speed resolution.
+    pub slow_s: f64,
+    /// Seconds spent manoeuvring (speed limit or offset in force).
+    pub manoeuvring_s: f64,
+    /// The flight this drone is giving way to, until they have passed.
+    pub giving_way_to: Option<u32>,
 }
 
 /// A flight's life: status, times, and its dynamics (current while airborne, final after).
@@ -149,6 +165,15 @@ fn speed(d: &Dynamics) -> f64 {
     d.vel.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
+/// What tactical resolution did, summed over the run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TacticalStats {
+    /// Manoeuvres begun by slowing down.
+    pub speed_manoeuvres: u64,
+    /// Manoeuvres begun by changing altitude.
+    pub vertical_manoeuvres: u64,
+}
+
 /// Per-lane counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct LaneStats {
@@ -182,6 +207,8 @@ pub struct Simulation {
     pub peak_airborne: usize,
     /// Sampled trajectories, when asked for ([`Simulation::record_trajectories`]).
     pub trajectory: Option<TrajectoryLog>,
+    /// Tactical resolution counters.
+    pub tactical: TacticalStats,
     params: Params,
     airborne: Vec<Airborne>,
     next_due: usize,
@@ -195,6 +222,7 @@ pub struct Simulation {
     tracks: Vec<Track>,
     track_flight: Vec<u32>,
     track_terminal: Vec<bool>,
+    slot_of: Vec<u32>,
     encounters: Vec<Encounter>,
 }
 
@@ -247,6 +275,7 @@ impl Simulation {
             events: EventTracker::default(),
             peak_airborne: 0,
             trajectory: None,
+            tactical: TacticalStats::default(),
             params,
             airborne: Vec::new(),
             next_due: 0,
@@ -258,6 +287,7 @@ impl Simulation {
             tracks: Vec::new(),
             track_flight: Vec::new(),
             track_terminal: Vec::new(),
+            slot_of: Vec::new(),
             encounters: Vec::new(),
         }
     }
@@ -409,7 +439,9 @@ impl Simulation {
                     let plan = &plans[flights[a.flight as usize].plan as usize];
                     let ty = &types[plan.drone_type];
                     let d = &mut a.d;
-                    let stop = if d.pad_granted {
+                    // An offset drone levels off before its final descent.
+                    let level = d.offset_m.abs() < 1e-9;
+                    let stop = if d.pad_granted && level {
                         plan.path.total_m()
                     } else {
                         plan.hold_point_m()
@@ -417,17 +449,37 @@ impl Simulation {
                     a.prev_seg = d.motion.seg;
                     let s0 = d.motion.s;
                     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
-                    advance(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop);
+                    let cap = d.cap_mps.unwrap_or(f64::INFINITY);
+                    advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
                     let seg = &plan.path.segs[d.motion.seg as usize];
+                    let change = (d.offset_target_m - d.offset_m)
+                        .clamp(-ty.descent_rate_mps * dt, ty.climb_rate_mps * dt);
+                    d.offset_m += change;
+                    d.offset_rate_mps = change / dt;
+                    d.offset_flown_m += change.abs();
                     d.pos = plan.path.position(d.motion.seg as usize, d.motion.s);
+                    d.pos[2] += d.offset_m;
                     d.vel = [
                         seg.dir[0] * d.motion.u,
                         seg.dir[1] * d.motion.u,
-                        seg.dir[2] * d.motion.u,
+                        seg.dir[2] * d.motion.u + d.offset_rate_mps,
                     ];
-                    d.energy_wh += power_w(ty, &dir0, d.motion.u) * dt / 3600.0;
+                    let power = if d.offset_rate_mps > 0.05 {
+                        ty.climb_power()
+                    } else {
+                        power_w(ty, &dir0, d.motion.u)
+                    };
+                    d.energy_wh += power * dt / 3600.0;
                     if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted {
                         d.holding_s += dt;
+                    }
+                    if d.cap_mps.is_some() && d.motion.u < 0.5 {
+                        d.slow_s += dt;
+                    } else {
+                        d.slow_s = 0.0;
+                    }
+                    if d.cap_mps.is_some() || d.offset_m.abs() > 1e-9 {
+                        d.manoeuvring_s += dt;
                     }
                 });
         }
@@ -542,18 +594,25 @@ impl Simulation {
         {
             let (plans, flights, airborne) = (&self.plans, &self.flights, &self.airborne);
             let (p, ahead_s) = (&self.params, self.refresh_steps as f64 * dt);
+            let vertical = matches!(
+                self.scenario.deconfliction.tactical,
+                Tactical::Vertical | Tactical::Mvp
+            );
+            let types = &self.scenario.drone_types;
             self.broadphase.detect(
                 &self.track_flight,
                 &self.tracks,
                 p,
                 |i| {
                     let a = &airborne[i];
-                    reach_box(
-                        &plans[flights[a.flight as usize].plan as usize],
-                        &a.d,
-                        ahead_s,
-                        p,
-                    )
+                    let plan = &plans[flights[a.flight as usize].plan as usize];
+                    let t = &types[plan.drone_type];
+                    let climb = if vertical {
+                        t.climb_rate_mps.max(t.descent_rate_mps)
+                    } else {
+                        0.0
+                    };
+                    reach_box(plan, &a.d, ahead_s, p, climb)
                 },
                 &mut self.encounters,
             );
@@ -588,6 +647,9 @@ impl Simulation {
             &self.track_terminal,
             &self.encounters,
         );
+        if self.scenario.deconfliction.tactical != Tactical::None {
+            self.resolve();
+        }
         self.t_s = self.step as f64 * dt;
         if self.finished() {
             self.events.finish();
@@ -598,15 +660,216 @@ impl Simulation {
     }
 }
 
+/// A resolution for one drone: a speed limit, an altitude offset, or both.
+#[derive(Debug, Clone, Copy, Default)]
+struct Order {
+    cap_mps: Option<f64>,
+    offset_m: Option<f64>,
+    to: Option<u32>,
+}
+
+fn horizontal_unit(v: &[f64; 3]) -> [f64; 2] {
+    let n = v[0].hypot(v[1]);
+    if n < 1e-9 {
+        [0.0, 0.0]
+    } else {
+        [v[0] / n, v[1] / n]
+    }
+}
+
+impl Simulation {
+    /// Tactical resolution: for every pair in conflict now, the give-way drone gets a
+    /// speed limit or an altitude offset (by the scenario's method) for the next step;
+    /// drones in no conflict return to their plan. In a fixed order, after detection.
+    fn resolve(&mut self) {
+        let method = self.scenario.deconfliction.tactical;
+        let max_hover = self.scenario.deconfliction.max_hover_s;
+        let (h, v, horizon) = (
+            self.params.horizontal_m,
+            self.params.vertical_m,
+            self.params.lookahead_s.max(self.params.dt_s),
+        );
+        let n = self.airborne.len();
+        let mut orders = vec![Order::default(); n];
+        for e in &self.encounters {
+            let (i, j) = (e.a as usize, e.b as usize);
+            let (ai, aj) = (&self.airborne[i], &self.airborne[j]);
+            let prio = |a: &Airborne| self.flights[a.flight as usize].priority;
+            let (di, dj) = (horizontal_unit(&ai.d.vel), horizontal_unit(&aj.d.vel));
+            let same_way = di[0] * dj[0] + di[1] * dj[1] > 0.7;
+            // Who gives way: lower priority; then the follower; then the later-filed flight.
+            let (g, s) = if prio(ai) != prio(aj) {
+                if prio(ai) < prio(aj) { (i, j) } else { (j, i) }
+            } else if same_way {
+                let ahead =
+                    (aj.d.pos[0] - ai.d.pos[0]) * di[0] + (aj.d.pos[1] - ai.d.pos[1]) * di[1];
+                if ahead > 0.0 { (i, j) } else { (j, i) }
+            } else if ai.flight > aj.flight {
+                (i, j)
+            } else {
+                (j, i)
+            };
+            let (dg, ds) = (&self.airborne[g].d, &self.airborne[s].d);
+            let plan = &self.plans[self.flights[self.airborne[g].flight as usize].plan as usize];
+            let ty = &self.scenario.drone_types[plan.drone_type];
+            let lane = plan.path.segs[dg.motion.seg as usize].lane;
+            let plan_s = &self.plans[self.flights[self.airborne[s].flight as usize].plan as usize];
+            if lane == NO_LANE || plan_s.path.segs[ds.motion.seg as usize].lane == NO_LANE {
+                continue; // climbing off or descending onto a pad: sequenced by the pads
+            }
+            let ug = dg.motion.u;
+            let dir = horizontal_unit(&dg.vel);
+            // Behind a leader going the same way: follow it at the horizontal minimum plus
+            // 10 m (faster when further back, slower when closer); otherwise slow to half
+            // speed to let the other pass.
+            let slow = |behind: bool| {
+                let along = ds.vel[0] * dir[0] + ds.vel[1] * dir[1];
+                let gap = (ds.pos[0] - dg.pos[0]).hypot(ds.pos[1] - dg.pos[1]);
+                let c = if behind && same_way {
+                    along + 0.2 * (gap - (h + 10.0))
+                } else {
+                    0.5 * ug
+                };
+                c.max(ty.min_speed())
+            };
+            // Offsets within the corridor band that clear the other by the vertical minimum.
+            let band = {
+                let c = &self.scenario.corridors[self.net.lanes[lane as usize].corridor];
+                (c.min_alt_m, c.max_alt_m)
+            };
+            let base = dg.pos[2] - dg.offset_m;
+            let fits = |o: f64| base + o >= band.0 + 1.0 && base + o <= band.1 - 1.0;
+            let clear = |prefer_up: bool| {
+                let up = ds.pos[2] + v + 2.0 - base;
+                let down = ds.pos[2] - v - 2.0 - base;
+                let order = if prefer_up { [up, down] } else { [down, up] };
+                order.into_iter().find(|&o| fits(o))
+            };
+            let behind = {
+                let ahead = (ds.pos[0] - dg.pos[0]) * dir[0] + (ds.pos[1] - dg.pos[1]) * dir[1];
+                ahead > 0.0
+            };
+            let order = &mut orders[g];
+            order.to = order.to.or(Some(self.airborne[s].flight));
+            let limit = |order: &mut Order, c: f64| {
+                order.cap_mps = Some(order.cap_mps.map_or(c, |x: f64| x.min(c)))
+            };
+            match method {
+                Tactical::None => {}
+                // Speed alone can only keep drones in trail apart: it does not touch
+                // crossings, where slowing one drone may just move the meeting point.
+                Tactical::Speed if same_way && behind => limit(order, slow(true)),
+                Tactical::Speed => {}
+                Tactical::Vertical => match clear(dg.pos[2] >= ds.pos[2]) {
+                    Some(o) if order.offset_m.is_none() => order.offset_m = Some(o),
+                    Some(_) => {}
+                    None => limit(order, slow(behind)),
+                },
+                Tactical::Mvp => {
+                    // Closest approach on straight lines, within the look-ahead.
+                    let p = [
+                        dg.pos[0] - ds.pos[0],
+                        dg.pos[1] - ds.pos[1],
+                        dg.pos[2] - ds.pos[2],
+                    ];
+                    let w = [
+                        dg.vel[0] - ds.vel[0],
+                        dg.vel[1] - ds.vel[1],
+                        dg.vel[2] - ds.vel[2],
+                    ];
+                    let w2 = w[0] * w[0] + w[1] * w[1];
+                    let tc = if w2 < 1e-9 {
+                        0.0
+                    } else {
+                        (-(p[0] * w[0] + p[1] * w[1]) / w2).clamp(0.0, horizon)
+                    };
+                    let dh = [p[0] + w[0] * tc, p[1] + w[1] * tc];
+                    let dz = p[2] + w[2] * tc;
+                    let (ih, iv) = ((h - dh[0].hypot(dh[1])).max(0.0), (v - dz.abs()).max(0.0));
+                    // The displacement that clears the intrusion, in the cheaper dimension.
+                    let vertical_first = iv / v <= ih / h;
+                    let along = {
+                        let n = dh[0].hypot(dh[1]).max(1e-9);
+                        let need = [dh[0] / n * (ih + 2.0), dh[1] / n * (ih + 2.0)];
+                        (need[0] * dir[0] + need[1] * dir[1]) / tc.max(1.0)
+                    };
+                    let vertical = {
+                        let o = dg.offset_m + if dz >= 0.0 { iv + 2.0 } else { -(iv + 2.0) };
+                        fits(o).then_some(o).or_else(|| clear(dz >= 0.0))
+                    };
+                    match (vertical_first, vertical) {
+                        (true, Some(o)) if order.offset_m.is_none() => order.offset_m = Some(o),
+                        (true, Some(_)) => {}
+                        _ if along < 0.0 => limit(order, (ug + along).max(ty.min_speed())),
+                        (false, Some(o)) if order.offset_m.is_none() => order.offset_m = Some(o),
+                        _ => limit(order, slow(behind)),
+                    }
+                }
+            }
+        }
+        // A drone keeps giving way to the same drone, with the same order, until the two
+        // are no longer closing on each other and are two horizontal minima apart (else it
+        // would return to its plan, meet the conflict again and oscillate).
+        let mut slot = std::mem::take(&mut self.slot_of);
+        slot.resize(self.flights.len(), u32::MAX);
+        for (k, a) in self.airborne.iter().enumerate() {
+            slot[a.flight as usize] = k as u32;
+        }
+        for (order, a) in orders.iter_mut().zip(&self.airborne) {
+            if order.to.is_some() {
+                continue;
+            }
+            let d = &a.d;
+            let Some(other) = d
+                .giving_way_to
+                .map(|f| slot[f as usize])
+                .filter(|&j| j != u32::MAX)
+                .map(|j| &self.airborne[j as usize].d)
+            else {
+                continue;
+            };
+            let p = [d.pos[0] - other.pos[0], d.pos[1] - other.pos[1]];
+            let w = [d.vel[0] - other.vel[0], d.vel[1] - other.vel[1]];
+            let closing = p[0] * w[0] + p[1] * w[1] < 0.0;
+            if closing || p[0].hypot(p[1]) < 2.0 * h {
+                *order = Order {
+                    cap_mps: d.cap_mps,
+                    offset_m: (d.offset_target_m != 0.0).then_some(d.offset_target_m),
+                    to: d.giving_way_to,
+                };
+            }
+        }
+        for a in &self.airborne {
+            slot[a.flight as usize] = u32::MAX;
+        }
+        self.slot_of = slot;
+        for (k, a) in self.airborne.iter_mut().enumerate() {
+            let o = orders[k];
+            let d = &mut a.d;
+            d.giving_way_to = o.to;
+            let was = (d.cap_mps.is_some(), d.offset_target_m != 0.0);
+            // Never hover forever: a drone held slow for max_hover_s goes on.
+            d.cap_mps = o.cap_mps.filter(|_| d.slow_s <= max_hover);
+            d.offset_target_m = o.offset_m.unwrap_or(0.0);
+            if d.cap_mps.is_some() && !was.0 {
+                self.tactical.speed_manoeuvres += 1;
+            }
+            if d.offset_target_m != 0.0 && !was.1 {
+                self.tactical.vertical_manoeuvres += 1;
+            }
+        }
+    }
+}
+
 /// Steps between rebuilds of the separation R-tree (results do not depend on it).
 pub const DEFAULT_REFRESH_STEPS: u32 = 16;
 
 /// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
 /// look-ahead) a drone on `plan` in state `d` can make during the next `ahead_s` seconds,
-/// grown by half the minima. Speed along a path never exceeds the largest segment limit
+/// grown by half the minima. `climb_mps` bounds tactical vertical offsets (0 without). Speed along a path never exceeds the largest segment limit
 /// met so far (the rule in [`advance`]), so walking the path with that running maximum
 /// bounds both where the drone gets to and how far it can extrapolate from there.
-pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params) -> Aabb {
+pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params, climb_mps: f64) -> Aabb {
     let path = &plan.path;
     let horizon = p.lookahead_s.max(p.dt_s);
     let total = path.total_m();
@@ -640,6 +903,16 @@ pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params) -> Aabb {
             break;
         }
     }
+    // Tactical altitude offsets: the current one, what it can become by the next rebuild,
+    // and its rate extrapolated over the look-ahead (`climb_mps` is 0 when no method moves
+    // drones vertically).
+    let slack = if climb_mps > 0.0 {
+        d.offset_m.abs() + climb_mps * (ahead_s + horizon)
+    } else {
+        0.0
+    };
+    lo[2] -= slack;
+    hi[2] += slack;
     grow(lo, hi, p)
 }
 

@@ -10,7 +10,7 @@ use super::{Selection, ViewState};
 use crate::app::SimState;
 use crate::app::tuning::{Retune, ScenarioSource, TuningStatus, save_scenario};
 use crate::metrics::Report;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Tactical};
 
 #[derive(Resource)]
 struct Draft {
@@ -115,6 +115,24 @@ fn panel(
                     1.0,
                 );
                 number(ui, "demand scale", &mut d.demand.scale, 0.0..=100.0, 0.05);
+                ui.label("resolution");
+                let t = &mut d.deconfliction.tactical;
+                egui::ComboBox::from_id_salt("tactical")
+                    .selected_text(format!("{t:?}"))
+                    .show_ui(ui, |ui| {
+                        for m in [
+                            Tactical::None,
+                            Tactical::Speed,
+                            Tactical::Vertical,
+                            Tactical::Mvp,
+                        ] {
+                            ui.selectable_value(t, m, format!("{m:?}"));
+                        }
+                    });
+                ui.end_row();
+                ui.label("strategic");
+                ui.checkbox(&mut d.deconfliction.strategic, "reserve lanes and pads");
+                ui.end_row();
             });
             if let Some(ci) = match state.selected {
                 Selection::Lane(l) => sim.0.net.lanes.get(l).map(|lane| lane.corridor),

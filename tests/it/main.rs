@@ -11,6 +11,7 @@ mod interop;
 mod separation_oracle;
 mod strategic;
 mod sweep;
+mod tactical;
 mod tuning;
 mod validation;
 #[cfg(feature = "viewer")]

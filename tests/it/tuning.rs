@@ -148,3 +148,22 @@ fn save_as_writes_a_scenario_run_accepts_unchanged() {
     let again = skycorridor::load(&file, &[]).unwrap();
     assert_eq!(again.scenario, s);
 }
+
+#[test]
+fn the_resolution_method_can_be_switched_live() {
+    let mut app = app(&scenario_path("head_on.ron"));
+    let mut s = app.world().resource::<ScenarioSource>().scenario.clone();
+    s.deconfliction.tactical = skycorridor::scenario::Tactical::Vertical;
+    app.world_mut().resource_mut::<Retune>().request = Some(s);
+    app.update();
+    // Run the restarted head-on encounter through: the new method resolves it.
+    let sim = &mut app.world_mut().resource_mut::<SimState>().0;
+    assert_eq!(
+        sim.scenario.deconfliction.tactical,
+        skycorridor::scenario::Tactical::Vertical
+    );
+    sim.run_to_end();
+    let r = skycorridor::metrics::Report::from_sim(sim);
+    assert_eq!(r.losses_of_separation, 0);
+    assert_eq!(r.tactical.vertical_manoeuvres, 1);
+}
