@@ -324,7 +324,10 @@ impl Report {
             .zip(&all)
             .filter(|(st, _)| st.takeoff_s.is_finite());
         let (manoeuvring_s, offset_m) = departed.fold((0.0, 0.0), |(a, b), (_, d)| {
-            (a + d.manoeuvring_s, b + d.offset_flown_m)
+            (
+                a + f64::from(d.manoeuvring_s),
+                b + f64::from(d.offset_flown_m),
+            )
         });
         let tactical = TacticalSummary {
             method: s.deconfliction.tactical,

@@ -76,20 +76,22 @@ pub struct Dynamics {
     pub pad_granted: bool,
     /// Whether the origin pad is still held (during the climb).
     pub holds_origin_pad: bool,
+    // Tactical state in single precision (centimetres and milliseconds are plenty): the
+    // 100k-drone step is memory-bound, and a smaller record per drone is faster.
     /// Tactical speed limit in force, m/s.
-    pub cap_mps: Option<f64>,
+    pub cap_mps: Option<f32>,
     /// Tactical altitude offset from the plan, metres (positive up).
-    pub offset_m: f64,
+    pub offset_m: f32,
     /// Offset the drone is moving to, metres (0: back on plan).
-    pub offset_target_m: f64,
+    pub offset_target_m: f32,
     /// Rate of change of the offset in the last step, m/s.
-    pub offset_rate_mps: f64,
+    pub offset_rate_mps: f32,
     /// Vertical distance flown off plan, metres.
-    pub offset_flown_m: f64,
+    pub offset_flown_m: f32,
     /// Seconds under 0.5 m/s while slowed by a speed resolution.
-    pub slow_s: f64,
+    pub slow_s: f32,
     /// Seconds spent manoeuvring (speed limit or offset in force).
-    pub manoeuvring_s: f64,
+    pub manoeuvring_s: f32,
     /// The flight this drone is giving way to, until they have passed.
     pub giving_way_to: Option<u32>,
 }
@@ -440,7 +442,7 @@ impl Simulation {
                     let ty = &types[plan.drone_type];
                     let d = &mut a.d;
                     // An offset drone levels off before its final descent.
-                    let level = d.offset_m.abs() < 1e-9;
+                    let level = d.offset_m == 0.0;
                     let stop = if d.pad_granted && level {
                         plan.path.total_m()
                     } else {
@@ -449,22 +451,22 @@ impl Simulation {
                     a.prev_seg = d.motion.seg;
                     let s0 = d.motion.s;
                     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
-                    let cap = d.cap_mps.unwrap_or(f64::INFINITY);
+                    let cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
                     advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
                     let seg = &plan.path.segs[d.motion.seg as usize];
-                    let change = (d.offset_target_m - d.offset_m)
+                    let change = (f64::from(d.offset_target_m) - f64::from(d.offset_m))
                         .clamp(-ty.descent_rate_mps * dt, ty.climb_rate_mps * dt);
-                    d.offset_m += change;
-                    d.offset_rate_mps = change / dt;
-                    d.offset_flown_m += change.abs();
+                    d.offset_m = (f64::from(d.offset_m) + change) as f32;
+                    d.offset_rate_mps = (change / dt) as f32;
+                    d.offset_flown_m += change.abs() as f32;
                     d.pos = plan.path.position(d.motion.seg as usize, d.motion.s);
-                    d.pos[2] += d.offset_m;
+                    d.pos[2] += f64::from(d.offset_m);
                     d.vel = [
                         seg.dir[0] * d.motion.u,
                         seg.dir[1] * d.motion.u,
-                        seg.dir[2] * d.motion.u + d.offset_rate_mps,
+                        seg.dir[2] * d.motion.u + change / dt,
                     ];
-                    let power = if d.offset_rate_mps > 0.05 {
+                    let power = if change / dt > 0.05 {
                         ty.climb_power()
                     } else {
                         power_w(ty, &dir0, d.motion.u)
@@ -474,12 +476,12 @@ impl Simulation {
                         d.holding_s += dt;
                     }
                     if d.cap_mps.is_some() && d.motion.u < 0.5 {
-                        d.slow_s += dt;
+                        d.slow_s += dt as f32;
                     } else {
                         d.slow_s = 0.0;
                     }
-                    if d.cap_mps.is_some() || d.offset_m.abs() > 1e-9 {
-                        d.manoeuvring_s += dt;
+                    if d.cap_mps.is_some() || d.offset_m != 0.0 {
+                        d.manoeuvring_s += dt as f32;
                     }
                 });
         }
@@ -737,7 +739,7 @@ impl Simulation {
                 let c = &self.scenario.corridors[self.net.lanes[lane as usize].corridor];
                 (c.min_alt_m, c.max_alt_m)
             };
-            let base = dg.pos[2] - dg.offset_m;
+            let base = dg.pos[2] - f64::from(dg.offset_m);
             let fits = |o: f64| base + o >= band.0 + 1.0 && base + o <= band.1 - 1.0;
             let clear = |prefer_up: bool| {
                 let up = ds.pos[2] + v + 2.0 - base;
@@ -794,7 +796,8 @@ impl Simulation {
                         (need[0] * dir[0] + need[1] * dir[1]) / tc.max(1.0)
                     };
                     let vertical = {
-                        let o = dg.offset_m + if dz >= 0.0 { iv + 2.0 } else { -(iv + 2.0) };
+                        let o =
+                            f64::from(dg.offset_m) + if dz >= 0.0 { iv + 2.0 } else { -(iv + 2.0) };
                         fits(o).then_some(o).or_else(|| clear(dz >= 0.0))
                     };
                     match (vertical_first, vertical) {
@@ -833,8 +836,8 @@ impl Simulation {
             let closing = p[0] * w[0] + p[1] * w[1] < 0.0;
             if closing || p[0].hypot(p[1]) < 2.0 * h {
                 *order = Order {
-                    cap_mps: d.cap_mps,
-                    offset_m: (d.offset_target_m != 0.0).then_some(d.offset_target_m),
+                    cap_mps: d.cap_mps.map(f64::from),
+                    offset_m: (d.offset_target_m != 0.0).then_some(f64::from(d.offset_target_m)),
                     to: d.giving_way_to,
                 };
             }
@@ -849,8 +852,11 @@ impl Simulation {
             d.giving_way_to = o.to;
             let was = (d.cap_mps.is_some(), d.offset_target_m != 0.0);
             // Never hover forever: a drone held slow for max_hover_s goes on.
-            d.cap_mps = o.cap_mps.filter(|_| d.slow_s <= max_hover);
-            d.offset_target_m = o.offset_m.unwrap_or(0.0);
+            d.cap_mps = o
+                .cap_mps
+                .filter(|_| f64::from(d.slow_s) <= max_hover)
+                .map(|c| c as f32);
+            d.offset_target_m = o.offset_m.unwrap_or(0.0) as f32;
             if d.cap_mps.is_some() && !was.0 {
                 self.tactical.speed_manoeuvres += 1;
             }
@@ -907,7 +913,7 @@ pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params, climb_mps:
     // and its rate extrapolated over the look-ahead (`climb_mps` is 0 when no method moves
     // drones vertically).
     let slack = if climb_mps > 0.0 {
-        d.offset_m.abs() + climb_mps * (ahead_s + horizon)
+        f64::from(d.offset_m.abs()) + climb_mps * (ahead_s + horizon)
     } else {
         0.0
     };

@@ -154,7 +154,7 @@ fn resolution_reduces_losses_of_separation_on_the_default_scenario() {
     let (off, mvp) = (report("None"), report("Mvp"));
     assert_eq!(
         (off.losses_of_separation, mvp.losses_of_separation),
-        (437, 397)
+        (437, 401)
     );
     crate::assert_every_flight_accounted(&off);
     crate::assert_every_flight_accounted(&mvp);
