@@ -56,7 +56,9 @@ pub fn prepare(
     scenario::validate(&scenario).map_err(fail)?;
     let net = Network::build(&scenario).map_err(fail)?;
     let (plans, flights) = planner::plan_all(&scenario, &net).map_err(fail)?;
-    Ok(Simulation::new(scenario, Arc::new(net), plans, flights))
+    let mut sim = Simulation::new(scenario, Arc::new(net), plans, flights);
+    sim.keep_reservations();
+    Ok(sim)
 }
 
 /// Reads a scenario file, applies `--set` overrides, and prepares the simulation.

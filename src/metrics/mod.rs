@@ -181,6 +181,10 @@ pub struct TacticalSummary {
     pub manoeuvring_hours: f64,
     /// Extra vertical distance flown off plan, km in total.
     pub extra_vertical_km: f64,
+    /// In-flight re-plans of drones far behind their plan (with strategic deconfliction).
+    pub replans: u64,
+    /// Re-booked lane entries closer than the headway to another booking.
+    pub headway_breaches: u64,
 }
 
 /// Arrival delay of a completed flight against its unconstrained plan, seconds.
@@ -340,6 +344,8 @@ impl Report {
             vertical_manoeuvres: sim.tactical.vertical_manoeuvres,
             manoeuvring_hours: manoeuvring_s / 3600.0,
             extra_vertical_km: offset_m / 1000.0,
+            replans: sim.tactical.replans,
+            headway_breaches: sim.tactical.headway_breaches,
         };
         Report {
             scenario: s.name.clone(),

@@ -51,6 +51,22 @@ impl Plan {
     pub fn climb_done_m(&self) -> f64 {
         self.path.cum[1]
     }
+    /// Planned time from take-off at path distance `s`, seconds (linear within a segment).
+    pub fn planned_time_at(&self, s: f64) -> f64 {
+        let cum = &self.path.cum;
+        let k = cum
+            .partition_point(|&c| c <= s)
+            .saturating_sub(1)
+            .min(self.seg_t.len().saturating_sub(2));
+        let (s0, s1) = (cum[k], cum[(k + 1).min(cum.len() - 1)]);
+        let (t0, t1) = (self.seg_t[k], self.seg_t[(k + 1).min(self.seg_t.len() - 1)]);
+        if s1 > s0 {
+            t0 + (t1 - t0) * (s - s0) / (s1 - s0)
+        } else {
+            t0
+        }
+    }
+
     /// Corridor route as `A>B>C` (corridor ids).
     pub fn route_label(&self, net: &Network) -> String {
         self.lanes

@@ -114,6 +114,34 @@ impl Reservations {
     }
 }
 
+impl Reservations {
+    /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
+    pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
+        for (l, t) in lane_entries(plan) {
+            let v = &mut self.lanes[l];
+            if let Some(i) = v.iter().position(|&x| x == dep + t) {
+                v.remove(i);
+            }
+        }
+        for (n, a, b) in pad_intervals(net, plan, dep) {
+            let v = &mut self.pads[n];
+            if let Some(i) = v.iter().position(|&x| x == (a, b)) {
+                v.remove(i);
+            }
+        }
+    }
+
+    /// The table of the flights as cleared: every flight not cancelled, booked at its
+    /// cleared departure.
+    pub fn of(net: &Network, plans: &[Plan], flights: &[Flight]) -> Reservations {
+        let mut r = Reservations::new(net);
+        for f in flights.iter().filter(|f| f.cancelled.is_none()) {
+            r.book(net, &plans[f.plan as usize], f.departure_s);
+        }
+        r
+    }
+}
+
 /// Up to `k` distinct routes, the time-optimal first; each next one is A* with the lanes
 /// already used four times as costly.
 fn routes(net: &Network, o: usize, d: usize, t: &DroneType, k: u32) -> Vec<Vec<usize>> {

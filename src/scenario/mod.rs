@@ -101,6 +101,15 @@ pub struct Deconfliction {
     /// regardless (it never hovers forever), seconds. Default: 60.
     #[serde(default = "default_max_hover")]
     pub max_hover_s: f64,
+    /// With strategic deconfliction: a drone more than this behind its cleared 4D plan is
+    /// re-planned in flight (its plan re-timed from where it is, its reservations
+    /// re-booked), seconds. Default: 60.
+    #[serde(default = "default_replan_after")]
+    pub replan_after_s: f64,
+}
+
+fn default_replan_after() -> f64 {
+    60.0
 }
 
 fn default_max_hover() -> f64 {
@@ -150,6 +159,7 @@ impl Default for Deconfliction {
             alternatives: default_alternatives(),
             tactical: Tactical::None,
             max_hover_s: default_max_hover(),
+            replan_after_s: default_replan_after(),
         }
     }
 }

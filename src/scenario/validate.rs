@@ -134,6 +134,20 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         s.deconfliction.max_ground_delay_s,
         true,
     );
+    c.number(
+        "deconfliction",
+        None,
+        "max_hover_s",
+        s.deconfliction.max_hover_s,
+        true,
+    );
+    c.number(
+        "deconfliction",
+        None,
+        "replan_after_s",
+        s.deconfliction.replan_after_s,
+        false,
+    );
     let reserve = s.deconfliction.battery_reserve;
     if !(reserve.is_finite() && (0.0..1.0).contains(&reserve)) {
         c.push(

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::network::Network;
+use crate::planner::strategic::{Reservations, lane_entries};
 use crate::planner::{Flight, Motion, NO_LANE, Plan, advance_capped, power_w};
 use crate::scenario::{DroneType, Scenario, Tactical};
 use events::EventTracker;
@@ -174,6 +175,11 @@ pub struct TacticalStats {
     pub speed_manoeuvres: u64,
     /// Manoeuvres begun by changing altitude.
     pub vertical_manoeuvres: u64,
+    /// In-flight re-plans of drones far behind their plan (strategic deconfliction on).
+    pub replans: u64,
+    /// Re-booked lane entries that came closer than the headway to another booking: how
+    /// far deviations erode the strategic plan.
+    pub headway_breaches: u64,
 }
 
 /// Per-lane counters.
@@ -211,6 +217,11 @@ pub struct Simulation {
     pub trajectory: Option<TrajectoryLog>,
     /// Tactical resolution counters.
     pub tactical: TacticalStats,
+    /// With strategic deconfliction: the reservation table, kept true in flight (drones
+    /// far behind their plan are re-planned and re-booked).
+    pub reservations: Option<Reservations>,
+    /// Per flight, the departure time its current booking is for.
+    booked_s: Vec<f64>,
     params: Params,
     airborne: Vec<Airborne>,
     next_due: usize,
@@ -278,6 +289,8 @@ impl Simulation {
             peak_airborne: 0,
             trajectory: None,
             tactical: TacticalStats::default(),
+            reservations: None,
+            booked_s: Vec::new(),
             params,
             airborne: Vec::new(),
             next_due: 0,
@@ -292,6 +305,24 @@ impl Simulation {
             slot_of: Vec::new(),
             encounters: Vec::new(),
         }
+    }
+
+    /// Builds the reservation table when strategic deconfliction is on (called by
+    /// [`crate::prepare`]).
+    pub fn keep_reservations(&mut self) {
+        if self.scenario.deconfliction.strategic {
+            self.reservations = Some(Reservations::of(&self.net, &self.plans, &self.flights));
+            self.booked_s = self.flights.iter().map(|f| f.departure_s).collect();
+        }
+    }
+
+    /// The departure time a flight's current booking is for (its cleared departure, later
+    /// when it has been re-planned in flight).
+    pub fn booked_departure(&self, flight: usize) -> f64 {
+        self.booked_s
+            .get(flight)
+            .copied()
+            .unwrap_or(self.flights[flight].departure_s)
     }
 
     /// Whether simulated time has reached the scenario's duration.
@@ -652,6 +683,11 @@ impl Simulation {
         if self.scenario.deconfliction.tactical != Tactical::None {
             self.resolve();
         }
+        // Every 10 s: re-plan drones far behind their cleared plan.
+        let every = (10.0 / dt).round().max(1.0) as u64;
+        if self.reservations.is_some() && self.step.is_multiple_of(every) {
+            self.replan_late(t1);
+        }
         self.t_s = self.step as f64 * dt;
         if self.finished() {
             self.events.finish();
@@ -680,6 +716,36 @@ fn horizontal_unit(v: &[f64; 3]) -> [f64; 2] {
 }
 
 impl Simulation {
+    /// Re-times the 4D plan of every drone more than `replan_after_s` behind it, from where
+    /// it is, and moves its bookings (lane entries, pads) to the new times.
+    fn replan_late(&mut self, now: f64) {
+        let limit = self.scenario.deconfliction.replan_after_s;
+        let Some(table) = self.reservations.as_mut() else {
+            return;
+        };
+        if self.booked_s.len() != self.flights.len() {
+            self.booked_s = self.flights.iter().map(|f| f.departure_s).collect();
+        }
+        for a in &self.airborne {
+            let f = a.flight as usize;
+            let plan = &self.plans[self.flights[f].plan as usize];
+            let late = now - (self.booked_s[f] + plan.planned_time_at(a.d.motion.s));
+            if late <= limit {
+                continue;
+            }
+            let (old, new) = (self.booked_s[f], self.booked_s[f] + late);
+            table.unbook(&self.net, plan, old);
+            for (l, t) in lane_entries(plan) {
+                if new + t > now && !table.lane_free(l, new + t, self.net.lanes[l].headway_s) {
+                    self.tactical.headway_breaches += 1;
+                }
+            }
+            table.book(&self.net, plan, new);
+            self.booked_s[f] = new;
+            self.tactical.replans += 1;
+        }
+    }
+
     /// Tactical resolution: for every pair in conflict now, the give-way drone gets a
     /// speed limit or an altitude offset (by the scenario's method) for the next step;
     /// drones in no conflict return to their plan. In a fixed order, after detection.

@@ -279,7 +279,7 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
         .show(ctx, |ui| {
             egui::Grid::new("drone").num_columns(2).show(ui, |ui| {
                 // Delay now: how far behind the plan it is at its current point of the path.
-                let planned_at = planned_time_at(plan, d.motion.s);
+                let planned_at = plan.planned_time_at(d.motion.s);
                 let delay = sim.t_s - (flight.departure_s + planned_at);
                 let rows = [
                     ("type", ty.id.clone()),
@@ -447,22 +447,6 @@ fn lane_panel(
                 profile(ui, &band, l.length_m, None, &lanes);
             }
         });
-}
-
-/// Planned time from take-off at path distance `s`.
-fn planned_time_at(plan: &crate::planner::Plan, s: f64) -> f64 {
-    let cum = &plan.path.cum;
-    let k = cum
-        .partition_point(|&c| c <= s)
-        .saturating_sub(1)
-        .min(plan.seg_t.len().saturating_sub(2));
-    let (s0, s1) = (cum[k], cum[(k + 1).min(cum.len() - 1)]);
-    let (t0, t1) = (plan.seg_t[k], plan.seg_t[(k + 1).min(plan.seg_t.len() - 1)]);
-    if s1 > s0 {
-        t0 + (t1 - t0) * (s - s0) / (s1 - s0)
-    } else {
-        t0
-    }
 }
 
 /// A small altitude-versus-distance plot: a polyline, an optional marker, level lines.

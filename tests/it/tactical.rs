@@ -160,3 +160,49 @@ fn resolution_reduces_losses_of_separation_on_the_default_scenario() {
     crate::assert_every_flight_accounted(&mvp);
     assert_eq!(mvp.flights.battery_depleted, 0);
 }
+
+#[test]
+fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
+    // Strategic and tactical together: the fast drone is held behind the slow one, falls
+    // behind its cleared plan, and is re-planned whenever it is more than 20 s late.
+    let sim = run(
+        "overtake.ron",
+        &[
+            "deconfliction.tactical=Speed",
+            "deconfliction.strategic=true",
+            "deconfliction.replan_after_s=20",
+        ],
+    );
+    let r = Report::from_sim(&sim);
+    assert!(r.tactical.replans >= 1);
+    assert_eq!(r.tactical.headway_breaches, 0);
+    let fast = flight(&sim, "FAST");
+    let booked = sim.booked_departure(fast);
+    assert!(
+        booked > sim.flights[fast].departure_s + 100.0,
+        "re-timed by its lateness: {booked}"
+    );
+    // Its booked arrival is within one re-plan threshold and check interval of the real one.
+    let end = sim.states[fast].end_s;
+    let booked_arrival = booked + sim.plan(fast).duration_s;
+    assert!(
+        (end - booked_arrival).abs() <= 20.0 + 10.0,
+        "booked {booked_arrival}, landed {end}"
+    );
+    // The destination pad is booked within that same margin of the real landing (and
+    // would not be at the originally cleared time).
+    let table = sim.reservations.as_ref().unwrap();
+    let b = sim.plan(fast).destination;
+    assert!(table.pads_in_use(b, end - 30.0, end) >= 1);
+    let cleared_arrival = sim.flights[fast].departure_s + sim.plan(fast).duration_s;
+    assert_eq!(
+        table.pads_in_use(b, cleared_arrival - 1.0, cleared_arrival),
+        0
+    );
+    // Without strategic deconfliction there is no table to keep.
+    assert!(
+        run("overtake.ron", &["deconfliction.tactical=Speed"])
+            .reservations
+            .is_none()
+    );
+}
