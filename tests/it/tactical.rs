@@ -206,3 +206,43 @@ fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
             .is_none()
     );
 }
+
+#[test]
+fn compare_resolution_writes_both_sides_and_the_domino_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skycorridor"))
+        .args(["run", scenario_path("head_on.ron").to_str().unwrap()])
+        .args([
+            "--set",
+            "deconfliction.tactical=Vertical",
+            "--compare-resolution",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("comparison.json")).unwrap())
+            .unwrap();
+    assert_eq!(c["method"], "Vertical");
+    assert_eq!(c["with_resolution"]["losses_of_separation"], 0);
+    assert_eq!(c["without_resolution"]["losses_of_separation"], 1);
+    let (with, without) = (
+        c["with_resolution"]["conflicts"].as_f64().unwrap(),
+        c["without_resolution"]["conflicts"].as_f64().unwrap(),
+    );
+    assert_eq!(
+        c["domino_effect_parameter"].as_f64().unwrap(),
+        with / without - 1.0
+    );
+    assert!(
+        c["extra_energy_wh"].as_f64().unwrap() > 0.0,
+        "climbing out of the way costs energy"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("domino effect parameter"));
+}
