@@ -144,6 +144,7 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
             scale: 1.0,
             flows: Vec::new(),
             flights,
+            ..Default::default()
         },
         deconfliction: Default::default(),
     }

@@ -311,11 +311,26 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
         let total_w: f64 = f.mix.values().sum();
         let mut t = f.start_s;
         let mut k = 0;
+        // With a time-of-day profile, thinning: candidates at the peak rate, each kept with
+        // probability factor(t) / peak factor (a non-homogeneous Poisson process).
+        let peak = s.demand.profile.iter().map(|p| p.1).fold(0.0_f64, f64::max);
+        let profiled = !s.demand.profile.is_empty();
+        if profiled && peak <= 0.0 {
+            continue;
+        }
+        let candidate_rate = if profiled {
+            rate_per_s * peak
+        } else {
+            rate_per_s
+        };
         loop {
             let u: f64 = rng.random();
-            t += -(1.0 - u).ln() / rate_per_s;
+            t += -(1.0 - u).ln() / candidate_rate;
             if t >= end {
                 break;
+            }
+            if profiled && rng.random::<f64>() * peak >= s.demand.factor_at(t) {
+                continue;
             }
             let mut pick = rng.random::<f64>() * total_w;
             let mut ty = f.mix.keys().next_back().unwrap().as_str();

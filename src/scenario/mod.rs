@@ -479,10 +479,47 @@ pub struct Demand {
     /// Explicit flights. Default: none.
     #[serde(default)]
     pub flights: Vec<FlightSpec>,
+    /// Time-of-day profile: `[(hour, factor), ...]`, hours of the day (0-24) in
+    /// non-decreasing order, each with a factor on every flow's rate; linear in between,
+    /// the end values before the first and after the last point. Default: none (flat).
+    /// E.g. morning and evening peaks: `[(6, 0.3), (8, 1.6), (10, 0.9), (17, 1.0), (18.5, 1.7), (21, 0.4)]`.
+    #[serde(default)]
+    pub profile: Vec<(f64, f64)>,
+    /// Clock time at simulated time 0, hours of the day (for `profile`). Default: 8.
+    #[serde(default = "default_start_hour")]
+    pub start_hour: f64,
 }
 
 fn default_scale() -> f64 {
     1.0
+}
+fn default_start_hour() -> f64 {
+    8.0
+}
+
+impl Demand {
+    /// The profile's factor at simulated time `t_s` (1 without a profile).
+    pub fn factor_at(&self, t_s: f64) -> f64 {
+        let p = &self.profile;
+        let Some(first) = p.first() else {
+            return 1.0;
+        };
+        let hour = (self.start_hour + t_s / 3600.0).rem_euclid(24.0);
+        if hour <= first.0 {
+            return first.1;
+        }
+        for w in p.windows(2) {
+            let ((h0, f0), (h1, f1)) = (w[0], w[1]);
+            if hour <= h1 {
+                return if h1 > h0 {
+                    f0 + (f1 - f0) * (hour - h0) / (h1 - h0)
+                } else {
+                    f1
+                };
+            }
+        }
+        p[p.len() - 1].1
+    }
 }
 
 impl Default for Demand {
@@ -491,6 +528,8 @@ impl Default for Demand {
             scale: 1.0,
             flows: Vec::new(),
             flights: Vec::new(),
+            profile: Vec::new(),
+            start_hour: default_start_hour(),
         }
     }
 }

@@ -127,6 +127,45 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         true,
     );
     c.number("demand", None, "scale", s.demand.scale, true);
+    let d = &s.demand;
+    if !(d.start_hour.is_finite() && (0.0..24.0).contains(&d.start_hour)) {
+        c.push(
+            "demand",
+            None,
+            "start_hour",
+            format!("expected an hour of the day in 0..24, got {}", d.start_hour),
+        );
+    }
+    for (i, &(h, f)) in d.profile.iter().enumerate() {
+        if !(h.is_finite() && (0.0..=24.0).contains(&h)) {
+            c.push(
+                "demand",
+                None,
+                "profile",
+                format!("point {i}: hour must be within 0..24, got {h}"),
+            );
+        }
+        if !(f.is_finite() && f >= 0.0) {
+            c.push(
+                "demand",
+                None,
+                "profile",
+                format!("point {i}: factor must be a finite number >= 0, got {f}"),
+            );
+        }
+        if i > 0 && h < d.profile[i - 1].0 {
+            c.push(
+                "demand",
+                None,
+                "profile",
+                format!(
+                    "point {i}: hours must not decrease ({} after {})",
+                    h,
+                    d.profile[i - 1].0
+                ),
+            );
+        }
+    }
     c.number(
         "deconfliction",
         None,

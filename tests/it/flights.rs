@@ -137,3 +137,47 @@ fn a_report_in_mid_run_counts_the_drones_still_flying() {
     let flown: f64 = sim.airborne().map(|(_, d)| d.motion.s).sum::<f64>() / 1000.0;
     assert!(r.distance_km > flown);
 }
+
+#[test]
+fn a_time_of_day_profile_shapes_the_departures() {
+    // 60 flights/h, from 08:00: nothing until 10:00, then twice the rate (a step in the
+    // profile), so about 240 in the third and fourth hour and none before.
+    let text = scenario_text("head_on.ron")
+        .replace("duration_s: 300.0", "duration_s: 14400.0")
+        .replace(
+            "    demand: (\n        flights: [",
+            "    demand: (\n        profile: [(8.0, 0.0), (10.0, 0.0), (10.0, 2.0), (12.0, 2.0)],\n        start_hour: 8.0,\n        flows: [(origin: \"A1\", destination: \"B1\", flights_per_hour: 60.0, mix: {\"test\": 1.0})],\n        flights: [",
+        );
+    let sim = prepare_text(&text, "profile.ron").unwrap();
+    let sampled: Vec<f64> = sim
+        .flights
+        .iter()
+        .filter(|f| f.id.starts_with("A1>B1"))
+        .map(|f| f.scheduled_s)
+        .collect();
+    assert!(
+        sampled.iter().all(|&t| t >= 7200.0),
+        "no departure while the factor is 0"
+    );
+    assert!(
+        (180..=300).contains(&sampled.len()),
+        "{} departures in two hours at 120/h",
+        sampled.len()
+    );
+    // The factor by hand: half-way up a ramp from 0.3 at 06:00 to 1.6 at 08:00.
+    let d = skycorridor::scenario::Demand {
+        profile: vec![(6.0, 0.3), (8.0, 1.6)],
+        start_hour: 6.0,
+        ..Default::default()
+    };
+    close(d.factor_at(3600.0), 0.95, 1e-12);
+    close(d.factor_at(-3600.0), 0.3, 1e-12);
+    close(d.factor_at(3.0 * 3600.0), 1.6, 1e-12);
+    // A decreasing profile is an error.
+    let bad = scenario_text("head_on.ron").replace(
+        "    demand: (\n",
+        "    demand: (\n        profile: [(9.0, 1.0), (8.0, 1.0)],\n",
+    );
+    let e = prepare_text(&bad, "bad.ron").err().unwrap().to_string();
+    assert!(e.contains("hours must not decrease"), "{e}");
+}
