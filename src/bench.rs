@@ -138,6 +138,7 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
         corridors,
         corridors_geojson: None,
         zones_geojson: None,
+        land_geojson: None,
         zones: Vec::new(),
         drone_types: vec![drone("slow", 15.0), drone("fast", 20.0)],
         demand: Demand {

@@ -157,6 +157,10 @@ pub struct Report {
     pub energy_wh: f64,
     /// Distance flown by all drones along their paths, km.
     pub distance_km: f64,
+    /// Departed flights whose route has legs over water (with `land_geojson`).
+    pub over_water_flights: usize,
+    /// Route length over water of the departed flights, km.
+    pub over_water_km: f64,
     /// Use of each corridor.
     pub corridors: Vec<CorridorUse>,
     /// Strategic deconfliction.
@@ -379,6 +383,20 @@ impl Report {
             },
             energy_wh,
             distance_km: dist_m / 1000.0,
+            over_water_flights: sim
+                .states
+                .iter()
+                .enumerate()
+                .filter(|(f, st)| st.takeoff_s.is_finite() && sim.plan(*f).over_water_m > 0.0)
+                .count(),
+            over_water_km: sim
+                .states
+                .iter()
+                .enumerate()
+                .filter(|(_, st)| st.takeoff_s.is_finite())
+                .map(|(f, _)| sim.plan(f).over_water_m)
+                .fold(0.0, |a, b| a + b)
+                / 1000.0,
             corridors,
             strategic,
             tactical,
@@ -504,6 +522,7 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         "ground_delay_s",
         "holding_s",
         "distance_m",
+        "over_water_m",
         "energy_wh",
         "battery_left_pct",
         "lat",
@@ -553,6 +572,7 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             d(st.takeoff_s - fl.scheduled_s),
             d(dy.holding_s),
             d(dy.motion.s),
+            num(plan.over_water_m, 0),
             d(dy.energy_wh),
             d(100.0 * (1.0 - dy.energy_wh / ty.battery_wh)),
             lat,

@@ -7,6 +7,7 @@
 //! follow the scenario's order.
 
 pub mod frame;
+pub mod land;
 
 use std::collections::BTreeMap;
 
@@ -73,6 +74,8 @@ pub struct Lane {
     pub speed_limit_mps: f64,
     /// Minimum entry headway, seconds.
     pub headway_s: f64,
+    /// Metres of the lane over water (0 without land polygons).
+    pub over_water_m: f64,
 }
 
 /// A zone placed in the local frame.
@@ -200,6 +203,7 @@ impl Network {
                     leg_m: legs,
                     speed_limit_mps: c.speed_limit_mps,
                     headway_s: c.headway_s,
+                    over_water_m: 0.0,
                 });
                 graph.add_edge(gnodes[a], gnodes[b], li);
             };
@@ -256,6 +260,21 @@ impl Network {
             .collect();
 
         let mut errors = Vec::new();
+        if let Some(path) = &s.land_geojson {
+            match land::load(std::path::Path::new(path), &frame) {
+                Ok(polygons) => {
+                    let land = land::multipolygon(&polygons);
+                    for l in &mut lanes {
+                        l.over_water_m = land::over_water_m(&land, &l.points, &l.leg_m, 100.0);
+                    }
+                }
+                Err(e) => errors.push(ValidationError::section(
+                    "scenario",
+                    "land_geojson",
+                    format!("cannot read land polygons: {e}"),
+                )),
+            }
+        }
         for (ci, c) in s.corridors.iter().enumerate() {
             let length: f64 = lanes
                 .iter()

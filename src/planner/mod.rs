@@ -40,6 +40,8 @@ pub struct Plan {
     pub duration_s: f64,
     /// Planned energy, watt-hours.
     pub energy_wh: f64,
+    /// Metres of the route over water.
+    pub over_water_m: f64,
 }
 
 impl Plan {
@@ -259,10 +261,12 @@ pub fn build_plan(
             break; // cannot happen with validated positive speeds; guards a broken invariant
         }
     }
+    let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
     Plan {
         origin,
         destination,
         drone_type,
+        over_water_m,
         lanes,
         path,
         seg_t,

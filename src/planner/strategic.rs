@@ -194,13 +194,20 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                 v
             })
             .clone();
-        let usable = t.battery_wh * (1.0 - cfg.battery_reserve);
+        let usable = |plan: &Plan| {
+            let extra = if plan.over_water_m > 0.0 {
+                cfg.over_water_reserve
+            } else {
+                0.0
+            };
+            t.battery_wh * (1.0 - cfg.battery_reserve - extra)
+        };
         let f = &flights[i];
         let mut best: Option<(f64, u64, u32)> = None;
         let mut battery_short = true;
         for &c in &candidates {
             let plan = &plans[c as usize];
-            if plan.energy_wh > usable {
+            if plan.energy_wh > usable(plan) {
                 continue;
             }
             battery_short = false;
@@ -224,14 +231,22 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                 table.book(net, &plans[c as usize], f.departure_s);
             }
             None if battery_short => {
-                let need = candidates
+                let cheapest = candidates
                     .iter()
-                    .map(|&c| plans[c as usize].energy_wh)
-                    .fold(f64::INFINITY, f64::min);
+                    .map(|&c| &plans[c as usize])
+                    .min_by(|a, b| a.energy_wh.total_cmp(&b.energy_wh))
+                    .expect("a route was planned");
+                let water = if cheapest.over_water_m > 0.0 {
+                    format!(", +{:.0}% over water", 100.0 * cfg.over_water_reserve)
+                } else {
+                    String::new()
+                };
                 f.cancelled = Some(format!(
-                    "battery: the shortest plan needs {need:.0} Wh, more than {:.0}% of {:.0} Wh",
-                    100.0 * (1.0 - cfg.battery_reserve),
-                    t.battery_wh
+                    "battery: the shortest plan needs {:.0} Wh, more than the {:.0} Wh usable of {:.0} Wh ({:.0}% reserve{water})",
+                    cheapest.energy_wh,
+                    usable(cheapest),
+                    t.battery_wh,
+                    100.0 * cfg.battery_reserve
                 ));
             }
             None => {

@@ -133,6 +133,10 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
             .map(|t| (p.clone(), t))
             .map_err(|source| ScenarioError::Io { path: p, source })
     };
+    if let Some(file) = &scenario.land_geojson {
+        // Resolved here, where the scenario's folder is known.
+        scenario.land_geojson = Some(dir.join(file).display().to_string());
+    }
     if let Some(file) = scenario.corridors_geojson.take() {
         let (p, t) = read(&file)?;
         let more = crate::interop::geojson::import_corridors(&t, &scenario).map_err(|e| {

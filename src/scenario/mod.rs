@@ -56,6 +56,10 @@ pub struct Scenario {
     /// none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zones_geojson: Option<String>,
+    /// Land polygons (GeoJSON, path relative to this file), to flag corridor legs over
+    /// water, e.g. `"../assets/gba_land_ne10m.geojson"`. Default: none (all over land).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub land_geojson: Option<String>,
     /// No-fly and restricted volumes. Default: none.
     #[serde(default)]
     pub zones: Vec<Zone>,
@@ -90,6 +94,10 @@ pub struct Deconfliction {
     /// cancelled (strategic only). Default: 0.2.
     #[serde(default = "default_battery_reserve")]
     pub battery_reserve: f64,
+    /// Extra share kept in reserve by a plan with any leg over water (no emergency landing
+    /// site under it; needs `land_geojson`). Default: 0.1.
+    #[serde(default = "default_over_water_reserve")]
+    pub over_water_reserve: f64,
     /// Routes tried per flight (the time-optimal one and alternatives avoiding its
     /// lanes). Default: 3.
     #[serde(default = "default_alternatives")]
@@ -148,6 +156,9 @@ fn default_battery_reserve() -> f64 {
 fn default_alternatives() -> u32 {
     3
 }
+fn default_over_water_reserve() -> f64 {
+    0.1
+}
 
 impl Default for Deconfliction {
     fn default() -> Self {
@@ -156,6 +167,7 @@ impl Default for Deconfliction {
             order: ServiceOrder::Fcfs,
             max_ground_delay_s: default_max_ground_delay(),
             battery_reserve: default_battery_reserve(),
+            over_water_reserve: default_over_water_reserve(),
             alternatives: default_alternatives(),
             tactical: Tactical::None,
             max_hover_s: default_max_hover(),

@@ -187,6 +187,15 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         s.deconfliction.replan_after_s,
         false,
     );
+    let extra = s.deconfliction.over_water_reserve;
+    if !(extra.is_finite() && (0.0..1.0).contains(&extra)) {
+        c.push(
+            "deconfliction",
+            None,
+            "over_water_reserve",
+            format!("expected a share in 0..1, got {extra}"),
+        );
+    }
     let reserve = s.deconfliction.battery_reserve;
     if !(reserve.is_finite() && (0.0..1.0).contains(&reserve)) {
         c.push(

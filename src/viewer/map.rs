@@ -67,53 +67,13 @@ fn triangulate(polygons: &[Vec<Vec<[f64; 2]>>], color_of: impl Fn(usize) -> Colo
     super::colored_mesh(pos, col, Some(idx))
 }
 
-/// Land polygons from the Natural Earth GeoJSON as rings of local metres, each with its
-/// ISO code. Missing or unreadable files give no land (and a warning), not a crash.
-pub fn load_land(path: &Path, frame: &Frame) -> Vec<(String, Vec<Vec<[f64; 2]>>)> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            warn!("{}: no base map ({e})", path.display());
-            return Vec::new();
-        }
-    };
-    let Ok(geojson::GeoJson::FeatureCollection(fc)) = text.parse::<geojson::GeoJson>() else {
-        warn!(
-            "{}: not a GeoJSON feature collection; no base map",
-            path.display()
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in fc.features {
-        let iso = f
-            .properties
-            .as_ref()
-            .and_then(|p| p.get("iso_a3"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string();
-        let polys = match f.geometry.map(|g| g.value) {
-            Some(geojson::Value::MultiPolygon(m)) => m,
-            Some(geojson::Value::Polygon(p)) => vec![p],
-            _ => continue,
-        };
-        for poly in polys {
-            let rings = poly
-                .iter()
-                .map(|ring| {
-                    let mut r: Vec<[f64; 2]> =
-                        ring.iter().map(|c| frame.to_local(c[1], c[0])).collect();
-                    if r.len() > 1 && r.first() == r.last() {
-                        r.pop();
-                    }
-                    r
-                })
-                .collect();
-            out.push((iso.clone(), rings));
-        }
-    }
-    out
+/// Land polygons for the base map; a missing or unreadable file gives no land and a
+/// warning, not a crash.
+pub fn load_land(path: &Path, frame: &Frame) -> Vec<crate::network::land::LandPolygon> {
+    crate::network::land::load(path, frame).unwrap_or_else(|e| {
+        warn!("no base map: {e}");
+        Vec::new()
+    })
 }
 
 fn spawn_land(

@@ -6,6 +6,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use skycorridor::metrics::Report;
 use skycorridor::planner::strategic::{lane_entries, pad_intervals};
+use skycorridor::scenario::Override;
 use skycorridor::sim::{Simulation, Status};
 
 use crate::{prepare_text, scenario_text};
@@ -216,4 +217,49 @@ fn the_default_scenario_with_strategic_deconfliction_loses_no_flight() {
             "{reason}"
         );
     }
+}
+
+#[test]
+fn legs_over_water_are_flagged_and_keep_an_extra_reserve() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let sim = skycorridor::load(&file, &[]).unwrap();
+    let lane = |id: &str| {
+        sim.net
+            .lanes
+            .iter()
+            .find(|l| sim.net.corridor_ids[l.corridor] == id)
+            .unwrap()
+    };
+    // Across the estuary: mostly water. Guangzhou to Foshan: all land.
+    let estuary = lane("HK-MO-ESTUARY");
+    assert!(
+        estuary.over_water_m > 0.6 * estuary.length_m,
+        "{} of {}",
+        estuary.over_water_m,
+        estuary.length_m
+    );
+    assert_eq!(lane("GZ-FS").over_water_m, 0.0);
+    // Nansha-Zhongshan parcels need about 810 Wh of 1000 and cross the river: with a 15 %
+    // reserve they fly, unless legs over water keep 10 % more.
+    let cancelled = |extra: &str| {
+        let set: Vec<Override> = [
+            "deconfliction.strategic=true",
+            "deconfliction.battery_reserve=0.15",
+            extra,
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let sim = skycorridor::load(&file, &set).unwrap();
+        sim.flights
+            .iter()
+            .filter(|f| {
+                f.cancelled
+                    .as_deref()
+                    .is_some_and(|r| r.contains("over water"))
+            })
+            .count()
+    };
+    assert_eq!(cancelled("deconfliction.over_water_reserve=0"), 0);
+    assert!(cancelled("deconfliction.over_water_reserve=0.1") >= 10);
 }
