@@ -212,6 +212,8 @@ impl Report {
         };
         let (mut flight_s, mut energy_wh, mut dist_m, mut holding) = (0.0, 0.0, 0.0, 0.0);
         let (mut delays, mut ground) = (Vec::new(), Vec::new());
+        let (mut manoeuvring_s, mut offset_m) = (0.0, 0.0);
+        let (mut water_flights, mut water_m) = (0, 0.0);
         let dynamics = sim.current_dynamics();
         for (f, st) in sim.states.iter().enumerate() {
             let d = &dynamics[f];
@@ -233,6 +235,11 @@ impl Report {
                 flight_s += end - st.takeoff_s;
                 energy_wh += d.energy_wh;
                 dist_m += d.motion.s;
+                manoeuvring_s += f64::from(d.manoeuvring_s);
+                offset_m += f64::from(d.offset_flown_m);
+                let water = sim.plan(f).over_water_m;
+                water_m += water;
+                water_flights += usize::from(water > 0.0);
                 holding += d.holding_s;
                 ground.push(st.takeoff_s - sim.flights[f].scheduled_s);
             }
@@ -325,18 +332,6 @@ impl Report {
                 .fold(0.0, |a, b| a + b),
             cancellations,
         };
-        let all = sim.current_dynamics();
-        let departed = sim
-            .states
-            .iter()
-            .zip(&all)
-            .filter(|(st, _)| st.takeoff_s.is_finite());
-        let (manoeuvring_s, offset_m) = departed.fold((0.0, 0.0), |(a, b), (_, d)| {
-            (
-                a + f64::from(d.manoeuvring_s),
-                b + f64::from(d.offset_flown_m),
-            )
-        });
         let tactical = TacticalSummary {
             method: s.deconfliction.tactical,
             intrusion_prevention_rate: if conflicts > 0 {
@@ -383,20 +378,8 @@ impl Report {
             },
             energy_wh,
             distance_km: dist_m / 1000.0,
-            over_water_flights: sim
-                .states
-                .iter()
-                .enumerate()
-                .filter(|(f, st)| st.takeoff_s.is_finite() && sim.plan(*f).over_water_m > 0.0)
-                .count(),
-            over_water_km: sim
-                .states
-                .iter()
-                .enumerate()
-                .filter(|(_, st)| st.takeoff_s.is_finite())
-                .map(|(f, _)| sim.plan(f).over_water_m)
-                .fold(0.0, |a, b| a + b)
-                / 1000.0,
+            over_water_flights: water_flights,
+            over_water_km: water_m / 1000.0,
             corridors,
             strategic,
             tactical,
