@@ -21,11 +21,7 @@ fn run_writes_reports_and_a_summary() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_ok(&out);
     assert!(
         stdout.contains("1 conflicts, 1 losses of separation"),
         "{stdout}"
@@ -79,11 +75,7 @@ fn same_seed_gives_identical_files_whatever_the_threads() {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
-        assert!(
-            status.status.success(),
-            "{}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        crate::assert_ok(&status);
         ["report.json", "flights.csv", "events.csv", "plans.csv"]
             .map(|f| std::fs::read(dir.path().join(f)).unwrap())
     };

@@ -17,26 +17,6 @@ fn default_scenario() -> Scenario {
     .0
 }
 
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Skips (with a message) a test that needs a tool, except in CI where it must run.
-fn require(tool: &str, test: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run {test}: {tool} is missing (see .ci/run)"
-    );
-    eprintln!("SKIPPED {test}: no {tool} on this machine");
-    false
-}
-
 fn write_geojson(dir: &Path, s: &Scenario) {
     for (name, text) in export(s) {
         std::fs::write(dir.join(name), text).unwrap();
@@ -45,7 +25,7 @@ fn write_geojson(dir: &Path, s: &Scenario) {
 
 #[test]
 fn exported_geojson_reads_back_in_gdal() {
-    if !require("ogrinfo", "exported_geojson_reads_back_in_gdal") {
+    if !crate::require_tool("ogrinfo", "exported_geojson_reads_back_in_gdal") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -56,11 +36,7 @@ fn exported_geojson_reads_back_in_gdal() {
             .arg(dir.path().join(file))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::assert_ok(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     for (file, count, geometry) in [
@@ -256,11 +232,7 @@ fn trajectories_follow_the_flights() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_ok(&out);
     let csv = std::fs::read_to_string(dir.path().join("trajectories.csv")).unwrap();
     // N at 120 s: cruising at 100 m, 10 m/s (see head_on.rs).
     let row = csv

@@ -59,6 +59,38 @@ pub fn head_on_with(
     prepare_text(&text.replace(from, to), "head_on.ron")
 }
 
+/// Asserts that a finished command succeeded, showing what it printed on stderr if not.
+#[track_caller]
+pub fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Whether a command is on the PATH.
+pub fn have_tool(name: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether a test that needs `tool` can run: true if it is installed; otherwise the test
+/// is skipped with a message, except in CI (`CI` set), where it must run and fails.
+pub fn require_tool(tool: &str, test: &str) -> bool {
+    if have_tool(tool) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run {test}: {tool} is missing (see .ci/run)"
+    );
+    eprintln!("SKIPPED {test}: no {tool} on this machine");
+    false
+}
+
 /// Asserts that every planned flight is counted under exactly one outcome.
 #[track_caller]
 pub fn assert_every_flight_accounted(r: &skycorridor::metrics::Report) {

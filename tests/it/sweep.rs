@@ -90,7 +90,7 @@ fn shards_merge_into_the_unsharded_sweep() {
         .arg(dir.path().join("merged"))
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    crate::assert_ok(&o);
     let read = |d: &str, f: &str| std::fs::read(dir.path().join(d).join(f)).unwrap();
     let whole = read("whole", "sweep.csv");
     assert_eq!(read("merged", "sweep.csv"), whole);

@@ -221,11 +221,7 @@ fn compare_resolution_writes_both_sides_and_the_domino_effect() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_ok(&out);
     let c: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("comparison.json")).unwrap())
             .unwrap();

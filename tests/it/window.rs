@@ -16,13 +16,6 @@ use skycorridor::viewer::{View, fit};
 const W: u32 = 1280;
 const H: u32 = 720;
 
-fn xvfb_available() -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 type Rgb = [u8; 3];
 
 fn srgb(c: bevy::color::Color) -> Rgb {
@@ -59,14 +52,10 @@ fn px(view: &View, net: &Network, lat: f64, lon: f64) -> [f64; 2] {
 
 #[test]
 fn screenshot_shows_water_land_corridors_and_drones() {
-    if !xvfb_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the window test: install xvfb and mesa-vulkan-drivers (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED screenshot_shows_water_land_corridors_and_drones: no xvfb-run on this machine"
-        );
+    if !crate::require_tool(
+        "xvfb-run",
+        "screenshot_shows_water_land_corridors_and_drones",
+    ) {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
