@@ -140,6 +140,8 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
         zones_geojson: None,
         land_geojson: None,
         zones: Vec::new(),
+        airports: None,
+        jurisdictions: Vec::new(),
         drone_types: vec![drone("slow", 15.0), drone("fast", 20.0)],
         demand: Demand {
             scale: 1.0,

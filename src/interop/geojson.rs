@@ -82,13 +82,15 @@ pub fn export(s: &Scenario) -> Vec<(&'static str, String)> {
         .iter()
         .zip(&pos)
         .map(|(n, &(lat, lon))| {
-            let (kind, pads, turnaround) = match n.kind {
-                NodeKind::Vertiport { pads, turnaround_s } => ("Vertiport", Some(pads), Some(turnaround_s)),
-                NodeKind::Waypoint => ("Waypoint", None, None),
+            let (kind, pads, turnaround, capacity) = match n.kind {
+                NodeKind::Vertiport { pads, turnaround_s } => ("Vertiport", Some(pads), Some(turnaround_s), None),
+                NodeKind::Waypoint => ("Waypoint", None, None, None),
+                NodeKind::Gate { capacity_per_hour } => ("Gate", None, None, Some(capacity_per_hour)),
             };
             feature(
                 Value::Point(vec![lon, lat]),
-                json!({"id": n.id, "kind": kind, "pads": pads, "turnaround_s": turnaround, "ground_alt_m": n.ground_alt_m}),
+                json!({"id": n.id, "kind": kind, "pads": pads, "turnaround_s": turnaround,
+                       "capacity_per_hour": capacity, "ground_alt_m": n.ground_alt_m}),
             )
         })
         .collect();
@@ -113,9 +115,17 @@ pub fn export(s: &Scenario) -> Vec<(&'static str, String)> {
             ))
         })
         .collect();
+    // Airport zones as generated from the places CSV (a scenario that got this far has
+    // read it once already).
+    let airports = s
+        .airports
+        .as_ref()
+        .and_then(|a| crate::network::places::airport_zones(a).ok())
+        .unwrap_or_default();
     let zones = s
         .zones
         .iter()
+        .chain(&airports)
         .map(|z| {
             let (ring, shape, center, radius) = match &z.shape {
                 Shape::Circle { center, radius_m } => {

@@ -7,7 +7,9 @@
 //! follow the scenario's order.
 
 pub mod frame;
+pub mod jurisdiction;
 pub mod land;
+pub mod places;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::scenario::{Direction, NodeKind, Scenario, Shape, ValidationError, ZoneKind};
 pub use frame::{Frame, geodesic_m};
+pub use jurisdiction::{Locator, NetJurisdiction};
 
 /// A vertiport or waypoint, placed.
 #[derive(Debug, Clone)]
@@ -32,6 +35,8 @@ pub struct NetNode {
     pub en: [f64; 2],
     /// Ground altitude, metres.
     pub ground_alt_m: f64,
+    /// Jurisdiction it stands in (index), if any.
+    pub jurisdiction: Option<u32>,
 }
 
 impl NetNode {
@@ -39,14 +44,14 @@ impl NetNode {
     pub fn pads(&self) -> u32 {
         match self.kind {
             NodeKind::Vertiport { pads, .. } => pads,
-            NodeKind::Waypoint => 0,
+            NodeKind::Waypoint | NodeKind::Gate { .. } => 0,
         }
     }
     /// Pad turnaround after a landing, seconds (0 for a waypoint).
     pub fn turnaround_s(&self) -> f64 {
         match self.kind {
             NodeKind::Vertiport { turnaround_s, .. } => turnaround_s,
-            NodeKind::Waypoint => 0.0,
+            NodeKind::Waypoint | NodeKind::Gate { .. } => 0.0,
         }
     }
 }
@@ -76,6 +81,10 @@ pub struct Lane {
     pub headway_s: f64,
     /// Metres of the lane over water (0 without land polygons).
     pub over_water_m: f64,
+    /// Jurisdiction whose rules it flies under (the one its midpoint is in), if any.
+    pub jurisdiction: Option<u32>,
+    /// Separation minima on it, `[horizontal_m, vertical_m]`.
+    pub minima: [f64; 2],
 }
 
 /// A zone placed in the local frame.
@@ -113,6 +122,16 @@ pub struct Network {
     pub graph: DiGraph<usize, usize>,
     /// Node id -> node index.
     pub node_index: BTreeMap<String, usize>,
+    /// Jurisdictions in scenario order.
+    pub jurisdictions: Vec<NetJurisdiction>,
+    /// Finds the jurisdiction of a local point.
+    pub locator: Locator,
+    /// Largest separation minima anywhere, `[horizontal_m, vertical_m]`.
+    pub max_minima: [f64; 2],
+    /// Whether some jurisdiction has its own minima (else every pair uses the scenario's).
+    pub local_minima: bool,
+    /// The scenario's minima, `[horizontal_m, vertical_m]` (outside every jurisdiction).
+    pub base_minima: [f64; 2],
 }
 
 impl Network {
@@ -160,14 +179,95 @@ impl Network {
                     lon,
                     en,
                     ground_alt_m: n.ground_alt_m,
+                    jurisdiction: None,
                 }
             })
             .collect();
+        let mut nodes = nodes;
         let node_index: BTreeMap<String, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.id.clone(), i))
             .collect();
+        let mut errors = Vec::new();
+
+        // Land polygons (over-water legs, land jurisdictions) and jurisdictions.
+        let mut land_polys = Vec::new();
+        if let Some(path) = &s.land_geojson {
+            match land::load(std::path::Path::new(path), &frame) {
+                Ok(p) => land_polys = p,
+                Err(e) => errors.push(ValidationError::section(
+                    "scenario",
+                    "land_geojson",
+                    format!("cannot read land polygons: {e}"),
+                )),
+            }
+        }
+        let locator = match Locator::new(s, &frame, &land_polys) {
+            Ok(l) => l,
+            Err((id, message)) => {
+                errors.push(ValidationError::item("jurisdiction", &id, "area", message));
+                return Err(errors);
+            }
+        };
+        let sep = [s.separation.horizontal_m, s.separation.vertical_m];
+        let jurisdictions: Vec<NetJurisdiction> = s
+            .jurisdictions
+            .iter()
+            .map(|j| NetJurisdiction {
+                id: j.id.clone(),
+                name: if j.name.is_empty() { j.id.clone() } else { j.name.clone() },
+                territory: if j.territory.is_empty() { j.id.clone() } else { j.territory.clone() },
+                rules: j.rules,
+                minima: [
+                    j.rules.horizontal_m.unwrap_or(sep[0]),
+                    j.rules.vertical_m.unwrap_or(sep[1]),
+                ],
+            })
+            .collect();
+        for n in &mut nodes {
+            n.jurisdiction = locator.locate(n.en).map(|j| j as u32);
+        }
+        // Each corridor's jurisdiction (by the midpoint of its line) and the band and
+        // speed limit it flies after that jurisdiction's rules.
+        let mut corridor_rules = Vec::with_capacity(s.corridors.len());
+        for c in &s.corridors {
+            let (Some(&from), Some(&to)) = (node_index.get(&c.from), node_index.get(&c.to)) else {
+                unreachable!("validated: corridor ends are known nodes")
+            };
+            let mut line: Vec<[f64; 2]> = vec![nodes[from].en];
+            line.extend(c.via.iter().map(|p| frame.to_local(p.lat, p.lon)));
+            line.push(nodes[to].en);
+            let j = locator.locate(jurisdiction::midpoint(&line));
+            let (mut lo, mut hi, mut v) = (c.min_alt_m, c.max_alt_m, c.speed_limit_mps);
+            let mut minima = sep;
+            if let Some(j) = j {
+                let r = &jurisdictions[j].rules;
+                lo = lo.max(r.min_alt_m.unwrap_or(f64::NEG_INFINITY));
+                hi = hi.min(r.max_alt_m.unwrap_or(f64::INFINITY));
+                v = v.min(r.speed_limit_mps.unwrap_or(f64::INFINITY));
+                minima = jurisdictions[j].minima;
+                if hi <= lo {
+                    errors.push(ValidationError::item(
+                        "corridor",
+                        &c.id,
+                        "max_alt_m",
+                        format!(
+                            "lies in jurisdiction {} whose rules allow {}..{} m, which leaves nothing of its band {}..{} m",
+                            jurisdictions[j].id,
+                            r.min_alt_m.map_or("-".into(), |x| x.to_string()),
+                            r.max_alt_m.map_or("-".into(), |x| x.to_string()),
+                            c.min_alt_m,
+                            c.max_alt_m
+                        ),
+                    ));
+                }
+            }
+            corridor_rules.push((j.map(|j| j as u32), lo, hi, v, minima));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
 
         let mut graph = DiGraph::new();
         let gnodes: Vec<NodeIndex> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
@@ -182,7 +282,8 @@ impl Network {
             points.extend(c.via.iter().map(|p| frame.to_local(p.lat, p.lon)));
             points.push(nodes[to].en);
             let leg_m: Vec<f64> = geo_pts.windows(2).map(|w| geodesic_m(w[0], w[1])).collect();
-            let band = (c.min_alt_m, c.max_alt_m);
+            let (jur, lo, hi, speed, minima) = corridor_rules[ci];
+            let band = (lo, hi);
             let mid = 0.5 * (band.0 + band.1);
             let mut add = |reverse: bool, alt_m: f64| {
                 let (mut pts, mut legs) = (points.clone(), leg_m.clone());
@@ -201,9 +302,11 @@ impl Network {
                     length_m: legs.iter().sum(),
                     points: pts,
                     leg_m: legs,
-                    speed_limit_mps: c.speed_limit_mps,
+                    speed_limit_mps: speed,
                     headway_s: c.headway_s,
                     over_water_m: 0.0,
+                    jurisdiction: jur,
+                    minima,
                 });
                 graph.add_edge(gnodes[a], gnodes[b], li);
             };
@@ -216,9 +319,20 @@ impl Network {
             }
         }
 
+        let airport_zones = match &s.airports {
+            Some(a) => match places::airport_zones(a) {
+                Ok(z) => z,
+                Err(e) => {
+                    errors.push(ValidationError::section("airports", "places_csv", e));
+                    return Err(errors);
+                }
+            },
+            None => Vec::new(),
+        };
         let zones: Vec<NetZone> = s
             .zones
             .iter()
+            .chain(&airport_zones)
             .map(|z| {
                 let (polygon, circle) = match &z.shape {
                     Shape::Circle { center, radius_m } => {
@@ -259,20 +373,34 @@ impl Network {
             })
             .collect();
 
-        let mut errors = Vec::new();
-        if let Some(path) = &s.land_geojson {
-            match land::load(std::path::Path::new(path), &frame) {
-                Ok(polygons) => {
-                    let land = land::multipolygon(&polygons);
-                    for l in &mut lanes {
-                        l.over_water_m = land::over_water_m(&land, &l.points, &l.leg_m, 100.0);
-                    }
-                }
-                Err(e) => errors.push(ValidationError::section(
-                    "scenario",
-                    "land_geojson",
-                    format!("cannot read land polygons: {e}"),
-                )),
+        if !land_polys.is_empty() {
+            let land = land::multipolygon(&land_polys);
+            for l in &mut lanes {
+                l.over_water_m = land::over_water_m(&land, &l.points, &l.leg_m, 100.0);
+            }
+        }
+        // A corridor from one territory into another must end at a border gate.
+        for c in &s.corridors {
+            let ends = [node_index[&c.from], node_index[&c.to]];
+            let territory = |n: usize| match nodes[n].kind {
+                NodeKind::Gate { .. } => None,
+                _ => nodes[n]
+                    .jurisdiction
+                    .map(|j| jurisdictions[j as usize].territory.as_str()),
+            };
+            if let (Some(a), Some(b)) = (territory(ends[0]), territory(ends[1]))
+                && a != b
+            {
+                errors.push(ValidationError::item(
+                    "corridor",
+                    &c.id,
+                    "to",
+                    format!(
+                        "runs from territory {a} (`{}`) into {b} (`{}`) without a border gate: \
+                         split it at a `Gate` node on the border",
+                        c.from, c.to
+                    ),
+                ));
             }
         }
         for (ci, c) in s.corridors.iter().enumerate() {
@@ -299,11 +427,12 @@ impl Network {
                 .expect("every corridor has a lane");
             let line =
                 LineString::from(lane.points.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+            let (_, lo, hi, _, _) = corridor_rules[ci];
             for z in &zones {
                 if z.kind != ZoneKind::NoFly || !z.active_during(0.0, s.duration_s) {
                     continue;
                 }
-                if z.alt_m.1 <= c.min_alt_m || z.alt_m.0 >= c.max_alt_m {
+                if z.alt_m.1 <= lo || z.alt_m.0 >= hi {
                     continue;
                 }
                 let (gap, what) = match z.circle {
@@ -340,9 +469,16 @@ impl Network {
             nodes,
             lanes,
             corridor_ids: s.corridors.iter().map(|c| c.id.clone()).collect(),
+            max_minima: jurisdictions
+                .iter()
+                .fold(sep, |m, j| [m[0].max(j.minima[0]), m[1].max(j.minima[1])]),
+            local_minima: jurisdictions.iter().any(|j| j.minima != sep),
+            base_minima: sep,
             zones,
             graph,
             node_index,
+            jurisdictions,
+            locator,
         })
     }
 

@@ -42,6 +42,8 @@ pub struct Plan {
     pub energy_wh: f64,
     /// Metres of the route over water.
     pub over_water_m: f64,
+    /// Border gates on the route: `(path distance, node index)`, in order.
+    pub gates: Vec<(f64, u32)>,
 }
 
 impl Plan {
@@ -262,7 +264,21 @@ pub fn build_plan(
         }
     }
     let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
+    // A gate is passed where the lane after it starts (its first segment, ramp or level).
+    let mut gates = Vec::new();
+    let mut k0 = 0;
+    for w in lanes.windows(2) {
+        let node = net.lanes[w[0]].to;
+        if !matches!(net.nodes[node].kind, crate::scenario::NodeKind::Gate { .. }) {
+            continue;
+        }
+        if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == w[1] as u32) {
+            gates.push((path.cum[k], node as u32));
+            k0 = k;
+        }
+    }
     Plan {
+        gates,
         origin,
         destination,
         drone_type,

@@ -9,7 +9,9 @@
 //!   time than the corridor's headway;
 //! - its origin vertiport has a free pad from take-off until it has climbed into its lane,
 //!   and its destination one from shortly before its final descent until `turnaround_s`
-//!   after touchdown (a pad is taken while any reservation overlaps; this is conservative).
+//!   after touchdown (a pad is taken while any reservation overlaps; this is conservative);
+//! - every border gate on it admits it: no other reserved passage of that gate is closer in
+//!   time than `3600 / capacity_per_hour` seconds.
 //!
 //! A flight whose every route needs more than `1 - battery_reserve` of its battery, or that
 //! would wait longer than `max_ground_delay_s`, is cancelled with the reason.
@@ -31,6 +33,8 @@ pub struct Reservations {
     pub lanes: Vec<Vec<f64>>,
     /// Per node, reserved pad intervals `(from, to)`, sorted by start.
     pub pads: Vec<Vec<(f64, f64)>>,
+    /// Per node (border gates only), reserved passage times, sorted.
+    pub gates: Vec<Vec<f64>>,
     longest_pad_s: f64,
 }
 
@@ -40,6 +44,29 @@ pub fn lane_entries(plan: &Plan) -> Vec<(usize, f64)> {
     (0..segs.len())
         .filter(|&k| segs[k].lane != NO_LANE && (k == 0 || segs[k - 1].lane != segs[k].lane))
         .map(|k| (segs[k].lane as usize, plan.seg_t[k]))
+        .collect()
+}
+
+/// Whether sorted times `v` leave `t` at least `spacing_s` from every one of them.
+fn slot_free(v: &[f64], t: f64, spacing_s: f64) -> bool {
+    let i = v.partition_point(|&x| x < t);
+    let before = i.checked_sub(1).map(|j| v[j]);
+    let after = v.get(i).copied();
+    before.is_none_or(|b| t - b >= spacing_s - 1e-9)
+        && after.is_none_or(|a| a - t >= spacing_s - 1e-9)
+}
+
+/// Border-gate passages `(node, seconds from take-off, spacing_s)` of a plan.
+pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(usize, f64, f64)> {
+    plan.gates
+        .iter()
+        .map(|&(s, n)| {
+            let spacing = match net.nodes[n as usize].kind {
+                crate::scenario::NodeKind::Gate { capacity_per_hour } => 3600.0 / capacity_per_hour,
+                _ => 0.0,
+            };
+            (n as usize, plan.planned_time_at(s), spacing)
+        })
         .collect()
 }
 
@@ -62,18 +89,14 @@ impl Reservations {
         Reservations {
             lanes: vec![Vec::new(); net.lanes.len()],
             pads: vec![Vec::new(); net.nodes.len()],
+            gates: vec![Vec::new(); net.nodes.len()],
             longest_pad_s: 0.0,
         }
     }
 
     /// Whether lane `lane` admits an entry at `t` with `headway_s`.
     pub fn lane_free(&self, lane: usize, t: f64, headway_s: f64) -> bool {
-        let v = &self.lanes[lane];
-        let i = v.partition_point(|&x| x < t);
-        let before = i.checked_sub(1).map(|j| v[j]);
-        let after = v.get(i).copied();
-        before.is_none_or(|b| t - b >= headway_s - 1e-9)
-            && after.is_none_or(|a| a - t >= headway_s - 1e-9)
+        slot_free(&self.lanes[lane], t, headway_s)
     }
 
     /// Reservations at `node` overlapping `[from, to)`.
@@ -96,6 +119,9 @@ impl Reservations {
             && pad_intervals(net, plan, dep)
                 .iter()
                 .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].pads() as usize)
+            && gate_passages(net, plan)
+                .iter()
+                .all(|&(n, t, spacing)| slot_free(&self.gates[n], dep + t, spacing))
     }
 
     /// Books `plan` departing at `dep`.
@@ -110,6 +136,11 @@ impl Reservations {
             let i = v.partition_point(|&(s, _)| s < a);
             v.insert(i, (a, b));
             self.longest_pad_s = self.longest_pad_s.max(b - a);
+        }
+        for (n, t, _) in gate_passages(net, plan) {
+            let v = &mut self.gates[n];
+            let i = v.partition_point(|&x| x < dep + t);
+            v.insert(i, dep + t);
         }
     }
 }
@@ -126,6 +157,12 @@ impl Reservations {
         for (n, a, b) in pad_intervals(net, plan, dep) {
             let v = &mut self.pads[n];
             if let Some(i) = v.iter().position(|&x| x == (a, b)) {
+                v.remove(i);
+            }
+        }
+        for (n, t, _) in gate_passages(net, plan) {
+            let v = &mut self.gates[n];
+            if let Some(i) = v.iter().position(|&x| x == dep + t) {
                 v.remove(i);
             }
         }

@@ -137,6 +137,9 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
         // Resolved here, where the scenario's folder is known.
         scenario.land_geojson = Some(dir.join(file).display().to_string());
     }
+    if let Some(a) = &mut scenario.airports {
+        a.places_csv = dir.join(&a.places_csv).display().to_string();
+    }
     if let Some(file) = scenario.corridors_geojson.take() {
         let (p, t) = read(&file)?;
         let more = crate::interop::geojson::import_corridors(&t, &scenario).map_err(|e| {

@@ -63,6 +63,14 @@ pub struct Scenario {
     /// No-fly and restricted volumes. Default: none.
     #[serde(default)]
     pub zones: Vec<Zone>,
+    /// Airport protection: a no-fly zone around every airport of a places CSV, sized by
+    /// one documented rule (see [`Airports`]). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub airports: Option<Airports>,
+    /// Jurisdictions: areas with their own rules, applied to the corridor segments inside
+    /// them (see [`Jurisdiction`]). Default: none (one airspace, the scenario's rules).
+    #[serde(default)]
+    pub jurisdictions: Vec<Jurisdiction>,
     /// Aircraft types that demand refers to.
     pub drone_types: Vec<DroneType>,
     /// Traffic demand. Default: none.
@@ -286,6 +294,14 @@ pub enum NodeKind {
         #[serde(default = "default_turnaround")]
         turnaround_s: f64,
     },
+    /// A border gate: a waypoint on a jurisdiction boundary where control is handed over.
+    /// It clears at most `capacity_per_hour` drones an hour (one every
+    /// `3600 / capacity_per_hour` s, both directions together); the others queue in a
+    /// hover at the gate, first come first served.
+    Gate {
+        /// Drones cleared per hour.
+        capacity_per_hour: f64,
+    },
 }
 
 fn default_turnaround() -> f64 {
@@ -399,6 +415,98 @@ pub enum Shape {
         /// Vertices in order.
         points: Vec<LatLon>,
     },
+}
+
+/// Airport protection zones generated from a places CSV (`kind,id,name,name_zh,lat,lon`,
+/// `#` comments; the rows of kind `airport`), one no-fly cylinder per airport around its
+/// aerodrome reference point. The rule is the scenario's: its header comment says which
+/// one it follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Airports {
+    /// The CSV, relative to the scenario file, e.g. `"../assets/gba_places.csv"`.
+    pub places_csv: String,
+    /// Radius around the aerodrome reference point, metres. Default: 5000.
+    #[serde(default = "default_airport_radius")]
+    pub radius_m: f64,
+    /// Ceiling of the zone, metres above mean sea level (floor: the ground). Default: 600.
+    #[serde(default = "default_airport_ceiling")]
+    pub ceiling_m: f64,
+    /// Per-airport radius overrides, metres, by id (e.g. `{"VMMC": 3000}`). Default: none.
+    #[serde(default)]
+    pub radius_by_id: BTreeMap<String, f64>,
+}
+
+fn default_airport_radius() -> f64 {
+    5000.0
+}
+fn default_airport_ceiling() -> f64 {
+    600.0
+}
+
+/// An area with its own rules (a city, a special administrative region). A corridor
+/// segment takes the rules of the jurisdiction its midpoint lies in; a vertiport those of
+/// where it stands. Crossing from one `territory` into another needs a border gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jurisdiction {
+    /// Unique id, e.g. `"SZ"`.
+    pub id: String,
+    /// Name for reports. Default: the id.
+    #[serde(default)]
+    pub name: String,
+    /// Customs and airspace territory, e.g. `"HK"`, `"MO"`, `"CN"`: a corridor between
+    /// two territories must pass a `Gate` node. Default: the id.
+    #[serde(default)]
+    pub territory: String,
+    /// Where it is.
+    pub area: Area,
+    /// Its rules. Default: none (the scenario's own).
+    #[serde(default)]
+    pub rules: Rules,
+}
+
+/// The area of a jurisdiction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Area {
+    /// A polygon: `Polygon(points: [(lat: .., lon: ..), ...])`.
+    Polygon {
+        /// Vertices in order, at least three; closing is implied.
+        points: Vec<LatLon>,
+    },
+    /// A feature of `land_geojson` by its `iso_a3` (`"HKG"`, `"MAC"`, `"CHN"`), with the
+    /// waters nearer to it than to any other feature. Several jurisdictions on one feature
+    /// share it by nearest `centre` (Voronoi cells: mainland cities from their centres).
+    Land {
+        /// The feature's `iso_a3`.
+        feature: String,
+        /// Centre that claims the nearest part of the feature. Default: none (the whole
+        /// feature; only allowed for a feature no other jurisdiction uses).
+        #[serde(default)]
+        centre: Option<LatLon>,
+    },
+}
+
+/// Rules of a jurisdiction; each one left out is the scenario's own.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Lowest altitude a corridor may use, metres: bands are raised to it.
+    #[serde(default)]
+    pub min_alt_m: Option<f64>,
+    /// Highest altitude a corridor may use, metres: bands are cut to it.
+    #[serde(default)]
+    pub max_alt_m: Option<f64>,
+    /// Speed limit, m/s: corridor limits above it are lowered to it.
+    #[serde(default)]
+    pub speed_limit_mps: Option<f64>,
+    /// Horizontal separation minimum, metres (a pair is held to the larger minimum of the
+    /// two drones' jurisdictions).
+    #[serde(default)]
+    pub horizontal_m: Option<f64>,
+    /// Vertical separation minimum, metres.
+    #[serde(default)]
+    pub vertical_m: Option<f64>,
 }
 
 /// A time window `[start_s, end_s)` in simulated seconds.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{NodeKind, Scenario, Shape};
+use super::{Area, NodeKind, Scenario, Shape};
 
 /// One broken rule: which item (`corridor HK-SZ-1`), which field, and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -249,6 +249,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             }
             c.number("node", Some(&n.id), "turnaround_s", turnaround_s, true);
         }
+        if let NodeKind::Gate { capacity_per_hour } = n.kind {
+            c.number("node", Some(&n.id), "capacity_per_hour", capacity_per_hour, false);
+        }
     }
     let node_kind = |id: &str| s.nodes.iter().find(|n| n.id == id).map(|n| n.kind);
 
@@ -293,6 +296,90 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     }
 
     c.unique("zone", s.zones.iter().map(|z| z.id.as_str()));
+    if let Some(a) = &s.airports {
+        c.number("airports", None, "radius_m", a.radius_m, false);
+        c.number("airports", None, "ceiling_m", a.ceiling_m, false);
+        for (id, r) in &a.radius_by_id {
+            c.number("airports", None, &format!("radius_by_id.{id}"), *r, false);
+        }
+    }
+    c.unique("jurisdiction", s.jurisdictions.iter().map(|j| j.id.as_str()));
+    for j in &s.jurisdictions {
+        let id = Some(j.id.as_str());
+        match &j.area {
+            Area::Polygon { points } => {
+                if points.len() < 3 {
+                    c.push(
+                        "jurisdiction",
+                        id,
+                        "points",
+                        format!("a polygon needs at least 3 points, got {}", points.len()),
+                    );
+                }
+                for p in points {
+                    c.lat_lon("jurisdiction", &j.id, "points", p.lat, p.lon);
+                }
+            }
+            Area::Land { feature, centre } => {
+                if s.land_geojson.is_none() {
+                    c.push(
+                        "jurisdiction",
+                        id,
+                        "area",
+                        format!("`Land(feature: \"{feature}\")` needs the scenario's `land_geojson`"),
+                    );
+                }
+                match centre {
+                    Some(p) => c.lat_lon("jurisdiction", &j.id, "centre", p.lat, p.lon),
+                    None => {
+                        let sharing = s
+                            .jurisdictions
+                            .iter()
+                            .filter(|o| matches!(&o.area, Area::Land { feature: f, .. } if f == feature))
+                            .count();
+                        if sharing > 1 {
+                            c.push(
+                                "jurisdiction",
+                                id,
+                                "centre",
+                                format!(
+                                    "{sharing} jurisdictions share land feature `{feature}`: each needs a `centre`"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let r = &j.rules;
+        for (field, v) in [
+            ("min_alt_m", r.min_alt_m),
+            ("max_alt_m", r.max_alt_m),
+        ] {
+            if let Some(v) = v {
+                c.number("jurisdiction", id, field, v, true);
+            }
+        }
+        for (field, v) in [
+            ("speed_limit_mps", r.speed_limit_mps),
+            ("horizontal_m", r.horizontal_m),
+            ("vertical_m", r.vertical_m),
+        ] {
+            if let Some(v) = v {
+                c.number("jurisdiction", id, field, v, false);
+            }
+        }
+        if let (Some(lo), Some(hi)) = (r.min_alt_m, r.max_alt_m)
+            && hi <= lo
+        {
+            c.push(
+                "jurisdiction",
+                id,
+                "max_alt_m",
+                format!("empty altitude band: max_alt_m ({hi}) must be above min_alt_m ({lo})"),
+            );
+        }
+    }
     for z in &s.zones {
         let id = Some(z.id.as_str());
         match &z.shape {
@@ -380,6 +467,12 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
                 Some(id),
                 field,
                 format!("`{node}` is a waypoint, not a vertiport"),
+            ),
+            Some(NodeKind::Gate { .. }) => c.push(
+                kind,
+                Some(id),
+                field,
+                format!("`{node}` is a border gate, not a vertiport"),
             ),
             Some(NodeKind::Vertiport { .. }) => {}
         };

@@ -105,12 +105,15 @@ impl EventTracker {
         step: u64,
         t: f64,
         p: &Params,
+        minima: &[[f32; 2]],
         tracks: &[Track],
         flight: &[u32],
         terminal: &[bool],
         enc: &[Encounter],
     ) {
         for e in enc {
+            let pp = super::separation::pair_params(p, minima, e.a as usize, e.b as usize);
+            let p = &pp;
             let at_vertiport = terminal[e.a as usize] || terminal[e.b as usize];
             let (fa, fb) = (flight[e.a as usize], flight[e.b as usize]);
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);

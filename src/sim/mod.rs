@@ -56,7 +56,7 @@ pub enum Phase {
     Cruising,
     /// Descending to a lower lane or onto the pad.
     Descending,
-    /// Stopped, waiting for a pad at the destination.
+    /// Stopped, waiting for a pad at the destination or for a border gate to clear it.
     Holding,
 }
 
@@ -77,6 +77,10 @@ pub struct Dynamics {
     pub pad_granted: bool,
     /// Whether the origin pad is still held (during the climb).
     pub holds_origin_pad: bool,
+    /// Border gates on its route that have cleared it.
+    pub gates_cleared: u8,
+    /// Whether it is stopped in the queue of a border gate.
+    pub at_gate: bool,
     // Tactical state in single precision (centimetres and milliseconds are plenty): the
     // 100k-drone step is memory-bound, and a smaller record per drone is faster.
     /// Tactical speed limit in force, m/s.
@@ -117,6 +121,25 @@ struct Airborne {
     /// Segment at the start of the step (for lane entry counting).
     prev_seg: u32,
     d: Dynamics,
+}
+
+/// A border gate's queue and counters.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct GateStats {
+    /// Drones it cleared.
+    pub passages: u64,
+    /// Total seconds drones waited from their request to their clearance.
+    pub wait_total_s: f64,
+    /// Longest wait, seconds.
+    pub wait_max_s: f64,
+    /// Longest queue (drones waiting at once).
+    pub max_queue: u64,
+    #[serde(skip)]
+    queue: VecDeque<(u32, f64)>,
+    #[serde(skip)]
+    next_free_s: f64,
+    #[serde(skip)]
+    spacing_s: f64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -222,6 +245,11 @@ pub struct Simulation {
     pub reservations: Option<Reservations>,
     /// Per flight, the departure time its current booking is for.
     booked_s: Vec<f64>,
+    /// Per node, border gate queue and counters (default for other nodes).
+    pub gates: Vec<GateStats>,
+    /// Per flight, seconds waited at border gates.
+    pub gate_wait_s: Vec<f64>,
+    track_minima: Vec<[f32; 2]>,
     params: Params,
     airborne: Vec<Airborne>,
     next_due: usize,
@@ -270,9 +298,25 @@ impl Simulation {
                 ..Default::default()
             })
             .collect();
+        let gates = net
+            .nodes
+            .iter()
+            .map(|n| GateStats {
+                spacing_s: match n.kind {
+                    crate::scenario::NodeKind::Gate { capacity_per_hour } => {
+                        3600.0 / capacity_per_hour
+                    }
+                    _ => 0.0,
+                },
+                ..Default::default()
+            })
+            .collect();
+        let gate_wait_s = vec![0.0; flights.len()];
+        // The broad phase must cover the largest minima anywhere; each pair is then
+        // checked against its own (see `track_minima`).
         let params = Params {
-            horizontal_m: scenario.separation.horizontal_m,
-            vertical_m: scenario.separation.vertical_m,
+            horizontal_m: net.max_minima[0],
+            vertical_m: net.max_minima[1],
             lookahead_s: scenario.separation.lookahead_s,
             dt_s: scenario.dt_s,
         };
@@ -291,6 +335,9 @@ impl Simulation {
             tactical: TacticalStats::default(),
             reservations: None,
             booked_s: Vec::new(),
+            gates,
+            gate_wait_s,
+            track_minima: Vec::new(),
             params,
             airborne: Vec::new(),
             next_due: 0,
@@ -362,7 +409,7 @@ impl Simulation {
 
     /// What an airborne drone is doing.
     pub fn phase(d: &Dynamics) -> Phase {
-        if d.motion.u == 0.0 && !d.pad_granted && d.holding_s > 0.0 {
+        if d.at_gate || (d.motion.u == 0.0 && !d.pad_granted && d.holding_s > 0.0) {
             Phase::Holding
         } else if d.vel[2] > 1e-6 {
             Phase::Climbing
@@ -459,6 +506,47 @@ impl Simulation {
                 }
             }
         }
+        // Border gates: a drone asks within braking reach of its next gate; each gate
+        // clears one drone per `spacing_s`, first asked first cleared.
+        if self.net.nodes.iter().any(|n| matches!(n.kind, crate::scenario::NodeKind::Gate { .. })) {
+            for a in &self.airborne {
+                let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
+                let Some(&(s_gate, node)) = plan.gates.get(a.d.gates_cleared as usize) else {
+                    continue;
+                };
+                let ty = &self.scenario.drone_types[plan.drone_type];
+                let u = a.d.motion.u + ty.accel_mps2 * dt;
+                let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
+                let g = &mut self.gates[node as usize];
+                if s_gate - a.d.motion.s <= reach && !g.queue.iter().any(|q| q.0 == a.flight) {
+                    g.queue.push_back((a.flight, t));
+                    g.max_queue = g.max_queue.max(g.queue.len() as u64);
+                }
+            }
+            let mut cleared = Vec::new();
+            for g in &mut self.gates {
+                while !g.queue.is_empty() && g.next_free_s < t + dt - 1e-9 {
+                    let (f, asked) = g.queue.pop_front().expect("not empty");
+                    let slot = g.next_free_s.max(t);
+                    g.next_free_s = slot + g.spacing_s;
+                    let wait = t - asked;
+                    g.passages += 1;
+                    g.wait_total_s += wait;
+                    g.wait_max_s = g.wait_max_s.max(wait);
+                    self.gate_wait_s[f as usize] += wait;
+                    cleared.push(f);
+                }
+            }
+            if !cleared.is_empty() {
+                cleared.sort_unstable();
+                for a in &mut self.airborne {
+                    if cleared.binary_search(&a.flight).is_ok() {
+                        a.d.gates_cleared += 1;
+                        a.d.at_gate = false;
+                    }
+                }
+            }
+        }
 
         // 3. Move every airborne drone one step; each task touches only its own drone.
         {
@@ -474,11 +562,15 @@ impl Simulation {
                     let d = &mut a.d;
                     // An offset drone levels off before its final descent.
                     let level = d.offset_m == 0.0;
-                    let stop = if d.pad_granted && level {
+                    let mut stop = if d.pad_granted && level {
                         plan.path.total_m()
                     } else {
                         plan.hold_point_m()
                     };
+                    let gate = plan.gates.get(d.gates_cleared as usize).map(|g| g.0);
+                    if let Some(s_gate) = gate {
+                        stop = stop.min(s_gate);
+                    }
                     a.prev_seg = d.motion.seg;
                     let s0 = d.motion.s;
                     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
@@ -503,7 +595,8 @@ impl Simulation {
                         power_w(ty, &dir0, d.motion.u)
                     };
                     d.energy_wh += power * dt / 3600.0;
-                    if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted {
+                    d.at_gate = gate.is_some_and(|g| d.motion.s >= g - 1e-6) && d.motion.u == 0.0;
+                    if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted && !d.at_gate {
                         d.holding_s += dt;
                     }
                     if d.cap_mps.is_some() && d.motion.u < 0.5 {
@@ -614,6 +707,8 @@ impl Simulation {
         self.tracks.clear();
         self.track_flight.clear();
         self.track_terminal.clear();
+        self.track_minima.clear();
+        let local = self.net.local_minima;
         for a in &self.airborne {
             self.tracks.push(Track {
                 pos: a.d.pos,
@@ -621,8 +716,11 @@ impl Simulation {
             });
             self.track_flight.push(a.flight);
             let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
-            self.track_terminal
-                .push(plan.path.segs[a.d.motion.seg as usize].lane == NO_LANE);
+            let lane = plan.path.segs[a.d.motion.seg as usize].lane;
+            self.track_terminal.push(lane == NO_LANE);
+            if local {
+                self.track_minima.push(minima_at(&self.net, plan, a.d.motion.seg));
+            }
         }
         {
             let (plans, flights, airborne) = (&self.plans, &self.flights, &self.airborne);
@@ -636,6 +734,7 @@ impl Simulation {
                 &self.track_flight,
                 &self.tracks,
                 p,
+                &self.track_minima,
                 |i| {
                     let a = &airborne[i];
                     let plan = &plans[flights[a.flight as usize].plan as usize];
@@ -660,7 +759,7 @@ impl Simulation {
                 .iter()
                 .map(|e| key(e, &self.track_flight))
                 .collect();
-            let mut want: Vec<_> = detect_brute_force(&self.tracks, &self.params)
+            let mut want: Vec<_> = detect_brute_force(&self.tracks, &self.params, &self.track_minima)
                 .iter()
                 .map(|e| key(e, &self.track_flight))
                 .collect();
@@ -675,6 +774,7 @@ impl Simulation {
             self.step,
             t1,
             &self.params,
+            &self.track_minima,
             &self.tracks,
             &self.track_flight,
             &self.track_terminal,
@@ -696,6 +796,21 @@ impl Simulation {
             }
         }
     }
+}
+
+/// Separation minima of a drone on segment `seg` of `plan`: its lane's (the lane's
+/// jurisdiction), or on a climb or descent those of the vertiport it is over.
+fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
+    let m = match plan.path.segs[seg as usize].lane {
+        NO_LANE => {
+            let node = if seg == 0 { plan.origin } else { plan.destination };
+            net.nodes[node]
+                .jurisdiction
+                .map_or(net.base_minima, |j| net.jurisdictions[j as usize].minima)
+        }
+        lane => net.lanes[lane as usize].minima,
+    };
+    [m[0] as f32, m[1] as f32]
 }
 
 /// A resolution for one drone: a speed limit, an altitude offset, or both.

@@ -103,6 +103,22 @@ pub fn encounter_interval(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)
     (lo < hi).then_some((lo, hi))
 }
 
+/// The minima a pair is held to: the larger of the two tracks' own minima (`minima[i]` is
+/// `[horizontal_m, vertical_m]` of track `i`, e.g. from the jurisdiction it flies in), or
+/// `p`'s when `minima` is empty. `p` must cover every entry (the broad phase grows boxes
+/// by `p`).
+pub fn pair_params(p: &Params, minima: &[[f32; 2]], a: usize, b: usize) -> Params {
+    if minima.is_empty() {
+        return *p;
+    }
+    let (ma, mb) = (minima[a], minima[b]);
+    Params {
+        horizontal_m: f64::from(ma[0].max(mb[0])),
+        vertical_m: f64::from(ma[1].max(mb[1])),
+        ..*p
+    }
+}
+
 /// Classifies one pair: `Some` if it is in conflict within the look-ahead (or in loss of
 /// separation during the step).
 pub fn check_pair(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)> {
@@ -200,6 +216,7 @@ impl Broadphase {
         ids: &[u32],
         tracks: &[Track],
         p: &Params,
+        minima: &[[f32; 2]],
         reach: impl Fn(usize) -> Aabb + Sync,
         out: &mut Vec<Encounter>,
     ) {
@@ -230,9 +247,10 @@ impl Broadphase {
                     if sa == ABSENT || sb == ABSENT {
                         continue;
                     }
-                    if let Some((t_in, t_out)) =
-                        check_pair(p, &tracks[sa as usize], &tracks[sb as usize])
-                    {
+                    let (sa, sb) = (sa as usize, sb as usize);
+                    let pp = pair_params(p, minima, sa, sb);
+                    if let Some((t_in, t_out)) = check_pair(&pp, &tracks[sa], &tracks[sb]) {
+                        let (sa, sb) = (sa as u32, sb as u32);
                         let (a, b) = if sa < sb { (sa, sb) } else { (sb, sa) };
                         local.push(Encounter { a, b, t_in, t_out });
                     }
@@ -335,17 +353,18 @@ impl Detector {
     pub fn detect(&mut self, tracks: &[Track], p: &Params, out: &mut Vec<Encounter>) {
         self.ids.clear();
         self.ids.extend(0..tracks.len() as u32);
-        Broadphase::new(1).detect(&self.ids, tracks, p, |i| swept_box(p, &tracks[i]), out);
+        Broadphase::new(1).detect(&self.ids, tracks, p, &[], |i| swept_box(p, &tracks[i]), out);
         out.par_sort_unstable_by_key(|e| (e.a, e.b));
     }
 }
 
 /// The all-pairs reference: what [`Detector::detect`] must return, in O(n^2).
-pub fn detect_brute_force(tracks: &[Track], p: &Params) -> Vec<Encounter> {
+pub fn detect_brute_force(tracks: &[Track], p: &Params, minima: &[[f32; 2]]) -> Vec<Encounter> {
     let mut out = Vec::new();
     for i in 0..tracks.len() {
         for j in i + 1..tracks.len() {
-            if let Some((t_in, t_out)) = check_pair(p, &tracks[i], &tracks[j]) {
+            let pp = pair_params(p, minima, i, j);
+            if let Some((t_in, t_out)) = check_pair(&pp, &tracks[i], &tracks[j]) {
                 out.push(Encounter {
                     a: i as u32,
                     b: j as u32,

@@ -1,0 +1,66 @@
+//! Airport protection zones from a places CSV (`kind,id,name,name_zh,lat,lon`, `#`
+//! comments), as in `assets/gba_places.csv`.
+
+use std::path::Path;
+
+use crate::scenario::{Airports, LatLon, Shape, Zone, ZoneKind};
+
+/// One no-fly cylinder per `airport` row, from the ground to `ceiling_m`, of radius
+/// `radius_m` (or the airport's entry in `radius_by_id`), ids the airports' (ICAO) ids.
+pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
+    let path = Path::new(&a.places_csv);
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rd = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rd
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("{}: no column `{name}` (expected kind,id,name,lat,lon)", path.display()))
+    };
+    let (kind, id, lat, lon) = (col("kind")?, col("id")?, col("lat")?, col("lon")?);
+    let mut zones = Vec::new();
+    for row in rd.records() {
+        let row = row.map_err(|e| format!("{}: {e}", path.display()))?;
+        if &row[kind] != "airport" {
+            continue;
+        }
+        let line = row.position().map_or(0, |p| p.line());
+        let number = |c: usize, what: &str| {
+            row[c].parse::<f64>().map_err(|_| {
+                format!(
+                    "{}:{line}: airport `{}`: `{what}` must be a number, got `{}`",
+                    path.display(),
+                    &row[id],
+                    &row[c]
+                )
+            })
+        };
+        let centre = LatLon {
+            lat: number(lat, "lat")?,
+            lon: number(lon, "lon")?,
+        };
+        let ident = row[id].to_string();
+        zones.push(Zone {
+            kind: ZoneKind::NoFly,
+            shape: Shape::Circle {
+                center: centre,
+                radius_m: a.radius_by_id.get(&ident).copied().unwrap_or(a.radius_m),
+            },
+            id: ident,
+            min_alt_m: 0.0,
+            max_alt_m: a.ceiling_m,
+            active: None,
+        });
+    }
+    if zones.is_empty() {
+        return Err(format!("{}: no row of kind `airport`", path.display()));
+    }
+    Ok(zones)
+}
