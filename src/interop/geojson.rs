@@ -83,9 +83,13 @@ pub fn export(s: &Scenario) -> Vec<(&'static str, String)> {
         .zip(&pos)
         .map(|(n, &(lat, lon))| {
             let (kind, pads, turnaround, capacity) = match n.kind {
-                NodeKind::Vertiport { pads, turnaround_s } => ("Vertiport", Some(pads), Some(turnaround_s), None),
+                NodeKind::Vertiport { pads, turnaround_s } => {
+                    ("Vertiport", Some(pads), Some(turnaround_s), None)
+                }
                 NodeKind::Waypoint => ("Waypoint", None, None, None),
-                NodeKind::Gate { capacity_per_hour } => ("Gate", None, None, Some(capacity_per_hour)),
+                NodeKind::Gate { capacity_per_hour } => {
+                    ("Gate", None, None, Some(capacity_per_hour))
+                }
             };
             feature(
                 Value::Point(vec![lon, lat]),

@@ -30,18 +30,25 @@ pub struct NetJurisdiction {
     pub minima: [f64; 2],
 }
 
+/// A jurisdiction's claim on a land feature: its index and a centre (none: all of it).
+type Claim = (usize, Option<[f64; 2]>);
+
 /// Finds the jurisdiction of a point.
 #[derive(Debug, Clone, Default)]
 pub struct Locator {
     polygons: Vec<(usize, Polygon<f64>)>,
     features: Vec<(String, MultiPolygon<f64>)>,
-    claims: BTreeMap<String, Vec<(usize, Option<[f64; 2]>)>>,
+    claims: BTreeMap<String, Vec<Claim>>,
 }
 
 impl Locator {
     /// A locator for the scenario's jurisdictions; `land` are the scenario's land
     /// polygons (empty without `land_geojson`). Errors name a feature the land file lacks.
-    pub fn new(s: &Scenario, frame: &Frame, land: &[LandPolygon]) -> Result<Locator, (String, String)> {
+    pub fn new(
+        s: &Scenario,
+        frame: &Frame,
+        land: &[LandPolygon],
+    ) -> Result<Locator, (String, String)> {
         let mut loc = Locator::default();
         for (i, j) in s.jurisdictions.iter().enumerate() {
             match &j.area {
@@ -53,11 +60,17 @@ impl Locator {
                             Coord { x, y }
                         })
                         .collect::<Vec<_>>();
-                    loc.polygons.push((i, Polygon::new(LineString::new(ring), vec![])));
+                    loc.polygons
+                        .push((i, Polygon::new(LineString::new(ring), vec![])));
                 }
-                Area::Land { feature, centre } => {
+                Area::Land { feature, centres } => {
                     if !land.iter().any(|(iso, _)| iso == feature) {
-                        let have: Vec<&str> = land.iter().map(|(iso, _)| iso.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                        let have: Vec<&str> = land
+                            .iter()
+                            .map(|(iso, _)| iso.as_str())
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
                         return Err((
                             j.id.clone(),
                             format!(
@@ -66,20 +79,29 @@ impl Locator {
                             ),
                         ));
                     }
-                    let c = centre.map(|c| frame.to_local(c.lat, c.lon));
-                    loc.claims.entry(feature.clone()).or_default().push((i, c));
+                    let claims = loc.claims.entry(feature.clone()).or_default();
+                    if centres.is_empty() {
+                        claims.push((i, None));
+                    }
+                    for c in centres {
+                        claims.push((i, Some(frame.to_local(c.lat, c.lon))));
+                    }
                 }
             }
         }
-        let ring =
-            |r: &Vec<[f64; 2]>| LineString::new(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+        let ring = |r: &Vec<[f64; 2]>| {
+            LineString::new(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())
+        };
         for feature in loc.claims.keys() {
             let polys = land
                 .iter()
                 .filter(|(iso, rings)| iso == feature && !rings.is_empty())
-                .map(|(_, rings)| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
+                .map(|(_, rings)| {
+                    Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+                })
                 .collect();
-            loc.features.push((feature.clone(), MultiPolygon::new(polys)));
+            loc.features
+                .push((feature.clone(), MultiPolygon::new(polys)));
         }
         Ok(loc)
     }
@@ -93,8 +115,7 @@ impl Locator {
         let feature = match self.features.iter().find(|(_, m)| m.contains(&pt)) {
             Some((f, _)) => f,
             None => {
-                &self
-                    .features
+                self.features
                     .iter()
                     .map(|(f, m)| (f, Euclidean.distance(&pt, m)))
                     .min_by(|a, b| a.1.total_cmp(&b.1))?
@@ -126,7 +147,10 @@ pub fn midpoint(points: &[[f64; 2]]) -> [f64; 2] {
         let l = len(w[0], w[1]);
         if l >= left && l > 0.0 {
             let f = left / l;
-            return [w[0][0] + (w[1][0] - w[0][0]) * f, w[0][1] + (w[1][1] - w[0][1]) * f];
+            return [
+                w[0][0] + (w[1][0] - w[0][0]) * f,
+                w[0][1] + (w[1][1] - w[0][1]) * f,
+            ];
         }
         left -= l;
     }

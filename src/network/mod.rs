@@ -216,8 +216,16 @@ impl Network {
             .iter()
             .map(|j| NetJurisdiction {
                 id: j.id.clone(),
-                name: if j.name.is_empty() { j.id.clone() } else { j.name.clone() },
-                territory: if j.territory.is_empty() { j.id.clone() } else { j.territory.clone() },
+                name: if j.name.is_empty() {
+                    j.id.clone()
+                } else {
+                    j.name.clone()
+                },
+                territory: if j.territory.is_empty() {
+                    j.id.clone()
+                } else {
+                    j.territory.clone()
+                },
                 rules: j.rules,
                 minima: [
                     j.rules.horizontal_m.unwrap_or(sep[0]),

@@ -19,10 +19,12 @@ pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?
         .clone();
     let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("{}: no column `{name}` (expected kind,id,name,lat,lon)", path.display()))
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "{}: no column `{name}` (expected kind,id,name,lat,lon)",
+                path.display()
+            )
+        })
     };
     let (kind, id, lat, lon) = (col("kind")?, col("id")?, col("lat")?, col("lon")?);
     let mut zones = Vec::new();

@@ -132,6 +132,9 @@ pub fn advance(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64) -> f6
 /// [`advance`] never faster than `cap` m/s (tactical speed resolution). A cap only lowers
 /// speed, so everything that bounds a drone by its path's limits still holds.
 pub fn advance_capped(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64, cap: f64) -> f64 {
+    // A stop point already passed (the end of a gate queue that grew past the drone) means
+    // stop here: never move backwards.
+    let stop_at = stop_at.max(m.s);
     let k = m.seg as usize;
     let mut target = path.segs[k].u_max.min(m.u + a * dt).min(cap);
     let reach = (m.u + a * dt).powi(2) / (2.0 * a) + (m.u + a * dt) * dt + 1.0;

@@ -219,6 +219,22 @@ pub struct Separation {
     /// (straight-line, current velocities) within this time. Default: 30.
     #[serde(default = "default_lookahead")]
     pub lookahead_s: f64,
+    /// Two drones both climbing off or descending onto pads of the same vertiport:
+    /// `Procedural` (the pads sequence them; the pair is not checked) or `Separated`
+    /// (checked like any other pair, as if all pads stood at one point). Default:
+    /// `Procedural`.
+    #[serde(default)]
+    pub terminal: TerminalRule,
+}
+
+/// How traffic over one vertiport is kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TerminalRule {
+    /// By pad sequencing: pairs over the same vertiport are not separation events.
+    #[default]
+    Procedural,
+    /// By the separation minima, like en-route pairs.
+    Separated,
 }
 
 fn default_sep_h() -> f64 {
@@ -237,6 +253,7 @@ impl Default for Separation {
             horizontal_m: default_sep_h(),
             vertical_m: default_sep_v(),
             lookahead_s: default_lookahead(),
+            terminal: TerminalRule::default(),
         }
     }
 }
@@ -476,14 +493,15 @@ pub enum Area {
     },
     /// A feature of `land_geojson` by its `iso_a3` (`"HKG"`, `"MAC"`, `"CHN"`), with the
     /// waters nearer to it than to any other feature. Several jurisdictions on one feature
-    /// share it by nearest `centre` (Voronoi cells: mainland cities from their centres).
+    /// share it by nearest centre (Voronoi cells: mainland cities from their centres; a
+    /// city may list several, e.g. a city centre and an outlying district).
     Land {
         /// The feature's `iso_a3`.
         feature: String,
-        /// Centre that claims the nearest part of the feature. Default: none (the whole
+        /// Centres that claim the nearest part of the feature. Default: none (the whole
         /// feature; only allowed for a feature no other jurisdiction uses).
         #[serde(default)]
-        centre: Option<LatLon>,
+        centres: Vec<LatLon>,
     },
 }
 

@@ -250,7 +250,13 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             c.number("node", Some(&n.id), "turnaround_s", turnaround_s, true);
         }
         if let NodeKind::Gate { capacity_per_hour } = n.kind {
-            c.number("node", Some(&n.id), "capacity_per_hour", capacity_per_hour, false);
+            c.number(
+                "node",
+                Some(&n.id),
+                "capacity_per_hour",
+                capacity_per_hour,
+                false,
+            );
         }
     }
     let node_kind = |id: &str| s.nodes.iter().find(|n| n.id == id).map(|n| n.kind);
@@ -303,7 +309,10 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             c.number("airports", None, &format!("radius_by_id.{id}"), *r, false);
         }
     }
-    c.unique("jurisdiction", s.jurisdictions.iter().map(|j| j.id.as_str()));
+    c.unique(
+        "jurisdiction",
+        s.jurisdictions.iter().map(|j| j.id.as_str()),
+    );
     for j in &s.jurisdictions {
         let id = Some(j.id.as_str());
         match &j.area {
@@ -320,42 +329,43 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
                     c.lat_lon("jurisdiction", &j.id, "points", p.lat, p.lon);
                 }
             }
-            Area::Land { feature, centre } => {
+            Area::Land { feature, centres } => {
                 if s.land_geojson.is_none() {
                     c.push(
                         "jurisdiction",
                         id,
                         "area",
-                        format!("`Land(feature: \"{feature}\")` needs the scenario's `land_geojson`"),
+                        format!(
+                            "`Land(feature: \"{feature}\")` needs the scenario's `land_geojson`"
+                        ),
                     );
                 }
-                match centre {
-                    Some(p) => c.lat_lon("jurisdiction", &j.id, "centre", p.lat, p.lon),
-                    None => {
-                        let sharing = s
-                            .jurisdictions
-                            .iter()
-                            .filter(|o| matches!(&o.area, Area::Land { feature: f, .. } if f == feature))
-                            .count();
-                        if sharing > 1 {
-                            c.push(
-                                "jurisdiction",
-                                id,
-                                "centre",
-                                format!(
-                                    "{sharing} jurisdictions share land feature `{feature}`: each needs a `centre`"
-                                ),
-                            );
-                        }
+                for p in centres {
+                    c.lat_lon("jurisdiction", &j.id, "centres", p.lat, p.lon);
+                }
+                if centres.is_empty() {
+                    let sharing = s
+                        .jurisdictions
+                        .iter()
+                        .filter(
+                            |o| matches!(&o.area, Area::Land { feature: f, .. } if f == feature),
+                        )
+                        .count();
+                    if sharing > 1 {
+                        c.push(
+                            "jurisdiction",
+                            id,
+                            "centres",
+                            format!(
+                                "{sharing} jurisdictions share land feature `{feature}`: each needs `centres`"
+                            ),
+                        );
                     }
                 }
             }
         }
         let r = &j.rules;
-        for (field, v) in [
-            ("min_alt_m", r.min_alt_m),
-            ("max_alt_m", r.max_alt_m),
-        ] {
+        for (field, v) in [("min_alt_m", r.min_alt_m), ("max_alt_m", r.max_alt_m)] {
             if let Some(v) = v {
                 c.number("jurisdiction", id, field, v, true);
             }

@@ -24,9 +24,9 @@ use serde::Serialize;
 use crate::network::Network;
 use crate::planner::strategic::{Reservations, lane_entries};
 use crate::planner::{Flight, Motion, NO_LANE, Plan, advance_capped, power_w};
-use crate::scenario::{DroneType, Scenario, Tactical};
+use crate::scenario::{DroneType, Scenario, Tactical, TerminalRule};
 use events::EventTracker;
-use separation::{Aabb, Broadphase, Encounter, Params, Track, detect_brute_force, grow};
+use separation::{Aabb, Broadphase, Encounter, PairRules, Params, Track, detect_brute_force, grow};
 
 /// Where a flight is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -81,6 +81,9 @@ pub struct Dynamics {
     pub gates_cleared: u8,
     /// Whether it is stopped in the queue of a border gate.
     pub at_gate: bool,
+    /// Its place in the queue of its next gate (0: first); it stops that many queue
+    /// spacings short of the gate.
+    pub gate_slot: u16,
     // Tactical state in single precision (centimetres and milliseconds are plenty): the
     // 100k-drone step is memory-bound, and a smaller record per drone is faster.
     /// Tactical speed limit in force, m/s.
@@ -249,6 +252,11 @@ pub struct Simulation {
     pub gates: Vec<GateStats>,
     /// Per flight, seconds waited at border gates.
     pub gate_wait_s: Vec<f64>,
+    /// Per flight, when a border gate last cleared it (NaN if none has).
+    pub gate_cleared_s: Vec<f64>,
+    /// Distance between drones queued at a gate, metres (the largest horizontal minimum
+    /// plus 10 m: a queue never loses separation).
+    pub gate_queue_spacing_m: f64,
     track_minima: Vec<[f32; 2]>,
     params: Params,
     airborne: Vec<Airborne>,
@@ -263,6 +271,7 @@ pub struct Simulation {
     tracks: Vec<Track>,
     track_flight: Vec<u32>,
     track_terminal: Vec<bool>,
+    track_pad: Vec<u32>,
     slot_of: Vec<u32>,
     encounters: Vec<Encounter>,
 }
@@ -312,6 +321,8 @@ impl Simulation {
             })
             .collect();
         let gate_wait_s = vec![0.0; flights.len()];
+        let gate_cleared_s = vec![f64::NAN; flights.len()];
+        let gate_queue_spacing_m = net.max_minima[0] + 10.0;
         // The broad phase must cover the largest minima anywhere; each pair is then
         // checked against its own (see `track_minima`).
         let params = Params {
@@ -336,6 +347,8 @@ impl Simulation {
             reservations: None,
             booked_s: Vec::new(),
             gates,
+            gate_cleared_s,
+            gate_queue_spacing_m,
             gate_wait_s,
             track_minima: Vec::new(),
             params,
@@ -349,6 +362,7 @@ impl Simulation {
             tracks: Vec::new(),
             track_flight: Vec::new(),
             track_terminal: Vec::new(),
+            track_pad: Vec::new(),
             slot_of: Vec::new(),
             encounters: Vec::new(),
         }
@@ -506,9 +520,15 @@ impl Simulation {
                 }
             }
         }
-        // Border gates: a drone asks within braking reach of its next gate; each gate
-        // clears one drone per `spacing_s`, first asked first cleared.
-        if self.net.nodes.iter().any(|n| matches!(n.kind, crate::scenario::NodeKind::Gate { .. })) {
+        // Border gates: a drone asks within braking reach of the end of its next gate's
+        // queue; each gate clears one drone per `spacing_s`, first asked first cleared; the
+        // others stop in line before the gate, one queue spacing apart.
+        if self
+            .net
+            .nodes
+            .iter()
+            .any(|n| matches!(n.kind, crate::scenario::NodeKind::Gate { .. }))
+        {
             for a in &self.airborne {
                 let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
                 let Some(&(s_gate, node)) = plan.gates.get(a.d.gates_cleared as usize) else {
@@ -518,7 +538,9 @@ impl Simulation {
                 let u = a.d.motion.u + ty.accel_mps2 * dt;
                 let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
                 let g = &mut self.gates[node as usize];
-                if s_gate - a.d.motion.s <= reach && !g.queue.iter().any(|q| q.0 == a.flight) {
+                let line = g.queue.len() as f64 * self.gate_queue_spacing_m;
+                if s_gate - a.d.motion.s <= reach + line && !g.queue.iter().any(|q| q.0 == a.flight)
+                {
                     g.queue.push_back((a.flight, t));
                     g.max_queue = g.max_queue.max(g.queue.len() as u64);
                 }
@@ -534,17 +556,23 @@ impl Simulation {
                     g.wait_total_s += wait;
                     g.wait_max_s = g.wait_max_s.max(wait);
                     self.gate_wait_s[f as usize] += wait;
+                    self.gate_cleared_s[f as usize] = t;
                     cleared.push(f);
                 }
             }
-            if !cleared.is_empty() {
-                cleared.sort_unstable();
-                for a in &mut self.airborne {
-                    if cleared.binary_search(&a.flight).is_ok() {
-                        a.d.gates_cleared += 1;
-                        a.d.at_gate = false;
-                    }
+            cleared.sort_unstable();
+            let mut slots = std::collections::BTreeMap::new();
+            for g in &self.gates {
+                for (k, q) in g.queue.iter().enumerate() {
+                    slots.insert(q.0, k as u16);
                 }
+            }
+            for a in &mut self.airborne {
+                if cleared.binary_search(&a.flight).is_ok() {
+                    a.d.gates_cleared += 1;
+                    a.d.at_gate = false;
+                }
+                a.d.gate_slot = slots.get(&a.flight).copied().unwrap_or(0);
             }
         }
 
@@ -553,6 +581,7 @@ impl Simulation {
             let plans = &self.plans;
             let flights = &self.flights;
             let types = &self.scenario.drone_types;
+            let queue_spacing = self.gate_queue_spacing_m;
             self.airborne
                 .par_iter_mut()
                 .with_min_len(1024)
@@ -567,7 +596,10 @@ impl Simulation {
                     } else {
                         plan.hold_point_m()
                     };
-                    let gate = plan.gates.get(d.gates_cleared as usize).map(|g| g.0);
+                    let gate = plan
+                        .gates
+                        .get(d.gates_cleared as usize)
+                        .map(|g| g.0 - f64::from(d.gate_slot) * queue_spacing);
                     if let Some(s_gate) = gate {
                         stop = stop.min(s_gate);
                     }
@@ -707,6 +739,8 @@ impl Simulation {
         self.tracks.clear();
         self.track_flight.clear();
         self.track_terminal.clear();
+        self.track_pad.clear();
+        let procedural = self.scenario.separation.terminal == TerminalRule::Procedural;
         self.track_minima.clear();
         let local = self.net.local_minima;
         for a in &self.airborne {
@@ -718,8 +752,18 @@ impl Simulation {
             let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
             let lane = plan.path.segs[a.d.motion.seg as usize].lane;
             self.track_terminal.push(lane == NO_LANE);
+            if procedural {
+                self.track_pad.push(if lane != NO_LANE {
+                    u32::MAX
+                } else if a.d.motion.seg == 0 {
+                    plan.origin as u32
+                } else {
+                    plan.destination as u32
+                });
+            }
             if local {
-                self.track_minima.push(minima_at(&self.net, plan, a.d.motion.seg));
+                self.track_minima
+                    .push(minima_at(&self.net, plan, a.d.motion.seg));
             }
         }
         {
@@ -734,7 +778,10 @@ impl Simulation {
                 &self.track_flight,
                 &self.tracks,
                 p,
-                &self.track_minima,
+                &PairRules {
+                    minima: &self.track_minima,
+                    terminal: &self.track_pad,
+                },
                 |i| {
                     let a = &airborne[i];
                     let plan = &plans[flights[a.flight as usize].plan as usize];
@@ -759,10 +806,17 @@ impl Simulation {
                 .iter()
                 .map(|e| key(e, &self.track_flight))
                 .collect();
-            let mut want: Vec<_> = detect_brute_force(&self.tracks, &self.params, &self.track_minima)
-                .iter()
-                .map(|e| key(e, &self.track_flight))
-                .collect();
+            let mut want: Vec<_> = detect_brute_force(
+                &self.tracks,
+                &self.params,
+                &PairRules {
+                    minima: &self.track_minima,
+                    terminal: &self.track_pad,
+                },
+            )
+            .iter()
+            .map(|e| key(e, &self.track_flight))
+            .collect();
             got.sort_unstable();
             want.sort_unstable();
             if got != want {
@@ -803,7 +857,11 @@ impl Simulation {
 fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
     let m = match plan.path.segs[seg as usize].lane {
         NO_LANE => {
-            let node = if seg == 0 { plan.origin } else { plan.destination };
+            let node = if seg == 0 {
+                plan.origin
+            } else {
+                plan.destination
+            };
             net.nodes[node]
                 .jurisdiction
                 .map_or(net.base_minima, |j| net.jurisdictions[j as usize].minima)

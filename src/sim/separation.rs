@@ -103,10 +103,30 @@ pub fn encounter_interval(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)
     (lo < hi).then_some((lo, hi))
 }
 
-/// The minima a pair is held to: the larger of the two tracks' own minima (`minima[i]` is
-/// `[horizontal_m, vertical_m]` of track `i`, e.g. from the jurisdiction it flies in), or
-/// `p`'s when `minima` is empty. `p` must cover every entry (the broad phase grows boxes
-/// by `p`).
+/// Per-track rules on top of [`Params`]; empty slices mean "none".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairRules<'a> {
+    /// `[horizontal_m, vertical_m]` of each track (e.g. from the jurisdiction it flies
+    /// in): a pair is held to the larger of its two. Every entry must be within `Params`
+    /// (the broad phase grows boxes by `Params`).
+    pub minima: &'a [[f32; 2]],
+    /// Vertiport of each track while it climbs off or descends onto a pad, `u32::MAX`
+    /// otherwise: two tracks over the same vertiport are sequenced by its pads, not
+    /// separated, and are not checked.
+    pub terminal: &'a [u32],
+}
+
+impl PairRules<'_> {
+    /// Whether the pair `a`, `b` is left to pad sequencing.
+    pub fn exempt(&self, a: usize, b: usize) -> bool {
+        !self.terminal.is_empty()
+            && self.terminal[a] != u32::MAX
+            && self.terminal[a] == self.terminal[b]
+    }
+}
+
+/// The minima a pair is held to: the larger of the two tracks' own minima, or `p`'s when
+/// there are none.
 pub fn pair_params(p: &Params, minima: &[[f32; 2]], a: usize, b: usize) -> Params {
     if minima.is_empty() {
         return *p;
@@ -216,7 +236,7 @@ impl Broadphase {
         ids: &[u32],
         tracks: &[Track],
         p: &Params,
-        minima: &[[f32; 2]],
+        rules: &PairRules,
         reach: impl Fn(usize) -> Aabb + Sync,
         out: &mut Vec<Encounter>,
     ) {
@@ -248,7 +268,10 @@ impl Broadphase {
                         continue;
                     }
                     let (sa, sb) = (sa as usize, sb as usize);
-                    let pp = pair_params(p, minima, sa, sb);
+                    if rules.exempt(sa, sb) {
+                        continue;
+                    }
+                    let pp = pair_params(p, rules.minima, sa, sb);
                     if let Some((t_in, t_out)) = check_pair(&pp, &tracks[sa], &tracks[sb]) {
                         let (sa, sb) = (sa as u32, sb as u32);
                         let (a, b) = if sa < sb { (sa, sb) } else { (sb, sa) };
@@ -353,17 +376,27 @@ impl Detector {
     pub fn detect(&mut self, tracks: &[Track], p: &Params, out: &mut Vec<Encounter>) {
         self.ids.clear();
         self.ids.extend(0..tracks.len() as u32);
-        Broadphase::new(1).detect(&self.ids, tracks, p, &[], |i| swept_box(p, &tracks[i]), out);
+        Broadphase::new(1).detect(
+            &self.ids,
+            tracks,
+            p,
+            &PairRules::default(),
+            |i| swept_box(p, &tracks[i]),
+            out,
+        );
         out.par_sort_unstable_by_key(|e| (e.a, e.b));
     }
 }
 
 /// The all-pairs reference: what [`Detector::detect`] must return, in O(n^2).
-pub fn detect_brute_force(tracks: &[Track], p: &Params, minima: &[[f32; 2]]) -> Vec<Encounter> {
+pub fn detect_brute_force(tracks: &[Track], p: &Params, rules: &PairRules) -> Vec<Encounter> {
     let mut out = Vec::new();
     for i in 0..tracks.len() {
         for j in i + 1..tracks.len() {
-            let pp = pair_params(p, minima, i, j);
+            if rules.exempt(i, j) {
+                continue;
+            }
+            let pp = pair_params(p, rules.minima, i, j);
             if let Some((t_in, t_out)) = check_pair(&pp, &tracks[i], &tracks[j]) {
                 out.push(Encounter {
                     a: i as u32,

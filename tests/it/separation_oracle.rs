@@ -2,7 +2,7 @@
 //! what the all-pairs check returns, whatever the thread count.
 
 use proptest::prelude::*;
-use skycorridor::sim::separation::{Detector, Params, Track, detect_brute_force};
+use skycorridor::sim::separation::{Detector, PairRules, Params, Track, detect_brute_force};
 
 fn track() -> impl Strategy<Value = Track> {
     (
@@ -39,7 +39,7 @@ proptest! {
 
     #[test]
     fn rtree_finds_exactly_the_brute_force_pairs(tracks in prop::collection::vec(track(), 0..300), p in params()) {
-        let expected = detect_brute_force(&tracks, &p);
+        let expected = detect_brute_force(&tracks, &p, &PairRules::default());
         let mut got = Vec::new();
         Detector::default().detect(&tracks, &p, &mut got);
         prop_assert_eq!(&got, &expected);
@@ -69,7 +69,7 @@ fn dense_lane_traffic_matches_brute_force() {
         lookahead_s: 30.0,
         dt_s: 1.0,
     };
-    let expected = detect_brute_force(&tracks, &p);
+    let expected = detect_brute_force(&tracks, &p, &PairRules::default());
     assert!(
         expected.len() > 1000,
         "the case should be dense: {}",
@@ -144,10 +144,23 @@ mod cached {
                     let rv = 2.0 * (ahead + p.lookahead_s);
                     grow([t.pos[0] - r, t.pos[1] - r, t.pos[2] - rv], [t.pos[0] + r, t.pos[1] + r, t.pos[2] + rv], &p)
                 };
-                bp.detect(&ids, &tracks, &p, reach, &mut out);
+                // Each drone flies under its own minima (as in jurisdictions with different
+                // rules); `p` holds the largest.
+                let minima: Vec<[f32; 2]> = live
+                    .iter()
+                    .map(|d| if d.id % 2 == 0 { [80.0, 20.0] } else { [50.0, 15.0] })
+                    .collect();
+                // Some are over vertiports 1 and 2, where pads sequence them (those pairs
+                // are not checked).
+                let terminal: Vec<u32> = live
+                    .iter()
+                    .map(|d| match (d.id / 3) % 5 { 0 | 1 => 1, 2 => 2, _ => u32::MAX })
+                    .collect();
+                let rules = PairRules { minima: &minima, terminal: &terminal };
+                bp.detect(&ids, &tracks, &p, &rules, reach, &mut out);
                 let mut got: Vec<_> = out.iter().map(|e| (e.a, e.b, e.t_in.to_bits())).collect();
                 got.sort_unstable();
-                let want: Vec<_> = detect_brute_force(&tracks, &p).iter().map(|e| (e.a, e.b, e.t_in.to_bits())).collect();
+                let want: Vec<_> = detect_brute_force(&tracks, &p, &rules).iter().map(|e| (e.a, e.b, e.t_in.to_bits())).collect();
                 prop_assert_eq!(got, want, "step {}", step);
                 // Move one step, then turn: speeds stay within VMAX horizontally.
                 for d in &mut state {
