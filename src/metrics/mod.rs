@@ -12,6 +12,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::scenario::Separation;
+mod regional;
+
+pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
+
 use crate::sim::events::EventKind;
 use crate::sim::{Simulation, Status};
 
@@ -167,6 +171,17 @@ pub struct Report {
     pub strategic: StrategicSummary,
     /// Tactical resolution.
     pub tactical: TacticalSummary,
+    /// Departed flights between two territories (through a border gate).
+    pub cross_border_flights: usize,
+    /// Per jurisdiction (city), when the scenario has jurisdictions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jurisdictions: Vec<JurisdictionKpi>,
+    /// Per pair of origin and destination jurisdictions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub city_pairs: Vec<CityPairKpi>,
+    /// Per border gate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateUse>,
 }
 
 /// What tactical resolution did.
@@ -346,7 +361,12 @@ impl Report {
             replans: sim.tactical.replans,
             headway_breaches: sim.tactical.headway_breaches,
         };
+        let (jurisdictions, city_pairs, gates, cross_border_flights) = regional::regional(sim);
         Report {
+            cross_border_flights,
+            jurisdictions,
+            city_pairs,
+            gates,
             scenario: s.name.clone(),
             seed: s.seed,
             simulated_s: sim.t_s,
@@ -446,6 +466,27 @@ impl Report {
             "delay         mean {:.1} s, p95 {:.1} s (ground: mean {:.1} s)\n",
             self.delay_s.mean, self.delay_s.p95, self.ground_delay_s.mean
         );
+        if !self.gates.is_empty() || self.cross_border_flights > 0 {
+            let waits: Vec<String> = self
+                .gates
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} {} through, mean wait {:.1} s, queue up to {}",
+                        g.id, g.passages, g.mean_wait_s, g.max_queue
+                    )
+                })
+                .collect();
+            out += &format!(
+                "border        {} cross-border flights; {}\n",
+                self.cross_border_flights,
+                if waits.is_empty() {
+                    "no gates".to_string()
+                } else {
+                    waits.join("; ")
+                }
+            );
+        }
         let busiest = self
             .corridors
             .iter()
@@ -506,6 +547,8 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         "holding_s",
         "distance_m",
         "over_water_m",
+        "gates",
+        "gate_wait_s",
         "energy_wh",
         "battery_left_pct",
         "lat",
@@ -556,6 +599,12 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             d(dy.holding_s),
             d(dy.motion.s),
             num(plan.over_water_m, 0),
+            plan.gates
+                .iter()
+                .map(|&(_, n)| sim.net.nodes[n as usize].id.as_str())
+                .collect::<Vec<_>>()
+                .join(">"),
+            d(sim.gate_wait_s[f]),
             d(dy.energy_wh),
             d(100.0 * (1.0 - dy.energy_wh / ty.battery_wh)),
             lat,
@@ -737,6 +786,10 @@ pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::
     let mut json = serde_json::to_vec_pretty(report).expect("report serialises");
     json.push(b'\n');
     write_atomic(&dir.join("report.json"), &json)?;
+    write_atomic(
+        &dir.join("report.md"),
+        regional::markdown(report).as_bytes(),
+    )?;
     write_atomic(&dir.join("flights.csv"), &flights_csv(sim))?;
     write_atomic(&dir.join("events.csv"), &events_csv(sim))?;
     write_atomic(&dir.join("plans.csv"), &plans_csv(sim))?;

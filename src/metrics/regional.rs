@@ -1,0 +1,365 @@
+//! KPIs by place: per jurisdiction (city), per city pair, per border gate, and the
+//! `report.md` summary with a table per city.
+//!
+//! A flight belongs to the jurisdiction of its origin vertiport (departures) and of its
+//! destination (arrivals), and to the pair of the two. Distance and energy are shared out
+//! among the jurisdictions its route crosses in proportion to the route's length in each
+//! (each corridor segment counts where its midpoint lies). A loss of separation counts
+//! where it happened (the closest point), and for the city pair of each of its two flights.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Report, Spread};
+use crate::sim::events::EventKind;
+use crate::sim::{Simulation, Status};
+
+/// KPIs of one jurisdiction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JurisdictionKpi {
+    /// Jurisdiction id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its territory.
+    pub territory: String,
+    /// Flights that took off here.
+    pub departures: usize,
+    /// Flights that landed here.
+    pub arrivals: usize,
+    /// Arrival delay of the completed flights that took off here, seconds.
+    pub delay_s: Spread,
+    /// Losses of separation that happened here.
+    pub losses_of_separation: usize,
+    /// Distance flown here (shared out by route length), km.
+    pub distance_km: f64,
+    /// Energy used here (shared out by route length), kWh.
+    pub energy_kwh: f64,
+}
+
+/// KPIs of the flights between two jurisdictions (either may be `-`: outside all).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CityPairKpi {
+    /// Origin jurisdiction id.
+    pub origin: String,
+    /// Destination jurisdiction id.
+    pub destination: String,
+    /// Whether the pair lies in two territories (the flights cross a border).
+    pub cross_border: bool,
+    /// Flights in the demand.
+    pub flights: usize,
+    /// Landed.
+    pub completed: usize,
+    /// Cancelled before take-off.
+    pub cancelled: usize,
+    /// Arrival delay of the completed ones, seconds.
+    pub delay_s: Spread,
+    /// Mean energy per completed flight, Wh.
+    pub energy_wh_mean: f64,
+    /// Losses of separation involving one of these flights.
+    pub losses_of_separation: usize,
+    /// Wait at border gates of the departed flights, seconds.
+    pub gate_wait_s: Spread,
+}
+
+/// Use of one border gate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateUse {
+    /// Gate node id.
+    pub id: String,
+    /// Capacity, drones per hour.
+    pub capacity_per_hour: f64,
+    /// Drones cleared (handed over to the next jurisdiction).
+    pub passages: u64,
+    /// `passages` per simulated hour over the capacity.
+    pub utilisation: f64,
+    /// Mean wait in the queue of the drones cleared, seconds.
+    pub mean_wait_s: f64,
+    /// Longest wait, seconds.
+    pub max_wait_s: f64,
+    /// Longest queue, drones.
+    pub max_queue: u64,
+}
+
+/// The regional part of a report: `(jurisdictions, city pairs, gates, cross-border
+/// flights)`.
+pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Vec<GateUse>, usize) {
+    let net = &sim.net;
+    let dynamics = sim.current_dynamics();
+    let hours = sim.t_s / 3600.0;
+    let gates: Vec<GateUse> = net
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match n.kind {
+            crate::scenario::NodeKind::Gate { capacity_per_hour } => {
+                let g = &sim.gates[i];
+                Some(GateUse {
+                    id: n.id.clone(),
+                    capacity_per_hour,
+                    passages: g.passages,
+                    utilisation: if hours > 0.0 {
+                        g.passages as f64 / hours / capacity_per_hour
+                    } else {
+                        0.0
+                    },
+                    mean_wait_s: if g.passages > 0 {
+                        g.wait_total_s / g.passages as f64
+                    } else {
+                        0.0
+                    },
+                    max_wait_s: g.wait_max_s,
+                    max_queue: g.max_queue,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let territory = |j: Option<u32>| j.map(|j| net.jurisdictions[j as usize].territory.as_str());
+    let cross = |f: usize| {
+        let p = sim.plan(f);
+        let (a, b) = (
+            territory(net.nodes[p.origin].jurisdiction),
+            territory(net.nodes[p.destination].jurisdiction),
+        );
+        !p.gates.is_empty() || (a.is_some() && b.is_some() && a != b)
+    };
+    let cross_border = (0..sim.flights.len())
+        .filter(|&f| sim.states[f].takeoff_s.is_finite() && cross(f))
+        .count();
+    if net.jurisdictions.is_empty() {
+        return (Vec::new(), Vec::new(), gates, cross_border);
+    }
+
+    let nj = net.jurisdictions.len();
+    let name = |j: Option<u32>| {
+        j.map_or("-".to_string(), |j| {
+            net.jurisdictions[j as usize].id.clone()
+        })
+    };
+    let mut dep = vec![0usize; nj];
+    let mut arr = vec![0usize; nj];
+    let mut delays: Vec<Vec<f64>> = vec![Vec::new(); nj];
+    let mut km = vec![0.0; nj];
+    let mut kwh = vec![0.0; nj];
+    let mut los_in = vec![0usize; nj];
+    #[derive(Default)]
+    struct Pair {
+        flights: usize,
+        completed: usize,
+        cancelled: usize,
+        delays: Vec<f64>,
+        energy: f64,
+        los: usize,
+        waits: Vec<f64>,
+        cross: bool,
+    }
+    let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
+    let mut pair_of = Vec::with_capacity(sim.flights.len());
+    for (f, st) in sim.states.iter().enumerate() {
+        let plan = sim.plan(f);
+        let (o, d) = (
+            net.nodes[plan.origin].jurisdiction,
+            net.nodes[plan.destination].jurisdiction,
+        );
+        let key = (name(o), name(d));
+        pair_of.push(key.clone());
+        let p = pairs.entry(key).or_default();
+        p.flights += 1;
+        p.cross |= cross(f);
+        if st.status == Status::Cancelled {
+            p.cancelled += 1;
+        }
+        let delay = st.end_s - sim.flights[f].unconstrained_arrival_s;
+        if st.status == Status::Completed {
+            p.completed += 1;
+            p.delays.push(delay);
+            p.energy += dynamics[f].energy_wh;
+            if let Some(d) = d {
+                arr[d as usize] += 1;
+            }
+            if let Some(o) = o {
+                delays[o as usize].push(delay);
+            }
+        }
+        if !st.takeoff_s.is_finite() {
+            continue;
+        }
+        p.waits.push(sim.gate_wait_s[f]);
+        if let Some(o) = o {
+            dep[o as usize] += 1;
+        }
+        let total: f64 = plan.lanes.iter().map(|&l| net.lanes[l].length_m).sum();
+        if total > 0.0 {
+            let flown_km = dynamics[f].motion.s / 1000.0;
+            for &l in &plan.lanes {
+                if let Some(j) = net.lanes[l].jurisdiction {
+                    let share = net.lanes[l].length_m / total;
+                    km[j as usize] += share * flown_km;
+                    kwh[j as usize] += share * dynamics[f].energy_wh / 1000.0;
+                }
+            }
+        }
+    }
+    for e in sim
+        .events
+        .closed
+        .iter()
+        .filter(|e| e.kind == EventKind::Los)
+    {
+        if let Some(j) = net.locator.locate([e.at[0], e.at[1]]) {
+            los_in[j] += 1;
+        }
+        let (ka, kb) = (&pair_of[e.a as usize], &pair_of[e.b as usize]);
+        pairs.get_mut(ka).expect("every flight has a pair").los += 1;
+        if kb != ka {
+            pairs.get_mut(kb).expect("every flight has a pair").los += 1;
+        }
+    }
+    let jurisdictions = net
+        .jurisdictions
+        .iter()
+        .enumerate()
+        .map(|(j, nj)| JurisdictionKpi {
+            id: nj.id.clone(),
+            name: nj.name.clone(),
+            territory: nj.territory.clone(),
+            departures: dep[j],
+            arrivals: arr[j],
+            delay_s: Spread::of(std::mem::take(&mut delays[j])),
+            losses_of_separation: los_in[j],
+            distance_km: km[j],
+            energy_kwh: kwh[j],
+        })
+        .collect();
+    let city_pairs = pairs
+        .into_iter()
+        .map(|((o, d), p)| CityPairKpi {
+            origin: o,
+            destination: d,
+            cross_border: p.cross,
+            flights: p.flights,
+            completed: p.completed,
+            cancelled: p.cancelled,
+            energy_wh_mean: if p.completed > 0 {
+                p.energy / p.completed as f64
+            } else {
+                0.0
+            },
+            delay_s: Spread::of(p.delays),
+            losses_of_separation: p.los,
+            gate_wait_s: Spread::of(p.waits),
+        })
+        .collect();
+    (jurisdictions, city_pairs, gates, cross_border)
+}
+
+/// `report.md`: the headline KPIs, then a table per city (jurisdiction), city pairs and
+/// border gates, for people who would rather read a page than JSON.
+pub fn markdown(r: &Report) -> String {
+    let f = &r.flights;
+    let mut md = format!(
+        "# {} — run report\n\nSeed {}, {:.0} s simulated (step {} s). Separation {} m horizontal, {} m vertical, look-ahead {} s.\n\n",
+        r.scenario,
+        r.seed,
+        r.simulated_s,
+        r.dt_s,
+        r.separation.horizontal_m,
+        r.separation.vertical_m,
+        r.separation.lookahead_s
+    );
+    md += "| KPI | value |\n|---|---:|\n";
+    let rows = [
+        ("flights planned", f.planned.to_string()),
+        ("completed", f.completed.to_string()),
+        ("cancelled", f.cancelled.to_string()),
+        ("battery depleted", f.battery_depleted.to_string()),
+        ("cross-border flights", r.cross_border_flights.to_string()),
+        ("peak airborne", r.peak_airborne.to_string()),
+        ("flight hours", format!("{:.1}", r.flight_hours)),
+        (
+            "throughput (arrivals/h)",
+            format!("{:.1}", r.throughput_per_hour),
+        ),
+        (
+            "delay mean / p95 (s)",
+            format!("{:.1} / {:.1}", r.delay_s.mean, r.delay_s.p95),
+        ),
+        ("conflicts", r.conflicts.to_string()),
+        (
+            "losses of separation (at vertiports)",
+            format!(
+                "{} ({})",
+                r.losses_of_separation, r.losses_of_separation_at_vertiports
+            ),
+        ),
+        (
+            "LoS per flight hour",
+            format!("{:.3}", r.los_per_flight_hour),
+        ),
+        ("energy (kWh)", format!("{:.1}", r.energy_wh / 1000.0)),
+        (
+            "over-water flights / km",
+            format!("{} / {:.1}", r.over_water_flights, r.over_water_km),
+        ),
+    ];
+    for (k, v) in rows {
+        md += &format!("| {k} | {v} |\n");
+    }
+    if !r.jurisdictions.is_empty() {
+        md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+        for j in &r.jurisdictions {
+            md += &format!(
+                "| {} ({}) | {} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.1} |\n",
+                j.name,
+                j.id,
+                j.territory,
+                j.departures,
+                j.arrivals,
+                j.delay_s.mean,
+                j.delay_s.p95,
+                j.losses_of_separation,
+                j.distance_km,
+                j.energy_kwh
+            );
+        }
+    }
+    if !r.city_pairs.is_empty() {
+        md += "\n## City pairs\n\n| from | to | cross-border | flights | completed | cancelled | delay mean (s) | delay p95 (s) | energy per flight (Wh) | LoS | gate wait mean / max (s) |\n|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+        for p in &r.city_pairs {
+            md += &format!(
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} |\n",
+                p.origin,
+                p.destination,
+                if p.cross_border { "yes" } else { "" },
+                p.flights,
+                p.completed,
+                p.cancelled,
+                p.delay_s.mean,
+                p.delay_s.p95,
+                p.energy_wh_mean,
+                p.losses_of_separation,
+                p.gate_wait_s.mean,
+                p.gate_wait_s.max
+            );
+        }
+    }
+    if !r.gates.is_empty() {
+        md += "\n## Border gates\n\n| gate | capacity (/h) | passages | utilisation | mean wait (s) | max wait (s) | longest queue |\n|---|---:|---:|---:|---:|---:|---:|\n";
+        for g in &r.gates {
+            md += &format!(
+                "| {} | {:.0} | {} | {:.0}% | {:.1} | {:.1} | {} |\n",
+                g.id,
+                g.capacity_per_hour,
+                g.passages,
+                g.utilisation * 100.0,
+                g.mean_wait_s,
+                g.max_wait_s,
+                g.max_queue
+            );
+        }
+    }
+    md += "\nDelay is against each flight's unconstrained plan. Distance and energy by city are shared out by the length of each route in each city; a loss of separation counts where it happened.\n";
+    md
+}
