@@ -29,6 +29,7 @@ pub mod interop;
 pub mod metrics;
 pub mod network;
 pub mod planner;
+pub mod scale;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

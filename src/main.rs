@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -64,7 +64,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario headless and write report.json, flights.csv, events.csv and plans.csv.
+    /// Run a scenario headless and write report.json, report.md, flights.csv, events.csv and plans.csv.
     Run {
         /// Scenario file [default: scenarios/gba_default.ron].
         file: Option<PathBuf>,
@@ -160,6 +160,21 @@ enum Command {
         /// Override fields as in `run`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<Override>,
+    },
+    /// Write a copy of a scenario with its demand scaled to a number of drones in the air
+    /// (Little's law) and pads raised to match: how scenarios/stress_*.ron are made.
+    Scale {
+        /// Scenario file.
+        file: PathBuf,
+        /// Drones in the air to aim for once traffic has built up.
+        #[arg(long)]
+        airborne: f64,
+        /// Name of the new scenario [default: the output file's stem].
+        #[arg(long)]
+        name: Option<String>,
+        /// Output scenario file (written atomically).
+        #[arg(long, short)]
+        out: PathBuf,
     },
     /// Watch a scenario fly in a window: pan, zoom, pause, speed up, click a drone.
     View {
@@ -318,6 +333,12 @@ fn dispatch(cli: Cli) -> Result<()> {
             max_delay_s,
         } => sweep_merge(&dirs, &out, (max_los_per_fh, max_delay_s)),
         Command::Validate { file, set } => validate(&file, &set),
+        Command::Scale {
+            file,
+            airborne,
+            name,
+            out,
+        } => scale(&file, airborne, name, &out),
         Command::View {
             file,
             mut set,
@@ -606,7 +627,7 @@ fn run(file: &Path, out: &Path, set: &[Override], trajectories: Option<f64>) -> 
         .with_context(|| format!("writing outputs to {}", out.display()))?;
     print!("{}", report.summary());
     println!(
-        "wrote         {}/report.json, flights.csv, events.csv, plans.csv ({:.1} s wall)",
+        "wrote         {}/report.json, report.md, flights.csv, events.csv, plans.csv ({:.1} s wall)",
         out.display(),
         started.elapsed().as_secs_f64()
     );
@@ -707,6 +728,45 @@ fn validate(file: &Path, set: &[Override]) -> Result<()> {
         net.lanes.len()
     );
     println!("  zones      {}", net.zones.len());
+    let gates = net
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, skycorridor::scenario::NodeKind::Gate { .. }))
+        .count();
+    if gates > 0 {
+        println!("  gates      {gates}");
+    }
+    for (j, jur) in net.jurisdictions.iter().enumerate() {
+        let here = |x: Option<u32>| x == Some(j as u32);
+        let nodes: Vec<&str> = net
+            .nodes
+            .iter()
+            .filter(|n| here(n.jurisdiction))
+            .map(|n| n.id.as_str())
+            .collect();
+        let corridors: Vec<&str> = net
+            .lanes
+            .iter()
+            .filter(|l| !l.reverse && here(l.jurisdiction))
+            .map(|l| net.corridor_ids[l.corridor].as_str())
+            .collect();
+        println!(
+            "  {:<10} {} ({}): nodes {}; corridors {}",
+            jur.id,
+            jur.name,
+            jur.territory,
+            if nodes.is_empty() {
+                "-".to_string()
+            } else {
+                nodes.join(" ")
+            },
+            if corridors.is_empty() {
+                "-".to_string()
+            } else {
+                corridors.join(" ")
+            }
+        );
+    }
     println!(
         "  fleet      {}",
         s.drone_types
@@ -815,5 +875,36 @@ fn run_bench(
         );
         drop(sim);
     }
+    Ok(())
+}
+
+fn scale(file: &Path, airborne: f64, name: Option<String>, out: &Path) -> Result<()> {
+    if !(airborne.is_finite() && airborne > 0.0) {
+        bail!("--airborne must be a number > 0, got {airborne}");
+    }
+    let name = name.unwrap_or_else(|| {
+        out.file_stem()
+            .map_or("scaled".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let scaled = skycorridor::scale::scale_to_airborne(file, airborne, &name)?;
+    let source = file
+        .file_name()
+        .map_or(String::new(), |f| f.to_string_lossy().into_owned());
+    let command = format!(
+        "skycorridor scale scenarios/{source} --airborne {airborne} --out scenarios/{}",
+        out.file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+    );
+    let text = skycorridor::scale::scaled_text(&scaled, &source, airborne, &command);
+    metrics::write_atomic(out, text.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: about {:.0} drones in the air at its demand; demand.scale x{:.3} -> {} (wrote {})",
+        file.display(),
+        scaled.airborne_before,
+        scaled.scale,
+        scaled.scenario.demand.scale,
+        out.display()
+    );
     Ok(())
 }
