@@ -47,7 +47,13 @@ fn run_writes_reports_and_a_summary() {
     names.sort();
     assert_eq!(
         names,
-        ["events.csv", "flights.csv", "plans.csv", "report.json"],
+        [
+            "events.csv",
+            "flights.csv",
+            "plans.csv",
+            "report.json",
+            "report.md"
+        ],
         "no temporary files left"
     );
     // The 4D plan of N: pad, top of climb (100 m after 10.5 s), end of the lane, pad.

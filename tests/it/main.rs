@@ -8,6 +8,7 @@ mod flights;
 mod golden;
 mod head_on;
 mod interop;
+mod regional;
 mod separation_oracle;
 mod strategic;
 mod sweep;

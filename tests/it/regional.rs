@@ -1,0 +1,362 @@
+//! The regional model: jurisdictions and their rules, border gates, airport zones, the
+//! shipped scenarios, and the per-city and per-pair KPIs.
+
+use std::path::Path;
+
+use skycorridor::metrics::{self, Report};
+use skycorridor::network::geodesic_m;
+use skycorridor::scenario::Override;
+use skycorridor::sim::Simulation;
+
+use crate::{prepare_text, scenario_path, scenario_text};
+
+fn load(name: &str, set: &[&str]) -> Simulation {
+    let set: Vec<Override> = set.iter().map(|s| s.parse().unwrap()).collect();
+    skycorridor::load(&scenario_path(name), &set).unwrap()
+}
+
+fn flight(sim: &Simulation, id: &str) -> usize {
+    sim.flights.iter().position(|f| f.id == id).unwrap()
+}
+
+#[test]
+fn each_jurisdiction_sets_the_speed_and_band_of_the_corridors_inside_it() {
+    let mut sim = load("two_jurisdictions.ron", &[]);
+    let net = sim.net.clone();
+    let lanes: Vec<(&str, bool, f64, f64, &str)> = net
+        .lanes
+        .iter()
+        .map(|l| {
+            (
+                net.corridor_ids[l.corridor].as_str(),
+                l.reverse,
+                l.speed_limit_mps,
+                l.alt_m,
+                net.jurisdictions[l.jurisdiction.unwrap() as usize]
+                    .id
+                    .as_str(),
+            )
+        })
+        .collect();
+    // By hand (see the scenario's header).
+    assert_eq!(
+        lanes,
+        [
+            ("WEST", false, 8.0, 127.5, "SLOW"),
+            ("WEST", true, 8.0, 82.5, "SLOW"),
+            ("EAST", false, 18.0, 90.0, "FAST"),
+            ("EAST", true, 18.0, 70.0, "FAST"),
+        ]
+    );
+    // In level flight: never faster than 8 m/s over the west, up to 18 m/s over the east.
+    sim.record_trajectories(1.0);
+    sim.run_to_end();
+    let f = flight(&sim, "W2E");
+    let log = sim.trajectory.as_ref().unwrap();
+    let fastest = |west: bool| {
+        log.points
+            .iter()
+            .filter(|p| {
+                p.flight as usize == f
+                    && p.state == "cruising"
+                    && (p.pos[0] < -1.0) == west
+                    && p.pos[0].abs() > 1.0
+            })
+            .map(|p| p.speed_mps)
+            .fold(0.0_f64, f64::max)
+    };
+    // (Speeds come from unit vectors in the local frame: equal to 1e-9.)
+    assert!((fastest(true) - 8.0).abs() < 1e-9, "{}", fastest(true));
+    assert!((fastest(false) - 18.0).abs() < 1e-9, "{}", fastest(false));
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.flights.completed, 1);
+    // Distance is shared out by route length: half each.
+    let km: Vec<f64> = r.jurisdictions.iter().map(|j| j.distance_km).collect();
+    assert!((km[0] - km[1]).abs() < 0.05, "{km:?}");
+}
+
+#[test]
+fn a_jurisdiction_with_a_wider_minimum_holds_its_pairs_to_it() {
+    // 70 m apart: separated under 50 m, in loss of separation under 100 m.
+    let run = |set: &[&str]| {
+        let mut sim = load("side_by_side.ron", set);
+        sim.set_verify_separation(true);
+        sim.run_to_end();
+        assert_eq!(sim.separation_mismatches, 0, "R-tree and all-pairs agree");
+        Report::from_sim(&sim)
+    };
+    let base = run(&[]);
+    assert_eq!((base.conflicts, base.losses_of_separation), (0, 0));
+    let strict = run(&["jurisdictions.CITY.rules.horizontal_m=100"]);
+    assert_eq!(
+        strict.losses_of_separation, 1,
+        "one long loss, side by side"
+    );
+    assert_eq!(strict.jurisdictions[0].losses_of_separation, 1);
+    let min = strict.min_separation_m.unwrap();
+    assert!((min - 70.0).abs() < 1e-6, "{min}");
+}
+
+#[test]
+fn a_cross_border_plan_passes_the_gate_and_the_gate_clears_one_drone_a_minute() {
+    let mut sim = load("border_gate.ron", &[]);
+    let g = sim.net.node_index["G"] as u32;
+    for f in 0..5 {
+        let plan = sim.plan(f);
+        assert_eq!(plan.route_label(&sim.net), "SOUTH-LEG>NORTH-LEG");
+        assert_eq!(plan.gates.len(), 1);
+        assert_eq!(plan.gates[0].1, g);
+        // The gate is where the second lane starts: 4 km along, plus the climb.
+        let climb = plan.path.cum[1];
+        assert!(
+            (plan.gates[0].0 - climb - 4000.0).abs() < 30.0,
+            "{:?}",
+            plan.gates
+        );
+    }
+    sim.set_verify_separation(true);
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.flights.completed, 5);
+    assert_eq!(r.cross_border_flights, 5);
+    let gate = &r.gates[0];
+    assert_eq!((gate.id.as_str(), gate.passages), ("G", 5));
+    // The first passes at once; the other four queue behind it (all four at once when the
+    // last one arrives), then pass exactly 60 s apart.
+    assert_eq!(sim.gate_wait_s[flight(&sim, "D0")], 0.0);
+    assert_eq!(gate.max_queue, 4);
+    let mut cleared = sim.gate_cleared_s.clone();
+    cleared.sort_by(f64::total_cmp);
+    let gaps: Vec<f64> = cleared.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps, [60.0; 4]);
+    // Queued in line, one queue spacing apart: no loss of separation on the way.
+    assert_eq!(
+        r.losses_of_separation - r.losses_of_separation_at_vertiports,
+        0,
+        "{r:?}"
+    );
+    assert_eq!(sim.separation_mismatches, 0);
+    let md = metrics::markdown(&r);
+    assert!(
+        md.contains("## Border gates") && md.contains("| G | 60 | 5 |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn strategic_deconfliction_moves_the_gate_queue_to_the_ground() {
+    let mut sim = load("border_gate.ron", &["deconfliction.strategic=true"]);
+    let departures: Vec<f64> = sim.flights.iter().map(|f| f.departure_s).collect();
+    assert_eq!(departures, [0.0, 60.0, 120.0, 180.0, 240.0]);
+    sim.run_to_end();
+    assert_eq!(sim.gate_wait_s, [0.0; 5]);
+}
+
+#[test]
+fn a_corridor_from_one_territory_into_another_needs_a_gate() {
+    let text = scenario_text("border_gate.ron");
+    let anchor = "        (id: \"NORTH-LEG\"";
+    let bad = text.replace(
+        anchor,
+        &format!("        (id: \"DIRECT\", from: \"S\", to: \"N\", min_alt_m: 60.0, max_alt_m: 150.0),\n{anchor}"),
+    );
+    let err = match prepare_text(&bad, "border_gate.ron") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a corridor across the border without a gate was accepted"),
+    };
+    assert!(
+        err.contains("corridor DIRECT")
+            && err.contains("territory HK")
+            && err.contains("without a border gate"),
+        "{err}"
+    );
+    let line = bad.lines().position(|l| l.contains("\"DIRECT\"")).unwrap() + 1;
+    assert!(err.contains(&format!("border_gate.ron:{line}:")), "{err}");
+}
+
+#[test]
+fn a_jurisdiction_rule_that_empties_a_band_is_an_error_naming_both() {
+    let text =
+        scenario_text("two_jurisdictions.ron").replacen("max_alt_m: 100.0", "max_alt_m: 50.0", 1);
+    let err = match prepare_text(&text, "two_jurisdictions.ron") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted"),
+    };
+    assert!(
+        err.contains("corridor EAST") && err.contains("jurisdiction FAST"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_corridors_keep_clear_of_every_airport_in_the_places_file() {
+    // An independent check: geodesic distance from each airport of the CSV (read here) to
+    // points every 50 m along every corridor, against the zone radius plus half the width.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
+    let rule = sim
+        .scenario
+        .airports
+        .as_ref()
+        .expect("the default sizes airports by a rule");
+    let csv = std::fs::read_to_string(root.join("assets/gba_places.csv")).unwrap();
+    let airports: Vec<(String, f64, f64)> = csv
+        .lines()
+        .filter(|l| l.starts_with("airport,"))
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[1].to_string(),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(airports.len(), 7);
+    for (id, ..) in &airports {
+        assert!(
+            sim.net.zones.iter().any(|z| &z.id == id),
+            "no zone for {id}"
+        );
+    }
+    let net = &sim.net;
+    for (ci, c) in sim.scenario.corridors.iter().enumerate() {
+        let lane = net.lanes.iter().find(|l| l.corridor == ci).unwrap();
+        for w in lane.points.windows(2) {
+            let len = (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]);
+            let n = (len / 50.0).ceil() as usize;
+            for k in 0..=n {
+                let f = k as f64 / n as f64;
+                let (lat, lon) = net.frame.to_geo(
+                    w[0][0] + (w[1][0] - w[0][0]) * f,
+                    w[0][1] + (w[1][1] - w[0][1]) * f,
+                );
+                for (id, alat, alon) in &airports {
+                    let r = rule.radius_by_id.get(id).copied().unwrap_or(rule.radius_m);
+                    let d = geodesic_m((lat, lon), (*alat, *alon));
+                    assert!(
+                        d > r + 0.5 * c.width_m,
+                        "corridor {} comes {d:.0} m from {id} (zone {r} m)",
+                        c.id
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".ron"))
+        .collect();
+    names.sort();
+    for want in [
+        "estuary_crossing.ron",
+        "gba_default.ron",
+        "hk_sz_crossborder.ron",
+        "stress_100k.ron",
+        "stress_10k.ron",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+    for name in &names {
+        // Two simulated minutes each: enough to plan, take off and check separation.
+        let set = vec!["duration_s=120".parse().unwrap()];
+        let mut sim =
+            skycorridor::load(&dir.join(name), &set).unwrap_or_else(|e| panic!("{name}: {e}"));
+        sim.run_to_end();
+        let r = Report::from_sim(&sim);
+        crate::assert_every_flight_accounted(&r);
+        assert!(r.flights.departed > 0, "{name}: nothing took off");
+        let header = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(
+            header.starts_with("//"),
+            "{name} needs a header comment saying what it shows"
+        );
+    }
+}
+
+#[test]
+fn city_and_city_pair_kpis_add_up_and_the_markdown_has_a_table_per_city() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = vec!["duration_s=900".parse().unwrap()];
+    let mut sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &set).unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.jurisdictions.len(), sim.scenario.jurisdictions.len());
+    // Every vertiport lies in a jurisdiction, so departures and arrivals add up.
+    let deps: usize = r.jurisdictions.iter().map(|j| j.departures).sum();
+    let arrs: usize = r.jurisdictions.iter().map(|j| j.arrivals).sum();
+    assert_eq!((deps, arrs), (r.flights.departed, r.flights.completed));
+    let flights: usize = r.city_pairs.iter().map(|p| p.flights).sum();
+    assert_eq!(flights, r.flights.planned);
+    // Shares of distance and energy add up to the totals of the lanes' flights.
+    let km: f64 = r.jurisdictions.iter().map(|j| j.distance_km).sum();
+    assert!(
+        km > 0.0 && km <= r.distance_km + 1e-6,
+        "{km} of {}",
+        r.distance_km
+    );
+    let los: usize = r.jurisdictions.iter().map(|j| j.losses_of_separation).sum();
+    assert_eq!(los, r.losses_of_separation);
+    // Hong Kong-Shenzhen is a cross-border pair; Shenzhen-Shenzhen is not.
+    let pair = |o: &str, d: &str| {
+        r.city_pairs
+            .iter()
+            .find(|p| p.origin == o && p.destination == d)
+            .unwrap()
+    };
+    assert!(pair("HK", "SZ").cross_border && !pair("SZ", "SZ").cross_border);
+    assert!(r.cross_border_flights > 0 && r.gates.iter().all(|g| g.passages > 0));
+    let md = metrics::markdown(&r);
+    assert!(md.contains("## By city"), "{md}");
+    for j in &sim.net.jurisdictions {
+        assert!(
+            md.contains(&format!("| {} ({}) |", j.name, j.id)),
+            "{} missing:\n{md}",
+            j.name
+        );
+    }
+}
+
+#[test]
+fn the_stress_scenarios_are_what_the_documented_command_generates() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for (name, airborne) in [("stress_10k.ron", "10000"), ("stress_100k.ron", "100000")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skycorridor"))
+            .current_dir(root)
+            .args([
+                "scale",
+                "scenarios/gba_default.ron",
+                "--airborne",
+                airborne,
+                "--out",
+            ])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        crate::assert_ok(&out);
+        let fresh = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let shipped = std::fs::read_to_string(root.join("scenarios").join(name)).unwrap();
+        assert!(
+            fresh == shipped,
+            "scenarios/{name} is stale: run `skycorridor scale scenarios/gba_default.ron --airborne {airborne} --out scenarios/{name}`"
+        );
+        assert!(fresh.starts_with(&format!(
+            "// GENERATED by `skycorridor scale scenarios/gba_default.ron --airborne {airborne} --out scenarios/{name}`"
+        )));
+    }
+    // Little's law holds in the run: half an hour in, the 10k scenario has built up to
+    // over 90 % of its 10,000 (the longest flights take 50 minutes; the full hour peaks at
+    // 10,002), and never overshoots.
+    let set = vec!["duration_s=1800".parse().unwrap()];
+    let mut sim = skycorridor::load(&root.join("scenarios/stress_10k.ron"), &set).unwrap();
+    sim.run_to_end();
+    let peak = sim.peak_airborne as f64;
+    assert!((9_000.0..10_200.0).contains(&peak), "peak {peak}");
+}
