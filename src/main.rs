@@ -98,6 +98,10 @@ enum Command {
         /// conflicts without, minus 1), losses of separation, energy and delay of both.
         #[arg(long)]
         compare_resolution: bool,
+        /// List at most this many conflict and loss-of-separation events in events.csv
+        /// (the report counts every one; an overloaded stress scenario has millions).
+        #[arg(long, default_value_t = skycorridor::sim::events::DEFAULT_MAX_KEPT, value_name = "N")]
+        max_events: usize,
     },
     /// Run a grid of scenario variants (any field, times seeds) in parallel: sweep.csv
     /// with every KPI per run, plots, and the capacity curve when demand.scale varies.
@@ -276,6 +280,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             trajectories,
             trajectory_interval,
             compare_resolution,
+            max_events,
         } => {
             set_threads(threads)?;
             if let Some(seed) = seed {
@@ -292,7 +297,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             let file = file.unwrap_or_else(default_scenario);
             let trajectories = trajectories.then_some(trajectory_interval);
-            run(&file, &out, &set, trajectories)?;
+            run(&file, &out, &set, trajectories, max_events)?;
             if compare_resolution {
                 compare(&file, &out, &set)?;
             }
@@ -585,9 +590,16 @@ fn compare(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
     Ok(())
 }
 
-fn run(file: &Path, out: &Path, set: &[Override], trajectories: Option<f64>) -> Result<()> {
+fn run(
+    file: &Path,
+    out: &Path,
+    set: &[Override],
+    trajectories: Option<f64>,
+    max_events: usize,
+) -> Result<()> {
     let started = Instant::now();
     let mut sim = skycorridor::load(file, set)?;
+    sim.events.max_kept = max_events;
     if let Some(interval) = trajectories {
         anyhow::ensure!(
             interval.is_finite() && interval > 0.0,

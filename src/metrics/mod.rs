@@ -182,6 +182,13 @@ pub struct Report {
     /// Per border gate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateUse>,
+    /// Events counted above but not listed in `events.csv` (beyond `run --max-events`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_not_in_csv: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// What tactical resolution did.
@@ -262,12 +269,8 @@ impl Report {
                 delays.push(delay(sim, f));
             }
         }
-        let events = &sim.events.closed;
-        let los: Vec<_> = events.iter().filter(|e| e.kind == EventKind::Los).collect();
-        let conflicts = events
-            .iter()
-            .filter(|e| e.kind == EventKind::Conflict)
-            .count();
+        let ev = &sim.events.summary;
+        let (conflicts, los) = (ev.conflicts as usize, ev.los as usize);
         let flight_hours = flight_s / 3600.0;
         let hours = sim.t_s / 3600.0;
         let corridors = sim
@@ -350,7 +353,7 @@ impl Report {
         let tactical = TacticalSummary {
             method: s.deconfliction.tactical,
             intrusion_prevention_rate: if conflicts > 0 {
-                (conflicts as f64 - los.len() as f64) / conflicts as f64
+                (conflicts as f64 - los as f64) / conflicts as f64
             } else {
                 1.0
             },
@@ -376,18 +379,16 @@ impl Report {
             flight_hours,
             peak_airborne: sim.peak_airborne,
             conflicts,
-            losses_of_separation: los.len(),
-            losses_of_separation_at_vertiports: los.iter().filter(|e| e.at_vertiport).count(),
+            losses_of_separation: los,
+            losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
             los_per_flight_hour: if flight_hours > 0.0 {
-                los.len() as f64 / flight_hours
+                los as f64 / flight_hours
             } else {
                 0.0
             },
-            min_separation_m: los
-                .iter()
-                .map(|e| e.min_horizontal_m)
-                .min_by(f64::total_cmp),
-            intrusion_severity: Spread::of(los.iter().map(|e| e.severity).collect()),
+            min_separation_m: (los > 0).then_some(ev.min_separation_m),
+            intrusion_severity: Spread::of(ev.severities.clone()),
+            events_not_in_csv: ev.not_kept,
             delay_s: Spread::of(delays),
             ground_delay_s: Spread::of(ground),
             holding_s_total: holding,
@@ -466,6 +467,12 @@ impl Report {
             "delay         mean {:.1} s, p95 {:.1} s (ground: mean {:.1} s)\n",
             self.delay_s.mean, self.delay_s.p95, self.ground_delay_s.mean
         );
+        if self.events_not_in_csv > 0 {
+            out += &format!(
+                "events        {} more events counted than events.csv lists (raise --max-events to list them)\n",
+                self.events_not_in_csv
+            );
+        }
         if !self.gates.is_empty() || self.cross_border_flights > 0 {
             let waits: Vec<String> = self
                 .gates

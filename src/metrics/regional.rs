@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Report, Spread};
-use crate::sim::events::EventKind;
 use crate::sim::{Simulation, Status};
 
 /// KPIs of one jurisdiction.
@@ -202,12 +201,7 @@ pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Ve
             }
         }
     }
-    for e in sim
-        .events
-        .closed
-        .iter()
-        .filter(|e| e.kind == EventKind::Los)
-    {
+    for e in &sim.events.summary.los_where {
         if let Some(j) = net.locator.locate([e.at[0], e.at[1]]) {
             los_in[j] += 1;
         }

@@ -65,16 +65,72 @@ struct Open {
     seen_step: u64,
 }
 
+/// Where a loss of separation happened and between whom (kept for every one, for the
+/// KPIs by place and by city pair).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LosWhere {
+    /// Lower flight index.
+    pub a: u32,
+    /// Higher flight index.
+    pub b: u32,
+    /// Closest point, local `[east_m, north_m]`.
+    pub at: [f64; 2],
+}
+
+/// Every closed event, summed as it closes: the report's numbers whether or not the event
+/// itself is kept.
+#[derive(Debug, Clone, Default)]
+pub struct EventSummary {
+    /// Conflict events.
+    pub conflicts: u64,
+    /// Loss-of-separation events.
+    pub los: u64,
+    /// Of those, marked `at_vertiport`.
+    pub los_at_vertiports: u64,
+    /// Smallest horizontal distance in a loss of separation (infinite if none), metres.
+    pub min_separation_m: f64,
+    /// Severity of each loss of separation, in closing order.
+    pub severities: Vec<f64>,
+    /// Place and pair of each loss of separation, in closing order.
+    pub los_where: Vec<LosWhere>,
+    /// Events closed but not kept in `closed` (beyond `max_kept`).
+    pub not_kept: u64,
+}
+
+/// Events kept by default: a million rows of `events.csv` is as many as anyone reads; the
+/// summary counts all of them.
+pub const DEFAULT_MAX_KEPT: usize = 1_000_000;
+
 /// Turns each step's encounters into events.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EventTracker {
     open: BTreeMap<(u32, u32), Open>,
-    /// Closed events, in closing order.
+    /// Closed events, in closing order: the first `max_kept` of them.
     pub closed: Vec<Event>,
+    /// Every closed event, summed.
+    pub summary: EventSummary,
+    /// How many closed events to keep in `closed` (and write to `events.csv`).
+    pub max_kept: usize,
     /// Conflict events opened so far.
     pub conflicts_opened: u64,
     /// Loss-of-separation events opened so far.
     pub los_opened: u64,
+}
+
+impl Default for EventTracker {
+    fn default() -> Self {
+        EventTracker {
+            open: BTreeMap::new(),
+            closed: Vec::new(),
+            summary: EventSummary {
+                min_separation_m: f64::INFINITY,
+                ..Default::default()
+            },
+            max_kept: DEFAULT_MAX_KEPT,
+            conflicts_opened: 0,
+            los_opened: 0,
+        }
+    }
 }
 
 fn blank(kind: EventKind, a: u32, b: u32, start_s: f64) -> Event {
@@ -170,7 +226,7 @@ impl EventTracker {
                 }
                 l.severity = l.severity.max(sev);
             } else if let Some(l) = o.los.take() {
-                self.closed.push(l);
+                Self::close(&mut self.closed, &mut self.summary, self.max_kept, l);
             }
         }
         // Close what was not seen this step.
@@ -182,8 +238,9 @@ impl EventTracker {
             .collect();
         for k in gone {
             let o = self.open.remove(&k).expect("listed above");
-            self.closed.extend(o.los);
-            self.closed.extend(o.conflict);
+            for e in o.los.into_iter().chain(o.conflict) {
+                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
+            }
         }
     }
 
@@ -192,8 +249,31 @@ impl EventTracker {
         for (_, o) in std::mem::take(&mut self.open) {
             for mut e in o.los.into_iter().chain(o.conflict) {
                 e.open_at_end = true;
-                self.closed.push(e);
+                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
             }
+        }
+    }
+
+    /// Sums a closed event and keeps it if there is room.
+    fn close(closed: &mut Vec<Event>, sum: &mut EventSummary, max_kept: usize, e: Event) {
+        match e.kind {
+            EventKind::Conflict => sum.conflicts += 1,
+            EventKind::Los => {
+                sum.los += 1;
+                sum.los_at_vertiports += u64::from(e.at_vertiport);
+                sum.min_separation_m = sum.min_separation_m.min(e.min_horizontal_m);
+                sum.severities.push(e.severity);
+                sum.los_where.push(LosWhere {
+                    a: e.a,
+                    b: e.b,
+                    at: [e.at[0], e.at[1]],
+                });
+            }
+        }
+        if closed.len() < max_kept {
+            closed.push(e);
+        } else {
+            sum.not_kept += 1;
         }
     }
 

@@ -252,6 +252,7 @@ pub struct Simulation {
     pub gates: Vec<GateStats>,
     /// Per flight, seconds waited at border gates.
     pub gate_wait_s: Vec<f64>,
+    gate_queued: Vec<bool>,
     /// Per flight, when a border gate last cleared it (NaN if none has).
     pub gate_cleared_s: Vec<f64>,
     /// Distance between drones queued at a gate, metres (the largest horizontal minimum
@@ -348,6 +349,7 @@ impl Simulation {
             booked_s: Vec::new(),
             gates,
             gate_cleared_s,
+            gate_queued: vec![false; gate_wait_s.len()],
             gate_queue_spacing_m,
             gate_wait_s,
             track_minima: Vec::new(),
@@ -538,9 +540,12 @@ impl Simulation {
                 let u = a.d.motion.u + ty.accel_mps2 * dt;
                 let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
                 let g = &mut self.gates[node as usize];
-                let line = g.queue.len() as f64 * self.gate_queue_spacing_m;
-                if s_gate - a.d.motion.s <= reach + line && !g.queue.iter().any(|q| q.0 == a.flight)
-                {
+                // (The line counts at most MAX_LINE drones: in a stream denser than the
+                // queue spacing, joining must not lengthen the line without bound.)
+                let line = g.queue.len().min(MAX_LINE) as f64 * self.gate_queue_spacing_m;
+                let queued = &mut self.gate_queued[a.flight as usize];
+                if s_gate - a.d.motion.s <= reach + line && !*queued {
+                    *queued = true;
                     g.queue.push_back((a.flight, t));
                     g.max_queue = g.max_queue.max(g.queue.len() as u64);
                 }
@@ -557,6 +562,7 @@ impl Simulation {
                     g.wait_max_s = g.wait_max_s.max(wait);
                     self.gate_wait_s[f as usize] += wait;
                     self.gate_cleared_s[f as usize] = t;
+                    self.gate_queued[f as usize] = false;
                     cleared.push(f);
                 }
             }
@@ -596,10 +602,13 @@ impl Simulation {
                     } else {
                         plan.hold_point_m()
                     };
+                    // Its place in the gate's line, or as soon as it can brake if the line
+                    // already reaches past it.
+                    let brake = d.motion.s + d.motion.u * d.motion.u / (2.0 * ty.accel_mps2);
                     let gate = plan
                         .gates
                         .get(d.gates_cleared as usize)
-                        .map(|g| g.0 - f64::from(d.gate_slot) * queue_spacing);
+                        .map(|g| (g.0 - f64::from(d.gate_slot) * queue_spacing).max(brake));
                     if let Some(s_gate) = gate {
                         stop = stop.min(s_gate);
                     }
@@ -851,6 +860,9 @@ impl Simulation {
         }
     }
 }
+
+/// Longest gate line, in drones, that a drone allows for when it asks for clearance.
+const MAX_LINE: usize = 32;
 
 /// Separation minima of a drone on segment `seg` of `plan`: its lane's (the lane's
 /// jurisdiction), or on a climb or descent those of the vertiport it is over.

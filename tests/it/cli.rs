@@ -9,6 +9,45 @@ fn skycorridor() -> Command {
 }
 
 #[test]
+fn max_events_limits_the_list_not_the_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skycorridor()
+        .args([
+            "run",
+            scenario_path("head_on.ron").to_str().unwrap(),
+            "--max-events",
+            "1",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 conflicts, 1 losses of separation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 more events counted than events.csv lists"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &report["conflicts"],
+            &report["losses_of_separation"],
+            &report["events_not_in_csv"]
+        ),
+        (&1.into(), &1.into(), &1.into())
+    );
+    assert!((report["min_separation_m"].as_f64().unwrap() - 48.0).abs() < 1e-9);
+    let events = std::fs::read_to_string(dir.path().join("events.csv")).unwrap();
+    assert_eq!(events.lines().count(), 2, "{events}");
+}
+
+#[test]
 fn run_writes_reports_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = skycorridor()

@@ -206,10 +206,18 @@ fn the_default_scenario_with_strategic_deconfliction_loses_no_flight() {
         f.battery_depleted, 0,
         "the battery reserve keeps every cleared flight flying"
     );
+    // Every plan keeps its reserves (the drone types are sized for their routes), so
+    // nothing is cancelled: the strategic layer only delays departures, and books every
+    // border gate passage so that no queue forms in the air.
     assert!(
-        f.cancelled > 0 && r.strategic.delayed > 0,
+        f.cancelled == 0 && r.strategic.delayed > 0,
         "{:?}",
         r.strategic
+    );
+    assert!(
+        r.gates.iter().all(|g| g.max_wait_s <= 30.0),
+        "{:?}",
+        r.gates
     );
     for reason in sim.flights.iter().filter_map(|f| f.cancelled.as_ref()) {
         assert!(
@@ -239,9 +247,9 @@ fn legs_over_water_are_flagged_and_keep_an_extra_reserve() {
         estuary.length_m
     );
     assert_eq!(lane("GZ-FS").over_water_m, 0.0);
-    // Hong Kong-Macau five-seat eVTOLs need well under 60 % of their battery and cross the
-    // estuary: with a 35 % reserve they fly, unless legs over water keep 10 % more.
-    let cancelled = |extra: &str| -> std::collections::BTreeSet<String> {
+    // With a 35 % reserve, the flights that need between 55 % and 65 % of their battery
+    // fly, unless their route has a leg over water and must keep 10 % more.
+    let cancelled = |extra: &str| -> std::collections::BTreeMap<String, f64> {
         let set: Vec<Override> = [
             "deconfliction.strategic=true",
             "deconfliction.battery_reserve=0.35",
@@ -251,31 +259,25 @@ fn legs_over_water_are_flagged_and_keep_an_extra_reserve() {
         .map(|s| s.parse().unwrap())
         .collect();
         let sim = skycorridor::load(&file, &set).unwrap();
-        sim.flights
-            .iter()
-            .filter(|f| {
-                f.cancelled
+        (0..sim.flights.len())
+            .filter(|&i| {
+                sim.flights[i]
+                    .cancelled
                     .as_deref()
                     .is_some_and(|r| r.starts_with("battery"))
             })
-            .map(|f| f.id.clone())
+            .map(|i| (sim.flights[i].id.clone(), sim.plan(i).over_water_m))
             .collect()
     };
-    // The long routes at low speed (Shenzhen-Guangzhou) fail the 35 % reserve either way;
-    // the extra 10 % over water cancels Hong Kong-Macau flights as well, and only flights
-    // whose route crosses water.
     let (without, with) = (
         cancelled("deconfliction.over_water_reserve=0"),
         cancelled("deconfliction.over_water_reserve=0.1"),
     );
-    assert!(without.is_subset(&with));
-    let extra: Vec<&String> = with.difference(&without).collect();
+    assert!(without.keys().all(|id| with.contains_key(id)));
+    let extra: Vec<(&String, &f64)> = with
+        .iter()
+        .filter(|(id, _)| !without.contains_key(*id))
+        .collect();
     assert!(extra.len() >= 10, "{extra:?}");
-    assert!(
-        extra.iter().all(|id| id.starts_with("HKC>MFM")
-            || id.starts_with("MFM>HKC")
-            || id.starts_with("QHI>ZUH")
-            || id.starts_with("ZUH>QHI")),
-        "{extra:?}"
-    );
+    assert!(extra.iter().all(|(_, water)| **water > 0.0), "{extra:?}");
 }

@@ -155,7 +155,7 @@ fn resolution_reduces_en_route_losses_of_separation_on_the_default_scenario() {
     // En route (away from the pads, which tactical resolution leaves to pad sequencing)
     // MVP removes a quarter of the losses of separation.
     let en_route = |r: &Report| r.losses_of_separation - r.losses_of_separation_at_vertiports;
-    assert_eq!((en_route(&off), en_route(&mvp)), (105, 78));
+    assert_eq!((en_route(&off), en_route(&mvp)), (105, 80));
     crate::assert_every_flight_accounted(&off);
     crate::assert_every_flight_accounted(&mvp);
     assert_eq!(mvp.flights.battery_depleted, 0);
