@@ -145,6 +145,13 @@ pub struct GateStats {
     spacing_s: f64,
 }
 
+impl GateStats {
+    /// Drones waiting in its queue now.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct Vertiport {
     free: u32,

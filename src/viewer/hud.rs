@@ -58,7 +58,37 @@ fn labels(
                 egui::Color32::from_rgba_unmultiplied(200, 205, 190, 170),
             );
         }
-        for n in &sim.0.net.nodes {
+        for (i, n) in sim.0.net.nodes.iter().enumerate() {
+            if matches!(n.kind, NodeKind::Gate { .. }) {
+                // A border gate: an amber diamond, with its queue when there is one.
+                let q = state.view.to_px(n.en, size);
+                let at = egui::pos2(q[0] as f32, q[1] as f32);
+                let amber = egui::Color32::from_rgb(255, 190, 60);
+                let d = 5.0;
+                let corners = vec![
+                    at + egui::vec2(0.0, -d),
+                    at + egui::vec2(d, 0.0),
+                    at + egui::vec2(0.0, d),
+                    at + egui::vec2(-d, 0.0),
+                ];
+                painter.add(egui::Shape::closed_line(
+                    corners,
+                    egui::Stroke::new(1.5, amber),
+                ));
+                let waiting = sim.0.gates[i].queue_len();
+                let label = if waiting > 0 {
+                    format!("{} ({waiting} waiting)", n.id)
+                } else {
+                    n.id.clone()
+                };
+                painter.text(
+                    at + egui::vec2(7.0, -2.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    label,
+                    egui::FontId::monospace(10.0),
+                    amber,
+                );
+            }
             if matches!(n.kind, NodeKind::Vertiport { .. }) {
                 let q = state.view.to_px(n.en, size);
                 let at = egui::pos2(q[0] as f32, q[1] as f32);
