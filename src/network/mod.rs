@@ -261,10 +261,14 @@ impl Network {
                         &c.id,
                         "max_alt_m",
                         format!(
-                            "lies in jurisdiction {} whose rules allow {}..{} m, which leaves nothing of its band {}..{} m",
+                            "lies in jurisdiction {} whose rules allow altitudes {}, which leaves nothing of its band {}..{} m",
                             jurisdictions[j].id,
-                            r.min_alt_m.map_or("-".into(), |x| x.to_string()),
-                            r.max_alt_m.map_or("-".into(), |x| x.to_string()),
+                            match (r.min_alt_m, r.max_alt_m) {
+                                (Some(a), Some(b)) => format!("{a}..{b} m"),
+                                (Some(a), None) => format!("from {a} m"),
+                                (None, Some(b)) => format!("up to {b} m"),
+                                (None, None) => "at any height".to_string(),
+                            },
                             c.min_alt_m,
                             c.max_alt_m
                         ),

@@ -183,7 +183,8 @@ fn a_jurisdiction_rule_that_empties_a_band_is_an_error_naming_both() {
         Ok(_) => panic!("accepted"),
     };
     assert!(
-        err.contains("corridor EAST") && err.contains("jurisdiction FAST"),
+        err.contains("corridor EAST")
+            && err.contains("jurisdiction FAST whose rules allow altitudes up to 50 m"),
         "{err}"
     );
 }
