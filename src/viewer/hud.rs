@@ -436,7 +436,27 @@ fn lane_panel(
                     ),
                     ("length", format!("{:.1} km", l.length_m / 1000.0)),
                     ("width", format!("{:.0} m", c.width_m)),
-                    ("speed limit", format!("{:.0} m/s", c.speed_limit_mps)),
+                    (
+                        "speed limit",
+                        if l.speed_limit_mps < c.speed_limit_mps {
+                            format!(
+                                "{:.0} m/s (corridor {:.0}, cut by its jurisdiction)",
+                                l.speed_limit_mps, c.speed_limit_mps
+                            )
+                        } else {
+                            format!("{:.0} m/s", l.speed_limit_mps)
+                        },
+                    ),
+                    (
+                        "jurisdiction",
+                        l.jurisdiction.map_or("-".to_string(), |j| {
+                            let j = &net.jurisdictions[j as usize];
+                            format!(
+                                "{} ({}, {}); minima {:.0} m / {:.0} m",
+                                j.name, j.id, j.territory, l.minima[0], l.minima[1]
+                            )
+                        }),
+                    ),
                     (
                         "headway",
                         format!(
