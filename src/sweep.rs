@@ -199,6 +199,19 @@ pub fn kpi_columns() -> Vec<(&'static str, Kpi)> {
         ("ground_delay_mean_s", |r| r.ground_delay_s.mean),
         ("throughput_per_hour", |r| r.throughput_per_hour),
         ("energy_wh", |r| r.energy_wh),
+        ("cross_border_flights", |r| r.cross_border_flights as f64),
+        ("gate_wait_mean_s", |r| {
+            let n: u64 = r.gates.iter().map(|g| g.passages).sum();
+            let w: f64 = r
+                .gates
+                .iter()
+                .map(|g| g.mean_wait_s * g.passages as f64)
+                .sum();
+            if n > 0 { w / n as f64 } else { 0.0 }
+        }),
+        ("gate_max_queue", |r| {
+            r.gates.iter().map(|g| g.max_queue).max().unwrap_or(0) as f64
+        }),
     ]
 }
 
@@ -426,7 +439,7 @@ pub fn capacity(
 }
 
 /// KPIs drawn against each varied parameter.
-pub const PLOTTED: [(&str, &str); 7] = [
+pub const PLOTTED: [(&str, &str); 8] = [
     (
         "los_per_flight_hour",
         "losses of separation per flight hour",
@@ -437,6 +450,7 @@ pub const PLOTTED: [(&str, &str); 7] = [
     ("throughput_per_hour", "arrivals per hour"),
     ("min_separation_m", "minimum separation (m)"),
     ("energy_wh", "energy (Wh)"),
+    ("gate_wait_mean_s", "mean wait at border gates (s)"),
 ];
 
 /// An SVG chart: one series of (x, mean, min, max), points joined, min-max as bars.
