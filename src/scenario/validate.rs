@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Area, NodeKind, Scenario, Shape};
+use super::{Area, LatLon, NodeKind, Scenario, Shape};
 
 /// One broken rule: which item (`corridor HK-SZ-1`), which field, and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,6 +64,20 @@ impl Checker {
             Some(id) => ValidationError::item(kind, id, field, message),
             None => ValidationError::section(kind, field, message),
         });
+    }
+    /// A polygon's `points`: at least three, each a valid position.
+    fn polygon(&mut self, kind: &str, id: &str, points: &[LatLon]) {
+        if points.len() < 3 {
+            self.push(
+                kind,
+                Some(id),
+                "points",
+                format!("a polygon needs at least 3 points, got {}", points.len()),
+            );
+        }
+        for p in points {
+            self.lat_lon(kind, id, "points", p.lat, p.lon);
+        }
     }
     fn lat_lon(&mut self, kind: &str, id: &str, field: &str, lat: f64, lon: f64) {
         if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
@@ -317,17 +331,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         let id = Some(j.id.as_str());
         match &j.area {
             Area::Polygon { points } => {
-                if points.len() < 3 {
-                    c.push(
-                        "jurisdiction",
-                        id,
-                        "points",
-                        format!("a polygon needs at least 3 points, got {}", points.len()),
-                    );
-                }
-                for p in points {
-                    c.lat_lon("jurisdiction", &j.id, "points", p.lat, p.lon);
-                }
+                c.polygon("jurisdiction", &j.id, points);
             }
             Area::Land { feature, centres } => {
                 if s.land_geojson.is_none() {
@@ -397,19 +401,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
                 c.lat_lon("zone", &z.id, "center", center.lat, center.lon);
                 c.number("zone", id, "radius_m", *radius_m, false);
             }
-            Shape::Polygon { points } => {
-                if points.len() < 3 {
-                    c.push(
-                        "zone",
-                        id,
-                        "points",
-                        format!("a polygon needs at least 3 points, got {}", points.len()),
-                    );
-                }
-                for p in points {
-                    c.lat_lon("zone", &z.id, "points", p.lat, p.lon);
-                }
-            }
+            Shape::Polygon { points } => c.polygon("zone", &z.id, points),
         }
         if !(z.min_alt_m.is_finite() && z.max_alt_m.is_finite() && z.max_alt_m > z.min_alt_m) {
             c.push(
