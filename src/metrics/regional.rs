@@ -35,6 +35,8 @@ pub struct JurisdictionKpi {
     pub distance_km: f64,
     /// Energy used here (shared out by route length), kWh.
     pub energy_kwh: f64,
+    /// Wait at border gates of the flights that took off here and crossed one, seconds.
+    pub gate_wait_s: Spread,
 }
 
 /// KPIs of the flights between two jurisdictions (either may be `-`: outside all).
@@ -143,6 +145,7 @@ pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Ve
     let mut km = vec![0.0; nj];
     let mut kwh = vec![0.0; nj];
     let mut los_in = vec![0usize; nj];
+    let mut waits: Vec<Vec<f64>> = vec![Vec::new(); nj];
     #[derive(Default)]
     struct Pair {
         flights: usize,
@@ -188,6 +191,9 @@ pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Ve
         p.waits.push(sim.gate_wait_s[f]);
         if let Some(o) = o {
             dep[o as usize] += 1;
+            if !plan.gates.is_empty() {
+                waits[o as usize].push(sim.gate_wait_s[f]);
+            }
         }
         let total: f64 = plan.lanes.iter().map(|&l| net.lanes[l].length_m).sum();
         if total > 0.0 {
@@ -225,6 +231,7 @@ pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Ve
             losses_of_separation: los_in[j],
             distance_km: km[j],
             energy_kwh: kwh[j],
+            gate_wait_s: Spread::of(std::mem::take(&mut waits[j])),
         })
         .collect();
     let city_pairs = pairs
@@ -302,10 +309,10 @@ pub fn markdown(r: &Report) -> String {
         md += &format!("| {k} | {v} |\n");
     }
     if !r.jurisdictions.is_empty() {
-        md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+        md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) | gate wait mean / max (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for j in &r.jurisdictions {
             md += &format!(
-                "| {} ({}) | {} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.1} |\n",
+                "| {} ({}) | {} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {:.1} / {:.1} |\n",
                 j.name,
                 j.id,
                 j.territory,
@@ -315,7 +322,9 @@ pub fn markdown(r: &Report) -> String {
                 j.delay_s.p95,
                 j.losses_of_separation,
                 j.distance_km,
-                j.energy_kwh
+                j.energy_kwh,
+                j.gate_wait_s.mean,
+                j.gate_wait_s.max
             );
         }
     }
