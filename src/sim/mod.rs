@@ -595,6 +595,7 @@ impl Simulation {
             let flights = &self.flights;
             let types = &self.scenario.drone_types;
             let queue_spacing = self.gate_queue_spacing_m;
+            let queued = &self.gate_queued;
             self.airborne
                 .par_iter_mut()
                 .with_min_len(1024)
@@ -643,7 +644,9 @@ impl Simulation {
                         power_w(ty, &dir0, d.motion.u)
                     };
                     d.energy_wh += power * dt / 3600.0;
-                    d.at_gate = gate.is_some_and(|g| d.motion.s >= g - 1e-6) && d.motion.u == 0.0;
+                    d.at_gate = queued[a.flight as usize]
+                        && gate.is_some_and(|g| d.motion.s >= g - 1e-6)
+                        && d.motion.u == 0.0;
                     if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted && !d.at_gate {
                         d.holding_s += dt;
                     }
@@ -1230,6 +1233,8 @@ impl Simulation {
             },
             pos: plan.path.position(seg, s_m),
             vel: [g.dir[0] * u, g.dir[1] * u, g.dir[2] * u],
+            // Gates it is placed beyond have let it through.
+            gates_cleared: plan.gates.iter().filter(|g| g.0 < s_m).count() as u8,
             ..Dynamics::default()
         };
         let st = &mut self.states[flight];
