@@ -229,19 +229,17 @@ impl EventTracker {
                 Self::close(&mut self.closed, &mut self.summary, self.max_kept, l);
             }
         }
-        // Close what was not seen this step.
-        let gone: Vec<(u32, u32)> = self
-            .open
-            .iter()
-            .filter(|(_, o)| o.seen_step != step)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in gone {
-            let o = self.open.remove(&k).expect("listed above");
-            for e in o.los.into_iter().chain(o.conflict) {
-                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
+        // Close what was not seen this step, in pair order, in one pass.
+        let (closed, summary, max_kept) = (&mut self.closed, &mut self.summary, self.max_kept);
+        self.open.retain(|_, o| {
+            if o.seen_step == step {
+                return true;
             }
-        }
+            for e in o.los.take().into_iter().chain(o.conflict.take()) {
+                Self::close(closed, summary, max_kept, e);
+            }
+            false
+        });
     }
 
     /// Closes everything still open (end of run), marking it so.
