@@ -8,7 +8,29 @@
 //! 0 at its edge and 1 when co-located; for a co-altitude pair it is `(H - d_h) / H`.
 //! Pairs are keyed by flight index, in a `BTreeMap`, so everything is in a fixed order.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes a pair of flight indices (a multiply-rotate mix; fixed, so runs repeat).
+#[derive(Default)]
+pub struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
 
 use serde::Serialize;
 
@@ -104,7 +126,10 @@ pub const DEFAULT_MAX_KEPT: usize = 1_000_000;
 /// Turns each step's encounters into events.
 #[derive(Debug)]
 pub struct EventTracker {
-    open: BTreeMap<(u32, u32), Open>,
+    /// Open events by pair. A hash map (with a fixed hasher: no per-process seed) for
+    /// speed under overload; everything that leaves it is ordered by pair first, so no
+    /// output depends on the hash order.
+    open: HashMap<(u32, u32), Open, BuildHasherDefault<PairHasher>>,
     /// Closed events, in closing order: the first `max_kept` of them.
     pub closed: Vec<Event>,
     /// Every closed event, summed.
@@ -120,7 +145,7 @@ pub struct EventTracker {
 impl Default for EventTracker {
     fn default() -> Self {
         EventTracker {
-            open: BTreeMap::new(),
+            open: HashMap::default(),
             closed: Vec::new(),
             summary: EventSummary {
                 min_separation_m: f64::INFINITY,
@@ -229,22 +254,28 @@ impl EventTracker {
                 Self::close(&mut self.closed, &mut self.summary, self.max_kept, l);
             }
         }
-        // Close what was not seen this step, in pair order, in one pass.
-        let (closed, summary, max_kept) = (&mut self.closed, &mut self.summary, self.max_kept);
-        self.open.retain(|_, o| {
+        // Close what was not seen this step, in pair order.
+        let mut gone = Vec::new();
+        self.open.retain(|k, o| {
             if o.seen_step == step {
                 return true;
             }
-            for e in o.los.take().into_iter().chain(o.conflict.take()) {
-                Self::close(closed, summary, max_kept, e);
-            }
+            gone.push((*k, o.los.take(), o.conflict.take()));
             false
         });
+        gone.sort_unstable_by_key(|g| g.0);
+        for (_, los, conflict) in gone {
+            for e in los.into_iter().chain(conflict) {
+                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
+            }
+        }
     }
 
     /// Closes everything still open (end of run), marking it so.
     pub fn finish(&mut self) {
-        for (_, o) in std::mem::take(&mut self.open) {
+        let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
+        open.sort_unstable_by_key(|g| g.0);
+        for (_, o) in open {
             for mut e in o.los.into_iter().chain(o.conflict) {
                 e.open_at_end = true;
                 Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
@@ -280,7 +311,8 @@ impl EventTracker {
         self.open.len()
     }
 
-    /// Pairs currently in conflict, and whether each is in loss of separation.
+    /// Pairs currently in conflict, and whether each is in loss of separation (in no
+    /// particular order).
     pub fn current(&self) -> impl Iterator<Item = ((u32, u32), bool)> + '_ {
         self.open.iter().map(|(k, o)| (*k, o.los.is_some()))
     }
