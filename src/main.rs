@@ -743,7 +743,7 @@ fn validate(file: &Path, set: &[Override]) -> Result<()> {
     let gates = net
         .nodes
         .iter()
-        .filter(|n| matches!(n.kind, skycorridor::scenario::NodeKind::Gate { .. }))
+        .filter(|n| n.gate_spacing_s().is_some())
         .count();
     if gates > 0 {
         println!("  gates      {gates}");

@@ -36,11 +36,12 @@ pub fn scale_to_airborne(path: &Path, target: f64, name: &str) -> Result<Scaled,
     crate::scenario::validate(&resolved).map_err(fail)?;
     let net = Network::build(&resolved).map_err(fail)?;
     let s = &resolved;
-    let hours = (s.duration_s / 60.0).ceil().max(1.0) as usize;
-    let factor = (0..hours)
+    // The profile's mean over the run, sampled every minute.
+    let minutes = (s.duration_s / 60.0).ceil().max(1.0) as usize;
+    let factor = (0..minutes)
         .map(|k| s.demand.factor_at((k as f64 + 0.5) * 60.0))
         .sum::<f64>()
-        / hours as f64;
+        / minutes as f64;
     // Per flow: departures per second at scale 1, and the mean flight, climb and descent
     // times over its mix.
     let mut airborne = 0.0;

@@ -364,7 +364,8 @@ impl Report {
             replans: sim.tactical.replans,
             headway_breaches: sim.tactical.headway_breaches,
         };
-        let (jurisdictions, city_pairs, gates, cross_border_flights) = regional::regional(sim);
+        let (jurisdictions, city_pairs, gates, cross_border_flights) =
+            regional::regional(sim, &dynamics);
         Report {
             cross_border_flights,
             jurisdictions,

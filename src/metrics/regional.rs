@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Report, Spread};
-use crate::sim::{Simulation, Status};
+use crate::sim::{Dynamics, Simulation, Status};
 
 /// KPIs of one jurisdiction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -84,10 +84,12 @@ pub struct GateUse {
 }
 
 /// The regional part of a report: `(jurisdictions, city pairs, gates, cross-border
-/// flights)`.
-pub fn regional(sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Vec<GateUse>, usize) {
+/// flights)`; `dynamics` are [`Simulation::current_dynamics`].
+pub fn regional(
+    sim: &Simulation,
+    dynamics: &[Dynamics],
+) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Vec<GateUse>, usize) {
     let net = &sim.net;
-    let dynamics = sim.current_dynamics();
     let hours = sim.t_s / 3600.0;
     let gates: Vec<GateUse> = net
         .nodes

@@ -47,6 +47,14 @@ impl NetNode {
             NodeKind::Waypoint | NodeKind::Gate { .. } => 0,
         }
     }
+    /// For a border gate, the time between two drones it clears
+    /// (`3600 / capacity_per_hour`), seconds; `None` for other nodes.
+    pub fn gate_spacing_s(&self) -> Option<f64> {
+        match self.kind {
+            NodeKind::Gate { capacity_per_hour } => Some(3600.0 / capacity_per_hour),
+            _ => None,
+        }
+    }
     /// Pad turnaround after a landing, seconds (0 for a waypoint).
     pub fn turnaround_s(&self) -> f64 {
         match self.kind {

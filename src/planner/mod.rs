@@ -269,7 +269,7 @@ pub fn build_plan(
     let mut k0 = 0;
     for w in lanes.windows(2) {
         let node = net.lanes[w[0]].to;
-        if !matches!(net.nodes[node].kind, crate::scenario::NodeKind::Gate { .. }) {
+        if net.nodes[node].gate_spacing_s().is_none() {
             continue;
         }
         if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == w[1] as u32) {

@@ -61,10 +61,7 @@ pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(usize, f64, f64)> {
     plan.gates
         .iter()
         .map(|&(s, n)| {
-            let spacing = match net.nodes[n as usize].kind {
-                crate::scenario::NodeKind::Gate { capacity_per_hour } => 3600.0 / capacity_per_hour,
-                _ => 0.0,
-            };
+            let spacing = net.nodes[n as usize].gate_spacing_s().unwrap_or(0.0);
             (n as usize, plan.planned_time_at(s), spacing)
         })
         .collect()

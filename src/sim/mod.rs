@@ -319,12 +319,7 @@ impl Simulation {
             .nodes
             .iter()
             .map(|n| GateStats {
-                spacing_s: match n.kind {
-                    crate::scenario::NodeKind::Gate { capacity_per_hour } => {
-                        3600.0 / capacity_per_hour
-                    }
-                    _ => 0.0,
-                },
+                spacing_s: n.gate_spacing_s().unwrap_or(0.0),
                 ..Default::default()
             })
             .collect();
@@ -532,12 +527,8 @@ impl Simulation {
         // Border gates: a drone asks within braking reach of the end of its next gate's
         // queue; each gate clears one drone per `spacing_s`, first asked first cleared; the
         // others stop in line before the gate, one queue spacing apart.
-        if self
-            .net
-            .nodes
-            .iter()
-            .any(|n| matches!(n.kind, crate::scenario::NodeKind::Gate { .. }))
-        {
+        if self.net.nodes.iter().any(|n| n.gate_spacing_s().is_some()) {
+            let mut joined = false;
             for a in &self.airborne {
                 let plan = &self.plans[self.flights[a.flight as usize].plan as usize];
                 let Some(&(s_gate, node)) = plan.gates.get(a.d.gates_cleared as usize) else {
@@ -553,6 +544,7 @@ impl Simulation {
                 let queued = &mut self.gate_queued[a.flight as usize];
                 if s_gate - a.d.motion.s <= reach + line && !*queued {
                     *queued = true;
+                    joined = true;
                     g.queue.push_back((a.flight, t));
                     g.max_queue = g.max_queue.max(g.queue.len() as u64);
                 }
@@ -573,19 +565,22 @@ impl Simulation {
                     cleared.push(f);
                 }
             }
-            cleared.sort_unstable();
-            let mut slots = std::collections::BTreeMap::new();
-            for g in &self.gates {
-                for (k, q) in g.queue.iter().enumerate() {
-                    slots.insert(q.0, k as u16);
+            // Places in line change only when a queue does.
+            if joined || !cleared.is_empty() {
+                cleared.sort_unstable();
+                let mut slots = std::collections::BTreeMap::new();
+                for g in &self.gates {
+                    for (k, q) in g.queue.iter().enumerate() {
+                        slots.insert(q.0, k as u16);
+                    }
                 }
-            }
-            for a in &mut self.airborne {
-                if cleared.binary_search(&a.flight).is_ok() {
-                    a.d.gates_cleared += 1;
-                    a.d.at_gate = false;
+                for a in &mut self.airborne {
+                    if cleared.binary_search(&a.flight).is_ok() {
+                        a.d.gates_cleared += 1;
+                        a.d.at_gate = false;
+                    }
+                    a.d.gate_slot = slots.get(&a.flight).copied().unwrap_or(0);
                 }
-                a.d.gate_slot = slots.get(&a.flight).copied().unwrap_or(0);
             }
         }
 
