@@ -12,6 +12,8 @@ use std::path::Path;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::ids::FlightId;
+
 use crate::scenario::{
     Corridor, Demand, Direction, DroneType, FlightSpec, LatLon, Node, NodeKind, Scenario,
     Separation,
@@ -165,8 +167,8 @@ pub fn airborne(drones: usize, duration_s: f64) -> Simulation {
     let spacing = usable / per_lane as f64;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
-    for f in 0..sim.flights.len() {
-        let lane = sim.flights[f].id[1..].parse::<usize>().expect("B<i>") % lanes;
+    for f in (0..sim.flights().len()).map(FlightId::new) {
+        let lane = sim.flights()[f].id[1..].parse::<usize>().expect("B<i>") % lanes;
         let k = slot.entry(lane).or_default();
         let climb = sim.plan(f).climb_done_m();
         let s = climb + 500.0 + spacing * (*k as f64) + rng.random::<f64>() * 0.3 * spacing;

@@ -1,6 +1,7 @@
 //! skycorridor: a flight-planning simulator for low-altitude drone corridors.
 //!
 //! Crate map, from input to output:
+//! - [`ids`]: typed indices of flights, plans, lanes and nodes.
 //! - [`scenario`]: RON scenario types, loading with line/column errors, `--set`
 //!   overrides, validation.
 //! - [`network`]: the corridor graph (nodes, directed altitude lanes) in a local metric
@@ -25,6 +26,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod ids;
 pub mod interop;
 pub mod metrics;
 pub mod network;

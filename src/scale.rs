@@ -71,10 +71,11 @@ pub fn scale_to_airborne(path: &Path, target: f64, name: &str) -> Result<Scaled,
             let last = plan.seg_t.len() - 2;
             airborne += r * plan.duration_s;
             for &(_, g) in &plan.gates {
-                through[g as usize] += r * 3600.0;
+                through[g.index()] += r * 3600.0;
             }
-            busy_s[o] += r * (plan.seg_t[1] + 10.0);
-            busy_s[d] += r * (plan.duration_s - plan.seg_t[last] + net.nodes[d].turnaround_s());
+            busy_s[o.index()] += r * (plan.seg_t[1] + 10.0);
+            busy_s[d.index()] +=
+                r * (plan.duration_s - plan.seg_t[last] + net.nodes[d].turnaround_s());
         }
     }
     if airborne <= 0.0 {

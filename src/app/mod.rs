@@ -33,7 +33,7 @@ impl Plugin for SimPlugin {
         let dt = app
             .world()
             .get_resource::<SimState>()
-            .map(|s| s.0.scenario.dt_s)
+            .map(|s| s.0.scenario().dt_s)
             .expect("insert SimState before adding SimPlugin");
         app.insert_resource(Time::<Fixed>::from_seconds(dt));
         app.add_systems(FixedUpdate, step_simulation.in_set(SimStep));
@@ -52,7 +52,7 @@ pub fn run_headless(
     batch: u32,
     mut progress: impl FnMut(&Simulation),
 ) -> Simulation {
-    let dt = sim.scenario.dt_s;
+    let dt = sim.scenario().dt_s;
     let batch = batch.max(1);
     let mut app = App::new();
     app.add_plugins(MinimalPlugins);

@@ -16,7 +16,7 @@ use std::fmt::Write;
 
 use geo::{Bearing, Geodesic, Point};
 
-use crate::planner::NO_LANE;
+use crate::ids::FlightId;
 use crate::sim::Simulation;
 
 const FT_PER_M: f64 = 1.0 / 0.3048;
@@ -40,14 +40,14 @@ pub fn callsign(index: usize) -> String {
 
 /// The scenario text for every planned flight of `sim` (typically before it has run).
 pub fn export(sim: &Simulation) -> String {
-    let s = &sim.scenario;
+    let s = sim.scenario();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "# skycorridor: scenario {} (seed {}), {} flights",
         s.name,
         s.seed,
-        sim.flights.len()
+        sim.flights().len()
     );
     let _ = writeln!(
         out,
@@ -61,20 +61,23 @@ pub fn export(sim: &Simulation) -> String {
     );
     let _ = writeln!(out, "00:00:00.00>DTLOOK {:.1}", s.separation.lookahead_s);
     let _ = writeln!(out, "00:00:00.00>ASAS ON");
-    let frame = &sim.net.frame;
-    for (i, f) in sim.flights.iter().enumerate() {
+    let frame = &sim.net().frame;
+    for (i, f) in sim.flights().iter().enumerate() {
         if f.cancelled.is_some() {
             let _ = writeln!(
                 out,
                 "# {} = {} cancelled: {}",
                 callsign(i),
                 f.id,
-                f.cancelled.as_deref().unwrap_or("")
+                f.cancelled
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
             );
             continue;
         }
-        let plan = sim.plan(i);
-        let ty = sim.drone_type(i);
+        let plan = sim.plan(FlightId::new(i));
+        let ty = sim.drone_type(FlightId::new(i));
         let id = callsign(i);
         let at = stamp(f.departure_s);
         // Path vertices flown in lanes (the climb and final descent are BlueSky's own).
@@ -82,9 +85,9 @@ pub fn export(sim: &Simulation) -> String {
             .path
             .segs
             .iter()
-            .filter(|g| g.lane != NO_LANE)
-            .map(|g| {
-                let lane = &sim.net.lanes[g.lane as usize];
+            .filter_map(|g| Some((g, g.lane?)))
+            .map(|(g, lane)| {
+                let lane = &sim.net().lanes[lane];
                 let v = lane.speed_limit_mps.min(ty.cruise_speed_mps);
                 (g.start, v)
             })
@@ -94,11 +97,11 @@ pub fn export(sim: &Simulation) -> String {
                 (
                     top,
                     ty.cruise_speed_mps
-                        .min(sim.net.lanes[plan.lanes[plan.lanes.len() - 1]].speed_limit_mps),
+                        .min(sim.net().lanes[plan.lanes[plan.lanes.len() - 1]].speed_limit_mps),
                 )
             }))
             .collect();
-        let origin = &sim.net.nodes[plan.origin];
+        let origin = &sim.net().nodes[plan.origin];
         let (lat0, lon0) = (origin.lat, origin.lon);
         let first = points
             .iter()
@@ -113,7 +116,10 @@ pub fn export(sim: &Simulation) -> String {
         let _ = writeln!(
             out,
             "# {id} = {} ({} -> {}, {})",
-            f.id, origin.id, sim.net.nodes[plan.destination].id, ty.id
+            f.id,
+            origin.id,
+            sim.net().nodes[plan.destination].id,
+            ty.id
         );
         let _ = writeln!(
             out,

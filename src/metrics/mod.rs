@@ -12,10 +12,13 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::scenario::Separation;
+mod compare;
 mod regional;
 
+pub use compare::{Comparison, Side};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 
+use crate::ids::FlightId;
 use crate::sim::events::EventKind;
 use crate::sim::{Simulation, Status};
 
@@ -214,31 +217,53 @@ pub struct TacticalSummary {
 }
 
 /// Arrival delay of a completed flight against its unconstrained plan, seconds.
-fn delay(sim: &Simulation, f: usize) -> f64 {
-    sim.states[f].end_s - sim.flights[f].unconstrained_arrival_s
+fn delay(sim: &Simulation, f: FlightId) -> f64 {
+    sim.states()[f].end_s - sim.flights()[f].unconstrained_arrival_s
 }
 
-impl Report {
-    /// Computes the KPIs of `sim` as it stands.
-    pub fn from_sim(sim: &Simulation) -> Report {
-        let s = &sim.scenario;
-        let mut c = FlightCounts {
-            planned: sim.flights.len(),
-            departed: 0,
-            completed: 0,
-            airborne_at_end: 0,
-            waiting_for_pad_at_end: 0,
-            not_yet_due: 0,
-            battery_depleted: 0,
-            cancelled: 0,
+/// Sums over every flight, in flight order.
+struct FlightTotals {
+    counts: FlightCounts,
+    flight_s: f64,
+    energy_wh: f64,
+    dist_m: f64,
+    holding_s: f64,
+    delays: Vec<f64>,
+    ground: Vec<f64>,
+    manoeuvring_s: f64,
+    offset_m: f64,
+    water_flights: usize,
+    water_m: f64,
+}
+
+impl FlightTotals {
+    fn of(sim: &Simulation, dynamics: &[crate::sim::Dynamics]) -> FlightTotals {
+        let mut t = FlightTotals {
+            counts: FlightCounts {
+                planned: sim.flights().len(),
+                departed: 0,
+                completed: 0,
+                airborne_at_end: 0,
+                waiting_for_pad_at_end: 0,
+                not_yet_due: 0,
+                battery_depleted: 0,
+                cancelled: 0,
+            },
+            flight_s: 0.0,
+            energy_wh: 0.0,
+            dist_m: 0.0,
+            holding_s: 0.0,
+            delays: Vec::new(),
+            ground: Vec::new(),
+            manoeuvring_s: 0.0,
+            offset_m: 0.0,
+            water_flights: 0,
+            water_m: 0.0,
         };
-        let (mut flight_s, mut energy_wh, mut dist_m, mut holding) = (0.0, 0.0, 0.0, 0.0);
-        let (mut delays, mut ground) = (Vec::new(), Vec::new());
-        let (mut manoeuvring_s, mut offset_m) = (0.0, 0.0);
-        let (mut water_flights, mut water_m) = (0, 0.0);
-        let dynamics = sim.current_dynamics();
-        for (f, st) in sim.states.iter().enumerate() {
+        let c = &mut t.counts;
+        for (f, st) in sim.states().iter().enumerate() {
             let d = &dynamics[f];
+            let id = FlightId::new(f);
             match st.status {
                 Status::Scheduled => c.not_yet_due += 1,
                 Status::WaitingForPad => c.waiting_for_pad_at_end += 1,
@@ -252,82 +277,84 @@ impl Report {
                 let end = if st.end_s.is_finite() {
                     st.end_s
                 } else {
-                    sim.t_s
+                    sim.time_s()
                 };
-                flight_s += end - st.takeoff_s;
-                energy_wh += d.energy_wh;
-                dist_m += d.motion.s;
-                manoeuvring_s += f64::from(d.manoeuvring_s);
-                offset_m += f64::from(d.offset_flown_m);
-                let water = sim.plan(f).over_water_m;
-                water_m += water;
-                water_flights += usize::from(water > 0.0);
-                holding += d.holding_s;
-                ground.push(st.takeoff_s - sim.flights[f].scheduled_s);
+                t.flight_s += end - st.takeoff_s;
+                t.energy_wh += d.energy_wh;
+                t.dist_m += d.motion.s;
+                t.manoeuvring_s += f64::from(d.manoeuvring_s);
+                t.offset_m += f64::from(d.offset_flown_m);
+                let water = sim.plan(id).over_water_m;
+                t.water_m += water;
+                t.water_flights += usize::from(water > 0.0);
+                t.holding_s += d.holding_s;
+                t.ground.push(st.takeoff_s - sim.flights()[f].scheduled_s);
             }
             if st.status == Status::Completed {
-                delays.push(delay(sim, f));
+                t.delays.push(delay(sim, id));
             }
         }
-        let ev = &sim.events.summary;
-        let (conflicts, los) = (ev.conflicts as usize, ev.los as usize);
-        let flight_hours = flight_s / 3600.0;
-        let hours = sim.t_s / 3600.0;
-        let corridors = sim
-            .net
-            .corridor_ids
-            .iter()
-            .enumerate()
-            .map(|(ci, id)| CorridorUse {
-                id: id.clone(),
-                lanes: sim
-                    .net
-                    .lanes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| l.corridor == ci)
-                    .map(|(li, l)| {
-                        let st = &sim.lane_stats[li];
-                        let per_hour = if hours > 0.0 {
-                            st.entries as f64 / hours
-                        } else {
-                            0.0
-                        };
-                        let cap = if l.headway_s > 0.0 {
-                            3600.0 / l.headway_s
-                        } else {
-                            f64::INFINITY
-                        };
-                        LaneUse {
-                            direction: format!(
-                                "{}->{}",
-                                sim.net.nodes[l.from].id, sim.net.nodes[l.to].id
-                            ),
-                            altitude_m: l.alt_m,
-                            entries: st.entries,
-                            entries_per_hour: per_hour,
-                            capacity_per_hour: if cap.is_finite() { cap } else { 0.0 },
-                            utilisation: if cap.is_finite() { per_hour / cap } else { 0.0 },
-                            mean_occupancy: if sim.t_s > 0.0 {
-                                st.occupancy_s / sim.t_s
-                            } else {
-                                0.0
-                            },
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        let flights = &sim.flights;
+        t
+    }
+}
+
+/// Each corridor's lanes: entries, rate, headway capacity, utilisation, occupancy.
+fn corridor_use(sim: &Simulation) -> Vec<CorridorUse> {
+    let net = sim.net();
+    let hours = sim.time_s() / 3600.0;
+    let lane_use = |li: usize, l: &crate::network::Lane| {
+        let st = &sim.lane_stats()[li];
+        let per_hour = if hours > 0.0 {
+            st.entries as f64 / hours
+        } else {
+            0.0
+        };
+        let cap = if l.headway_s > 0.0 {
+            3600.0 / l.headway_s
+        } else {
+            f64::INFINITY
+        };
+        LaneUse {
+            direction: format!("{}->{}", net.nodes[l.from].id, net.nodes[l.to].id),
+            altitude_m: l.alt_m,
+            entries: st.entries,
+            entries_per_hour: per_hour,
+            capacity_per_hour: if cap.is_finite() { cap } else { 0.0 },
+            utilisation: if cap.is_finite() { per_hour / cap } else { 0.0 },
+            mean_occupancy: if sim.time_s() > 0.0 {
+                st.occupancy_s / sim.time_s()
+            } else {
+                0.0
+            },
+        }
+    };
+    net.corridor_ids
+        .iter()
+        .enumerate()
+        .map(|(ci, id)| CorridorUse {
+            id: id.clone(),
+            lanes: net
+                .lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.corridor == ci)
+                .map(|(li, l)| lane_use(li, l))
+                .collect(),
+        })
+        .collect()
+}
+
+impl StrategicSummary {
+    fn of(sim: &Simulation) -> StrategicSummary {
+        let flights = sim.flights();
         let mut cancellations = BTreeMap::new();
         for f in flights {
             if let Some(reason) = &f.cancelled {
-                let kind = reason.split(':').next().unwrap_or(reason).to_string();
-                *cancellations.entry(kind).or_insert(0) += 1;
+                *cancellations.entry(reason.kind().to_string()).or_insert(0) += 1;
             }
         }
-        let strategic = StrategicSummary {
-            enabled: s.deconfliction.strategic,
+        StrategicSummary {
+            enabled: sim.scenario().deconfliction.strategic,
             delayed: flights
                 .iter()
                 .filter(|f| f.departure_s > f.scheduled_s)
@@ -344,26 +371,44 @@ impl Report {
                 .iter()
                 .filter(|f| f.rerouted)
                 .map(|f| {
-                    sim.plans[f.plan as usize].duration_s
-                        - (f.unconstrained_arrival_s - f.scheduled_s)
+                    sim.plans()[f.plan].duration_s - (f.unconstrained_arrival_s - f.scheduled_s)
                 })
                 .fold(0.0, |a, b| a + b),
             cancellations,
-        };
-        let tactical = TacticalSummary {
-            method: s.deconfliction.tactical,
+        }
+    }
+}
+
+impl TacticalSummary {
+    fn of(sim: &Simulation, conflicts: usize, los: usize, t: &FlightTotals) -> TacticalSummary {
+        let stats = sim.tactical_stats();
+        TacticalSummary {
+            method: sim.scenario().deconfliction.tactical,
             intrusion_prevention_rate: if conflicts > 0 {
                 (conflicts as f64 - los as f64) / conflicts as f64
             } else {
                 1.0
             },
-            speed_manoeuvres: sim.tactical.speed_manoeuvres,
-            vertical_manoeuvres: sim.tactical.vertical_manoeuvres,
-            manoeuvring_hours: manoeuvring_s / 3600.0,
-            extra_vertical_km: offset_m / 1000.0,
-            replans: sim.tactical.replans,
-            headway_breaches: sim.tactical.headway_breaches,
-        };
+            speed_manoeuvres: stats.speed_manoeuvres,
+            vertical_manoeuvres: stats.vertical_manoeuvres,
+            manoeuvring_hours: t.manoeuvring_s / 3600.0,
+            extra_vertical_km: t.offset_m / 1000.0,
+            replans: stats.replans,
+            headway_breaches: stats.headway_breaches,
+        }
+    }
+}
+
+impl Report {
+    /// Computes the KPIs of `sim` as it stands.
+    pub fn from_sim(sim: &Simulation) -> Report {
+        let s = sim.scenario();
+        let dynamics = sim.current_dynamics();
+        let t = FlightTotals::of(sim, &dynamics);
+        let ev = &sim.events().summary;
+        let (conflicts, los) = (ev.conflicts as usize, ev.los as usize);
+        let flight_hours = t.flight_s / 3600.0;
+        let hours = sim.time_s() / 3600.0;
         let (jurisdictions, city_pairs, gates, cross_border_flights) =
             regional::regional(sim, &dynamics);
         Report {
@@ -373,12 +418,12 @@ impl Report {
             gates,
             scenario: s.name.clone(),
             seed: s.seed,
-            simulated_s: sim.t_s,
+            simulated_s: sim.time_s(),
             dt_s: s.dt_s,
             separation: s.separation,
-            flights: c.clone(),
+            flights: t.counts.clone(),
             flight_hours,
-            peak_airborne: sim.peak_airborne,
+            peak_airborne: sim.peak_airborne(),
             conflicts,
             losses_of_separation: los,
             losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
@@ -390,21 +435,21 @@ impl Report {
             min_separation_m: (los > 0).then_some(ev.min_separation_m),
             intrusion_severity: Spread::of(ev.severities.clone()),
             events_not_in_csv: ev.not_kept,
-            delay_s: Spread::of(delays),
-            ground_delay_s: Spread::of(ground),
-            holding_s_total: holding,
+            delay_s: Spread::of(t.delays.clone()),
+            ground_delay_s: Spread::of(t.ground.clone()),
+            holding_s_total: t.holding_s,
             throughput_per_hour: if hours > 0.0 {
-                c.completed as f64 / hours
+                t.counts.completed as f64 / hours
             } else {
                 0.0
             },
-            energy_wh,
-            distance_km: dist_m / 1000.0,
-            over_water_flights: water_flights,
-            over_water_km: water_m / 1000.0,
-            corridors,
-            strategic,
-            tactical,
+            energy_wh: t.energy_wh,
+            distance_km: t.dist_m / 1000.0,
+            over_water_flights: t.water_flights,
+            over_water_km: t.water_m / 1000.0,
+            corridors: corridor_use(sim),
+            strategic: StrategicSummary::of(sim),
+            tactical: TacticalSummary::of(sim, conflicts, los, &t),
         }
     }
 
@@ -565,11 +610,12 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
     ])
     .expect("writing to memory");
     let dynamics = sim.current_dynamics();
-    for (f, fl) in sim.flights.iter().enumerate() {
-        let st = &sim.states[f];
+    for (f, fl) in sim.flights().iter().enumerate() {
+        let st = &sim.states()[f];
         let dy = &dynamics[f];
-        let plan = sim.plan(f);
-        let ty = sim.drone_type(f);
+        let id = FlightId::new(f);
+        let plan = sim.plan(id);
+        let ty = sim.drone_type(id);
         let status = serde_json::to_value(st.status)
             .expect("enum")
             .as_str()
@@ -578,8 +624,8 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         let departed = st.takeoff_s.is_finite();
         let (lat, lon, alt) = if departed {
             let p = dy.pos;
-            let (lat, lon) = sim.net.frame.to_geo(p[0], p[1]);
-            (num(lat, 6), num(lon, 6), num(p[2], 1))
+            let (lat, lon) = sim.net().frame.to_geo(p.x, p.y);
+            (num(lat, 6), num(lon, 6), num(p.z, 1))
         } else {
             Default::default()
         };
@@ -587,19 +633,22 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         w.write_record([
             fl.id.clone(),
             ty.id.clone(),
-            sim.net.nodes[plan.origin].id.clone(),
-            sim.net.nodes[plan.destination].id.clone(),
-            plan.route_label(&sim.net),
+            sim.net().nodes[plan.origin].id.clone(),
+            sim.net().nodes[plan.destination].id.clone(),
+            plan.route_label(sim.net()),
             status,
             num(fl.scheduled_s, 3),
             num(fl.departure_s, 3),
             fl.rerouted.to_string(),
-            fl.cancelled.clone().unwrap_or_default(),
+            fl.cancelled
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             num(st.takeoff_s, 3),
             num(fl.departure_s + plan.duration_s, 3),
             num(st.end_s, 3),
             if st.status == Status::Completed {
-                num(delay(sim, f), 3)
+                num(delay(sim, id), 3)
             } else {
                 String::new()
             },
@@ -609,10 +658,10 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             num(plan.over_water_m, 0),
             plan.gates
                 .iter()
-                .map(|&(_, n)| sim.net.nodes[n as usize].id.as_str())
+                .map(|&(_, n)| sim.net().nodes[n].id.as_str())
                 .collect::<Vec<_>>()
                 .join(">"),
-            d(sim.gate_wait_s[f]),
+            d(sim.gates().wait_s(id)),
             d(dy.energy_wh),
             d(100.0 * (1.0 - dy.energy_wh / ty.battery_wh)),
             lat,
@@ -646,13 +695,13 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
         "at_vertiport",
     ])
     .expect("writing to memory");
-    for e in sim.events.sorted() {
-        let (lat, lon) = sim.net.frame.to_geo(e.at[0], e.at[1]);
+    for e in sim.events().sorted() {
+        let (lat, lon) = sim.net().frame.to_geo(e.at[0], e.at[1]);
         let conflict = e.kind == EventKind::Conflict;
         w.write_record([
             if conflict { "conflict" } else { "los" }.to_string(),
-            sim.flights[e.a as usize].id.clone(),
-            sim.flights[e.b as usize].id.clone(),
+            sim.flights()[e.a.index()].id.clone(),
+            sim.flights()[e.b.index()].id.clone(),
             num(e.start_s, 3),
             num(e.end_s, 3),
             num(e.end_s - e.start_s, 3),
@@ -697,7 +746,7 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
         "corridor",
     ])
     .expect("writing to memory");
-    for (i, plan) in sim.plans.iter().enumerate() {
+    for (i, plan) in sim.plans().iter().enumerate() {
         let path = &plan.path;
         for (k, &t) in plan.seg_t.iter().enumerate() {
             let p = if k < path.segs.len() {
@@ -705,18 +754,16 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
             } else {
                 path.position(k - 1, path.total_m())
             };
-            let (lat, lon) = sim.net.frame.to_geo(p[0], p[1]);
-            let lane = path.segs.get(k).map_or(crate::planner::NO_LANE, |g| g.lane);
-            let corridor = if lane == crate::planner::NO_LANE {
-                String::new()
-            } else {
-                sim.net.corridor_ids[sim.net.lanes[lane as usize].corridor].clone()
+            let (lat, lon) = sim.net().frame.to_geo(p[0], p[1]);
+            let corridor = match path.segs.get(k).and_then(|g| g.lane) {
+                None => String::new(),
+                Some(lane) => sim.net().corridor_ids[sim.net().lanes[lane].corridor].clone(),
             };
             w.write_record([
                 i.to_string(),
-                sim.net.nodes[plan.origin].id.clone(),
-                sim.net.nodes[plan.destination].id.clone(),
-                sim.scenario.drone_types[plan.drone_type].id.clone(),
+                sim.net().nodes[plan.origin].id.clone(),
+                sim.net().nodes[plan.destination].id.clone(),
+                sim.scenario().drone_types[plan.drone_type].id.clone(),
                 k.to_string(),
                 num(t, 3),
                 num(lat, 6),
@@ -734,22 +781,22 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
 /// state) and `trajectories.geojson` (a LineString per flight with `[lon, lat, alt_m]`
 /// coordinates, and the sample times and states as properties).
 pub fn trajectory_files(sim: &Simulation) -> Option<(Vec<u8>, String)> {
-    let log = sim.trajectory.as_ref()?;
+    let log = sim.trajectory()?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["flight", "t_s", "lat", "lon", "alt_m", "speed_mps", "state"])
         .expect("writing to memory");
-    let mut per_flight: std::collections::BTreeMap<u32, Vec<&crate::sim::TrajectoryPoint>> =
+    let mut per_flight: std::collections::BTreeMap<FlightId, Vec<&crate::sim::TrajectoryPoint>> =
         Default::default();
     for p in &log.points {
-        let (lat, lon) = sim.net.frame.to_geo(p.pos[0], p.pos[1]);
+        let (lat, lon) = sim.net().frame.to_geo(p.pos.x, p.pos.y);
         w.write_record([
-            sim.flights[p.flight as usize].id.clone(),
+            sim.flights()[p.flight.index()].id.clone(),
             num(p.t_s, 3),
             num(lat, 7),
             num(lon, 7),
-            num(p.pos[2], 2),
+            num(p.pos.z, 2),
             num(p.speed_mps, 2),
-            p.state.to_string(),
+            p.state.name().to_string(),
         ])
         .expect("writing to memory");
         per_flight.entry(p.flight).or_default().push(p);
@@ -760,21 +807,21 @@ pub fn trajectory_files(sim: &Simulation) -> Option<(Vec<u8>, String)> {
             let coords: Vec<[f64; 3]> = pts
                 .iter()
                 .map(|p| {
-                    let (lat, lon) = sim.net.frame.to_geo(p.pos[0], p.pos[1]);
-                    [lon, lat, p.pos[2]]
+                    let (lat, lon) = sim.net().frame.to_geo(p.pos.x, p.pos.y);
+                    [lon, lat, p.pos.z]
                 })
                 .collect();
-            let plan = sim.plan(*f as usize);
+            let plan = sim.plan(*f);
             serde_json::json!({
                 "type": "Feature",
                 "geometry": {"type": "LineString", "coordinates": coords},
                 "properties": {
-                    "id": sim.flights[*f as usize].id,
-                    "drone_type": sim.drone_type(*f as usize).id,
-                    "origin": sim.net.nodes[plan.origin].id,
-                    "destination": sim.net.nodes[plan.destination].id,
+                    "id": sim.flights()[f.index()].id,
+                    "drone_type": sim.drone_type(*f).id,
+                    "origin": sim.net().nodes[plan.origin].id,
+                    "destination": sim.net().nodes[plan.destination].id,
                     "times_s": pts.iter().map(|p| p.t_s).collect::<Vec<_>>(),
-                    "states": pts.iter().map(|p| p.state).collect::<Vec<_>>(),
+                    "states": pts.iter().map(|p| p.state.name()).collect::<Vec<_>>(),
                 }
             })
         })

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Report, Spread};
+use crate::ids::FlightId;
 use crate::sim::{Dynamics, Simulation, Status};
 
 /// KPIs of one jurisdiction.
@@ -89,15 +90,36 @@ pub fn regional(
     sim: &Simulation,
     dynamics: &[Dynamics],
 ) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>, Vec<GateUse>, usize) {
-    let net = &sim.net;
-    let hours = sim.t_s / 3600.0;
-    let gates: Vec<GateUse> = net
+    let net = sim.net();
+    let gates = gate_use(sim);
+    let cross_border = (0..sim.flights().len())
+        .map(FlightId::new)
+        .filter(|&f| sim.states()[f].takeoff_s.is_finite() && crosses_border(sim, f))
+        .count();
+    if net.jurisdictions.is_empty() {
+        return (Vec::new(), Vec::new(), gates, cross_border);
+    }
+    let mut sums = Sums::new(net.jurisdictions.len(), sim.flights().len());
+    for f in 0..sim.states().len() {
+        sums.add_flight(sim, dynamics, FlightId::new(f));
+    }
+    for e in &sim.events().summary.los_where {
+        sums.add_los(sim, e);
+    }
+    let (jurisdictions, city_pairs) = sums.kpis(sim);
+    (jurisdictions, city_pairs, gates, cross_border)
+}
+
+/// Each border gate's passages, utilisation, waits and longest queue.
+fn gate_use(sim: &Simulation) -> Vec<GateUse> {
+    let hours = sim.time_s() / 3600.0;
+    sim.net()
         .nodes
         .iter()
         .enumerate()
         .filter_map(|(i, n)| match n.kind {
             crate::scenario::NodeKind::Gate { capacity_per_hour } => {
-                let g = &sim.gates[i];
+                let g = &sim.gates().stats()[i];
                 Some(GateUse {
                     id: n.id.clone(),
                     capacity_per_hour,
@@ -118,83 +140,106 @@ pub fn regional(
             }
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Whether a flight crosses a border: its route passes a gate, or its ends lie in
+/// different territories.
+fn crosses_border(sim: &Simulation, f: FlightId) -> bool {
+    let net = sim.net();
     let territory = |j: Option<u32>| j.map(|j| net.jurisdictions[j as usize].territory.as_str());
-    let cross = |f: usize| {
-        let p = sim.plan(f);
-        let (a, b) = (
-            territory(net.nodes[p.origin].jurisdiction),
-            territory(net.nodes[p.destination].jurisdiction),
-        );
-        !p.gates.is_empty() || (a.is_some() && b.is_some() && a != b)
-    };
-    let cross_border = (0..sim.flights.len())
-        .filter(|&f| sim.states[f].takeoff_s.is_finite() && cross(f))
-        .count();
-    if net.jurisdictions.is_empty() {
-        return (Vec::new(), Vec::new(), gates, cross_border);
+    let p = sim.plan(f);
+    let (a, b) = (
+        territory(net.nodes[p.origin].jurisdiction),
+        territory(net.nodes[p.destination].jurisdiction),
+    );
+    !p.gates.is_empty() || (a.is_some() && b.is_some() && a != b)
+}
+
+/// One city pair's sums.
+#[derive(Default)]
+struct Pair {
+    flights: usize,
+    completed: usize,
+    cancelled: usize,
+    delays: Vec<f64>,
+    energy: f64,
+    los: usize,
+    waits: Vec<f64>,
+    cross: bool,
+}
+
+/// Sums per jurisdiction (by index) and per city pair, built flight by flight in flight
+/// order.
+struct Sums {
+    dep: Vec<usize>,
+    arr: Vec<usize>,
+    delays: Vec<Vec<f64>>,
+    km: Vec<f64>,
+    kwh: Vec<f64>,
+    los_in: Vec<usize>,
+    waits: Vec<Vec<f64>>,
+    pairs: BTreeMap<(String, String), Pair>,
+    /// Each flight's city pair.
+    pair_of: Vec<(String, String)>,
+}
+
+impl Sums {
+    fn new(nj: usize, flights: usize) -> Sums {
+        Sums {
+            dep: vec![0; nj],
+            arr: vec![0; nj],
+            delays: vec![Vec::new(); nj],
+            km: vec![0.0; nj],
+            kwh: vec![0.0; nj],
+            los_in: vec![0; nj],
+            waits: vec![Vec::new(); nj],
+            pairs: BTreeMap::new(),
+            pair_of: Vec::with_capacity(flights),
+        }
     }
 
-    let nj = net.jurisdictions.len();
-    let name = |j: Option<u32>| {
-        j.map_or("-".to_string(), |j| {
-            net.jurisdictions[j as usize].id.clone()
-        })
-    };
-    let mut dep = vec![0usize; nj];
-    let mut arr = vec![0usize; nj];
-    let mut delays: Vec<Vec<f64>> = vec![Vec::new(); nj];
-    let mut km = vec![0.0; nj];
-    let mut kwh = vec![0.0; nj];
-    let mut los_in = vec![0usize; nj];
-    let mut waits: Vec<Vec<f64>> = vec![Vec::new(); nj];
-    #[derive(Default)]
-    struct Pair {
-        flights: usize,
-        completed: usize,
-        cancelled: usize,
-        delays: Vec<f64>,
-        energy: f64,
-        los: usize,
-        waits: Vec<f64>,
-        cross: bool,
-    }
-    let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
-    let mut pair_of = Vec::with_capacity(sim.flights.len());
-    for (f, st) in sim.states.iter().enumerate() {
-        let plan = sim.plan(f);
+    fn add_flight(&mut self, sim: &Simulation, dynamics: &[Dynamics], id: FlightId) {
+        let net = sim.net();
+        let name = |j: Option<u32>| {
+            j.map_or("-".to_string(), |j| {
+                net.jurisdictions[j as usize].id.clone()
+            })
+        };
+        let (f, st) = (id.index(), &sim.states()[id]);
+        let plan = sim.plan(id);
         let (o, d) = (
             net.nodes[plan.origin].jurisdiction,
             net.nodes[plan.destination].jurisdiction,
         );
         let key = (name(o), name(d));
-        pair_of.push(key.clone());
-        let p = pairs.entry(key).or_default();
+        self.pair_of.push(key.clone());
+        let p = self.pairs.entry(key).or_default();
         p.flights += 1;
-        p.cross |= cross(f);
+        p.cross |= crosses_border(sim, id);
         if st.status == Status::Cancelled {
             p.cancelled += 1;
         }
-        let delay = st.end_s - sim.flights[f].unconstrained_arrival_s;
+        let delay = st.end_s - sim.flights()[f].unconstrained_arrival_s;
         if st.status == Status::Completed {
             p.completed += 1;
             p.delays.push(delay);
             p.energy += dynamics[f].energy_wh;
             if let Some(d) = d {
-                arr[d as usize] += 1;
+                self.arr[d as usize] += 1;
             }
             if let Some(o) = o {
-                delays[o as usize].push(delay);
+                self.delays[o as usize].push(delay);
             }
         }
         if !st.takeoff_s.is_finite() {
-            continue;
+            return;
         }
-        p.waits.push(sim.gate_wait_s[f]);
+        p.waits.push(sim.gates().wait_s(id));
         if let Some(o) = o {
-            dep[o as usize] += 1;
+            self.dep[o as usize] += 1;
             if !plan.gates.is_empty() {
-                waits[o as usize].push(sim.gate_wait_s[f]);
+                self.waits[o as usize].push(sim.gates().wait_s(id));
             }
         }
         let total: f64 = plan.lanes.iter().map(|&l| net.lanes[l].length_m).sum();
@@ -203,59 +248,65 @@ pub fn regional(
             for &l in &plan.lanes {
                 if let Some(j) = net.lanes[l].jurisdiction {
                     let share = net.lanes[l].length_m / total;
-                    km[j as usize] += share * flown_km;
-                    kwh[j as usize] += share * dynamics[f].energy_wh / 1000.0;
+                    self.km[j as usize] += share * flown_km;
+                    self.kwh[j as usize] += share * dynamics[f].energy_wh / 1000.0;
                 }
             }
         }
     }
-    for e in &sim.events.summary.los_where {
-        if let Some(j) = net.locator.locate([e.at[0], e.at[1]]) {
-            los_in[j] += 1;
+
+    fn add_los(&mut self, sim: &Simulation, e: &crate::sim::events::LosWhere) {
+        if let Some(j) = sim.net().locator.locate([e.at[0], e.at[1]]) {
+            self.los_in[j] += 1;
         }
-        let (ka, kb) = (&pair_of[e.a as usize], &pair_of[e.b as usize]);
-        pairs.get_mut(ka).expect("every flight has a pair").los += 1;
+        let (ka, kb) = (&self.pair_of[e.a.index()], &self.pair_of[e.b.index()]);
+        self.pairs.get_mut(ka).expect("every flight has a pair").los += 1;
         if kb != ka {
-            pairs.get_mut(kb).expect("every flight has a pair").los += 1;
+            self.pairs.get_mut(kb).expect("every flight has a pair").los += 1;
         }
     }
-    let jurisdictions = net
-        .jurisdictions
-        .iter()
-        .enumerate()
-        .map(|(j, nj)| JurisdictionKpi {
-            id: nj.id.clone(),
-            name: nj.name.clone(),
-            territory: nj.territory.clone(),
-            departures: dep[j],
-            arrivals: arr[j],
-            delay_s: Spread::of(std::mem::take(&mut delays[j])),
-            losses_of_separation: los_in[j],
-            distance_km: km[j],
-            energy_kwh: kwh[j],
-            gate_wait_s: Spread::of(std::mem::take(&mut waits[j])),
-        })
-        .collect();
-    let city_pairs = pairs
-        .into_iter()
-        .map(|((o, d), p)| CityPairKpi {
-            origin: o,
-            destination: d,
-            cross_border: p.cross,
-            flights: p.flights,
-            completed: p.completed,
-            cancelled: p.cancelled,
-            energy_wh_mean: if p.completed > 0 {
-                p.energy / p.completed as f64
-            } else {
-                0.0
-            },
-            delay_s: Spread::of(p.delays),
-            losses_of_separation: p.los,
-            gate_wait_s: Spread::of(p.waits),
-        })
-        .collect();
-    (jurisdictions, city_pairs, gates, cross_border)
+
+    fn kpis(mut self, sim: &Simulation) -> (Vec<JurisdictionKpi>, Vec<CityPairKpi>) {
+        let jurisdictions = sim
+            .net()
+            .jurisdictions
+            .iter()
+            .enumerate()
+            .map(|(j, nj)| JurisdictionKpi {
+                id: nj.id.clone(),
+                name: nj.name.clone(),
+                territory: nj.territory.clone(),
+                departures: self.dep[j],
+                arrivals: self.arr[j],
+                delay_s: Spread::of(std::mem::take(&mut self.delays[j])),
+                losses_of_separation: self.los_in[j],
+                distance_km: self.km[j],
+                energy_kwh: self.kwh[j],
+                gate_wait_s: Spread::of(std::mem::take(&mut self.waits[j])),
+            })
+            .collect();
+        let city_pairs = self
+            .pairs
+            .into_iter()
+            .map(|((o, d), p)| CityPairKpi {
+                origin: o,
+                destination: d,
+                cross_border: p.cross,
+                flights: p.flights,
+                completed: p.completed,
+                cancelled: p.cancelled,
+                energy_wh_mean: if p.completed > 0 {
+                    p.energy / p.completed as f64
+                } else {
+                    0.0
+                },
+                delay_s: Spread::of(p.delays),
+                losses_of_separation: p.los,
+                gate_wait_s: Spread::of(p.waits),
+            })
+            .collect();
+        (jurisdictions, city_pairs)
+    }
 }
 
 /// `report.md`: the headline KPIs, then a table per city (jurisdiction), city pairs and

@@ -16,21 +16,23 @@ use petgraph::graph::NodeIndex;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::ids::{LaneId, NodeId, PlanId};
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ValidationError};
-pub use path::{Motion, NO_LANE, Path, Seg, advance, advance_capped};
+pub use path::{Motion, Path, Seg, advance, advance_capped};
+pub use strategic::CancelReason;
 
 /// A route and its unobstructed flight profile for one drone type.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Origin node index.
-    pub origin: usize,
-    /// Destination node index.
-    pub destination: usize,
+    /// Origin node.
+    pub origin: NodeId,
+    /// Destination node.
+    pub destination: NodeId,
     /// Drone type index.
     pub drone_type: usize,
     /// Lanes flown, in order.
-    pub lanes: Vec<usize>,
+    pub lanes: Vec<LaneId>,
     /// The 3D path.
     pub path: Path,
     /// Planned time from take-off at each segment start, seconds (`seg_t[len]` is the
@@ -42,8 +44,8 @@ pub struct Plan {
     pub energy_wh: f64,
     /// Metres of the route over water.
     pub over_water_m: f64,
-    /// Border gates on the route: `(path distance, node index)`, in order.
-    pub gates: Vec<(f64, u32)>,
+    /// Border gates on the route: `(path distance, gate node)`, in order.
+    pub gates: Vec<(f64, NodeId)>,
 }
 
 impl Plan {
@@ -86,8 +88,8 @@ impl Plan {
 pub struct Flight {
     /// Flight id.
     pub id: String,
-    /// Index into the plans (the route it flies).
-    pub plan: u32,
+    /// The plan (route) it flies.
+    pub plan: PlanId,
     /// Departure as filed (rounded up to a step), seconds.
     pub scheduled_s: f64,
     /// Departure it is cleared for: the filed one, or later when strategic deconfliction
@@ -101,7 +103,7 @@ pub struct Flight {
     /// Whether strategic deconfliction moved it off its time-optimal route.
     pub rerouted: bool,
     /// Why it was cancelled before take-off, if it was.
-    pub cancelled: Option<String>,
+    pub cancelled: Option<CancelReason>,
 }
 
 /// Power in watts at along-path speed `u` on a segment with direction `dir`.
@@ -116,35 +118,36 @@ pub fn power_w(t: &DroneType, dir: &[f64; 3], u: f64) -> f64 {
 /// Time-optimal route (A*) from `origin` to `destination` for a drone type, as lanes.
 pub fn route(
     net: &Network,
-    origin: usize,
-    destination: usize,
+    origin: NodeId,
+    destination: NodeId,
     t: &DroneType,
-) -> Option<Vec<usize>> {
+) -> Option<Vec<LaneId>> {
     route_weighted(net, origin, destination, t, &vec![1.0; net.lanes.len()])
 }
 
 /// [`route`] with each lane's flight time multiplied by `penalty[lane]` (at least 1).
 pub fn route_weighted(
     net: &Network,
-    origin: usize,
-    destination: usize,
+    origin: NodeId,
+    destination: NodeId,
     t: &DroneType,
     penalty: &[f64],
-) -> Option<Vec<usize>> {
+) -> Option<Vec<LaneId>> {
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = (0..net.lanes.len()).map(speed).fold(0.0_f64, f64::max);
     if v_best <= 0.0 {
         return None;
     }
     let goal = net.nodes[destination].en;
-    let ground = |n: usize| net.nodes[n].ground_alt_m;
+    let ground = |n: NodeId| net.nodes[n].ground_alt_m;
     let (_, nodes) = astar(
         &net.graph,
-        NodeIndex::new(origin),
-        |n| n.index() == destination,
+        NodeIndex::new(origin.index()),
+        |n| n.index() == destination.index(),
         |e| {
-            let l = &net.lanes[*e.weight()];
-            let mut cost = l.length_m / speed(*e.weight()) * penalty[*e.weight()];
+            let li = e.weight().index();
+            let l = &net.lanes[li];
+            let mut cost = l.length_m / speed(li) * penalty[li];
             if l.from == origin {
                 cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
             }
@@ -168,7 +171,7 @@ pub fn route_weighted(
                 .map(|e| *e.weight())
                 .min_by(|a, b| {
                     let cost = |l: usize| net.lanes[l].length_m / speed(l) * penalty[l];
-                    cost(*a).total_cmp(&cost(*b))
+                    cost(a.index()).total_cmp(&cost(b.index()))
                 })
                 .expect("astar walked this edge")
         })
@@ -179,7 +182,7 @@ pub fn route_weighted(
 /// Builds the 3D path and unobstructed 4D profile of a route.
 pub fn build_plan(
     net: &Network,
-    lanes: Vec<usize>,
+    lanes: Vec<LaneId>,
     drone_type: usize,
     t: &DroneType,
     dt: f64,
@@ -193,7 +196,7 @@ pub fn build_plan(
     pts.push([o.en[0], o.en[1], first_alt]);
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
-    lane_of.push(NO_LANE);
+    lane_of.push(None);
     let mut alt = first_alt;
     for &li in &lanes {
         let l = &net.lanes[li];
@@ -213,18 +216,18 @@ pub fn build_plan(
                 pts.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, l.alt_m]);
                 horiz.push(ramp);
                 vh.push(v);
-                lane_of.push(li as u32);
+                lane_of.push(Some(li));
                 if f < 1.0 {
                     pts.push([b[0], b[1], l.alt_m]);
                     horiz.push(l.leg_m[0] - ramp);
                     vh.push(v);
-                    lane_of.push(li as u32);
+                    lane_of.push(Some(li));
                 }
             } else {
                 pts.push([b[0], b[1], l.alt_m]);
                 horiz.push(l.leg_m[k]);
                 vh.push(v);
-                lane_of.push(li as u32);
+                lane_of.push(Some(li));
             }
             alt = l.alt_m;
         }
@@ -232,7 +235,7 @@ pub fn build_plan(
     pts.push([d.en[0], d.en[1], d.ground_alt_m]);
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
-    lane_of.push(NO_LANE);
+    lane_of.push(None);
     let path = Path::new(
         &pts,
         &horiz,
@@ -272,8 +275,8 @@ pub fn build_plan(
         if net.nodes[node].gate_spacing_s().is_none() {
             continue;
         }
-        if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == w[1] as u32) {
-            gates.push((path.cum[k], node as u32));
+        if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == Some(w[1])) {
+            gates.push((path.cum[k], node));
             k0 = k;
         }
     }
@@ -294,8 +297,8 @@ pub fn build_plan(
 /// A flight request before planning: explicit or sampled from a flow.
 struct Request {
     id: String,
-    origin: usize,
-    destination: usize,
+    origin: NodeId,
+    destination: NodeId,
     drone_type: usize,
     departure_s: f64,
     priority: u32,
@@ -383,7 +386,7 @@ pub fn plan_all(
 ) -> Result<(Vec<Plan>, Vec<Flight>), Vec<ValidationError>> {
     let requests = sample_demand(s, net);
     let mut plans: Vec<Plan> = Vec::new();
-    let mut by_key: BTreeMap<(usize, usize, usize), Option<u32>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(NodeId, NodeId, usize), Option<PlanId>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut flights = Vec::with_capacity(requests.len());
     for r in requests {
@@ -393,7 +396,7 @@ pub fn plan_all(
             match route(net, r.origin, r.destination, t) {
                 Some(lanes) => {
                     plans.push(build_plan(net, lanes, r.drone_type, t, s.dt_s));
-                    Some(plans.len() as u32 - 1)
+                    Some(PlanId::new(plans.len() - 1))
                 }
                 None => {
                     let (o, d) = (&net.nodes[r.origin].id, &net.nodes[r.destination].id);
@@ -429,7 +432,7 @@ pub fn plan_all(
     for f in &mut flights {
         f.scheduled_s = (f.scheduled_s / dt - 1e-9).ceil().max(0.0) * dt;
         f.departure_s = f.scheduled_s;
-        f.unconstrained_arrival_s = f.scheduled_s + plans[f.plan as usize].duration_s;
+        f.unconstrained_arrival_s = f.scheduled_s + plans[f.plan].duration_s;
     }
     flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
     if s.deconfliction.strategic {

@@ -11,6 +11,8 @@
 //! rule unobstructed to get the 4D plan; the simulation runs the very same rule, so a
 //! flight nobody delays arrives exactly on plan.
 
+use crate::ids::LaneId;
+
 /// One straight piece of a path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seg {
@@ -23,12 +25,9 @@ pub struct Seg {
     /// Speed limit along the path, m/s (corridor limit, type cruise speed, climb or descent
     /// rate, whichever binds).
     pub u_max: f64,
-    /// Lane index this segment flies, or [`NO_LANE`] for vertical climbs and descents.
-    pub lane: u32,
+    /// Lane this segment flies, or `None` for vertical climbs and descents.
+    pub lane: Option<LaneId>,
 }
-
-/// Marks a segment that is not part of a lane.
-pub const NO_LANE: u32 = u32::MAX;
 
 /// A path: segments and where each starts along it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -47,7 +46,7 @@ impl Path {
         points: &[[f64; 3]],
         horiz_m: &[f64],
         vh: &[f64],
-        lanes: &[u32],
+        lanes: &[Option<LaneId>],
         climb: f64,
         descent: f64,
     ) -> Path {
@@ -184,7 +183,7 @@ mod tests {
             ],
             &[0.0, len, 0.0],
             &[vh, vh, vh],
-            &[NO_LANE, 0, NO_LANE],
+            &[None, Some(LaneId(0)), None],
             10.0,
             5.0,
         )

@@ -17,8 +17,10 @@
 //! would wait longer than `max_ground_delay_s`, is cancelled with the reason.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use super::{Flight, NO_LANE, Plan, build_plan};
+use super::{Flight, Plan, build_plan};
+use crate::ids::{LaneId, NodeId, PlanId};
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
@@ -38,12 +40,75 @@ pub struct Reservations {
     longest_pad_s: f64,
 }
 
+/// Why strategic deconfliction cancelled a flight before take-off.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CancelReason {
+    /// Every route needs more battery than is usable after the reserves.
+    Battery {
+        /// Energy the cheapest plan needs, watt-hours.
+        need_wh: f64,
+        /// Energy usable on that plan after the reserves, watt-hours.
+        usable_wh: f64,
+        /// The type's battery, watt-hours.
+        battery_wh: f64,
+        /// The reserve kept on every flight (fraction of the battery).
+        reserve: f64,
+        /// The extra reserve for a route over water (fraction), when the cheapest has
+        /// water under it.
+        over_water_reserve: Option<f64>,
+    },
+    /// No slot within the longest ground delay allowed.
+    GroundDelay {
+        /// The longest ground delay allowed, seconds.
+        max_s: f64,
+    },
+}
+
+impl CancelReason {
+    /// The kind of reason (`battery`, `ground delay`): what the report counts by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CancelReason::Battery { .. } => "battery",
+            CancelReason::GroundDelay { .. } => "ground delay",
+        }
+    }
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            CancelReason::Battery {
+                need_wh,
+                usable_wh,
+                battery_wh,
+                reserve,
+                over_water_reserve,
+            } => {
+                write!(
+                    f,
+                    "battery: the shortest plan needs {need_wh:.0} Wh, more than the {usable_wh:.0} Wh usable of {battery_wh:.0} Wh ({:.0}% reserve",
+                    100.0 * reserve
+                )?;
+                if let Some(w) = over_water_reserve {
+                    write!(f, ", +{:.0}% over water", 100.0 * w)?;
+                }
+                write!(f, ")")
+            }
+            CancelReason::GroundDelay { max_s } => {
+                write!(f, "ground delay: no slot within {max_s:.0} s")
+            }
+        }
+    }
+}
+
 /// Lane entries `(lane, seconds from take-off)` of a plan.
-pub fn lane_entries(plan: &Plan) -> Vec<(usize, f64)> {
+pub fn lane_entries(plan: &Plan) -> Vec<(LaneId, f64)> {
     let segs = &plan.path.segs;
     (0..segs.len())
-        .filter(|&k| segs[k].lane != NO_LANE && (k == 0 || segs[k - 1].lane != segs[k].lane))
-        .map(|k| (segs[k].lane as usize, plan.seg_t[k]))
+        .filter_map(|k| {
+            let lane = segs[k].lane?;
+            (k == 0 || segs[k - 1].lane != Some(lane)).then_some((lane, plan.seg_t[k]))
+        })
         .collect()
 }
 
@@ -57,18 +122,18 @@ fn slot_free(v: &[f64], t: f64, spacing_s: f64) -> bool {
 }
 
 /// Border-gate passages `(node, seconds from take-off, spacing_s)` of a plan.
-pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(usize, f64, f64)> {
+pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, f64, f64)> {
     plan.gates
         .iter()
         .map(|&(s, n)| {
-            let spacing = net.nodes[n as usize].gate_spacing_s().unwrap_or(0.0);
-            (n as usize, plan.planned_time_at(s), spacing)
+            let spacing = net.nodes[n].gate_spacing_s().unwrap_or(0.0);
+            (n, plan.planned_time_at(s), spacing)
         })
         .collect()
 }
 
 /// Pad intervals `(node, from, to)` of a plan departing at `dep`.
-pub fn pad_intervals(net: &Network, plan: &Plan, dep: f64) -> [(usize, f64, f64); 2] {
+pub fn pad_intervals(net: &Network, plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
     let last = plan.path.segs.len() - 1;
     [
         (plan.origin, dep, dep + plan.seg_t[1] + PAD_MARGIN_S),
@@ -92,13 +157,13 @@ impl Reservations {
     }
 
     /// Whether lane `lane` admits an entry at `t` with `headway_s`.
-    pub fn lane_free(&self, lane: usize, t: f64, headway_s: f64) -> bool {
-        slot_free(&self.lanes[lane], t, headway_s)
+    pub fn lane_free(&self, lane: LaneId, t: f64, headway_s: f64) -> bool {
+        slot_free(&self.lanes[lane.index()], t, headway_s)
     }
 
     /// Reservations at `node` overlapping `[from, to)`.
-    pub fn pads_in_use(&self, node: usize, from: f64, to: f64) -> usize {
-        let v = &self.pads[node];
+    pub fn pads_in_use(&self, node: NodeId, from: f64, to: f64) -> usize {
+        let v = &self.pads[node.index()];
         let end = v.partition_point(|&(s, _)| s < to);
         v[..end]
             .iter()
@@ -118,24 +183,24 @@ impl Reservations {
                 .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].pads() as usize)
             && gate_passages(net, plan)
                 .iter()
-                .all(|&(n, t, spacing)| slot_free(&self.gates[n], dep + t, spacing))
+                .all(|&(n, t, spacing)| slot_free(&self.gates[n.index()], dep + t, spacing))
     }
 
     /// Books `plan` departing at `dep`.
     pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
         for (l, t) in lane_entries(plan) {
-            let v = &mut self.lanes[l];
+            let v = &mut self.lanes[l.index()];
             let i = v.partition_point(|&x| x < dep + t);
             v.insert(i, dep + t);
         }
         for (n, a, b) in pad_intervals(net, plan, dep) {
-            let v = &mut self.pads[n];
+            let v = &mut self.pads[n.index()];
             let i = v.partition_point(|&(s, _)| s < a);
             v.insert(i, (a, b));
             self.longest_pad_s = self.longest_pad_s.max(b - a);
         }
         for (n, t, _) in gate_passages(net, plan) {
-            let v = &mut self.gates[n];
+            let v = &mut self.gates[n.index()];
             let i = v.partition_point(|&x| x < dep + t);
             v.insert(i, dep + t);
         }
@@ -146,19 +211,19 @@ impl Reservations {
     /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
     pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
         for (l, t) in lane_entries(plan) {
-            let v = &mut self.lanes[l];
+            let v = &mut self.lanes[l.index()];
             if let Some(i) = v.iter().position(|&x| x == dep + t) {
                 v.remove(i);
             }
         }
         for (n, a, b) in pad_intervals(net, plan, dep) {
-            let v = &mut self.pads[n];
+            let v = &mut self.pads[n.index()];
             if let Some(i) = v.iter().position(|&x| x == (a, b)) {
                 v.remove(i);
             }
         }
         for (n, t, _) in gate_passages(net, plan) {
-            let v = &mut self.gates[n];
+            let v = &mut self.gates[n.index()];
             if let Some(i) = v.iter().position(|&x| x == dep + t) {
                 v.remove(i);
             }
@@ -170,7 +235,7 @@ impl Reservations {
     pub fn of(net: &Network, plans: &[Plan], flights: &[Flight]) -> Reservations {
         let mut r = Reservations::new(net);
         for f in flights.iter().filter(|f| f.cancelled.is_none()) {
-            r.book(net, &plans[f.plan as usize], f.departure_s);
+            r.book(net, &plans[f.plan.index()], f.departure_s);
         }
         r
     }
@@ -178,9 +243,9 @@ impl Reservations {
 
 /// Up to `k` distinct routes, the time-optimal first; each next one is A* with the lanes
 /// already used four times as costly.
-fn routes(net: &Network, o: usize, d: usize, t: &DroneType, k: u32) -> Vec<Vec<usize>> {
+fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec<LaneId>> {
     let mut penalty = vec![1.0; net.lanes.len()];
-    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut out: Vec<Vec<LaneId>> = Vec::new();
     for _ in 0..k.max(1) {
         let Some(r) = super::route_weighted(net, o, d, t, &penalty) else {
             break;
@@ -189,7 +254,7 @@ fn routes(net: &Network, o: usize, d: usize, t: &DroneType, k: u32) -> Vec<Vec<u
             break;
         }
         for &l in &r {
-            penalty[l] *= 4.0;
+            penalty[l.index()] *= 4.0;
         }
         out.push(r);
     }
@@ -206,11 +271,11 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         // Stable: equal priorities keep filing order.
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
-    let mut options: BTreeMap<(usize, usize, usize), Vec<u32>> = BTreeMap::new();
+    let mut options: BTreeMap<(NodeId, NodeId, usize), Vec<PlanId>> = BTreeMap::new();
     let mut table = Reservations::new(net);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {
-        let primary = flights[i].plan as usize;
+        let primary = flights[i].plan;
         let (o, d, ty) = (
             plans[primary].origin,
             plans[primary].destination,
@@ -220,10 +285,10 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         let candidates = options
             .entry((o, d, ty))
             .or_insert_with(|| {
-                let mut v = vec![primary as u32];
+                let mut v = vec![primary];
                 for r in routes(net, o, d, t, cfg.alternatives).into_iter().skip(1) {
                     plans.push(build_plan(net, r, ty, t, dt));
-                    v.push(plans.len() as u32 - 1);
+                    v.push(PlanId::new(plans.len() - 1));
                 }
                 v
             })
@@ -237,10 +302,10 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             t.battery_wh * (1.0 - cfg.battery_reserve - extra)
         };
         let f = &flights[i];
-        let mut best: Option<(f64, u64, u32)> = None;
+        let mut best: Option<(f64, u64, PlanId)> = None;
         let mut battery_short = true;
         for &c in &candidates {
-            let plan = &plans[c as usize];
+            let plan = &plans[c];
             if plan.energy_wh > usable(plan) {
                 continue;
             }
@@ -260,34 +325,29 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         match best {
             Some((_, k, c)) => {
                 f.departure_s = f.scheduled_s + k as f64 * dt;
-                f.rerouted = c as usize != primary;
+                f.rerouted = c != primary;
                 f.plan = c;
-                table.book(net, &plans[c as usize], f.departure_s);
+                table.book(net, &plans[c], f.departure_s);
             }
             None if battery_short => {
                 let cheapest = candidates
                     .iter()
-                    .map(|&c| &plans[c as usize])
+                    .map(|&c| &plans[c])
                     .min_by(|a, b| a.energy_wh.total_cmp(&b.energy_wh))
                     .expect("a route was planned");
-                let water = if cheapest.over_water_m > 0.0 {
-                    format!(", +{:.0}% over water", 100.0 * cfg.over_water_reserve)
-                } else {
-                    String::new()
-                };
-                f.cancelled = Some(format!(
-                    "battery: the shortest plan needs {:.0} Wh, more than the {:.0} Wh usable of {:.0} Wh ({:.0}% reserve{water})",
-                    cheapest.energy_wh,
-                    usable(cheapest),
-                    t.battery_wh,
-                    100.0 * cfg.battery_reserve
-                ));
+                f.cancelled = Some(CancelReason::Battery {
+                    need_wh: cheapest.energy_wh,
+                    usable_wh: usable(cheapest),
+                    battery_wh: t.battery_wh,
+                    reserve: cfg.battery_reserve,
+                    over_water_reserve: (cheapest.over_water_m > 0.0)
+                        .then_some(cfg.over_water_reserve),
+                });
             }
             None => {
-                f.cancelled = Some(format!(
-                    "ground delay: no slot within {:.0} s",
-                    cfg.max_ground_delay_s
-                ));
+                f.cancelled = Some(CancelReason::GroundDelay {
+                    max_s: cfg.max_ground_delay_s,
+                });
             }
         }
     }

@@ -135,7 +135,8 @@ fn default_max_hover() -> f64 {
 /// How conflicts are resolved in flight. In a pair, one drone gives way: the lower
 /// priority class; at equal priority, the follower of two drones going the same way, else
 /// the later-filed flight. Drones return to their plan when the conflict is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[value(rename_all = "verbatim")]
 pub enum Tactical {
     /// Detect and report only.
     #[default]

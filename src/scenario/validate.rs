@@ -117,6 +117,26 @@ impl Checker {
 /// Checks the non-geometric rules; returns every problem found, not just the first.
 pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     let mut c = Checker { errors: Vec::new() };
+    settings(&mut c, s);
+    nodes(&mut c, s);
+    corridors(&mut c, s);
+    regions(&mut c, s);
+    fleet(&mut c, s);
+    demand(&mut c, s);
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(c.errors)
+    }
+}
+
+/// The kind of node `id`, if there is one.
+fn node_kind(s: &Scenario, id: &str) -> Option<NodeKind> {
+    s.nodes.iter().find(|n| n.id == id).map(|n| n.kind)
+}
+
+/// Run settings, demand scaling and profile, separation, deconfliction, reference.
+fn settings(c: &mut Checker, s: &Scenario) {
     c.number("scenario", None, "dt_s", s.dt_s, false);
     c.number("scenario", None, "duration_s", s.duration_s, false);
     c.number(
@@ -222,7 +242,10 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     if let Some(r) = s.reference {
         c.lat_lon("reference", "reference", "lat", r.lat, r.lon);
     }
+}
 
+/// Node ids, positions and kinds.
+fn nodes(c: &mut Checker, s: &Scenario) {
     c.unique("node", s.nodes.iter().map(|n| n.id.as_str()));
     for n in &s.nodes {
         match (n.lat, n.lon, n.east_m, n.north_m) {
@@ -273,13 +296,15 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             );
         }
     }
-    let node_kind = |id: &str| s.nodes.iter().find(|n| n.id == id).map(|n| n.kind);
+}
 
+/// Corridor ids, ends, bands, speeds, headways and widths.
+fn corridors(c: &mut Checker, s: &Scenario) {
     c.unique("corridor", s.corridors.iter().map(|k| k.id.as_str()));
     for k in &s.corridors {
         let id = Some(k.id.as_str());
         for (field, end) in [("from", &k.from), ("to", &k.to)] {
-            if node_kind(end).is_none() {
+            if node_kind(s, end).is_none() {
                 c.push("corridor", id, field, format!("unknown node `{end}`"));
             }
         }
@@ -314,7 +339,10 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         c.number("corridor", id, "speed_limit_mps", k.speed_limit_mps, false);
         c.number("corridor", id, "headway_s", k.headway_s, true);
     }
+}
 
+/// Zones, airports and jurisdictions.
+fn regions(c: &mut Checker, s: &Scenario) {
     c.unique("zone", s.zones.iter().map(|z| z.id.as_str()));
     if let Some(a) = &s.airports {
         c.number("airports", None, "radius_m", a.radius_m, false);
@@ -425,7 +453,10 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             );
         }
     }
+}
 
+/// Drone types and their performance.
+fn fleet(c: &mut Checker, s: &Scenario) {
     c.unique("drone type", s.drone_types.iter().map(|t| t.id.as_str()));
     for t in &s.drone_types {
         let id = Some(t.id.as_str());
@@ -460,9 +491,13 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
         c.number("drone type", id, "cruise_power_w", t.cruise_power_w, true);
         c.number("drone type", id, "climb_power_w", t.climb_power(), true);
     }
+}
+
+/// Flows and explicit flights: known ends and types, rates and times.
+fn demand(c: &mut Checker, s: &Scenario) {
     let type_known = |id: &str| s.drone_types.iter().any(|t| t.id == id);
     let check_vertiport =
-        |c: &mut Checker, kind: &str, id: &str, field: &str, node: &str| match node_kind(node) {
+        |c: &mut Checker, kind: &str, id: &str, field: &str, node: &str| match node_kind(s, node) {
             None => c.push(kind, Some(id), field, format!("unknown node `{node}`")),
             Some(NodeKind::Waypoint) => c.push(
                 kind,
@@ -482,8 +517,8 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     for (i, f) in s.demand.flows.iter().enumerate() {
         let id = format!("{}->{}", f.origin, f.destination);
         let label = format!("demand.flows[{i}] {id}");
-        check_vertiport(&mut c, "flow", &id, "origin", &f.origin);
-        check_vertiport(&mut c, "flow", &id, "destination", &f.destination);
+        check_vertiport(c, "flow", &id, "origin", &f.origin);
+        check_vertiport(c, "flow", &id, "destination", &f.destination);
         if f.origin == f.destination {
             c.push(
                 "flow",
@@ -537,8 +572,8 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
                 format!("duplicate flight id {id}"),
             );
         }
-        check_vertiport(&mut c, "flight", &id, "origin", &f.origin);
-        check_vertiport(&mut c, "flight", &id, "destination", &f.destination);
+        check_vertiport(c, "flight", &id, "origin", &f.origin);
+        check_vertiport(c, "flight", &id, "destination", &f.destination);
         if f.origin == f.destination {
             c.push(
                 "flight",
@@ -556,11 +591,5 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
             );
         }
         c.number("flight", Some(&id), "departure_s", f.departure_s, true);
-    }
-
-    if c.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(c.errors)
     }
 }

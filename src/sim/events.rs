@@ -6,7 +6,8 @@
 //! pair was inside both minima. Severity at a moment is
 //! `min((H - d_h) / H, (V - d_v) / V)`: how far inside the protected volume the pair is,
 //! 0 at its edge and 1 when co-located; for a co-altitude pair it is `(H - d_h) / H`.
-//! Pairs are keyed by flight index, in a `BTreeMap`, so everything is in a fixed order.
+//! Open pairs are keyed by flight in a hash map with a fixed hasher; whatever leaves it is
+//! ordered by pair first, so everything is in a fixed order.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -34,7 +35,9 @@ impl Hasher for PairHasher {
 
 use serde::Serialize;
 
-use super::separation::{Encounter, Params, Track, closest_in};
+use super::detect::TrackTable;
+use super::separation::{Encounter, Params, closest_in, pair_params};
+use crate::ids::FlightId;
 
 /// What an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -51,10 +54,10 @@ pub enum EventKind {
 pub struct Event {
     /// Conflict or loss of separation.
     pub kind: EventKind,
-    /// Lower flight index of the pair.
-    pub a: u32,
-    /// Higher flight index of the pair.
-    pub b: u32,
+    /// Lower flight of the pair.
+    pub a: FlightId,
+    /// Higher flight of the pair.
+    pub b: FlightId,
     /// Start, seconds.
     pub start_s: f64,
     /// End, seconds.
@@ -91,10 +94,10 @@ struct Open {
 /// KPIs by place and by city pair).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LosWhere {
-    /// Lower flight index.
-    pub a: u32,
-    /// Higher flight index.
-    pub b: u32,
+    /// Lower flight.
+    pub a: FlightId,
+    /// Higher flight.
+    pub b: FlightId,
     /// Closest point, local `[east_m, north_m]`.
     pub at: [f64; 2],
 }
@@ -129,7 +132,7 @@ pub struct EventTracker {
     /// Open events by pair. A hash map (with a fixed hasher: no per-process seed) for
     /// speed under overload; everything that leaves it is ordered by pair first, so no
     /// output depends on the hash order.
-    open: HashMap<(u32, u32), Open, BuildHasherDefault<PairHasher>>,
+    open: HashMap<(FlightId, FlightId), Open, BuildHasherDefault<PairHasher>>,
     /// Closed events, in closing order: the first `max_kept` of them.
     pub closed: Vec<Event>,
     /// Every closed event, summed.
@@ -158,7 +161,7 @@ impl Default for EventTracker {
     }
 }
 
-fn blank(kind: EventKind, a: u32, b: u32, start_s: f64) -> Event {
+fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
     Event {
         kind,
         a,
@@ -177,26 +180,15 @@ fn blank(kind: EventKind, a: u32, b: u32, start_s: f64) -> Event {
 }
 
 impl EventTracker {
-    /// Feeds one step's encounters at time `t` (state after the step). `flight[i]` is the
-    /// flight index of track `i`, `terminal[i]` whether it is climbing off or descending
-    /// onto a pad.
-    #[allow(clippy::too_many_arguments)]
-    pub fn update(
-        &mut self,
-        step: u64,
-        t: f64,
-        p: &Params,
-        minima: &[[f32; 2]],
-        tracks: &[Track],
-        flight: &[u32],
-        terminal: &[bool],
-        enc: &[Encounter],
-    ) {
+    /// Feeds one step's encounters at time `t` (state after the step), as track indices
+    /// into `table`.
+    pub fn update(&mut self, step: u64, t: f64, p: &Params, table: &TrackTable, enc: &[Encounter]) {
+        let (tracks, minima) = (table.tracks(), table.rules().minima);
         for e in enc {
-            let pp = super::separation::pair_params(p, minima, e.a as usize, e.b as usize);
+            let pp = pair_params(p, minima, e.a as usize, e.b as usize);
             let p = &pp;
-            let at_vertiport = terminal[e.a as usize] || terminal[e.b as usize];
-            let (fa, fb) = (flight[e.a as usize], flight[e.b as usize]);
+            let at_vertiport = table.terminal(e.a as usize) || table.terminal(e.b as usize);
+            let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
             let (key, first) = if fa < fb {
                 ((fa, fb), ta)
@@ -216,11 +208,7 @@ impl EventTracker {
                 ev.min_horizontal_m = dh;
                 ev.vertical_m = dv;
                 ev.time_to_los_s = e.t_in.max(0.0);
-                ev.at = [
-                    first.pos[0] + first.vel[0] * tc,
-                    first.pos[1] + first.vel[1] * tc,
-                    first.pos[2] + first.vel[2] * tc,
-                ];
+                ev.at = (first.pos + first.vel * tc).to_array();
                 o.conflict = Some(ev);
                 self.conflicts_opened += 1;
             }
@@ -243,11 +231,7 @@ impl EventTracker {
                 if dh < l.min_horizontal_m {
                     l.min_horizontal_m = dh;
                     l.vertical_m = dv;
-                    l.at = [
-                        first.pos[0] + first.vel[0] * tc,
-                        first.pos[1] + first.vel[1] * tc,
-                        first.pos[2] + first.vel[2] * tc,
-                    ];
+                    l.at = (first.pos + first.vel * tc).to_array();
                 }
                 l.severity = l.severity.max(sev);
             } else if let Some(l) = o.los.take() {
@@ -313,7 +297,7 @@ impl EventTracker {
 
     /// Pairs currently in conflict, and whether each is in loss of separation (in no
     /// particular order).
-    pub fn current(&self) -> impl Iterator<Item = ((u32, u32), bool)> + '_ {
+    pub fn current(&self) -> impl Iterator<Item = ((FlightId, FlightId), bool)> + '_ {
         self.open.iter().map(|(k, o)| (*k, o.los.is_some()))
     }
 

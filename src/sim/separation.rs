@@ -12,17 +12,20 @@
 //! within the minima if their boxes overlap, so the R-tree loses no pair: the property
 //! test in `tests/` checks it against [`detect_brute_force`].
 
+use glam::DVec3;
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
+
+use crate::ids::NodeId;
 
 /// Position and velocity of one drone, local metres and m/s: `[east, north, up]`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Track {
     /// `[east_m, north_m, alt_m]`.
-    pub pos: [f64; 3],
+    pub pos: DVec3,
     /// `[east_mps, north_mps, up_mps]`.
-    pub vel: [f64; 3],
+    pub vel: DVec3,
 }
 
 /// Separation parameters of one check.
@@ -61,16 +64,16 @@ impl Encounter {
 /// Open interval of time (relative to now) in which both distances are under the minima,
 /// assuming straight-line motion; `None` if there is none.
 pub fn encounter_interval(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)> {
-    let (dx, dy, dz) = (
-        b.pos[0] - a.pos[0],
-        b.pos[1] - a.pos[1],
-        b.pos[2] - a.pos[2],
-    );
-    let (vx, vy, vz) = (
-        b.vel[0] - a.vel[0],
-        b.vel[1] - a.vel[1],
-        b.vel[2] - a.vel[2],
-    );
+    let DVec3 {
+        x: dx,
+        y: dy,
+        z: dz,
+    } = b.pos - a.pos;
+    let DVec3 {
+        x: vx,
+        y: vy,
+        z: vz,
+    } = b.vel - a.vel;
     // Horizontal: |d + v t|^2 < H^2.
     let qa = vx * vx + vy * vy;
     let qb = 2.0 * (dx * vx + dy * vy);
@@ -110,17 +113,17 @@ pub struct PairRules<'a> {
     /// in): a pair is held to the larger of its two. Every entry must be within `Params`
     /// (the broad phase grows boxes by `Params`).
     pub minima: &'a [[f32; 2]],
-    /// Vertiport of each track while it climbs off or descends onto a pad, `u32::MAX`
+    /// Vertiport of each track while it climbs off or descends onto a pad, `None`
     /// otherwise: two tracks over the same vertiport are sequenced by its pads, not
     /// separated, and are not checked.
-    pub terminal: &'a [u32],
+    pub terminal: &'a [Option<NodeId>],
 }
 
 impl PairRules<'_> {
     /// Whether the pair `a`, `b` is left to pad sequencing.
     pub fn exempt(&self, a: usize, b: usize) -> bool {
         !self.terminal.is_empty()
-            && self.terminal[a] != u32::MAX
+            && self.terminal[a].is_some()
             && self.terminal[a] == self.terminal[b]
     }
 }
@@ -171,14 +174,8 @@ pub fn grow(lo: [f64; 3], hi: [f64; 3], p: &Params) -> Aabb {
 /// The straight-line swept box of one track over the look-ahead (or the step, if longer).
 pub fn swept_box(p: &Params, t: &Track) -> Aabb {
     let horizon = p.lookahead_s.max(p.dt_s);
-    let mut lo = [0.0; 3];
-    let mut hi = [0.0; 3];
-    for k in 0..3 {
-        let end = t.pos[k] + t.vel[k] * horizon;
-        lo[k] = t.pos[k].min(end);
-        hi[k] = t.pos[k].max(end);
-    }
-    grow(lo, hi, p)
+    let end = t.pos + t.vel * horizon;
+    grow(t.pos.min(end).to_array(), t.pos.max(end).to_array(), p)
 }
 
 /// The R-tree broad phase with temporal coherence.
@@ -412,16 +409,16 @@ pub fn detect_brute_force(tracks: &[Track], p: &Params, rules: &PairRules) -> Ve
 
 /// Closest horizontal approach within `[t0, t1]`: `(time, horizontal_m, vertical_m)`.
 pub fn closest_in(a: &Track, b: &Track, t0: f64, t1: f64) -> (f64, f64, f64) {
-    let (dx, dy, dz) = (
-        b.pos[0] - a.pos[0],
-        b.pos[1] - a.pos[1],
-        b.pos[2] - a.pos[2],
-    );
-    let (vx, vy, vz) = (
-        b.vel[0] - a.vel[0],
-        b.vel[1] - a.vel[1],
-        b.vel[2] - a.vel[2],
-    );
+    let DVec3 {
+        x: dx,
+        y: dy,
+        z: dz,
+    } = b.pos - a.pos;
+    let DVec3 {
+        x: vx,
+        y: vy,
+        z: vz,
+    } = b.vel - a.vel;
     let v2 = vx * vx + vy * vy;
     let t = if v2 < 1e-12 {
         t0
@@ -447,12 +444,12 @@ mod tests {
         // 630 m apart, 48 m lateral offset, closing at 20 m/s, same altitude:
         // inside 50 m when |dn| < 14, i.e. t in ((630-14)/20, (630+14)/20) = (30.8, 32.2).
         let a = Track {
-            pos: [0.0, 0.0, 100.0],
-            vel: [0.0, 10.0, 0.0],
+            pos: DVec3::new(0.0, 0.0, 100.0),
+            vel: DVec3::new(0.0, 10.0, 0.0),
         };
         let b = Track {
-            pos: [48.0, 630.0, 100.0],
-            vel: [0.0, -10.0, 0.0],
+            pos: DVec3::new(48.0, 630.0, 100.0),
+            vel: DVec3::new(0.0, -10.0, 0.0),
         };
         let (t_in, t_out) = encounter_interval(&P, &a, &b).unwrap();
         assert!(
@@ -468,20 +465,20 @@ mod tests {
     #[test]
     fn vertical_minimum_separates() {
         let a = Track {
-            pos: [0.0, 0.0, 100.0],
-            vel: [0.0, 0.0, 0.0],
+            pos: DVec3::new(0.0, 0.0, 100.0),
+            vel: DVec3::new(0.0, 0.0, 0.0),
         };
         let b = Track {
-            pos: [10.0, 0.0, 115.0],
-            vel: [0.0, 0.0, 0.0],
+            pos: DVec3::new(10.0, 0.0, 115.0),
+            vel: DVec3::new(0.0, 0.0, 0.0),
         };
         assert!(
             encounter_interval(&P, &a, &b).is_none(),
             "exactly 15 m apart is separated"
         );
         let c = Track {
-            pos: [10.0, 0.0, 130.0],
-            vel: [0.0, 0.0, -1.0],
+            pos: DVec3::new(10.0, 0.0, 130.0),
+            vel: DVec3::new(0.0, 0.0, -1.0),
         };
         let (t_in, t_out) = encounter_interval(&P, &a, &c).unwrap();
         assert!((t_in - 15.0).abs() < 1e-9 && (t_out - 45.0).abs() < 1e-9);

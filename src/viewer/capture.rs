@@ -111,7 +111,7 @@ fn time_frames(
             mean,
             1000.0 / mean,
             p95,
-            sim.0.t_s
+            sim.0.time_s()
         );
         exit.write(AppExit::Success);
     }

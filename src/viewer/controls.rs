@@ -12,6 +12,7 @@ use bevy_egui::input::EguiWantsInput;
 
 use super::{Selection, ViewState, fit};
 use crate::app::SimState;
+use crate::ids::LaneId;
 use crate::network::Network;
 use crate::sim::Simulation;
 
@@ -87,7 +88,7 @@ fn keys(
         play.max_speed = !play.max_speed;
     }
     if pressed(KeyCode::KeyF) {
-        state.view = fit(&sim.0.net, state.size);
+        state.view = fit(sim.0.net(), state.size);
         state.follow = false;
     }
     if pressed(KeyCode::KeyC) {
@@ -177,7 +178,7 @@ fn mouse(
 
 /// The drone, else the lane, nearest to `world` within `radius_m`.
 pub fn pick(sim: &Simulation, world: [f64; 2], radius_m: f64) -> Selection {
-    let d2 = |p: [f64; 3]| (p[0] - world[0]).powi(2) + (p[1] - world[1]).powi(2);
+    let d2 = |p: glam::DVec3| (p.x - world[0]).powi(2) + (p.y - world[1]).powi(2);
     let best = sim
         .airborne()
         .map(|(f, d)| (f, d2(d.pos)))
@@ -186,15 +187,15 @@ pub fn pick(sim: &Simulation, world: [f64; 2], radius_m: f64) -> Selection {
     if let Some((f, _)) = best {
         return Selection::Drone(f);
     }
-    match nearest_lane(&sim.net, world) {
+    match nearest_lane(sim.net(), world) {
         Some((lane, dist)) if dist <= radius_m => Selection::Lane(lane),
         _ => Selection::None,
     }
 }
 
 /// The lane whose centre line passes nearest to `world`, and how far, metres.
-pub fn nearest_lane(net: &Network, world: [f64; 2]) -> Option<(usize, f64)> {
-    let mut best: Option<(usize, f64)> = None;
+pub fn nearest_lane(net: &Network, world: [f64; 2]) -> Option<(LaneId, f64)> {
+    let mut best: Option<(LaneId, f64)> = None;
     for (li, l) in net.lanes.iter().enumerate() {
         for w in l.points.windows(2) {
             let (a, b) = (w[0], w[1]);
@@ -204,7 +205,7 @@ pub fn nearest_lane(net: &Network, world: [f64; 2]) -> Option<(usize, f64)> {
                 (((world[0] - a[0]) * ab[0] + (world[1] - a[1]) * ab[1]) / len2).clamp(0.0, 1.0);
             let d = (world[0] - a[0] - ab[0] * t).hypot(world[1] - a[1] - ab[1] * t);
             if best.is_none_or(|(_, bd)| d < bd) {
-                best = Some((li, d));
+                best = Some((LaneId::new(li), d));
             }
         }
     }
@@ -245,6 +246,6 @@ fn follow(mut state: ResMut<ViewState>, sim: Res<SimState>) {
     if let (true, Selection::Drone(f)) = (state.follow, state.selected)
         && let Some((_, d)) = sim.0.airborne().find(|(g, _)| *g == f)
     {
-        state.view.center = [d.pos[0], d.pos[1]];
+        state.view.center = [d.pos.x, d.pos.y];
     }
 }

@@ -8,8 +8,8 @@ use bevy::prelude::*;
 
 use super::{ViewState, vertex_color};
 use crate::app::SimState;
+use crate::ids::LaneId;
 use crate::network::Network;
-use crate::planner::NO_LANE;
 use crate::sim::Simulation;
 
 /// Drones in each lane now.
@@ -71,18 +71,17 @@ fn count_lanes(sim: Res<SimState>, mut load: ResMut<LaneLoad>) {
 
 /// Number of airborne drones in each lane.
 pub fn lane_counts(sim: &Simulation) -> Vec<u32> {
-    let mut counts = vec![0u32; sim.net.lanes.len()];
+    let mut counts = vec![0u32; sim.net().lanes.len()];
     for (f, d) in sim.airborne() {
-        let lane = sim.plan(f as usize).path.segs[d.motion.seg as usize].lane;
-        if lane != NO_LANE {
-            counts[lane as usize] += 1;
+        if let Some(lane) = sim.plan(f).path.segs[d.motion.seg as usize].lane {
+            counts[lane.index()] += 1;
         }
     }
     counts
 }
 
 /// Share of a lane's headway capacity in use now (0 when empty).
-pub fn load_share(net: &Network, lane: usize, count: u32) -> f64 {
+pub fn load_share(net: &Network, lane: LaneId, count: u32) -> f64 {
     let l = &net.lanes[lane];
     let fits = (l.length_m / (l.speed_limit_mps * l.headway_s.max(0.1))).max(1.0);
     count as f64 / fits
@@ -138,18 +137,19 @@ fn draw_corridors(
     if !state.layers.corridors {
         return;
     }
-    let net = &sim.0.net;
+    let net = sim.0.net();
     let m = state.view.m_per_px;
     let mut lines = Lines::default();
     for (li, lane) in net.lanes.iter().enumerate() {
-        let share = load_share(net, li, load.0.get(li).copied().unwrap_or(0));
+        let li = LaneId::new(li);
+        let share = load_share(net, li, load.0.get(li.index()).copied().unwrap_or(0));
         let mut color = load_color(share);
         if state.selected == super::Selection::Lane(li) {
             color = Color::WHITE;
         }
         // Right-hand traffic: each lane a little to the right of the centre line.
         lines.add(&offset(&lane.points, -1.5 * m), (2.0 * m) as f32, color);
-        let width_m = sim.0.scenario.corridors[lane.corridor].width_m;
+        let width_m = sim.0.scenario().corridors[lane.corridor].width_m;
         if !lane.reverse && width_m / m > 6.0 {
             let edge = color.with_alpha(0.45);
             lines.add(&offset(&lane.points, width_m / 2.0), m as f32, edge);

@@ -9,6 +9,7 @@ use bevy::prelude::*;
 
 use super::{Selection, ViewState, vertex_color};
 use crate::app::SimState;
+use crate::ids::FlightId;
 use crate::sim::{Phase, Simulation};
 
 /// Arrowhead length in pixels.
@@ -46,16 +47,16 @@ impl Look {
 }
 
 /// State of each flight for drawing: conflict and loss of separation win over the phase.
-pub fn looks(sim: &Simulation) -> Vec<(u32, Look)> {
-    let mut flag = vec![0u8; sim.flights.len()];
-    for ((a, b), los) in sim.events.current() {
+pub fn looks(sim: &Simulation) -> Vec<(FlightId, Look)> {
+    let mut flag = vec![0u8; sim.flights().len()];
+    for ((a, b), los) in sim.events().current() {
         let v = if los { 2 } else { 1 };
-        flag[a as usize] = flag[a as usize].max(v);
-        flag[b as usize] = flag[b as usize].max(v);
+        flag[a.index()] = flag[a.index()].max(v);
+        flag[b.index()] = flag[b.index()].max(v);
     }
     sim.airborne()
         .map(|(f, d)| {
-            let look = match (flag[f as usize], Simulation::phase(d)) {
+            let look = match (flag[f.index()], d.phase()) {
                 (2, _) => Look::Los,
                 (1, _) => Look::Conflict,
                 (_, Phase::Climbing) => Look::Climbing,
@@ -122,9 +123,9 @@ fn rebuild_mesh(
         if (p[0] - v.center[0]).abs() > half[0] || (p[1] - v.center[1]).abs() > half[1] {
             continue;
         }
-        let vh = d.vel[0].hypot(d.vel[1]);
+        let vh = d.vel.x.hypot(d.vel.y);
         let (dx, dy) = if vh > 0.05 {
-            (d.vel[0] / vh, d.vel[1] / vh)
+            (d.vel.x / vh, d.vel.y / vh)
         } else {
             (0.0, 1.0)
         };
@@ -160,9 +161,9 @@ fn draw_pairs_rings_trails(
     mut gizmos: Gizmos,
 ) {
     let sim = &sim.0;
-    let pos: HashMap<u32, [f64; 3]> = sim.airborne().map(|(f, d)| (f, d.pos)).collect();
-    let at = |f: u32| pos.get(&f).map(|p| Vec2::new(p[0] as f32, p[1] as f32));
-    for ((a, b), los) in sim.events.current() {
+    let pos: HashMap<FlightId, glam::DVec3> = sim.airborne().map(|(f, d)| (f, d.pos)).collect();
+    let at = |f: FlightId| pos.get(&f).map(|p| Vec2::new(p.x as f32, p.y as f32));
+    for ((a, b), los) in sim.events().current() {
         if let (Some(pa), Some(pb)) = (at(a), at(b)) {
             let c = if los {
                 super::drones::Look::Los
@@ -173,7 +174,7 @@ fn draw_pairs_rings_trails(
         }
     }
     // Rings: half the horizontal minimum around each drone, once they are 4+ px wide.
-    let r = sim.scenario.separation.horizontal_m / 2.0;
+    let r = sim.scenario().separation.horizontal_m / 2.0;
     if state.layers.rings && r / state.view.m_per_px >= 4.0 {
         for p in pos.values() {
             gizmos.circle_2d(
@@ -184,11 +185,11 @@ fn draw_pairs_rings_trails(
         }
     }
     if state.layers.trails {
-        if sim.t_s < trails.last_t {
+        if sim.time_s() < trails.last_t {
             trails.points.clear(); // the run restarted
         }
-        if sim.t_s - trails.last_t >= 5.0 || sim.t_s < trails.last_t {
-            trails.last_t = sim.t_s;
+        if sim.time_s() - trails.last_t >= 5.0 || sim.time_s() < trails.last_t {
+            trails.last_t = sim.time_s();
             for (f, p) in &pos {
                 let q = trails.points.entry(*f).or_default();
                 q.push_back(Vec2::new(p[0] as f32, p[1] as f32));

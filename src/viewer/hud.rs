@@ -13,6 +13,7 @@ use super::drones::Look;
 use super::map::Places;
 use super::{Selection, ViewState};
 use crate::app::SimState;
+use crate::ids::{FlightId, LaneId};
 use crate::metrics::Report;
 use crate::scenario::NodeKind;
 use crate::sim::{Simulation, Status};
@@ -58,7 +59,7 @@ fn labels(
                 egui::Color32::from_rgba_unmultiplied(200, 205, 190, 170),
             );
         }
-        for (i, n) in sim.0.net.nodes.iter().enumerate() {
+        for (i, n) in sim.0.net().nodes.iter().enumerate() {
             if matches!(n.kind, NodeKind::Gate { .. }) {
                 // A border gate: an amber diamond, with its queue when there is one.
                 let q = state.view.to_px(n.en, size);
@@ -139,7 +140,7 @@ fn panels(
         .resizable(false)
         .collapsible(true)
         .show(ctx, |ui| {
-            ui.heading(format!("{}  {}", clock(sim.t_s), sim.scenario.name));
+            ui.heading(format!("{}  {}", clock(sim.time_s()), sim.scenario().name));
             let speed = if play.max_speed {
                 "as fast as possible".to_string()
             } else {
@@ -183,7 +184,7 @@ fn panels(
                     ("planned", report.flights.planned.to_string()),
                     (
                         "conflicts",
-                        format!("{} ({} now)", report.conflicts, sim.events.open_pairs()),
+                        format!("{} ({} now)", report.conflicts, sim.events().open_pairs()),
                     ),
                     (
                         "losses of sep.",
@@ -251,12 +252,16 @@ fn panels(
         });
 
     match state.selected {
-        Selection::Drone(f) if (f as usize) < sim.flights.len() => {
-            drone_panel(ctx, &mut state, sim, f as usize)
+        Selection::Drone(f) if f.index() < sim.flights().len() => {
+            drone_panel(ctx, &mut state, sim, f)
         }
-        Selection::Lane(l) if l < sim.net.lanes.len() => {
-            lane_panel(ctx, &state, sim, l, load.0.get(l).copied().unwrap_or(0))
-        }
+        Selection::Lane(l) if l.index() < sim.net().lanes.len() => lane_panel(
+            ctx,
+            &state,
+            sim,
+            l,
+            load.0.get(l.index()).copied().unwrap_or(0),
+        ),
         _ => {}
     }
 
@@ -292,15 +297,12 @@ fn panels(
     Ok(())
 }
 
-fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation, f: usize) {
-    let flight = &sim.flights[f];
+fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation, f: FlightId) {
+    let flight = &sim.flights()[f];
     let plan = sim.plan(f);
     let ty = sim.drone_type(f);
-    let st = &sim.states[f];
-    let live = sim
-        .airborne()
-        .find(|(g, _)| *g as usize == f)
-        .map(|(_, d)| *d);
+    let st = &sim.states()[f];
+    let live = sim.airborne().find(|(g, _)| *g == f).map(|(_, d)| *d);
     let d = live.unwrap_or(st.dynamics);
     let mut follow = state.follow;
     egui::Window::new(format!("Drone {}", flight.id))
@@ -310,31 +312,29 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
             egui::Grid::new("drone").num_columns(2).show(ui, |ui| {
                 // Delay now: how far behind the plan it is at its current point of the path.
                 let planned_at = plan.planned_time_at(d.motion.s);
-                let delay = sim.t_s - (flight.departure_s + planned_at);
+                let delay = sim.time_s() - (flight.departure_s + planned_at);
                 let rows = [
                     ("type", ty.id.clone()),
                     (
                         "from / to",
                         format!(
                             "{} -> {}",
-                            sim.net.nodes[plan.origin].id, sim.net.nodes[plan.destination].id
+                            sim.net().nodes[plan.origin].id,
+                            sim.net().nodes[plan.destination].id
                         ),
                     ),
-                    ("route", plan.route_label(&sim.net)),
+                    ("route", plan.route_label(sim.net())),
                     ("status", format!("{:?}", st.status)),
                     (
                         "phase",
                         if live.is_some() {
-                            format!("{:?}", Simulation::phase(&d))
+                            format!("{:?}", d.phase())
                         } else {
                             "-".into()
                         },
                     ),
-                    (
-                        "speed",
-                        format!("{:.1} m/s", d.vel.iter().map(|v| v * v).sum::<f64>().sqrt()),
-                    ),
-                    ("altitude", format!("{:.0} m", d.pos[2])),
+                    ("speed", format!("{:.1} m/s", d.speed())),
+                    ("altitude", format!("{:.0} m", d.pos.z)),
                     (
                         "battery",
                         format!("{:.0} %", 100.0 * (1.0 - d.energy_wh / ty.battery_wh)),
@@ -396,7 +396,7 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
                     ui,
                     &pts,
                     plan.path.total_m(),
-                    live.map(|d| (d.motion.s, d.pos[2])),
+                    live.map(|d| (d.motion.s, d.pos.z)),
                     &[],
                 );
             }
@@ -408,12 +408,12 @@ fn lane_panel(
     ctx: &mut egui::Context,
     state: &ViewState,
     sim: &Simulation,
-    lane: usize,
+    lane: LaneId,
     count: u32,
 ) {
-    let net = &sim.net;
+    let net = sim.net();
     let l = &net.lanes[lane];
-    let c = &sim.scenario.corridors[l.corridor];
+    let c = &sim.scenario().corridors[l.corridor];
     egui::Window::new(format!("Corridor {}", c.id))
         .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
         .resizable(false)
@@ -470,7 +470,10 @@ fn lane_panel(
                         "load",
                         format!("{:.0} % of capacity", 100.0 * load_share(net, lane, count)),
                     ),
-                    ("entries so far", sim.lane_stats[lane].entries.to_string()),
+                    (
+                        "entries so far",
+                        sim.lane_stats()[lane.index()].entries.to_string(),
+                    ),
                 ];
                 for (k, v) in rows {
                     ui.label(k);

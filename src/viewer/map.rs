@@ -84,7 +84,7 @@ fn spawn_land(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<ColorMaterial>>,
 ) {
-    let frame = sim.0.net.frame;
+    let frame = sim.0.net().frame;
     let land = load_land(&opts.assets.join("gba_land_ne10m.geojson"), &frame);
     let rings: Vec<_> = land.iter().map(|(_, r)| r.clone()).collect();
     let mesh = triangulate(&rings, |k| match land[k].0.as_str() {
@@ -118,7 +118,7 @@ fn spawn_zones(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<ColorMaterial>>,
 ) {
-    for (i, z) in sim.0.net.zones.iter().enumerate() {
+    for (i, z) in sim.0.net().zones.iter().enumerate() {
         let ring: Vec<[f64; 2]> = z.polygon.exterior().coords().map(|c| [c.x, c.y]).collect();
         let mesh = triangulate(&[vec![ring]], |_| Color::WHITE);
         commands.spawn((
@@ -149,14 +149,14 @@ fn shade_zones(
     mut zones: Query<(&ZoneMesh, &MeshMaterial2d<ColorMaterial>, &mut Visibility)>,
     mut materials: ResMut<Assets<ColorMaterial>>,
 ) {
-    let t = sim.0.t_s;
+    let t = sim.0.time_s();
     for (z, mat, mut vis) in &mut zones {
         vis.set_if_neq(if state.layers.zones {
             Visibility::Inherited
         } else {
             Visibility::Hidden
         });
-        let zone = &sim.0.net.zones[z.0];
+        let zone = &sim.0.net().zones[z.0];
         let active = zone.active_during(t, t + 1e-6);
         let alpha = if active { 0.28 } else { 0.08 };
         let color = match zone.kind {

@@ -27,6 +27,7 @@ use bevy_egui::EguiPlugin;
 
 use crate::app::tuning::{ScenarioSource, TuningPlugin};
 use crate::app::{SimPlugin, SimState};
+use crate::ids::{FlightId, LaneId};
 use crate::sim::Simulation;
 pub use view::{View, fit};
 
@@ -103,18 +104,18 @@ pub enum Selection {
     /// Nothing.
     #[default]
     None,
-    /// A drone, by flight index.
-    Drone(u32),
-    /// A lane, by index.
-    Lane(usize),
+    /// A drone.
+    Drone(FlightId),
+    /// A lane.
+    Lane(LaneId),
 }
 
 /// Builds the windowed app around a prepared simulation and runs it until the window
 /// closes (or the screenshot or timing run is done).
 pub fn run(sim: Simulation, source: ScenarioSource, opts: ViewerOptions) {
     let size = opts.size;
-    let view = fit(&sim.net, [size[0] as f64, size[1] as f64]);
-    let title = format!("skycorridor - {}", sim.scenario.name);
+    let view = fit(sim.net(), [size[0] as f64, size[1] as f64]);
+    let title = format!("skycorridor - {}", sim.scenario().name);
     let mut resolution = WindowResolution::new(size[0], size[1]);
     if opts.screenshot.is_some() || opts.frames.is_some() {
         // Pixel-exact captures: one logical pixel is one physical pixel.

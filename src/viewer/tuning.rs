@@ -135,7 +135,7 @@ fn panel(
                 ui.end_row();
             });
             if let Some(ci) = match state.selected {
-                Selection::Lane(l) => sim.0.net.lanes.get(l).map(|lane| lane.corridor),
+                Selection::Lane(l) => sim.0.net().lanes.get(l.index()).map(|lane| lane.corridor),
                 _ => None,
             } {
                 if let Some(c) = d.corridors.get_mut(ci) {

@@ -24,7 +24,7 @@ fn headless_app_gives_the_same_outputs_as_the_core_loop() {
     direct.run_to_end();
     let mut calls = 0;
     let via_app = run_headless(default_sim("900"), 7, |_| calls += 1);
-    assert_eq!(via_app.step, 900);
+    assert_eq!(via_app.steps(), 900);
     assert!(calls >= 900 / 7, "progress is reported every update");
     assert_eq!(Report::from_sim(&direct), Report::from_sim(&via_app));
     assert_eq!(metrics::events_csv(&direct), metrics::events_csv(&via_app));
@@ -51,6 +51,6 @@ fn sim_plugin_runs_one_step_per_fixed_tick() {
         app.update();
     }
     let sim = &app.world().resource::<SimState>().0;
-    assert_eq!(sim.step, 12);
-    assert_eq!(sim.t_s, 12.0);
+    assert_eq!(sim.steps(), 12);
+    assert_eq!(sim.time_s(), 12.0);
 }

@@ -1,5 +1,6 @@
 //! Pads, holding and batteries on small scenarios derived by hand.
 
+use skycorridor::ids::FlightId;
 use skycorridor::metrics::{self, Report};
 use skycorridor::sim::Status;
 
@@ -32,7 +33,7 @@ fn second_departure_waits_for_the_climb_to_clear_the_pad() {
     // the step ending at t = 11, so S takes off at 11 and, with two pads at B1, arrives
     // exactly 11 s late.
     let sim = same_route(1, 2, 60.0);
-    let (n, s) = (&sim.states[0], &sim.states[1]);
+    let (n, s) = (&sim.states()[0], &sim.states()[1]);
     assert_eq!((n.takeoff_s, s.takeoff_s), (0.0, 11.0));
     assert_eq!(s.end_s - n.end_s, 11.0);
     let r = Report::from_sim(&sim);
@@ -47,7 +48,7 @@ fn arrival_holds_until_the_pad_turns_around() {
     // 30 s after each landing. The second holds at the top of the descent until then and
     // needs about 10.5 s for the 100 m descent from a standstill.
     let sim = same_route(2, 1, 30.0);
-    let (n, s) = (&sim.states[0], &sim.states[1]);
+    let (n, s) = (&sim.states()[0], &sim.states()[1]);
     assert_eq!(n.status, Status::Completed);
     assert_eq!(s.status, Status::Completed);
     assert_eq!(n.dynamics.holding_s, 0.0);
@@ -67,7 +68,7 @@ fn empty_battery_ends_the_flight_and_is_reported() {
     // 5 Wh is passed in the 5th cruise step, which ends at t = 16.
     let mut sim = head_on_with("battery_wh: 1000.0", "battery_wh: 5.0").unwrap();
     sim.run_to_end();
-    for st in &sim.states {
+    for st in sim.states() {
         assert_eq!(st.status, Status::BatteryDepleted);
         assert_eq!(st.end_s, 16.0);
         close(
@@ -112,13 +113,13 @@ fn flights_are_counted_once_by_outcome() {
         .sum();
     assert!(entries >= f.departed as u64 - f.airborne_at_end as u64);
     // A flight nobody held (for a pad or at a border gate) flew exactly its plan.
-    for (i, st) in sim.states.iter().enumerate() {
+    for (i, st) in sim.states().iter().enumerate() {
         if st.status == Status::Completed
             && st.dynamics.holding_s == 0.0
-            && sim.gate_wait_s[i] == 0.0
+            && sim.gates().wait_s(FlightId::new(i)) == 0.0
         {
-            let planned = st.takeoff_s + sim.plan(i).duration_s;
-            assert_eq!(st.end_s, planned, "flight {}", sim.flights[i].id);
+            let planned = st.takeoff_s + sim.plan(FlightId::new(i)).duration_s;
+            assert_eq!(st.end_s, planned, "flight {}", sim.flights()[i].id);
         }
     }
 }
@@ -153,7 +154,7 @@ fn a_time_of_day_profile_shapes_the_departures() {
         );
     let sim = prepare_text(&text, "profile.ron").unwrap();
     let sampled: Vec<f64> = sim
-        .flights
+        .flights()
         .iter()
         .filter(|f| f.id.starts_with("A1>B1"))
         .map(|f| f.scheduled_s)

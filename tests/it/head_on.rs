@@ -23,7 +23,7 @@ use crate::{close, scenario_path};
 fn conflict_and_loss_of_separation_match_the_hand_derivation() {
     let mut sim = skycorridor::load(&scenario_path("head_on.ron"), &[]).unwrap();
     sim.run_to_end();
-    let events = sim.events.sorted();
+    let events = sim.events().sorted();
     assert_eq!(events.len(), 2, "{events:#?}");
 
     let c = &events[0];
@@ -56,7 +56,7 @@ fn positions_follow_the_hand_derived_profile() {
         sim.step();
     }
     let by_id = |id: &str| {
-        let f = sim.flights.iter().position(|f| f.id == id).unwrap() as u32;
+        let f = sim.flight_by_id(id).unwrap();
         *sim.airborne().find(|(g, _)| *g == f).unwrap().1
     };
     let (n, s) = (by_id("N"), by_id("S"));

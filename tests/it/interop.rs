@@ -128,8 +128,8 @@ fn export_then_import_rebuilds_the_same_network() {
         &[],
     )
     .unwrap();
-    assert_eq!(rebuilt.scenario.corridors, before.scenario.corridors);
-    let (a, b) = (&before.net, &rebuilt.net);
+    assert_eq!(rebuilt.scenario().corridors, before.scenario().corridors);
+    let (a, b) = (before.net(), rebuilt.net());
     assert_eq!(a.corridor_ids, b.corridor_ids);
     assert_eq!(a.lanes.len(), b.lanes.len());
     for (x, y) in a.lanes.iter().zip(&b.lanes) {
@@ -322,10 +322,10 @@ fn bluesky_loads_the_exported_flights() {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     created.sort();
-    let mut expected: Vec<String> = (0..sim.flights.len())
+    let mut expected: Vec<String> = (0..sim.flights().len())
         .map(skycorridor::interop::bluesky::callsign)
         .collect();
     expected.sort();
-    assert!(sim.flights.len() > 50);
+    assert!(sim.flights().len() > 50);
     assert_eq!(created, expected, "BlueSky created every flight");
 }

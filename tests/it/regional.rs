@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
+use skycorridor::ids::FlightId;
 use skycorridor::metrics::{self, Report};
 use skycorridor::network::geodesic_m;
 use skycorridor::scenario::Override;
-use skycorridor::sim::Simulation;
+use skycorridor::sim::{Phase, PointState, Simulation};
 
 use crate::{prepare_text, scenario_path, scenario_text};
 
@@ -15,14 +16,14 @@ fn load(name: &str, set: &[&str]) -> Simulation {
     skycorridor::load(&scenario_path(name), &set).unwrap()
 }
 
-fn flight(sim: &Simulation, id: &str) -> usize {
-    sim.flights.iter().position(|f| f.id == id).unwrap()
+fn flight(sim: &Simulation, id: &str) -> FlightId {
+    sim.flight_by_id(id).unwrap()
 }
 
 #[test]
 fn each_jurisdiction_sets_the_speed_and_band_of_the_corridors_inside_it() {
     let mut sim = load("two_jurisdictions.ron", &[]);
-    let net = sim.net.clone();
+    let net = sim.net().clone();
     let lanes: Vec<(&str, bool, f64, f64, &str)> = net
         .lanes
         .iter()
@@ -52,14 +53,14 @@ fn each_jurisdiction_sets_the_speed_and_band_of_the_corridors_inside_it() {
     sim.record_trajectories(1.0);
     sim.run_to_end();
     let f = flight(&sim, "W2E");
-    let log = sim.trajectory.as_ref().unwrap();
+    let log = sim.trajectory().unwrap();
     let fastest = |west: bool| {
         log.points
             .iter()
             .filter(|p| {
-                p.flight as usize == f
-                    && p.state == "cruising"
-                    && (p.pos[0] < -1.0) == west
+                p.flight == f
+                    && p.state == PointState::Flying(Phase::Cruising)
+                    && (p.pos.x < -1.0) == west
                     && p.pos[0].abs() > 1.0
             })
             .map(|p| p.speed_mps)
@@ -82,7 +83,7 @@ fn a_jurisdiction_with_a_wider_minimum_holds_its_pairs_to_it() {
         let mut sim = load("side_by_side.ron", set);
         sim.set_verify_separation(true);
         sim.run_to_end();
-        assert_eq!(sim.separation_mismatches, 0, "R-tree and all-pairs agree");
+        assert_eq!(sim.separation_mismatches(), 0, "R-tree and all-pairs agree");
         Report::from_sim(&sim)
     };
     let base = run(&[]);
@@ -100,10 +101,10 @@ fn a_jurisdiction_with_a_wider_minimum_holds_its_pairs_to_it() {
 #[test]
 fn a_cross_border_plan_passes_the_gate_and_the_gate_clears_one_drone_a_minute() {
     let mut sim = load("border_gate.ron", &[]);
-    let g = sim.net.node_index["G"] as u32;
-    for f in 0..5 {
+    let g = sim.net().node_index["G"];
+    for f in (0..5).map(FlightId::new) {
         let plan = sim.plan(f);
-        assert_eq!(plan.route_label(&sim.net), "SOUTH-LEG>NORTH-LEG");
+        assert_eq!(plan.route_label(sim.net()), "SOUTH-LEG>NORTH-LEG");
         assert_eq!(plan.gates.len(), 1);
         assert_eq!(plan.gates[0].1, g);
         // The gate is where the second lane starts: 4 km along, plus the climb.
@@ -123,9 +124,11 @@ fn a_cross_border_plan_passes_the_gate_and_the_gate_clears_one_drone_a_minute() 
     assert_eq!((gate.id.as_str(), gate.passages), ("G", 5));
     // The first passes at once; the other four queue behind it (all four at once when the
     // last one arrives), then pass exactly 60 s apart.
-    assert_eq!(sim.gate_wait_s[flight(&sim, "D0")], 0.0);
+    assert_eq!(sim.gates().wait_s(flight(&sim, "D0")), 0.0);
     assert_eq!(gate.max_queue, 4);
-    let mut cleared = sim.gate_cleared_s.clone();
+    let mut cleared: Vec<f64> = (0..5)
+        .map(|f| sim.gates().cleared_s(FlightId::new(f)))
+        .collect();
     cleared.sort_by(f64::total_cmp);
     let gaps: Vec<f64> = cleared.windows(2).map(|w| w[1] - w[0]).collect();
     assert_eq!(gaps, [60.0; 4]);
@@ -135,7 +138,7 @@ fn a_cross_border_plan_passes_the_gate_and_the_gate_clears_one_drone_a_minute() 
         0,
         "{r:?}"
     );
-    assert_eq!(sim.separation_mismatches, 0);
+    assert_eq!(sim.separation_mismatches(), 0);
     let md = metrics::markdown(&r);
     assert!(
         md.contains("## Border gates") && md.contains("| G | 60 | 5 |"),
@@ -146,10 +149,13 @@ fn a_cross_border_plan_passes_the_gate_and_the_gate_clears_one_drone_a_minute() 
 #[test]
 fn strategic_deconfliction_moves_the_gate_queue_to_the_ground() {
     let mut sim = load("border_gate.ron", &["deconfliction.strategic=true"]);
-    let departures: Vec<f64> = sim.flights.iter().map(|f| f.departure_s).collect();
+    let departures: Vec<f64> = sim.flights().iter().map(|f| f.departure_s).collect();
     assert_eq!(departures, [0.0, 60.0, 120.0, 180.0, 240.0]);
     sim.run_to_end();
-    assert_eq!(sim.gate_wait_s, [0.0; 5]);
+    let waits: Vec<f64> = (0..5)
+        .map(|f| sim.gates().wait_s(FlightId::new(f)))
+        .collect();
+    assert_eq!(waits, [0.0; 5]);
 }
 
 #[test]
@@ -196,7 +202,7 @@ fn the_default_corridors_keep_clear_of_every_airport_in_the_places_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
     let rule = sim
-        .scenario
+        .scenario()
         .airports
         .as_ref()
         .expect("the default sizes airports by a rule");
@@ -216,12 +222,12 @@ fn the_default_corridors_keep_clear_of_every_airport_in_the_places_file() {
     assert_eq!(airports.len(), 7);
     for (id, ..) in &airports {
         assert!(
-            sim.net.zones.iter().any(|z| &z.id == id),
+            sim.net().zones.iter().any(|z| &z.id == id),
             "no zone for {id}"
         );
     }
-    let net = &sim.net;
-    for (ci, c) in sim.scenario.corridors.iter().enumerate() {
+    let net = sim.net();
+    for (ci, c) in sim.scenario().corridors.iter().enumerate() {
         let lane = net.lanes.iter().find(|l| l.corridor == ci).unwrap();
         for w in lane.points.windows(2) {
             let len = (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]);
@@ -288,7 +294,7 @@ fn city_and_city_pair_kpis_add_up_and_the_markdown_has_a_table_per_city() {
     let mut sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &set).unwrap();
     sim.run_to_end();
     let r = Report::from_sim(&sim);
-    assert_eq!(r.jurisdictions.len(), sim.scenario.jurisdictions.len());
+    assert_eq!(r.jurisdictions.len(), sim.scenario().jurisdictions.len());
     // Every vertiport lies in a jurisdiction, so departures and arrivals add up.
     let deps: usize = r.jurisdictions.iter().map(|j| j.departures).sum();
     let arrs: usize = r.jurisdictions.iter().map(|j| j.arrivals).sum();
@@ -315,7 +321,7 @@ fn city_and_city_pair_kpis_add_up_and_the_markdown_has_a_table_per_city() {
     assert!(r.cross_border_flights > 0 && r.gates.iter().all(|g| g.passages > 0));
     let md = metrics::markdown(&r);
     assert!(md.contains("## By city"), "{md}");
-    for j in &sim.net.jurisdictions {
+    for j in &sim.net().jurisdictions {
         assert!(
             md.contains(&format!("| {} ({}) |", j.name, j.id)),
             "{} missing:\n{md}",
@@ -358,6 +364,6 @@ fn the_stress_scenarios_are_what_the_documented_command_generates() {
     let set = vec!["duration_s=1800".parse().unwrap()];
     let mut sim = skycorridor::load(&root.join("scenarios/stress_10k.ron"), &set).unwrap();
     sim.run_to_end();
-    let peak = sim.peak_airborne as f64;
+    let peak = sim.peak_airborne() as f64;
     assert!((9_000.0..10_200.0).contains(&peak), "peak {peak}");
 }

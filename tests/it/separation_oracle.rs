@@ -1,7 +1,9 @@
 //! The R-tree broad phase loses no pair: on random traffic, the detector returns exactly
 //! what the all-pairs check returns, whatever the thread count.
 
+use glam::DVec3;
 use proptest::prelude::*;
+use skycorridor::ids::NodeId;
 use skycorridor::sim::separation::{Detector, PairRules, Params, Track, detect_brute_force};
 
 fn track() -> impl Strategy<Value = Track> {
@@ -14,8 +16,8 @@ fn track() -> impl Strategy<Value = Track> {
         prop_oneof![Just(0.0), -5.0..5.0f64],
     )
         .prop_map(|(e, n, alt, ve, vn, vu)| Track {
-            pos: [e, n, alt],
-            vel: [ve, vn, vu],
+            pos: DVec3::new(e, n, alt),
+            vel: DVec3::new(ve, vn, vu),
         })
 }
 
@@ -58,8 +60,8 @@ fn dense_lane_traffic_matches_brute_force() {
         .map(|i| {
             let i = i as f64;
             Track {
-                pos: [(i * 7.3) % 40.0, i * 23.0, 100.0 + (i % 3.0) * 10.0],
-                vel: [0.0, 12.0 + (i % 5.0), 0.0],
+                pos: DVec3::new((i * 7.3) % 40.0, i * 23.0, 100.0 + (i % 3.0) * 10.0),
+                vel: DVec3::new(0.0, 12.0 + (i % 5.0), 0.0),
             }
         })
         .collect();
@@ -107,11 +109,11 @@ mod cached {
                 .prop_map(|(a, b, c)| [a, b, c])
         };
         (track(), prop::collection::vec(v(), steps)).prop_map(move |(mut t, turns)| {
-            t.vel = [
+            t.vel = DVec3::new(
                 t.vel[0].clamp(-12.0, 12.0),
                 t.vel[1].clamp(-12.0, 12.0),
                 t.vel[2].clamp(-2.0, 2.0),
-            ];
+            );
             Drone { id, t, turns }
         })
     }
@@ -152,9 +154,9 @@ mod cached {
                     .collect();
                 // Some are over vertiports 1 and 2, where pads sequence them (those pairs
                 // are not checked).
-                let terminal: Vec<u32> = live
+                let terminal: Vec<Option<NodeId>> = live
                     .iter()
-                    .map(|d| match (d.id / 3) % 5 { 0 | 1 => 1, 2 => 2, _ => u32::MAX })
+                    .map(|d| match (d.id / 3) % 5 { 0 | 1 => Some(NodeId(1)), 2 => Some(NodeId(2)), _ => None })
                     .collect();
                 let rules = PairRules { minima: &minima, terminal: &terminal };
                 bp.detect(&ids, &tracks, &p, &rules, reach, &mut out);
@@ -168,7 +170,7 @@ mod cached {
                         d.t.pos[k] += d.t.vel[k] * p.dt_s;
                     }
                     let turn = d.turns[step];
-                    d.t.vel = [turn[0], turn[1], turn[2]];
+                    d.t.vel = DVec3::from(turn);
                 }
             }
         }
@@ -184,13 +186,13 @@ fn simulation_checks_match_brute_force_every_step() {
     let mut sim = skycorridor::load(&file, &set).unwrap();
     sim.set_verify_separation(true);
     sim.run_to_end();
-    assert_eq!(sim.separation_mismatches, 0);
-    assert!(sim.events.conflicts_opened > 50);
+    assert_eq!(sim.separation_mismatches(), 0);
+    assert!(sim.events().conflicts_opened > 50);
 
     let mut grid = skycorridor::bench::airborne(3000, 80.0);
     grid.set_verify_separation(true);
     grid.run_to_end();
-    assert_eq!(grid.separation_mismatches, 0);
+    assert_eq!(grid.separation_mismatches(), 0);
 }
 
 /// Keeping the tree for several steps changes nothing in the outputs.

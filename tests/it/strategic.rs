@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use skycorridor::ids::FlightId;
 use skycorridor::metrics::Report;
 use skycorridor::planner::strategic::{lane_entries, pad_intervals};
 use skycorridor::scenario::Override;
@@ -20,12 +21,9 @@ fn two_routes(edit: &[(&str, &str)]) -> Simulation {
     prepare_text(&text, "two_routes.ron").unwrap()
 }
 
-fn by_id<'a>(sim: &'a Simulation, id: &str) -> (usize, &'a skycorridor::planner::Flight) {
-    sim.flights
-        .iter()
-        .enumerate()
-        .find(|(_, f)| f.id == id)
-        .unwrap()
+fn by_id<'a>(sim: &'a Simulation, id: &str) -> (FlightId, &'a skycorridor::planner::Flight) {
+    let f = sim.flight_by_id(id).unwrap();
+    (f, &sim.flights()[f])
 }
 
 #[test]
@@ -38,7 +36,7 @@ fn the_second_flight_waits_one_headway_or_takes_the_detour_if_that_arrives_earli
     let (i2, f2) = by_id(&sim, "F2");
     assert_eq!((f1.departure_s, f2.departure_s), (0.0, 30.0));
     assert!(!f2.rerouted);
-    assert_eq!(sim.plan(i2).route_label(&sim.net), "DIRECT");
+    assert_eq!(sim.plan(i2).route_label(sim.net()), "DIRECT");
     // With a 600 s headway on DIRECT the detour arrives first: F2 takes it at once.
     let sim = two_routes(&[(
         "headway_s: 30.0),\n        (id: \"OUT\"",
@@ -47,7 +45,7 @@ fn the_second_flight_waits_one_headway_or_takes_the_detour_if_that_arrives_earli
     let (i2, f2) = by_id(&sim, "F2");
     assert_eq!(f2.departure_s, 0.0);
     assert!(f2.rerouted);
-    assert_eq!(sim.plan(i2).route_label(&sim.net), "OUT>BACK");
+    assert_eq!(sim.plan(i2).route_label(sim.net()), "OUT>BACK");
     let mut sim = sim;
     sim.run_to_end();
     let r = Report::from_sim(&sim);
@@ -75,17 +73,18 @@ fn flights_that_cannot_be_cleared_are_cancelled_with_the_reason() {
     ]);
     let (i2, f2) = by_id(&sim, "F2");
     assert_eq!(
-        f2.cancelled.as_deref(),
+        f2.cancelled.as_ref().map(ToString::to_string).as_deref(),
         Some("ground delay: no slot within 60 s")
     );
-    assert_eq!(sim.states[i2].status, Status::Cancelled);
+    assert_eq!(sim.states()[i2].status, Status::Cancelled);
     // A battery too small for the reserve: both cancelled before take-off.
     let sim = two_routes(&[("battery_wh: 1000.0", "battery_wh: 50.0")]);
-    for f in &sim.flights {
+    for f in sim.flights() {
         assert!(
             f.cancelled
-                .as_deref()
+                .as_ref()
                 .unwrap()
+                .to_string()
                 .starts_with("battery: the shortest plan needs"),
             "{:?}",
             f.cancelled
@@ -162,19 +161,19 @@ proptest! {
         let end = text[start..].find("        ],").unwrap() + start;
         text.replace_range(start..end, &format!("        flights: [\n            {},\n", flights.join(",\n            ")));
         let sim = prepare_text(&text, "prop.ron").unwrap();
-        let net = &sim.net;
+        let net = sim.net();
         let mut lanes: Vec<Vec<f64>> = vec![Vec::new(); net.lanes.len()];
         let mut pad_use: Vec<Vec<(f64, f64)>> = vec![Vec::new(); net.nodes.len()];
-        for (i, f) in sim.flights.iter().enumerate() {
+        for (i, f) in sim.flights().iter().enumerate() {
             if f.cancelled.is_some() {
                 continue;
             }
-            let plan = sim.plan(i);
+            let plan = sim.plan(FlightId::new(i));
             for (l, t) in lane_entries(plan) {
-                lanes[l].push(f.departure_s + t);
+                lanes[l.index()].push(f.departure_s + t);
             }
             for (n, a, b) in pad_intervals(net, plan, f.departure_s) {
-                pad_use[n].push((a, b));
+                pad_use[n.index()].push((a, b));
             }
             prop_assert!(f.departure_s >= f.scheduled_s);
         }
@@ -219,7 +218,11 @@ fn the_default_scenario_with_strategic_deconfliction_loses_no_flight() {
         "{:?}",
         r.gates
     );
-    for reason in sim.flights.iter().filter_map(|f| f.cancelled.as_ref()) {
+    for reason in sim
+        .flights()
+        .iter()
+        .filter_map(|f| f.cancelled.as_ref().map(ToString::to_string))
+    {
         assert!(
             reason.starts_with("battery: ") || reason.starts_with("ground delay: "),
             "{reason}"
@@ -232,10 +235,10 @@ fn legs_over_water_are_flagged_and_keep_an_extra_reserve() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
     let sim = skycorridor::load(&file, &[]).unwrap();
     let lane = |id: &str| {
-        sim.net
+        sim.net()
             .lanes
             .iter()
-            .find(|l| sim.net.corridor_ids[l.corridor] == id)
+            .find(|l| sim.net().corridor_ids[l.corridor] == id)
             .unwrap()
     };
     // Across the estuary: mostly water. Guangzhou to Foshan: all land.
@@ -259,14 +262,19 @@ fn legs_over_water_are_flagged_and_keep_an_extra_reserve() {
         .map(|s| s.parse().unwrap())
         .collect();
         let sim = skycorridor::load(&file, &set).unwrap();
-        (0..sim.flights.len())
+        (0..sim.flights().len())
             .filter(|&i| {
-                sim.flights[i]
+                sim.flights()[i]
                     .cancelled
-                    .as_deref()
-                    .is_some_and(|r| r.starts_with("battery"))
+                    .as_ref()
+                    .is_some_and(|r| r.kind() == "battery")
             })
-            .map(|i| (sim.flights[i].id.clone(), sim.plan(i).over_water_m))
+            .map(|i| {
+                (
+                    sim.flights()[i].id.clone(),
+                    sim.plan(FlightId::new(i)).over_water_m,
+                )
+            })
             .collect()
     };
     let (without, with) = (

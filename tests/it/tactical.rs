@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use skycorridor::ids::FlightId;
 use skycorridor::metrics::Report;
 use skycorridor::scenario::Override;
 use skycorridor::sim::Simulation;
@@ -16,14 +17,15 @@ fn run(name: &str, set: &[&str]) -> Simulation {
     sim.set_verify_separation(true);
     sim.run_to_end();
     assert_eq!(
-        sim.separation_mismatches, 0,
+        sim.separation_mismatches(),
+        0,
         "the R-tree check stays exact with manoeuvres"
     );
     sim
 }
 
-fn flight(sim: &Simulation, id: &str) -> usize {
-    sim.flights.iter().position(|f| f.id == id).unwrap()
+fn flight(sim: &Simulation, id: &str) -> FlightId {
+    sim.flight_by_id(id).unwrap()
 }
 
 #[test]
@@ -46,12 +48,12 @@ fn overtaking_is_resolved_by_slowing_the_follower() {
     );
     let (slow, fast) = (flight(&sim, "SLOW"), flight(&sim, "FAST"));
     assert!(
-        sim.states[fast].dynamics.manoeuvring_s > 0.0
-            && sim.states[slow].dynamics.manoeuvring_s == 0.0,
+        sim.states()[fast].dynamics.manoeuvring_s > 0.0
+            && sim.states()[slow].dynamics.manoeuvring_s == 0.0,
         "only the follower gives way"
     );
     assert!(
-        sim.states[fast].end_s > sim.flights[fast].unconstrained_arrival_s + 100.0,
+        sim.states()[fast].end_s > sim.flights()[fast].unconstrained_arrival_s + 100.0,
         "the follower arrives behind the leader"
     );
     assert_eq!(r.flights.completed, 2);
@@ -71,14 +73,14 @@ fn head_on_is_resolved_by_one_drone_changing_level() {
     assert_eq!((r.conflicts >= 1, r.losses_of_separation), (true, 0));
     // Regression: only one of a co-altitude pair moves (never both climbing together).
     let moved: Vec<bool> = sim
-        .states
+        .states()
         .iter()
         .map(|s| s.dynamics.offset_flown_m > 0.0)
         .collect();
     assert_eq!(moved.iter().filter(|m| **m).count(), 1, "{moved:?}");
     // Regression: resolving does not overshoot the destination: both land on their pads.
-    for (i, st) in sim.states.iter().enumerate() {
-        let pad = &sim.net.nodes[sim.plan(i).destination];
+    for (i, st) in sim.states().iter().enumerate() {
+        let pad = &sim.net().nodes[sim.plan(FlightId::new(i)).destination];
         assert_eq!(st.status, skycorridor::sim::Status::Completed);
         assert!(
             (st.dynamics.pos[0] - pad.en[0]).abs() < 1e-6
@@ -127,16 +129,16 @@ fn speed_is_never_driven_below_the_minimum() {
     .unwrap();
     sim2.record_trajectories(1.0);
     sim2.run_to_end();
-    let log = sim2.trajectory.as_ref().unwrap();
+    let log = sim2.trajectory().unwrap();
     let cruising: Vec<f64> = log
         .points
         .iter()
-        .filter(|p| p.flight as usize == fast && p.state == "cruising" && p.t_s > 60.0)
+        .filter(|p| p.flight == fast && p.state.name() == "cruising" && p.t_s > 60.0)
         .map(|p| p.speed_mps)
         .collect();
     assert!(!cruising.is_empty());
     assert!(cruising.iter().all(|&v| v >= 6.0 - 1e-9), "{cruising:?}");
-    assert!(sim.states[fast].dynamics.manoeuvring_s > 0.0);
+    assert!(sim.states()[fast].dynamics.manoeuvring_s > 0.0);
 }
 
 #[test]
@@ -179,11 +181,11 @@ fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
     let fast = flight(&sim, "FAST");
     let booked = sim.booked_departure(fast);
     assert!(
-        booked > sim.flights[fast].departure_s + 100.0,
+        booked > sim.flights()[fast].departure_s + 100.0,
         "re-timed by its lateness: {booked}"
     );
     // Its booked arrival is within one re-plan threshold and check interval of the real one.
-    let end = sim.states[fast].end_s;
+    let end = sim.states()[fast].end_s;
     let booked_arrival = booked + sim.plan(fast).duration_s;
     assert!(
         (end - booked_arrival).abs() <= 20.0 + 10.0,
@@ -191,10 +193,10 @@ fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
     );
     // The destination pad is booked within that same margin of the real landing (and
     // would not be at the originally cleared time).
-    let table = sim.reservations.as_ref().unwrap();
+    let table = sim.reservations().unwrap();
     let b = sim.plan(fast).destination;
     assert!(table.pads_in_use(b, end - 30.0, end) >= 1);
-    let cleared_arrival = sim.flights[fast].departure_s + sim.plan(fast).duration_s;
+    let cleared_arrival = sim.flights()[fast].departure_s + sim.plan(fast).duration_s;
     assert_eq!(
         table.pads_in_use(b, cleared_arrival - 1.0, cleared_arrival),
         0
@@ -202,7 +204,7 @@ fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
     // Without strategic deconfliction there is no table to keep.
     assert!(
         run("overtake.ron", &["deconfliction.tactical=Speed"])
-            .reservations
+            .reservations()
             .is_none()
     );
 }

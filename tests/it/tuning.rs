@@ -15,7 +15,7 @@ use crate::scenario_path;
 fn app(path: &Path) -> App {
     let sim = skycorridor::load(path, &[]).unwrap();
     let mut source =
-        ScenarioSource::new(Some(path.to_path_buf()), Vec::new(), sim.scenario.clone());
+        ScenarioSource::new(Some(path.to_path_buf()), Vec::new(), sim.scenario().clone());
     source.poll_s = 0.0;
     let mut app = App::new();
     app.add_plugins(MinimalPlugins);
@@ -38,16 +38,20 @@ fn app(path: &Path) -> App {
 #[test]
 fn a_parameter_change_replans_and_restarts() {
     let mut app = app(&scenario_path("head_on.ron"));
-    assert!(app.world().resource::<SimState>().0.t_s >= 20.0);
+    assert!(app.world().resource::<SimState>().0.time_s() >= 20.0);
     // Slow the northbound corridor to 5 m/s, as the panel would.
     let mut s = app.world().resource::<ScenarioSource>().scenario.clone();
     s.corridors[0].speed_limit_mps = 5.0;
     app.world_mut().resource_mut::<Retune>().request = Some(s);
     app.update();
     let sim = &app.world().resource::<SimState>().0;
-    assert!(sim.t_s <= 5.0, "restarted from zero: t = {}", sim.t_s);
-    assert_eq!(sim.scenario.corridors[0].speed_limit_mps, 5.0);
-    let north = sim.flights.iter().position(|f| f.id == "N").unwrap();
+    assert!(
+        sim.time_s() <= 5.0,
+        "restarted from zero: t = {}",
+        sim.time_s()
+    );
+    assert_eq!(sim.scenario().corridors[0].speed_limit_mps, 5.0);
+    let north = sim.flight_by_id("N").unwrap();
     let lane_seg = &sim.plan(north).path.segs[1];
     assert_eq!(lane_seg.u_max, 5.0, "the plan uses the new limit");
     let status = app.world().resource::<TuningStatus>();
@@ -65,13 +69,13 @@ fn a_parameter_change_replans_and_restarts() {
 #[test]
 fn an_invalid_change_is_refused_and_the_run_goes_on() {
     let mut app = app(&scenario_path("head_on.ron"));
-    let t = app.world().resource::<SimState>().0.t_s;
+    let t = app.world().resource::<SimState>().0.time_s();
     let mut s = app.world().resource::<ScenarioSource>().scenario.clone();
     s.corridors[0].max_alt_m = 10.0;
     app.world_mut().resource_mut::<Retune>().request = Some(s);
     app.update();
     assert!(
-        app.world().resource::<SimState>().0.t_s > t,
+        app.world().resource::<SimState>().0.time_s() > t,
         "still the old run, still going"
     );
     let e = app
@@ -113,7 +117,7 @@ fn editing_the_file_reloads_it_and_a_broken_edit_keeps_the_last_good_one() {
         app.world()
             .resource::<SimState>()
             .0
-            .scenario
+            .scenario()
             .separation
             .horizontal_m
     };
@@ -139,14 +143,14 @@ fn save_as_writes_a_scenario_run_accepts_unchanged() {
         &[],
     )
     .unwrap();
-    let mut s = sim.scenario.clone();
+    let mut s = sim.scenario().clone();
     s.separation.horizontal_m = 65.0;
     s.corridors[3].speed_limit_mps = 17.5;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tuned.ron");
     save_scenario(&s, &file).unwrap();
     let again = skycorridor::load(&file, &[]).unwrap();
-    assert_eq!(again.scenario, s);
+    assert_eq!(again.scenario(), &s);
 }
 
 #[test]
@@ -159,7 +163,7 @@ fn the_resolution_method_can_be_switched_live() {
     // Run the restarted head-on encounter through: the new method resolves it.
     let sim = &mut app.world_mut().resource_mut::<SimState>().0;
     assert_eq!(
-        sim.scenario.deconfliction.tactical,
+        sim.scenario().deconfliction.tactical,
         skycorridor::scenario::Tactical::Vertical
     );
     sim.run_to_end();

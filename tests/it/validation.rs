@@ -251,10 +251,10 @@ fn overrides_change_the_run() {
     .map(|s| s.parse().unwrap())
     .collect();
     let sim = skycorridor::load(&path, &set).unwrap();
-    assert_eq!(sim.scenario.separation.horizontal_m, 40.0);
-    assert_eq!(sim.scenario.corridors[1].speed_limit_mps, 5.0);
-    assert_eq!(sim.scenario.seed, 9);
+    assert_eq!(sim.scenario().separation.horizontal_m, 40.0);
+    assert_eq!(sim.scenario().corridors[1].speed_limit_mps, 5.0);
+    assert_eq!(sim.scenario().seed, 9);
     let set = vec!["corridors.0.direction=TwoWay".parse::<Override>().unwrap()];
     let sim = skycorridor::load(&path, &set).unwrap();
-    assert_eq!(sim.net.lanes.len(), 3);
+    assert_eq!(sim.net().lanes.len(), 3);
 }

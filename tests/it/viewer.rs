@@ -1,5 +1,6 @@
 //! The viewer's logic that needs no window: picking and the camera fit.
 
+use skycorridor::ids::LaneId;
 use skycorridor::viewer::controls::{nearest_lane, pick};
 use skycorridor::viewer::{Selection, fit};
 
@@ -13,7 +14,7 @@ fn click_picks_the_nearest_drone_then_a_corridor() {
     }
     let (n, d) = sim
         .airborne()
-        .find(|(f, _)| sim.flights[*f as usize].id == "N")
+        .find(|(f, _)| sim.flights()[*f].id == "N")
         .map(|(f, d)| (f, *d))
         .unwrap();
     // 3 m from N: N.
@@ -22,12 +23,12 @@ fn click_picks_the_nearest_drone_then_a_corridor() {
         Selection::Drone(n)
     );
     // Far along the northbound corridor from any drone: the corridor (lane 0).
-    assert_eq!(pick(&sim, [2.0, 900.0], 10.0), Selection::Lane(0));
-    assert_eq!(pick(&sim, [46.0, 900.0], 10.0), Selection::Lane(1));
+    assert_eq!(pick(&sim, [2.0, 900.0], 10.0), Selection::Lane(LaneId(0)));
+    assert_eq!(pick(&sim, [46.0, 900.0], 10.0), Selection::Lane(LaneId(1)));
     // Nowhere near anything.
     assert_eq!(pick(&sim, [5000.0, 0.0], 10.0), Selection::None);
-    let (lane, dist) = nearest_lane(&sim.net, [40.0, 0.0]).unwrap();
-    assert_eq!((lane, dist), (1, 8.0));
+    let (lane, dist) = nearest_lane(sim.net(), [40.0, 0.0]).unwrap();
+    assert_eq!((lane, dist), (LaneId(1), 8.0));
 }
 
 #[test]
@@ -38,8 +39,8 @@ fn fit_shows_every_node() {
     )
     .unwrap();
     let size = [1280.0, 720.0];
-    let view = fit(&sim.net, size);
-    for n in &sim.net.nodes {
+    let view = fit(sim.net(), size);
+    for n in &sim.net().nodes {
         let p = view.to_px(n.en, size);
         assert!(
             p[0] > 0.0 && p[0] < size[0] && p[1] > 0.0 && p[1] < size[1],

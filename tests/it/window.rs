@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use skycorridor::ids::{FlightId, LaneId};
 use skycorridor::network::Network;
 use skycorridor::viewer::WATER;
 use skycorridor::viewer::corridors::{lane_counts, load_color, load_share};
@@ -93,10 +94,10 @@ fn screenshot_shows_water_land_corridors_and_drones() {
 
     // The same state the window was drawing: the default scenario at 600 s.
     let mut sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
-    while sim.t_s < 600.0 {
+    while sim.time_s() < 600.0 {
         sim.step();
     }
-    let net = &sim.net;
+    let net = sim.net();
     let view = fit(net, [W as f64, H as f64]);
 
     // Water in the estuary west of Lantau; land between Dongguan and Huizhou.
@@ -119,6 +120,7 @@ fn screenshot_shows_water_land_corridors_and_drones() {
         .lanes
         .iter()
         .position(|l| net.corridor_ids[l.corridor] == "SZ-HZ" && !l.reverse)
+        .map(LaneId::new)
         .unwrap();
     let lane = &net.lanes[li];
     let (a, b) = (lane.points[0], lane.points[lane.points.len() - 1]);
@@ -126,7 +128,7 @@ fn screenshot_shows_water_land_corridors_and_drones() {
         [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
         [W as f64, H as f64],
     );
-    let want = srgb(load_color(load_share(net, li, counts[li])));
+    let want = srgb(load_color(load_share(net, li, counts[li.index()])));
     assert!(
         any_near(&img, mid, 4, want, 12),
         "no corridor colour {want:?} near {mid:?}"
@@ -134,7 +136,7 @@ fn screenshot_shows_water_land_corridors_and_drones() {
 
     // A cruising drone with no other drone within 30 px is drawn where it is.
     let states = looks(&sim);
-    let positions: Vec<(u32, [f64; 2])> = sim
+    let positions: Vec<(FlightId, [f64; 2])> = sim
         .airborne()
         .map(|(f, d)| (f, view.to_px([d.pos[0], d.pos[1]], [W as f64, H as f64])))
         .collect();
@@ -161,7 +163,7 @@ fn screenshot_shows_water_land_corridors_and_drones() {
         assert!(
             any_near(&img, *p, 3, srgb(Look::Cruising.color()), 25),
             "drone {} not drawn at {p:?}",
-            sim.flights[*f as usize].id
+            sim.flights()[*f].id
         );
     }
 }

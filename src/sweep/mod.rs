@@ -7,6 +7,8 @@
 //! to that command's `report.json`. Shard `I/N` runs the runs whose number is `I` modulo
 //! `N`; merging shards sorts rows by run number, giving the unsharded `sweep.csv`.
 
+pub mod folder;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -1,0 +1,137 @@
+//! `skycorridor bench`: the simulation step timed on synthetic traffic (see
+//! [`skycorridor::bench`]), with memory per drone in the air.
+//!
+//! Memory is the process's peak resident set during the run (Linux `VmHWM`, reset before
+//! each size through `/proc/self/clear_refs`) minus the resident set before the traffic
+//! was built: everything the run touched, heap and all, at no cost to other commands. Where
+//! `/proc` is missing the column says `n/a`.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use skycorridor::scenario::Tactical;
+use skycorridor::sim::separation::{Detector, Params, Track};
+use skycorridor::{app, bench};
+
+/// Options of `skycorridor bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Drones in the air, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1_000usize, 10_000, 100_000])]
+    pub drones: Vec<usize>,
+    /// Simulated seconds per size.
+    #[arg(long, default_value_t = 60.0)]
+    pub seconds: f64,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Steps between rebuilds of the separation R-tree (results do not depend on it).
+    #[arg(long, default_value_t = skycorridor::sim::DEFAULT_REFRESH_STEPS)]
+    pub refresh: u32,
+    /// Tactical resolution method to include in the step.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Tactical::None)]
+    pub tactical: Tactical,
+}
+
+/// Resident memory now and at its peak since the last reset, bytes (Linux only).
+fn resident() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Starts a new peak from the current resident set (Linux only; ignored elsewhere).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Times each size and prints a table.
+pub fn main(a: BenchArgs) -> Result<()> {
+    super::set_threads(a.threads)?;
+    println!(
+        "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
+         R-tree rebuilt every {} steps, {} threads",
+        bench::SIDE_M / 1000.0,
+        bench::PITCH_M,
+        a.refresh,
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:>8} {:>7} {:>9} {:>12} {:>14} {:>11} {:>10} {:>11}",
+        "drones",
+        "steps",
+        "wall s",
+        "sim s/wall s",
+        "drone-steps/s",
+        "1-step ms",
+        "conflicts",
+        "bytes/drone"
+    );
+    for &n in &a.drones {
+        one_size(n, &a);
+    }
+    Ok(())
+}
+
+/// Builds `n` drones of traffic, runs it, and prints one row.
+fn one_size(n: usize, a: &BenchArgs) {
+    reset_peak();
+    let before = resident().map(|r| r.0);
+    let mut sim = bench::airborne(n, a.seconds);
+    sim.set_refresh_steps(a.refresh);
+    sim.set_tactical(a.tactical);
+    let t0 = Instant::now();
+    sim = app::run_headless(sim, 10, |_| {});
+    let wall = t0.elapsed().as_secs_f64();
+    let peak = resident().map(|r| r.1);
+    let steps = sim.steps() as f64;
+    let airborne = sim.peak_airborne().max(1);
+    let per_drone = match (before, peak) {
+        (Some(b), Some(p)) => format!("{:.0}", p.saturating_sub(b) as f64 / airborne as f64),
+        _ => "n/a".into(),
+    };
+    // The separation check alone, on the final state, averaged over repeats.
+    let tracks: Vec<Track> = sim
+        .airborne()
+        .map(|(_, d)| Track {
+            pos: d.pos,
+            vel: d.vel,
+        })
+        .collect();
+    let params = Params {
+        horizontal_m: 50.0,
+        vertical_m: 15.0,
+        lookahead_s: 30.0,
+        dt_s: 1.0,
+    };
+    let mut det = Detector::default();
+    let mut out = Vec::new();
+    let reps = 10;
+    let c0 = Instant::now();
+    for _ in 0..reps {
+        det.detect(&tracks, &params, &mut out);
+    }
+    let check_ms = c0.elapsed().as_secs_f64() * 1000.0 / reps as f64;
+    println!(
+        "{:>8} {:>7} {:>9.2} {:>12.1} {:>14.0} {:>11.2} {:>10} {:>11}",
+        airborne,
+        steps,
+        wall,
+        sim.time_s() / wall,
+        steps * airborne as f64 / wall,
+        check_ms,
+        sim.events().conflicts_opened,
+        per_drone
+    );
+}

@@ -1,0 +1,143 @@
+//! `skycorridor run`: a scenario headless, its reports written, and optionally the same
+//! run without tactical resolution beside it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use skycorridor::app;
+use skycorridor::metrics::{self, Comparison, Report};
+use skycorridor::scenario::Override;
+
+/// Options of `skycorridor run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file [default: scenarios/gba_default.ron].
+    pub file: Option<PathBuf>,
+    /// Folder for the outputs (created if missing).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Seed of the demand sampler (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated seconds (overrides the scenario's `duration_s`).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Override any scenario field, e.g. `--set separation.horizontal_m=80` or
+    /// `--set corridors.HK-SZ-1.speed_limit_mps=15`. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+    /// Worker threads for the parallel parts [default: all cores]. Results do not
+    /// depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write trajectories.csv and trajectories.geojson (positions of every drone
+    /// in the air, sampled every --trajectory-interval seconds, and where each flight
+    /// ended).
+    #[arg(long)]
+    pub trajectories: bool,
+    /// Trajectory sampling interval, seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub trajectory_interval: f64,
+    /// Run the scenario a second time without tactical resolution and write
+    /// comparison.json: the domino effect parameter (conflicts with resolution over
+    /// conflicts without, minus 1), losses of separation, energy and delay of both.
+    #[arg(long)]
+    pub compare_resolution: bool,
+    /// List at most this many conflict and loss-of-separation events in events.csv
+    /// (the report counts every one; an overloaded stress scenario has millions).
+    #[arg(long, default_value_t = skycorridor::sim::events::DEFAULT_MAX_KEPT, value_name = "N")]
+    pub max_events: usize,
+}
+
+/// Runs the scenario and writes its outputs.
+pub fn main(a: RunArgs) -> Result<()> {
+    super::set_threads(a.threads)?;
+    let set = super::with_override(a.set, "seed", a.seed.map(|s| s.to_string()));
+    let set = super::with_override(set, "duration_s", a.duration.map(|d| d.to_string()));
+    let file = a.file.unwrap_or_else(super::default_scenario);
+    let trajectories = a.trajectories.then_some(a.trajectory_interval);
+    run(&file, &a.out, &set, trajectories, a.max_events)?;
+    if a.compare_resolution {
+        compare(&file, &a.out, &set)?;
+    }
+    Ok(())
+}
+
+/// The scenario run to its end, without the window.
+fn finished(file: &Path, set: &[Override]) -> Result<Report> {
+    let mut sim = skycorridor::load(file, set)?;
+    sim.run_to_end();
+    Ok(Report::from_sim(&sim))
+}
+
+/// The same scenario with and without tactical resolution, side by side.
+fn compare(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
+    let with = finished(file, set)?;
+    let off = super::with_override(set.to_vec(), "deconfliction.tactical", Some("None".into()));
+    let without = finished(file, &off)?;
+    let c = Comparison::of(&with, &without);
+    let path = out.join("comparison.json");
+    metrics::write_atomic(&path, c.to_json().as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    print!("{}", c.summary());
+    Ok(())
+}
+
+fn run(
+    file: &Path,
+    out: &Path,
+    set: &[Override],
+    trajectories: Option<f64>,
+    max_events: usize,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut sim = skycorridor::load(file, set)?;
+    sim.events_mut().max_kept = max_events;
+    if let Some(interval) = trajectories {
+        anyhow::ensure!(
+            interval.is_finite() && interval > 0.0,
+            "--trajectory-interval must be > 0 s, got {interval}"
+        );
+        sim.record_trajectories(interval);
+    }
+    eprintln!(
+        "{}: {} flights planned over {} corridors ({:.0} km), {} s in steps of {} s",
+        file.display(),
+        sim.flights().len(),
+        sim.net().corridor_ids.len(),
+        sim.net().corridor_km(),
+        sim.scenario().duration_s,
+        sim.scenario().dt_s
+    );
+    let bar = ProgressBar::new(sim.scenario().duration_s.ceil() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} s simulated  {msg}  [{elapsed_precise}, eta {eta}]",
+        )
+        .expect("valid template"),
+    );
+    let steps_per_update = (1.0 / sim.scenario().dt_s).ceil().max(1.0) as u32 * 10;
+    let sim = app::run_headless(sim, steps_per_update, |s| {
+        bar.set_position(s.time_s() as u64);
+        bar.set_message(format!(
+            "{} airborne, {} open conflicts",
+            s.airborne_count(),
+            s.events().open_pairs()
+        ));
+    });
+    bar.finish_and_clear();
+    let report = Report::from_sim(&sim);
+    metrics::write_outputs(&sim, &report, out)
+        .with_context(|| format!("writing outputs to {}", out.display()))?;
+    print!("{}", report.summary());
+    println!(
+        "wrote         {}/report.json, report.md, flights.csv, events.csv, plans.csv ({:.1} s wall)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! `skycorridor validate`: checks a scenario and prints a one-screen summary of its
+//! network, jurisdictions, fleet, demand and routes.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use skycorridor::scenario::Override;
+
+/// Options of `skycorridor validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Override fields as in `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+}
+
+/// Loads, checks and summarises the scenario.
+pub fn main(a: ValidateArgs) -> Result<()> {
+    let file = &a.file;
+    let sim = skycorridor::load(file, &a.set)?;
+    let (s, net) = (sim.scenario(), sim.net());
+    let vertiports = net.nodes.iter().filter(|n| n.pads() > 0).count();
+    println!("{}: valid", file.display());
+    println!(
+        "  scenario   {} (seed {}, {} s, dt {} s)",
+        s.name, s.seed, s.duration_s, s.dt_s
+    );
+    println!(
+        "  separation {} m horizontal, {} m vertical, {} s look-ahead",
+        s.separation.horizontal_m, s.separation.vertical_m, s.separation.lookahead_s
+    );
+    println!(
+        "  nodes      {} ({} vertiports with {} pads, {} waypoints)",
+        net.nodes.len(),
+        vertiports,
+        net.nodes.iter().map(|n| n.pads()).sum::<u32>(),
+        net.nodes.len() - vertiports
+    );
+    println!(
+        "  corridors  {} ({:.1} km, {} lanes)",
+        net.corridor_ids.len(),
+        net.corridor_km(),
+        net.lanes.len()
+    );
+    println!("  zones      {}", net.zones.len());
+    let gates = net
+        .nodes
+        .iter()
+        .filter(|n| n.gate_spacing_s().is_some())
+        .count();
+    if gates > 0 {
+        println!("  gates      {gates}");
+    }
+    for (j, jur) in net.jurisdictions.iter().enumerate() {
+        let here = |x: Option<u32>| x == Some(j as u32);
+        let nodes: Vec<&str> = net
+            .nodes
+            .iter()
+            .filter(|n| here(n.jurisdiction))
+            .map(|n| n.id.as_str())
+            .collect();
+        let corridors: Vec<&str> = net
+            .lanes
+            .iter()
+            .filter(|l| !l.reverse && here(l.jurisdiction))
+            .map(|l| net.corridor_ids[l.corridor].as_str())
+            .collect();
+        println!(
+            "  {:<10} {} ({}): nodes {}; corridors {}",
+            jur.id,
+            jur.name,
+            jur.territory,
+            if nodes.is_empty() {
+                "-".to_string()
+            } else {
+                nodes.join(" ")
+            },
+            if corridors.is_empty() {
+                "-".to_string()
+            } else {
+                corridors.join(" ")
+            }
+        );
+    }
+    println!(
+        "  fleet      {}",
+        s.drone_types
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  demand     {} flows, {} explicit flights -> {} flights in {} s",
+        s.demand.flows.len(),
+        s.demand.flights.len(),
+        sim.flights().len(),
+        s.duration_s
+    );
+    println!(
+        "  routes     {} planned (origin -> destination, type: corridors, km, min)",
+        sim.plans().len()
+    );
+    for p in sim.plans().iter().take(12) {
+        println!(
+            "             {} -> {}, {}: {} ({:.1} km, {:.1} min)",
+            net.nodes[p.origin].id,
+            net.nodes[p.destination].id,
+            s.drone_types[p.drone_type].id,
+            p.route_label(net),
+            p.path.total_m() / 1000.0,
+            p.duration_s / 60.0
+        );
+    }
+    if sim.plans().len() > 12 {
+        println!("             ... and {} more", sim.plans().len() - 12);
+    }
+    Ok(())
+}

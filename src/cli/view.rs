@@ -1,0 +1,97 @@
+//! `skycorridor view`: a scenario (or benchmark traffic) in the desktop window.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use skycorridor::scenario::Override;
+
+/// Options of `skycorridor view`.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Scenario file [default: scenarios/gba_default.ron].
+    pub file: Option<PathBuf>,
+    /// Override fields as in `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+    /// Seed of the demand sampler.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Start at this simulated time, seconds (simulated headless first).
+    #[arg(long, value_name = "S")]
+    pub at: Option<f64>,
+    /// Save one frame to this PNG and exit (with --at: the scenario at that time).
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+    /// Window width, pixels.
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    /// Window height, pixels.
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+    /// Draw this many frames as fast as possible, print frame times and exit.
+    #[arg(long)]
+    pub frames: Option<u32>,
+    /// Instead of a scenario, show this many drones of the benchmark grid.
+    #[arg(long, value_name = "N")]
+    pub bench_drones: Option<usize>,
+    /// Start paused (Space resumes).
+    #[arg(long)]
+    pub paused: bool,
+}
+
+/// Opens the window.
+#[cfg(feature = "viewer")]
+pub fn main(a: ViewArgs) -> Result<()> {
+    use std::path::Path;
+
+    let set = super::with_override(a.set, "seed", a.seed.map(|s| s.to_string()));
+    let file = a.file.unwrap_or_else(super::default_scenario);
+    let (mut sim, path) = match a.bench_drones {
+        Some(n) => (skycorridor::bench::airborne(n, 3600.0), None),
+        None => (skycorridor::load(&file, &set)?, Some(file.clone())),
+    };
+    let source =
+        skycorridor::app::tuning::ScenarioSource::new(path, set.clone(), sim.scenario().clone());
+    if let Some(at) = a.at {
+        anyhow::ensure!(
+            at.is_finite() && at >= 0.0,
+            "--at must be a time in seconds >= 0, got {at}"
+        );
+        while sim.time_s() < at - 1e-9 && !sim.finished() {
+            sim.step();
+        }
+    }
+    let assets = if Path::new("assets").is_dir() {
+        PathBuf::from("assets")
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
+    };
+    if let Some(dir) = a
+        .screenshot
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        super::create_dir(dir)?;
+    }
+    skycorridor::viewer::run(
+        sim,
+        source,
+        skycorridor::viewer::ViewerOptions {
+            assets,
+            size: [a.width, a.height],
+            screenshot: a.screenshot,
+            frames: a.frames,
+            paused: a.paused,
+        },
+    );
+    Ok(())
+}
+
+/// Without the window compiled in, says so.
+#[cfg(not(feature = "viewer"))]
+pub fn main(_: ViewArgs) -> Result<()> {
+    anyhow::bail!("this skycorridor was built without the window (cargo feature `viewer`)")
+}

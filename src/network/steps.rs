@@ -1,0 +1,436 @@
+//! The steps of [`Network::build`](super::Network::build), each returning a named result:
+//! placing nodes, loading regions (land and jurisdictions), the rules each corridor flies
+//! under, its lanes and the graph, zones, and the checks that need the built geometry.
+//! Local metres, seconds, m/s.
+
+use std::collections::BTreeMap;
+
+use geo::{Coord, Distance, Euclidean, LineString, Point, Polygon};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::{
+    Frame, Lane, Locator, NetJurisdiction, NetNode, NetZone, geodesic_m, jurisdiction, land, places,
+};
+use crate::ids::{LaneId, NodeId};
+use crate::scenario::{
+    Corridor, Direction, NodeKind, Scenario, Shape, ValidationError, Zone, ZoneKind,
+};
+
+/// Nodes placed in the local frame (jurisdictions not yet located).
+pub(super) fn place_nodes(s: &Scenario, frame: &Frame) -> Vec<NetNode> {
+    s.nodes
+        .iter()
+        .map(|n| {
+            let (lat, lon, en) = match (n.lat, n.lon, n.east_m, n.north_m) {
+                (Some(lat), Some(lon), _, _) => (lat, lon, frame.to_local(lat, lon)),
+                (_, _, Some(e), Some(nm)) => {
+                    let (lat, lon) = frame.to_geo(e, nm);
+                    (lat, lon, [e, nm])
+                }
+                _ => unreachable!("validated: a node has lat/lon or east/north"),
+            };
+            NetNode {
+                id: n.id.clone(),
+                kind: n.kind,
+                lat,
+                lon,
+                en,
+                ground_alt_m: n.ground_alt_m,
+                jurisdiction: None,
+            }
+        })
+        .collect()
+}
+
+/// Land polygons (for over-water legs and land-based jurisdictions) and jurisdictions.
+pub(super) struct Regions {
+    /// Land polygons in local metres (empty without `land_geojson`).
+    pub land: Vec<land::LandPolygon>,
+    /// Finds the jurisdiction of a point.
+    pub locator: Locator,
+    /// Jurisdictions in scenario order, with their minima filled in.
+    pub jurisdictions: Vec<NetJurisdiction>,
+    /// The scenario's minima, `[horizontal_m, vertical_m]`.
+    pub base_minima: [f64; 2],
+}
+
+impl Regions {
+    /// Loads the land polygons and places the jurisdictions.
+    pub fn load(s: &Scenario, frame: &Frame) -> Result<Regions, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let mut land = Vec::new();
+        if let Some(path) = &s.land_geojson {
+            match land::load(std::path::Path::new(path), frame) {
+                Ok(p) => land = p,
+                Err(e) => errors.push(ValidationError::section(
+                    "scenario",
+                    "land_geojson",
+                    format!("cannot read land polygons: {e}"),
+                )),
+            }
+        }
+        let locator = match Locator::new(s, frame, &land) {
+            Ok(l) => l,
+            Err((id, message)) => {
+                errors.push(ValidationError::item("jurisdiction", &id, "area", message));
+                return Err(errors);
+            }
+        };
+        let sep = [s.separation.horizontal_m, s.separation.vertical_m];
+        let or_id = |text: &str, id: &str| {
+            if text.is_empty() {
+                id.to_string()
+            } else {
+                text.to_string()
+            }
+        };
+        let jurisdictions = s
+            .jurisdictions
+            .iter()
+            .map(|j| NetJurisdiction {
+                id: j.id.clone(),
+                name: or_id(&j.name, &j.id),
+                territory: or_id(&j.territory, &j.id),
+                rules: j.rules,
+                minima: [
+                    j.rules.horizontal_m.unwrap_or(sep[0]),
+                    j.rules.vertical_m.unwrap_or(sep[1]),
+                ],
+            })
+            .collect();
+        // (A land file that cannot be read is reported with the jurisdictions' errors.)
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Regions {
+            land,
+            locator,
+            jurisdictions,
+            base_minima: sep,
+        })
+    }
+}
+
+/// What a corridor flies under after its jurisdiction's rules.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CorridorRules {
+    /// The jurisdiction its midpoint lies in, if any.
+    pub jurisdiction: Option<u32>,
+    /// Its altitude band cut to the jurisdiction's floor and ceiling, metres.
+    pub band: (f64, f64),
+    /// Its speed limit lowered to the jurisdiction's, m/s.
+    pub speed_limit_mps: f64,
+    /// Separation minima on it, `[horizontal_m, vertical_m]`.
+    pub minima: [f64; 2],
+}
+
+/// The placed nodes, by scenario id: what corridors are built between.
+pub(super) struct CorridorEnds<'a> {
+    pub nodes: &'a [NetNode],
+    pub index: &'a BTreeMap<String, NodeId>,
+    pub frame: &'a Frame,
+}
+
+impl CorridorEnds<'_> {
+    fn ends(&self, c: &Corridor) -> (NodeId, NodeId) {
+        let (Some(&from), Some(&to)) = (self.index.get(&c.from), self.index.get(&c.to)) else {
+            unreachable!("validated: corridor ends are known nodes")
+        };
+        (from, to)
+    }
+
+    /// A corridor's line in local metres, from its `from` node through its `via` points.
+    fn line(&self, c: &Corridor) -> Vec<[f64; 2]> {
+        let (from, to) = self.ends(c);
+        let mut line: Vec<[f64; 2]> = vec![self.nodes[from.index()].en];
+        line.extend(c.via.iter().map(|p| self.frame.to_local(p.lat, p.lon)));
+        line.push(self.nodes[to.index()].en);
+        line
+    }
+
+    /// Each corridor's jurisdiction (by the midpoint of its line) and the band and speed
+    /// limit it flies after that jurisdiction's rules; an error for a band the rules empty.
+    pub fn rules(
+        &self,
+        s: &Scenario,
+        regions: &Regions,
+    ) -> Result<Vec<CorridorRules>, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let mut out = Vec::with_capacity(s.corridors.len());
+        for c in &s.corridors {
+            let j = regions
+                .locator
+                .locate(jurisdiction::midpoint(&self.line(c)));
+            let mut r = CorridorRules {
+                jurisdiction: j.map(|j| j as u32),
+                band: (c.min_alt_m, c.max_alt_m),
+                speed_limit_mps: c.speed_limit_mps,
+                minima: regions.base_minima,
+            };
+            if let Some(j) = j {
+                let jur = &regions.jurisdictions[j];
+                let rules = &jur.rules;
+                r.band.0 = r.band.0.max(rules.min_alt_m.unwrap_or(f64::NEG_INFINITY));
+                r.band.1 = r.band.1.min(rules.max_alt_m.unwrap_or(f64::INFINITY));
+                r.speed_limit_mps = r
+                    .speed_limit_mps
+                    .min(rules.speed_limit_mps.unwrap_or(f64::INFINITY));
+                r.minima = jur.minima;
+                if r.band.1 <= r.band.0 {
+                    errors.push(empty_band(c, jur));
+                }
+            }
+            out.push(r);
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The lanes of every corridor (one for one-way, two for two-way: forward in the
+    /// middle of the upper half of the band, reverse in the middle of the lower half) and
+    /// the directed graph over them.
+    pub fn lanes(
+        &self,
+        s: &Scenario,
+        rules: &[CorridorRules],
+    ) -> (Vec<Lane>, DiGraph<NodeId, LaneId>) {
+        let mut graph = DiGraph::new();
+        let gnodes: Vec<NodeIndex> = (0..self.nodes.len())
+            .map(|i| graph.add_node(NodeId::new(i)))
+            .collect();
+        let mut lanes = Vec::new();
+        for (ci, (c, r)) in s.corridors.iter().zip(rules).enumerate() {
+            let (from, to) = self.ends(c);
+            let (nf, nt) = (&self.nodes[from.index()], &self.nodes[to.index()]);
+            let mut geo_pts = vec![(nf.lat, nf.lon)];
+            geo_pts.extend(c.via.iter().map(|p| (p.lat, p.lon)));
+            geo_pts.push((nt.lat, nt.lon));
+            let points = self.line(c);
+            let leg_m: Vec<f64> = geo_pts.windows(2).map(|w| geodesic_m(w[0], w[1])).collect();
+            let band = r.band;
+            let mid = 0.5 * (band.0 + band.1);
+            let mut add = |reverse: bool, alt_m: f64| {
+                let (mut pts, mut legs) = (points.clone(), leg_m.clone());
+                let (a, b) = if reverse { (to, from) } else { (from, to) };
+                if reverse {
+                    pts.reverse();
+                    legs.reverse();
+                }
+                let li = LaneId::new(lanes.len());
+                lanes.push(Lane {
+                    corridor: ci,
+                    reverse,
+                    from: a,
+                    to: b,
+                    alt_m,
+                    length_m: legs.iter().sum(),
+                    points: pts,
+                    leg_m: legs,
+                    speed_limit_mps: r.speed_limit_mps,
+                    headway_s: c.headway_s,
+                    over_water_m: 0.0,
+                    jurisdiction: r.jurisdiction,
+                    minima: r.minima,
+                });
+                graph.add_edge(gnodes[a.index()], gnodes[b.index()], li);
+            };
+            match c.direction {
+                Direction::OneWay => add(false, mid),
+                Direction::TwoWay => {
+                    add(false, 0.5 * (mid + band.1));
+                    add(true, 0.5 * (band.0 + mid));
+                }
+            }
+        }
+        (lanes, graph)
+    }
+
+    /// A corridor from one territory into another must end at a border gate.
+    pub fn border_errors(
+        &self,
+        s: &Scenario,
+        jurisdictions: &[NetJurisdiction],
+    ) -> Vec<ValidationError> {
+        let territory = |n: NodeId| {
+            let node = &self.nodes[n.index()];
+            match node.kind {
+                NodeKind::Gate { .. } => None,
+                _ => node
+                    .jurisdiction
+                    .map(|j| jurisdictions[j as usize].territory.as_str()),
+            }
+        };
+        let mut errors = Vec::new();
+        for c in &s.corridors {
+            let (from, to) = self.ends(c);
+            if let (Some(a), Some(b)) = (territory(from), territory(to))
+                && a != b
+            {
+                errors.push(ValidationError::item(
+                    "corridor",
+                    &c.id,
+                    "to",
+                    format!(
+                        "runs from territory {a} (`{}`) into {b} (`{}`) without a border gate: \
+                         split it at a `Gate` node on the border",
+                        c.from, c.to
+                    ),
+                ));
+            }
+        }
+        errors
+    }
+}
+
+/// The error for a corridor whose band a jurisdiction's rules leave empty.
+fn empty_band(c: &Corridor, j: &NetJurisdiction) -> ValidationError {
+    let allowed = match (j.rules.min_alt_m, j.rules.max_alt_m) {
+        (Some(a), Some(b)) => format!("{a}..{b} m"),
+        (Some(a), None) => format!("from {a} m"),
+        (None, Some(b)) => format!("up to {b} m"),
+        (None, None) => "at any height".to_string(),
+    };
+    ValidationError::item(
+        "corridor",
+        &c.id,
+        "max_alt_m",
+        format!(
+            "lies in jurisdiction {} whose rules allow altitudes {allowed}, which leaves nothing of its band {}..{} m",
+            j.id, c.min_alt_m, c.max_alt_m
+        ),
+    )
+}
+
+/// The scenario's zones and the airport zones generated from its places file, placed.
+pub(super) fn place_zones(
+    s: &Scenario,
+    frame: &Frame,
+) -> Result<Vec<NetZone>, Vec<ValidationError>> {
+    let airport_zones = match &s.airports {
+        Some(a) => places::airport_zones(a)
+            .map_err(|e| vec![ValidationError::section("airports", "places_csv", e)])?,
+        None => Vec::new(),
+    };
+    Ok(s.zones
+        .iter()
+        .chain(&airport_zones)
+        .map(|z| place_zone(z, frame))
+        .collect())
+}
+
+fn place_zone(z: &Zone, frame: &Frame) -> NetZone {
+    let (polygon, circle) = match &z.shape {
+        Shape::Circle { center, radius_m } => {
+            let c = frame.to_local(center.lat, center.lon);
+            let ring: Vec<Coord<f64>> = (0..64)
+                .map(|k| {
+                    let a = k as f64 / 64.0 * std::f64::consts::TAU;
+                    Coord {
+                        x: c[0] + radius_m * a.cos(),
+                        y: c[1] + radius_m * a.sin(),
+                    }
+                })
+                .collect();
+            (
+                Polygon::new(LineString::new(ring), vec![]),
+                Some((c, *radius_m)),
+            )
+        }
+        Shape::Polygon { points } => {
+            let ring: Vec<Coord<f64>> = points
+                .iter()
+                .map(|p| {
+                    let [x, y] = frame.to_local(p.lat, p.lon);
+                    Coord { x, y }
+                })
+                .collect();
+            (Polygon::new(LineString::new(ring), vec![]), None)
+        }
+    };
+    NetZone {
+        id: z.id.clone(),
+        kind: z.kind,
+        polygon,
+        circle,
+        alt_m: (z.min_alt_m, z.max_alt_m),
+        active: z.active.map(|w| (w.start_s, w.end_s)),
+    }
+}
+
+/// Corridors under a metre long (both ends at one place).
+pub(super) fn length_errors(s: &Scenario, lanes: &[Lane]) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    for (ci, c) in s.corridors.iter().enumerate() {
+        let length: f64 = lanes
+            .iter()
+            .find(|l| l.corridor == ci)
+            .map_or(0.0, |l| l.length_m);
+        if length < 1.0 {
+            errors.push(ValidationError::item(
+                "corridor",
+                &c.id,
+                "to",
+                format!(
+                    "is {length:.2} m long: `{}` and `{}` are at the same place",
+                    c.from, c.to
+                ),
+            ));
+        }
+    }
+    errors
+}
+
+/// Corridors whose edge (half their width from the centre line) comes inside a no-fly
+/// zone active during the run and overlapping their band.
+pub(super) fn zone_errors(
+    s: &Scenario,
+    lanes: &[Lane],
+    rules: &[CorridorRules],
+    zones: &[NetZone],
+) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    for (ci, (c, r)) in s.corridors.iter().zip(rules).enumerate() {
+        let lane = lanes
+            .iter()
+            .find(|l| l.corridor == ci)
+            .expect("every corridor has a lane");
+        let line = LineString::from(lane.points.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+        let (lo, hi) = r.band;
+        for z in zones {
+            if z.kind != ZoneKind::NoFly || !z.active_during(0.0, s.duration_s) {
+                continue;
+            }
+            if z.alt_m.1 <= lo || z.alt_m.0 >= hi {
+                continue;
+            }
+            let (gap, what) = match z.circle {
+                Some((centre, r)) => (
+                    Euclidean.distance(&Point::new(centre[0], centre[1]), &line) - r,
+                    "circle",
+                ),
+                None => (Euclidean.distance(&line, &z.polygon), "polygon"),
+            };
+            let clearance = gap - 0.5 * c.width_m;
+            if clearance < 0.0 {
+                let when = match z.active {
+                    Some((a, b)) => format!("active {a}..{b} s"),
+                    None => "always active".to_string(),
+                };
+                errors.push(ValidationError::item(
+                    "corridor",
+                    &c.id,
+                    if c.via.is_empty() { "to" } else { "via" },
+                    format!(
+                        "crosses no-fly zone {} ({what}, {when}, {}..{} m): the corridor's edge comes {:.0} m inside it; \
+                         route it around with `via` points or narrow it",
+                        z.id, z.alt_m.0, z.alt_m.1, -clearance
+                    ),
+                ));
+            }
+        }
+    }
+    errors
+}

@@ -1,0 +1,280 @@
+//! The separation check of every step: the table of tracks (one per airborne drone, with
+//! the minima and vertiport rules of where it flies), the R-tree broad phase over reach
+//! boxes, the exact pair check, and optionally the all-pairs oracle beside it.
+//!
+//! Owns: the per-step [`TrackTable`], the [`Broadphase`] and the step's encounters.
+//! Does not own: events (the [`EventTracker`](super::events::EventTracker) turns
+//! encounters into them) or resolution.
+//!
+//! The maths and the invariant (detection equals the all-pairs oracle) are in
+//! [`separation`](super::separation).
+
+use glam::DVec3;
+
+use super::Fleet;
+use super::flight::{Airborne, Dynamics};
+use super::separation::{
+    Aabb, Broadphase, Encounter, PairRules, Params, Track, detect_brute_force, grow,
+};
+use crate::ids::{FlightId, NodeId};
+use crate::network::Network;
+use crate::planner::Plan;
+
+/// Steps between rebuilds of the separation R-tree (results do not depend on it).
+pub const DEFAULT_REFRESH_STEPS: u32 = 16;
+
+/// One step's tracks, in stepping order, with what each pair check needs to know of them.
+#[derive(Debug, Default, Clone)]
+pub struct TrackTable {
+    /// Position and velocity of each airborne drone.
+    tracks: Vec<Track>,
+    /// Flight of each track (as the broad phase's stable id).
+    ids: Vec<u32>,
+    /// Whether each track is climbing off or descending onto a pad.
+    terminal: Vec<bool>,
+    /// With `separation.terminal: Procedural`, the vertiport each track climbs off or
+    /// descends onto, if it does (pairs over the same one are left to the pads).
+    pad: Vec<Option<NodeId>>,
+    /// With local minima, each track's `[horizontal_m, vertical_m]`.
+    minima: Vec<[f32; 2]>,
+}
+
+impl TrackTable {
+    /// Fills the table from the drones in the air. `procedural`: pairs over one vertiport
+    /// are exempt; with `net.local_minima` each track gets its own minima.
+    pub(crate) fn fill(
+        &mut self,
+        airborne: &[Airborne],
+        fleet: &Fleet,
+        net: &Network,
+        procedural: bool,
+    ) {
+        self.tracks.clear();
+        self.ids.clear();
+        self.terminal.clear();
+        self.pad.clear();
+        self.minima.clear();
+        for a in airborne {
+            self.tracks.push(Track {
+                pos: a.d.pos,
+                vel: a.d.vel,
+            });
+            self.ids.push(a.flight.0);
+            let plan = fleet.plan(a.flight);
+            let lane = plan.path.segs[a.d.motion.seg as usize].lane;
+            self.terminal.push(lane.is_none());
+            if procedural {
+                self.pad.push(match lane {
+                    Some(_) => None,
+                    None if a.d.motion.seg == 0 => Some(plan.origin),
+                    None => Some(plan.destination),
+                });
+            }
+            if net.local_minima {
+                self.minima.push(minima_at(net, plan, a.d.motion.seg));
+            }
+        }
+    }
+
+    /// The tracks, in stepping order.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// The flight of track `i`.
+    pub fn flight(&self, i: usize) -> FlightId {
+        FlightId(self.ids[i])
+    }
+
+    /// Whether track `i` is climbing off or descending onto a pad.
+    pub fn terminal(&self, i: usize) -> bool {
+        self.terminal[i]
+    }
+
+    /// The per-pair rules (minima by place, vertiport exemption).
+    pub fn rules(&self) -> PairRules<'_> {
+        PairRules {
+            minima: &self.minima,
+            terminal: &self.pad,
+        }
+    }
+}
+
+/// Separation minima of a drone on segment `seg` of `plan`: its lane's (the lane's
+/// jurisdiction), or on a climb or descent those of the vertiport it is over.
+fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
+    let m = match plan.path.segs[seg as usize].lane {
+        None => {
+            let node = if seg == 0 {
+                plan.origin
+            } else {
+                plan.destination
+            };
+            net.nodes[node]
+                .jurisdiction
+                .map_or(net.base_minima, |j| net.jurisdictions[j as usize].minima)
+        }
+        Some(lane) => net.lanes[lane].minima,
+    };
+    [m[0] as f32, m[1] as f32]
+}
+
+/// The separation check: tracks, broad phase, encounters.
+pub struct Detection {
+    params: Params,
+    broadphase: Broadphase,
+    refresh_steps: u32,
+    verify: bool,
+    mismatches: u64,
+    table: TrackTable,
+    encounters: Vec<Encounter>,
+}
+
+impl Detection {
+    /// A check with the given parameters (the broad phase must cover the largest minima
+    /// anywhere; each pair is then checked against its own).
+    pub fn new(params: Params) -> Self {
+        Detection {
+            params,
+            broadphase: Broadphase::new(DEFAULT_REFRESH_STEPS),
+            refresh_steps: DEFAULT_REFRESH_STEPS,
+            verify: false,
+            mismatches: 0,
+            table: TrackTable::default(),
+            encounters: Vec::new(),
+        }
+    }
+
+    /// The separation parameters in force.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// This step's tracks.
+    pub fn table(&self) -> &TrackTable {
+        &self.table
+    }
+
+    /// This step's encounters (pairs in conflict), track indices into [`Self::table`].
+    pub fn encounters(&self) -> &[Encounter] {
+        &self.encounters
+    }
+
+    /// Steps where the R-tree and the all-pairs check disagreed (only counted with
+    /// [`Self::set_verify`]; must stay 0).
+    pub fn mismatches(&self) -> u64 {
+        self.mismatches
+    }
+
+    /// Sets how many steps the R-tree is kept before it is rebuilt (at least 1).
+    pub fn set_refresh_steps(&mut self, steps: u32) {
+        self.refresh_steps = steps.max(1);
+        self.broadphase = Broadphase::new(self.refresh_steps);
+    }
+
+    /// Also runs the all-pairs check every step and counts disagreements.
+    pub fn set_verify(&mut self, on: bool) {
+        self.verify = on;
+    }
+
+    /// Checks the drones in the air after a step of `dt`. `procedural` exempts pairs over
+    /// one vertiport; `vertical` says whether tactical resolution may move drones off
+    /// their plan's altitude (reach boxes then widen by what a drone can climb).
+    pub(crate) fn detect(
+        &mut self,
+        airborne: &[Airborne],
+        fleet: &Fleet,
+        net: &Network,
+        procedural: bool,
+        vertical: bool,
+        dt: f64,
+    ) {
+        self.table.fill(airborne, fleet, net, procedural);
+        let (p, ahead_s) = (&self.params, f64::from(self.refresh_steps) * dt);
+        self.broadphase.detect(
+            &self.table.ids,
+            &self.table.tracks,
+            p,
+            &self.table.rules(),
+            |i| {
+                let a = &airborne[i];
+                let t = fleet.drone_type(a.flight);
+                let climb = if vertical {
+                    t.climb_rate_mps.max(t.descent_rate_mps)
+                } else {
+                    0.0
+                };
+                reach_box(fleet.plan(a.flight), &a.d, ahead_s, p, climb)
+            },
+            &mut self.encounters,
+        );
+        if self.verify && !self.matches_oracle() {
+            self.mismatches += 1;
+        }
+    }
+
+    /// Whether this step's encounters are exactly the all-pairs check's.
+    fn matches_oracle(&self) -> bool {
+        let ids = &self.table.ids;
+        let key = |e: &Encounter| {
+            let (x, y) = (ids[e.a as usize], ids[e.b as usize]);
+            (x.min(y), x.max(y), e.t_in.to_bits(), e.t_out.to_bits())
+        };
+        let mut got: Vec<_> = self.encounters.iter().map(key).collect();
+        let mut want: Vec<_> =
+            detect_brute_force(&self.table.tracks, &self.params, &self.table.rules())
+                .iter()
+                .map(key)
+                .collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        got == want
+    }
+}
+
+/// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
+/// look-ahead) a drone on `plan` in state `d` can make during the next `ahead_s` seconds,
+/// grown by half the minima. `climb_mps` bounds tactical vertical offsets (0 without).
+/// Speed along a path never exceeds the largest segment limit met so far (the rule in
+/// [`crate::planner::advance`]), so walking the path with that running maximum bounds both
+/// where the drone gets to and how far it can extrapolate from there.
+pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params, climb_mps: f64) -> Aabb {
+    let path = &plan.path;
+    let horizon = p.lookahead_s.max(p.dt_s);
+    let total = path.total_m();
+    let s0 = d.motion.s;
+    let mut ub = d.motion.u;
+    let (mut lo, mut hi) = (d.pos, d.pos);
+    let mut add = |q: DVec3| {
+        lo = lo.min(q);
+        hi = hi.max(q);
+    };
+    let mut k = d.motion.seg as usize;
+    loop {
+        let g = &path.segs[k];
+        ub = ub.max(g.u_max);
+        let s_end = (s0 + ub * ahead_s).min(total);
+        let a = s0.max(path.cum[k]);
+        let b = s_end.min(path.cum[k + 1]);
+        let pa = DVec3::from(path.position(k, a));
+        let pb = DVec3::from(path.position(k, b));
+        let far = ub * horizon;
+        add(pa);
+        add(pb + DVec3::from(g.dir) * far);
+        k += 1;
+        if k >= path.segs.len() || path.cum[k] >= s_end {
+            break;
+        }
+    }
+    // Tactical altitude offsets: the current one, what it can become by the next rebuild,
+    // and its rate extrapolated over the look-ahead (`climb_mps` is 0 when no method moves
+    // drones vertically).
+    let slack = if climb_mps > 0.0 {
+        f64::from(d.offset_m.abs()) + climb_mps * (ahead_s + horizon)
+    } else {
+        0.0
+    };
+    lo.z -= slack;
+    hi.z += slack;
+    grow(lo.to_array(), hi.to_array(), p)
+}

@@ -1,0 +1,163 @@
+//! What a flight is while it lives: its life-cycle [`Status`], what an airborne drone is
+//! doing ([`Phase`]), and its [`Dynamics`] (position, velocity, energy, and the little
+//! state the mechanics keep on it). Positions are local `[east_m, north_m, alt_m]`,
+//! velocities m/s, energy watt-hours.
+//!
+//! The simulation steps a dense list of [`Airborne`] drones: the per-drone record is what
+//! the 100k-drone step streams through memory, so it stays small (tactical state in
+//! single precision).
+
+use glam::DVec3;
+use serde::Serialize;
+
+use crate::ids::FlightId;
+use crate::planner::Motion;
+
+/// Where a flight is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Departure time not reached.
+    Scheduled,
+    /// Due, waiting on the ground for a pad.
+    WaitingForPad,
+    /// In the air.
+    Airborne,
+    /// Landed at its destination.
+    Completed,
+    /// Battery ran out in the air; the flight ended where it was.
+    BatteryDepleted,
+    /// Cancelled before take-off by strategic deconfliction (see the flight's reason).
+    Cancelled,
+}
+
+/// What an airborne drone is doing, for reports and drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Climbing off the pad or to a higher lane.
+    Climbing,
+    /// Flying a lane.
+    Cruising,
+    /// Descending to a lower lane or onto the pad.
+    Descending,
+    /// Stopped, waiting for a pad at the destination or for a border gate to clear it.
+    Holding,
+}
+
+impl Phase {
+    /// Its name in reports and trajectory files (`climbing`, `cruising`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Climbing => "climbing",
+            Phase::Cruising => "cruising",
+            Phase::Descending => "descending",
+            Phase::Holding => "holding",
+        }
+    }
+}
+
+/// What changes about a flight while it flies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Dynamics {
+    /// Where it is on its path.
+    pub motion: Motion,
+    /// Position `[east_m, north_m, alt_m]` after the last step.
+    pub pos: DVec3,
+    /// Velocity after the last step, m/s.
+    pub vel: DVec3,
+    /// Energy used, watt-hours.
+    pub energy_wh: f64,
+    /// Seconds spent holding for a pad.
+    pub holding_s: f64,
+    /// Whether a destination pad is granted.
+    pub pad_granted: bool,
+    /// Whether the origin pad is still held (during the climb).
+    pub holds_origin_pad: bool,
+    /// Border gates on its route that have cleared it.
+    pub gates_cleared: u8,
+    /// Whether it is stopped in the queue of a border gate.
+    pub at_gate: bool,
+    /// Its place in the queue of its next gate (0: first); it stops that many queue
+    /// spacings short of the gate.
+    pub gate_slot: u16,
+    // Tactical state in single precision (centimetres and milliseconds are plenty): the
+    // 100k-drone step is memory-bound, and a smaller record per drone is faster.
+    /// Tactical speed limit in force, m/s.
+    pub cap_mps: Option<f32>,
+    /// Tactical altitude offset from the plan, metres (positive up).
+    pub offset_m: f32,
+    /// Offset the drone is moving to, metres (0: back on plan).
+    pub offset_target_m: f32,
+    /// Rate of change of the offset in the last step, m/s.
+    pub offset_rate_mps: f32,
+    /// Vertical distance flown off plan, metres.
+    pub offset_flown_m: f32,
+    /// Seconds under 0.5 m/s while slowed by a speed resolution.
+    pub slow_s: f32,
+    /// Seconds spent manoeuvring (speed limit or offset in force).
+    pub manoeuvring_s: f32,
+    /// The flight this drone is giving way to, until they have passed.
+    pub giving_way_to: Option<FlightId>,
+}
+
+impl Dynamics {
+    /// What the drone is doing: holding (stopped for a pad or in a gate's queue), else
+    /// climbing, descending or cruising by its vertical speed.
+    pub fn phase(&self) -> Phase {
+        if self.at_gate || (self.motion.u == 0.0 && !self.pad_granted && self.holding_s > 0.0) {
+            Phase::Holding
+        } else if self.vel.z > 1e-6 {
+            Phase::Climbing
+        } else if self.vel.z < -1e-6 {
+            Phase::Descending
+        } else {
+            Phase::Cruising
+        }
+    }
+
+    /// Speed over the ground and through the air (3D), m/s.
+    pub fn speed(&self) -> f64 {
+        self.vel.length()
+    }
+}
+
+/// A flight's life: status, times, and its dynamics (current while airborne, final after).
+#[derive(Debug, Clone)]
+pub struct FlightState {
+    /// Life-cycle status.
+    pub status: Status,
+    /// Take-off time, seconds (NaN before).
+    pub takeoff_s: f64,
+    /// Touchdown or end time, seconds (NaN before).
+    pub end_s: f64,
+    /// Motion, energy and pads; kept up to date for airborne drones at the end of each step.
+    pub dynamics: Dynamics,
+}
+
+impl FlightState {
+    /// A flight not yet flown (or cancelled, with `cancelled`).
+    pub fn new(cancelled: bool) -> Self {
+        FlightState {
+            status: if cancelled {
+                Status::Cancelled
+            } else {
+                Status::Scheduled
+            },
+            takeoff_s: f64::NAN,
+            end_s: f64::NAN,
+            dynamics: Dynamics::default(),
+        }
+    }
+}
+
+/// An airborne drone in the dense list stepped in parallel.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Airborne {
+    /// Which flight.
+    pub flight: FlightId,
+    /// Segment at the start of the step (for lane entry counting).
+    pub prev_seg: u32,
+    /// Its dynamics.
+    pub d: Dynamics,
+}

@@ -1,0 +1,83 @@
+//! Moving every airborne drone one step: the kinematic rule of [`advance_capped`] along its
+//! path, up to where it must stop (the top of its final descent without a pad, its place
+//! in a gate's line), under any tactical speed limit, with its tactical altitude offset
+//! moved toward its target at the type's climb or descent rate; then its position,
+//! velocity, energy and holding time. Metres, seconds, watt-hours.
+//!
+//! Runs in parallel: each task touches only its own drone and reads shared data, so the
+//! result does not depend on the thread count.
+
+use glam::DVec3;
+use rayon::prelude::*;
+
+use super::Fleet;
+use super::flight::Airborne;
+use super::gates::Gates;
+use crate::planner::{advance_capped, power_w};
+
+/// Moves every drone in `airborne` by `dt` seconds.
+pub(crate) fn advance_all(airborne: &mut [Airborne], fleet: &Fleet, gates: &Gates, dt: f64) {
+    airborne
+        .par_iter_mut()
+        .with_min_len(1024)
+        .for_each(|a| advance_one(a, fleet, gates, dt));
+}
+
+fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
+    let plan = fleet.plan(a.flight);
+    let ty = fleet.drone_type(a.flight);
+    let d = &mut a.d;
+    // An offset drone levels off before its final descent.
+    let level = d.offset_m == 0.0;
+    let mut stop = if d.pad_granted && level {
+        plan.path.total_m()
+    } else {
+        plan.hold_point_m()
+    };
+    // Its place in the gate's line, or as soon as it can brake if the line already
+    // reaches past it.
+    let brake = d.motion.s + d.motion.u * d.motion.u / (2.0 * ty.accel_mps2);
+    let gate = plan
+        .gates
+        .get(d.gates_cleared as usize)
+        .map(|g| gates.stop_before(g.0, d.gate_slot, brake));
+    if let Some(s_gate) = gate {
+        stop = stop.min(s_gate);
+    }
+    a.prev_seg = d.motion.seg;
+    let s0 = d.motion.s;
+    let dir0 = plan.path.segs[d.motion.seg as usize].dir;
+    let cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
+    advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
+    let seg = &plan.path.segs[d.motion.seg as usize];
+    let change = (f64::from(d.offset_target_m) - f64::from(d.offset_m))
+        .clamp(-ty.descent_rate_mps * dt, ty.climb_rate_mps * dt);
+    d.offset_m = (f64::from(d.offset_m) + change) as f32;
+    d.offset_rate_mps = (change / dt) as f32;
+    d.offset_flown_m += change.abs() as f32;
+    d.pos = DVec3::from(plan.path.position(d.motion.seg as usize, d.motion.s));
+    d.pos.z += f64::from(d.offset_m);
+    // (z added alone: adding a zero vector would turn -0.0 components into +0.0)
+    d.vel = DVec3::from(seg.dir) * d.motion.u;
+    d.vel.z += change / dt;
+    let power = if change / dt > 0.05 {
+        ty.climb_power()
+    } else {
+        power_w(ty, &dir0, d.motion.u)
+    };
+    d.energy_wh += power * dt / 3600.0;
+    d.at_gate = gates.is_queued(a.flight)
+        && gate.is_some_and(|g| d.motion.s >= g - 1e-6)
+        && d.motion.u == 0.0;
+    if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted && !d.at_gate {
+        d.holding_s += dt;
+    }
+    if d.cap_mps.is_some() && d.motion.u < 0.5 {
+        d.slow_s += dt as f32;
+    } else {
+        d.slow_s = 0.0;
+    }
+    if d.cap_mps.is_some() || d.offset_m != 0.0 {
+        d.manoeuvring_s += dt as f32;
+    }
+}

@@ -1,0 +1,85 @@
+//! Strategic bookings kept true in flight: with strategic deconfliction on, the reservation
+//! table travels with the simulation, and every 10 simulated seconds a drone more than
+//! `replan_after_s` behind its cleared 4D plan is re-timed from where it is, its bookings
+//! (lane entries, pads, gates) moved to the new times. Times in seconds.
+//!
+//! Owns: the reservation table, each flight's booked departure, the re-plan counters.
+
+use super::Fleet;
+use super::flight::Airborne;
+use crate::ids::FlightId;
+use crate::network::Network;
+use crate::planner::strategic::{Reservations, lane_entries};
+
+/// The reservation table and what each flight is booked for.
+#[derive(Debug, Clone)]
+pub struct Bookings {
+    table: Reservations,
+    /// Per flight, the departure time its current booking is for.
+    booked_s: Vec<f64>,
+    replans: u64,
+    headway_breaches: u64,
+}
+
+impl Bookings {
+    /// The bookings of cleared `flights` over `plans`.
+    pub fn new(net: &Network, fleet: &Fleet) -> Self {
+        Bookings {
+            table: Reservations::of(net, fleet.plans(), fleet.flights()),
+            booked_s: fleet.flights().iter().map(|f| f.departure_s).collect(),
+            replans: 0,
+            headway_breaches: 0,
+        }
+    }
+
+    /// The reservation table as it stands.
+    pub fn table(&self) -> &Reservations {
+        &self.table
+    }
+
+    /// The departure time a flight's current booking is for.
+    pub fn booked_departure(&self, flight: FlightId) -> f64 {
+        self.booked_s[flight.index()]
+    }
+
+    /// In-flight re-plans so far.
+    pub fn replans(&self) -> u64 {
+        self.replans
+    }
+
+    /// Re-booked lane entries that came closer than the headway to another booking: how
+    /// far deviations erode the strategic plan.
+    pub fn headway_breaches(&self) -> u64 {
+        self.headway_breaches
+    }
+
+    /// Re-times the plan of every drone more than `limit_s` behind it at time `now`, and
+    /// moves its bookings to the new times.
+    pub(crate) fn replan_late(
+        &mut self,
+        now: f64,
+        limit_s: f64,
+        airborne: &[Airborne],
+        fleet: &Fleet,
+        net: &Network,
+    ) {
+        for a in airborne {
+            let f = a.flight.index();
+            let plan = fleet.plan(a.flight);
+            let late = now - (self.booked_s[f] + plan.planned_time_at(a.d.motion.s));
+            if late <= limit_s {
+                continue;
+            }
+            let (old, new) = (self.booked_s[f], self.booked_s[f] + late);
+            self.table.unbook(net, plan, old);
+            for (l, t) in lane_entries(plan) {
+                if new + t > now && !self.table.lane_free(l, new + t, net.lanes[l].headway_s) {
+                    self.headway_breaches += 1;
+                }
+            }
+            self.table.book(net, plan, new);
+            self.booked_s[f] = new;
+            self.replans += 1;
+        }
+    }
+}
