@@ -12,7 +12,7 @@
 //! - [`interop`]: GeoJSON out and in, BlueSky scenarios.
 //! - [`sweep`]: parameter sweeps, shards, capacity, plots.
 //! - [`app`]: the Bevy `SimPlugin` and the headless runner.
-//! - [`bench`]: synthetic traffic for the separation and step benchmarks.
+//! - [`bench`](mod@bench): synthetic traffic for the separation and step benchmarks.
 //! - `viewer` (feature `viewer`, on by default): the desktop window, Bevy rendering and
 //!   egui panels over the same app; it only reads the simulation.
 //!
@@ -23,6 +23,8 @@
 //! indexed in departure order; every output lists them in that order.
 //!
 //! The simulation core (all but `app`) never touches rendering and needs no display.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod bench;

@@ -7,7 +7,7 @@
 //!
 //! Owns: every gate's queue and counters, and per flight the seconds waited, whether it is
 //! queued and when a gate last cleared it. Does not own: the drones' motion (the motion
-//! phase reads [`Gates::stop_before`] to stop them in line).
+//! phase asks the gates where to stop them in line).
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -8,7 +8,7 @@
 //!    descent ask for one, pads are given out, arrivals before departures ([`pads`]);
 //! 3. **gates**: drones near a border gate join its queue, each gate clears those whose
 //!    turn has come, places in line are handed out ([`gates`]);
-//! 4. **move**: every airborne drone moves one step, in parallel ([`motion`]);
+//! 4. **move**: every airborne drone moves one step, in parallel (`motion`);
 //! 5. **settle**: in drone order, pads freed by climbs, lane statistics, landings and
 //!    empty batteries; ended flights leave the air ([`pads`], this module);
 //! 6. **record**: trajectory samples, when asked for ([`trajectory`]);

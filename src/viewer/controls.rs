@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use bevy::ecs::system::SystemParam;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -119,17 +120,29 @@ fn keys(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The mouse as the window sees it this frame.
+#[derive(SystemParam)]
+struct Pointer<'w, 's> {
+    buttons: Res<'w, ButtonInput<MouseButton>>,
+    motion: Res<'w, AccumulatedMouseMotion>,
+    scroll: Res<'w, AccumulatedMouseScroll>,
+    window: Single<'w, 's, &'static Window, With<PrimaryWindow>>,
+    egui: Res<'w, EguiWantsInput>,
+}
+
 fn mouse(
-    buttons: Res<ButtonInput<MouseButton>>,
-    motion: Res<AccumulatedMouseMotion>,
-    scroll: Res<AccumulatedMouseScroll>,
-    window: Single<&Window, With<PrimaryWindow>>,
-    egui: Res<EguiWantsInput>,
+    pointer: Pointer,
     sim: Res<SimState>,
     mut drag: ResMut<Drag>,
     mut state: ResMut<ViewState>,
 ) {
+    let Pointer {
+        buttons,
+        motion,
+        scroll,
+        window,
+        egui,
+    } = pointer;
     state.size = [window.width() as f64, window.height() as f64];
     let cursor = window.cursor_position();
     if egui.wants_any_pointer_input() {

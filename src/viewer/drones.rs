@@ -76,7 +76,7 @@ struct DroneMesh;
 #[derive(Resource, Default)]
 struct Trails {
     last_t: f64,
-    points: HashMap<u32, VecDeque<Vec2>>,
+    points: HashMap<FlightId, VecDeque<Vec2>>,
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -76,7 +76,7 @@ fn labels(
                     corners,
                     egui::Stroke::new(1.5, amber),
                 ));
-                let waiting = sim.0.gates[i].queue_len();
+                let waiting = sim.0.gates().stats()[i].queue_len();
                 let label = if waiting > 0 {
                     format!("{} ({waiting} waiting)", n.id)
                 } else {
@@ -118,7 +118,6 @@ fn labels(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn panels(
     mut contexts: EguiContexts,
     mut state: ResMut<ViewState>,
@@ -140,115 +139,11 @@ fn panels(
         .resizable(false)
         .collapsible(true)
         .show(ctx, |ui| {
-            ui.heading(format!("{}  {}", clock(sim.time_s()), sim.scenario().name));
-            let speed = if play.max_speed {
-                "as fast as possible".to_string()
-            } else {
-                format!("{}x", SPEEDS[play.speed])
-            };
-            ui.label(format!(
-                "{}{}",
-                if play.paused { "paused, " } else { "" },
-                if sim.finished() {
-                    "finished".to_string()
-                } else {
-                    speed
-                }
-            ));
-            ui.horizontal(|ui| {
-                if ui
-                    .button(if play.paused { "Resume" } else { "Pause" })
-                    .clicked()
-                {
-                    play.paused = !play.paused;
-                }
-                if ui.button("Step").clicked() {
-                    play.paused = true;
-                    play.step_once += 1;
-                }
-                if ui.button("-").clicked() {
-                    play.speed = play.speed.saturating_sub(1);
-                    play.max_speed = false;
-                }
-                if ui.button("+").clicked() {
-                    play.speed = (play.speed + 1).min(SPEEDS.len() - 1);
-                    play.max_speed = false;
-                }
-                ui.toggle_value(&mut play.max_speed, "Max");
-            });
+            playback(ui, sim, &mut play);
             ui.separator();
-            egui::Grid::new("kpi").num_columns(2).show(ui, |ui| {
-                let rows = [
-                    ("in the air", sim.airborne_count().to_string()),
-                    ("completed", report.flights.completed.to_string()),
-                    ("planned", report.flights.planned.to_string()),
-                    (
-                        "conflicts",
-                        format!("{} ({} now)", report.conflicts, sim.events().open_pairs()),
-                    ),
-                    (
-                        "losses of sep.",
-                        format!(
-                            "{} ({} at vertiports)",
-                            report.losses_of_separation, report.losses_of_separation_at_vertiports
-                        ),
-                    ),
-                    (
-                        "LoS / flight h",
-                        format!("{:.2}", report.los_per_flight_hour),
-                    ),
-                    (
-                        "min separation",
-                        report
-                            .min_separation_m
-                            .map_or("-".into(), |m| format!("{m:.1} m")),
-                    ),
-                    (
-                        "delay mean / p95",
-                        format!("{:.1} / {:.1} s", report.delay_s.mean, report.delay_s.p95),
-                    ),
-                    ("arrivals / h", format!("{:.1}", report.throughput_per_hour)),
-                    ("energy", format!("{:.1} kWh", report.energy_wh / 1000.0)),
-                    (
-                        "battery depleted",
-                        report.flights.battery_depleted.to_string(),
-                    ),
-                ];
-                for (k, v) in rows {
-                    ui.label(k);
-                    ui.label(v);
-                    ui.end_row();
-                }
-            });
+            kpi_grid(ui, sim, report);
             ui.separator();
-            let l = &mut state.layers;
-            ui.horizontal_wrapped(|ui| {
-                ui.checkbox(&mut l.map, "map");
-                ui.checkbox(&mut l.corridors, "corridors");
-                ui.checkbox(&mut l.zones, "zones");
-                ui.checkbox(&mut l.labels, "labels");
-                ui.checkbox(&mut l.trails, "trails");
-                ui.checkbox(&mut l.rings, "rings");
-            });
-            ui.horizontal_wrapped(|ui| {
-                for look in [
-                    Look::Climbing,
-                    Look::Cruising,
-                    Look::Descending,
-                    Look::Holding,
-                    Look::Conflict,
-                    Look::Los,
-                ] {
-                    let c = look.color().to_srgba();
-                    let c32 = egui::Color32::from_rgb(
-                        (c.red * 255.0) as u8,
-                        (c.green * 255.0) as u8,
-                        (c.blue * 255.0) as u8,
-                    );
-                    ui.colored_label(c32, format!("{look:?}").to_lowercase());
-                }
-            });
-            ui.small("H: keyboard help");
+            layers(ui, &mut state);
         });
 
     match state.selected {
@@ -266,35 +161,159 @@ fn panels(
     }
 
     if state.help {
-        egui::Window::new("Keyboard and mouse")
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .resizable(false)
-            .collapsible(false)
-            .show(ctx, |ui| {
-                egui::Grid::new("help").num_columns(2).show(ui, |ui| {
-                    for (k, v) in [
-                        ("drag", "pan"),
-                        ("wheel", "zoom toward the cursor"),
-                        ("click", "select a drone or corridor"),
-                        ("Space", "pause / resume"),
-                        (". or N", "one step"),
-                        ("+ / -", "faster / slower (1x to 1000x)"),
-                        ("M", "as fast as possible"),
-                        ("F", "fit the scenario"),
-                        ("C", "follow the selected drone"),
-                        ("P", "altitude profile"),
-                        ("1-6", "map, corridors, zones, labels, trails, rings"),
-                        ("Esc", "clear the selection"),
-                        ("H or ?", "this help"),
-                    ] {
-                        ui.monospace(k);
-                        ui.label(v);
-                        ui.end_row();
-                    }
-                });
-            });
+        help(ctx);
     }
     Ok(())
+}
+
+/// Time, speed and the playback buttons.
+fn playback(ui: &mut egui::Ui, sim: &Simulation, play: &mut Playback) {
+    ui.heading(format!("{}  {}", clock(sim.time_s()), sim.scenario().name));
+    let speed = if play.max_speed {
+        "as fast as possible".to_string()
+    } else {
+        format!("{}x", SPEEDS[play.speed])
+    };
+    ui.label(format!(
+        "{}{}",
+        if play.paused { "paused, " } else { "" },
+        if sim.finished() {
+            "finished".to_string()
+        } else {
+            speed
+        }
+    ));
+    ui.horizontal(|ui| {
+        if ui
+            .button(if play.paused { "Resume" } else { "Pause" })
+            .clicked()
+        {
+            play.paused = !play.paused;
+        }
+        if ui.button("Step").clicked() {
+            play.paused = true;
+            play.step_once += 1;
+        }
+        if ui.button("-").clicked() {
+            play.speed = play.speed.saturating_sub(1);
+            play.max_speed = false;
+        }
+        if ui.button("+").clicked() {
+            play.speed = (play.speed + 1).min(SPEEDS.len() - 1);
+            play.max_speed = false;
+        }
+        ui.toggle_value(&mut play.max_speed, "Max");
+    });
+}
+
+/// The live KPIs.
+fn kpi_grid(ui: &mut egui::Ui, sim: &Simulation, report: &Report) {
+    egui::Grid::new("kpi").num_columns(2).show(ui, |ui| {
+        let rows = [
+            ("in the air", sim.airborne_count().to_string()),
+            ("completed", report.flights.completed.to_string()),
+            ("planned", report.flights.planned.to_string()),
+            (
+                "conflicts",
+                format!("{} ({} now)", report.conflicts, sim.events().open_pairs()),
+            ),
+            (
+                "losses of sep.",
+                format!(
+                    "{} ({} at vertiports)",
+                    report.losses_of_separation, report.losses_of_separation_at_vertiports
+                ),
+            ),
+            (
+                "LoS / flight h",
+                format!("{:.2}", report.los_per_flight_hour),
+            ),
+            (
+                "min separation",
+                report
+                    .min_separation_m
+                    .map_or("-".into(), |m| format!("{m:.1} m")),
+            ),
+            (
+                "delay mean / p95",
+                format!("{:.1} / {:.1} s", report.delay_s.mean, report.delay_s.p95),
+            ),
+            ("arrivals / h", format!("{:.1}", report.throughput_per_hour)),
+            ("energy", format!("{:.1} kWh", report.energy_wh / 1000.0)),
+            (
+                "battery depleted",
+                report.flights.battery_depleted.to_string(),
+            ),
+        ];
+        for (k, v) in rows {
+            ui.label(k);
+            ui.label(v);
+            ui.end_row();
+        }
+    });
+}
+
+/// Layer switches and the colour legend.
+fn layers(ui: &mut egui::Ui, state: &mut ViewState) {
+    let l = &mut state.layers;
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut l.map, "map");
+        ui.checkbox(&mut l.corridors, "corridors");
+        ui.checkbox(&mut l.zones, "zones");
+        ui.checkbox(&mut l.labels, "labels");
+        ui.checkbox(&mut l.trails, "trails");
+        ui.checkbox(&mut l.rings, "rings");
+    });
+    ui.horizontal_wrapped(|ui| {
+        for look in [
+            Look::Climbing,
+            Look::Cruising,
+            Look::Descending,
+            Look::Holding,
+            Look::Conflict,
+            Look::Los,
+        ] {
+            let c = look.color().to_srgba();
+            let c32 = egui::Color32::from_rgb(
+                (c.red * 255.0) as u8,
+                (c.green * 255.0) as u8,
+                (c.blue * 255.0) as u8,
+            );
+            ui.colored_label(c32, format!("{look:?}").to_lowercase());
+        }
+    });
+    ui.small("H: keyboard help");
+}
+
+/// The keyboard and mouse help.
+fn help(ctx: &egui::Context) {
+    egui::Window::new("Keyboard and mouse")
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .resizable(false)
+        .collapsible(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("help").num_columns(2).show(ui, |ui| {
+                for (k, v) in [
+                    ("drag", "pan"),
+                    ("wheel", "zoom toward the cursor"),
+                    ("click", "select a drone or corridor"),
+                    ("Space", "pause / resume"),
+                    (". or N", "one step"),
+                    ("+ / -", "faster / slower (1x to 1000x)"),
+                    ("M", "as fast as possible"),
+                    ("F", "fit the scenario"),
+                    ("C", "follow the selected drone"),
+                    ("P", "altitude profile"),
+                    ("1-6", "map, corridors, zones, labels, trails, rings"),
+                    ("Esc", "clear the selection"),
+                    ("H or ?", "this help"),
+                ] {
+                    ui.monospace(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+        });
 }
 
 fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation, f: FlightId) {

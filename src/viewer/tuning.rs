@@ -3,6 +3,7 @@
 //! KPIs beside the current ones; reload errors; "Save as". The rules are in
 //! [`crate::app::tuning`]; this only edits and asks.
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
@@ -10,7 +11,7 @@ use super::{Selection, ViewState};
 use crate::app::SimState;
 use crate::app::tuning::{Retune, ScenarioSource, TuningStatus, save_scenario};
 use crate::metrics::Report;
-use crate::scenario::{Scenario, Tactical};
+use crate::scenario::{Corridor, Scenario, Tactical};
 
 #[derive(Resource)]
 struct Draft {
@@ -68,17 +69,88 @@ fn number(
     ui.end_row();
 }
 
-#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
+/// Separation, look-ahead, demand and the deconfliction methods.
+fn global_settings(ui: &mut egui::Ui, d: &mut Scenario) {
+    egui::Grid::new("global").num_columns(2).show(ui, |ui| {
+        number(
+            ui,
+            "horizontal minimum (m)",
+            &mut d.separation.horizontal_m,
+            1.0..=2000.0,
+            1.0,
+        );
+        number(
+            ui,
+            "vertical minimum (m)",
+            &mut d.separation.vertical_m,
+            1.0..=500.0,
+            0.5,
+        );
+        number(
+            ui,
+            "look-ahead (s)",
+            &mut d.separation.lookahead_s,
+            0.0..=600.0,
+            1.0,
+        );
+        number(ui, "demand scale", &mut d.demand.scale, 0.0..=100.0, 0.05);
+        ui.label("resolution");
+        let t = &mut d.deconfliction.tactical;
+        egui::ComboBox::from_id_salt("tactical")
+            .selected_text(format!("{t:?}"))
+            .show_ui(ui, |ui| {
+                for m in [
+                    Tactical::None,
+                    Tactical::Speed,
+                    Tactical::Vertical,
+                    Tactical::Mvp,
+                ] {
+                    ui.selectable_value(t, m, format!("{m:?}"));
+                }
+            });
+        ui.end_row();
+        ui.label("strategic");
+        ui.checkbox(&mut d.deconfliction.strategic, "reserve lanes and pads");
+        ui.end_row();
+    });
+}
+
+/// The selected corridor's band, width, speed limit and headway.
+fn corridor_settings(ui: &mut egui::Ui, c: &mut Corridor) {
+    ui.separator();
+    ui.label(format!("corridor {}", c.id));
+    egui::Grid::new("corridor").num_columns(2).show(ui, |ui| {
+        number(ui, "band floor (m)", &mut c.min_alt_m, 0.0..=5000.0, 1.0);
+        number(ui, "band ceiling (m)", &mut c.max_alt_m, 0.0..=5000.0, 1.0);
+        number(ui, "width (m)", &mut c.width_m, 1.0..=5000.0, 1.0);
+        number(
+            ui,
+            "speed limit (m/s)",
+            &mut c.speed_limit_mps,
+            0.5..=150.0,
+            0.5,
+        );
+        number(ui, "headway (s)", &mut c.headway_s, 0.0..=600.0, 0.5);
+    });
+}
+
+/// What the tuning panel reads.
+#[derive(SystemParam)]
+struct PanelInputs<'w> {
+    state: Res<'w, ViewState>,
+    source: Res<'w, ScenarioSource>,
+    status: Res<'w, TuningStatus>,
+    sim: Res<'w, SimState>,
+    live: Res<'w, super::hud::LiveKpi>,
+}
+
 fn panel(
     mut contexts: EguiContexts,
     mut draft: ResMut<Draft>,
-    state: Res<ViewState>,
-    source: Res<ScenarioSource>,
-    status: Res<TuningStatus>,
-    sim: Res<SimState>,
-    live: Res<super::hud::LiveKpi>,
+    inputs: PanelInputs,
     mut retune: ResMut<Retune>,
 ) -> Result {
+    let (source, status, live) = (&inputs.source, &inputs.status, &inputs.live);
     let ctx = contexts.ctx_mut()?;
     // After a restart (or a reload) the draft follows what runs.
     if source.is_changed() {
@@ -92,71 +164,16 @@ fn panel(
         .resizable(false)
         .show(ctx, |ui| {
             let d = &mut draft.scenario;
-            egui::Grid::new("global").num_columns(2).show(ui, |ui| {
-                number(
-                    ui,
-                    "horizontal minimum (m)",
-                    &mut d.separation.horizontal_m,
-                    1.0..=2000.0,
-                    1.0,
-                );
-                number(
-                    ui,
-                    "vertical minimum (m)",
-                    &mut d.separation.vertical_m,
-                    1.0..=500.0,
-                    0.5,
-                );
-                number(
-                    ui,
-                    "look-ahead (s)",
-                    &mut d.separation.lookahead_s,
-                    0.0..=600.0,
-                    1.0,
-                );
-                number(ui, "demand scale", &mut d.demand.scale, 0.0..=100.0, 0.05);
-                ui.label("resolution");
-                let t = &mut d.deconfliction.tactical;
-                egui::ComboBox::from_id_salt("tactical")
-                    .selected_text(format!("{t:?}"))
-                    .show_ui(ui, |ui| {
-                        for m in [
-                            Tactical::None,
-                            Tactical::Speed,
-                            Tactical::Vertical,
-                            Tactical::Mvp,
-                        ] {
-                            ui.selectable_value(t, m, format!("{m:?}"));
-                        }
-                    });
-                ui.end_row();
-                ui.label("strategic");
-                ui.checkbox(&mut d.deconfliction.strategic, "reserve lanes and pads");
-                ui.end_row();
-            });
-            if let Some(ci) = match state.selected {
-                Selection::Lane(l) => sim.0.net().lanes.get(l.index()).map(|lane| lane.corridor),
+            global_settings(ui, d);
+            let selected = match inputs.state.selected {
+                Selection::Lane(l) => inputs.sim.0.net().lanes.get(l.index()),
                 _ => None,
-            } {
-                if let Some(c) = d.corridors.get_mut(ci) {
-                    ui.separator();
-                    ui.label(format!("corridor {}", c.id));
-                    egui::Grid::new("corridor").num_columns(2).show(ui, |ui| {
-                        number(ui, "band floor (m)", &mut c.min_alt_m, 0.0..=5000.0, 1.0);
-                        number(ui, "band ceiling (m)", &mut c.max_alt_m, 0.0..=5000.0, 1.0);
-                        number(ui, "width (m)", &mut c.width_m, 1.0..=5000.0, 1.0);
-                        number(
-                            ui,
-                            "speed limit (m/s)",
-                            &mut c.speed_limit_mps,
-                            0.5..=150.0,
-                            0.5,
-                        );
-                        number(ui, "headway (s)", &mut c.headway_s, 0.0..=600.0, 0.5);
-                    });
+            };
+            match selected.and_then(|lane| d.corridors.get_mut(lane.corridor)) {
+                Some(c) => corridor_settings(ui, c),
+                None => {
+                    ui.small("click a corridor to tune it");
                 }
-            } else {
-                ui.small("click a corridor to tune it");
             }
             let changed = *d != source.scenario;
             ui.horizontal(|ui| {
