@@ -93,10 +93,16 @@ pub fn scale_to_airborne(path: &Path, target: f64, name: &str) -> Result<Scaled,
     );
     raw.demand.scale = round_sig(s.demand.scale * k);
     let k = raw.demand.scale / s.demand.scale;
+    // The scaled demand must itself be within the limits (a huge --airborne is refused
+    // here, not when the written file is run).
+    let over = crate::scenario::limits::check(&raw);
+    if !over.is_empty() {
+        return Err(fail(over));
+    }
     for (n, node) in raw.nodes.iter_mut().enumerate() {
         match &mut node.kind {
             NodeKind::Vertiport { pads, .. } => {
-                let need = (1.5 * busy_s[n] * k).ceil() as u32 + 1;
+                let need = ((1.5 * busy_s[n] * k).ceil() as u32).saturating_add(1);
                 *pads = (*pads).max(need);
             }
             NodeKind::Gate { capacity_per_hour } => {

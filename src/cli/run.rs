@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use skycorridor::app;
 use skycorridor::metrics::{self, Comparison, Report};
 use skycorridor::scenario::Override;
+use skycorridor::sim::MAX_TRAJECTORY_POINTS;
 
 /// Options of `skycorridor run`.
 #[derive(Debug, Args)]
@@ -101,6 +102,11 @@ fn run(
         anyhow::ensure!(
             interval.is_finite() && interval > 0.0,
             "--trajectory-interval must be > 0 s, got {interval}"
+        );
+        let points = sim.trajectory_points_estimate(interval);
+        anyhow::ensure!(
+            points <= MAX_TRAJECTORY_POINTS,
+            "--trajectory-interval {interval} s would record about {points:.3e} points, over the limit of {MAX_TRAJECTORY_POINTS:.0}: sample less often"
         );
         sim.record_trajectories(interval);
     }

@@ -23,6 +23,10 @@ pub struct SweepArgs {
     /// Seeds per combination, from the scenario's seed up.
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
+    /// Most runs the grid may have (combinations times seeds), checked before anything
+    /// runs.
+    #[arg(long, default_value_t = skycorridor::sweep::DEFAULT_MAX_RUNS, value_name = "N")]
+    pub max_runs: usize,
     /// Output folder.
     #[arg(long, default_value = "sweep")]
     pub out: PathBuf,
@@ -69,6 +73,15 @@ pub fn main(a: SweepArgs) -> Result<()> {
     let base = skycorridor::scenario::apply_overrides(&scenario, &a.set)?;
     // Check the base scenario once, with the file's line numbers, before running a grid.
     skycorridor::prepare(base.clone(), file, Some(&text))?;
+    let size = skycorridor::sweep::grid_size(&a.vary, a.seeds);
+    if size.is_none_or(|n| n > a.max_runs) {
+        anyhow::bail!(
+            "the grid has {} runs ({} seeds times every combination), over the limit of {} (raise it with --max-runs N)",
+            size.map_or("more than 2^64".to_string(), |n| n.to_string()),
+            a.seeds,
+            a.max_runs
+        );
+    }
     let all = skycorridor::sweep::grid(&a.vary, base.seed, a.seeds);
     let total = all.len();
     let runs: Vec<_> = match a.shard {

@@ -90,8 +90,12 @@ impl ScenarioError {
 fn locate(source: &str, e: &ValidationError) -> Option<(usize, usize)> {
     let id = e.id.as_deref()?;
     let quoted = format!("\"{id}\"");
-    let at = source
-        .find(&format!("id: {quoted}"))
+    // A flow has no id: it is named `A->B` and found by its ends.
+    let flow = id
+        .split_once("->")
+        .and_then(|(a, b)| source.find(&format!("origin: \"{a}\", destination: \"{b}\"")));
+    let at = flow
+        .or_else(|| source.find(&format!("id: {quoted}")))
         .or_else(|| source.find(&quoted))?;
     // The field, if it is written out after the id within the same item.
     let rest = &source[at..];

@@ -6,6 +6,7 @@
 //! geographic coordinates are WGS84 degrees named `lat`/`lon`. Every field below says its
 //! unit and default; `scenarios/README.md` repeats them for people who write scenarios.
 
+pub mod limits;
 mod load;
 mod overrides;
 mod validate;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use limits::Limits;
 pub use load::{ScenarioError, load_file, parse_str};
 pub use overrides::{Override, apply_overrides};
 pub use validate::{ValidationError, validate};
@@ -79,6 +81,10 @@ pub struct Scenario {
     /// Deconfliction. Default: none (detection only).
     #[serde(default)]
     pub deconfliction: Deconfliction,
+    /// Limits on the work the scenario may ask for (flights, steps), checked before the
+    /// work starts. Default: see [`Limits`].
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
 }
 
 /// How traffic is kept apart.

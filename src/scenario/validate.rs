@@ -123,6 +123,14 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     regions(&mut c, s);
     fleet(&mut c, s);
     demand(&mut c, s);
+    // Only numbers that passed are estimated from.
+    if c.errors.is_empty() {
+        c.number("limits", None, "max_flights", s.limits.max_flights, true);
+        c.number("limits", None, "max_steps", s.limits.max_steps, false);
+    }
+    if c.errors.is_empty() {
+        c.errors.extend(super::limits::check(s));
+    }
     if c.errors.is_empty() {
         Ok(())
     } else {

@@ -462,8 +462,30 @@ impl Simulation {
     }
 }
 
+/// Most trajectory points `run --trajectories` keeps by default (about 1 GB).
+pub const MAX_TRAJECTORY_POINTS: f64 = 20_000_000.0;
+
 /// Setting up runs (outputs, checks, benchmarks).
 impl Simulation {
+    /// About how many points sampling every `interval_s` seconds would record: each
+    /// flight not cancelled, over its planned flight time (within the run), plus its end.
+    /// An estimate from the plans (holding adds more), to refuse a runaway interval
+    /// before the run.
+    pub fn trajectory_points_estimate(&self, interval_s: f64) -> f64 {
+        let interval_s = interval_s.max(self.scenario.dt_s);
+        self.flights()
+            .iter()
+            .filter(|f| f.cancelled.is_none())
+            .map(|f| {
+                self.plans()[f.plan]
+                    .duration_s
+                    .min(self.scenario.duration_s)
+                    / interval_s
+                    + 1.0
+            })
+            .sum()
+    }
+
     /// Samples every airborne drone's position every `interval_s` seconds (and each
     /// flight's end) into [`Simulation::trajectory`].
     pub fn record_trajectories(&mut self, interval_s: f64) {

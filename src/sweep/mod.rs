@@ -48,6 +48,11 @@ impl std::str::FromStr for Vary {
                 if n < 1 {
                     return Err(format!("`{s}`: need at least 1 value"));
                 }
+                if n > MAX_VALUES {
+                    return Err(format!(
+                        "`{s}`: {n} values, over the limit of {MAX_VALUES} per parameter"
+                    ));
+                }
                 (0..n)
                     .map(|k| {
                         let v = if n == 1 {
@@ -135,6 +140,19 @@ impl Run {
     }
 }
 
+/// Most values one `--vary` may list.
+pub const MAX_VALUES: usize = 10_000;
+
+/// Runs a sweep may have by default (`sweep --max-runs` raises it).
+pub const DEFAULT_MAX_RUNS: usize = 100_000;
+
+/// Number of runs in the grid (every combination times `seeds`), or `None` if it does
+/// not even fit a `usize`. Cheap: checked before the grid is built.
+pub fn grid_size(vary: &[Vary], seeds: usize) -> Option<usize> {
+    vary.iter()
+        .try_fold(seeds.max(1), |n, v| n.checked_mul(v.values.len()))
+}
+
 /// Every run of the grid: parameter combinations in order (first `vary` slowest), and for
 /// each, `seeds` seeds starting at `first_seed`.
 pub fn grid(vary: &[Vary], first_seed: u64, seeds: usize) -> Vec<Run> {
@@ -156,7 +174,7 @@ pub fn grid(vary: &[Vary], first_seed: u64, seeds: usize) -> Vec<Run> {
         for k in 0..seeds.max(1) {
             runs.push(Run {
                 index: runs.len(),
-                seed: first_seed + k as u64,
+                seed: first_seed.wrapping_add(k as u64),
                 values: values.clone(),
             });
         }

@@ -2,6 +2,7 @@
 //! crate (and Bevy) is linked once.
 
 mod app;
+mod bounded;
 mod cli;
 mod determinism;
 mod flights;
