@@ -2,6 +2,7 @@
 //! crate (and Bevy) is linked once.
 
 mod app;
+mod arbitrary;
 mod bounded;
 mod cli;
 mod determinism;
