@@ -9,6 +9,7 @@
 //! - [`planner`]: demand sampling, A* routes, 3D paths and their 4D (timed) plans.
 //! - [`sim`]: fixed-step kinematics, pads, batteries, R-tree separation checks, events.
 //! - [`metrics`]: KPIs and the report files.
+//! - [`fuzz`]: the fuzz harness (any bytes through loader, validation, planning, a minute of simulation).
 //! - [`interop`]: GeoJSON out and in, BlueSky scenarios.
 //! - [`sweep`]: parameter sweeps, shards, capacity, plots.
 //! - [`app`]: the Bevy `SimPlugin` and the headless runner.
@@ -28,6 +29,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod fuzz;
 pub mod ids;
 pub mod interop;
 pub mod metrics;

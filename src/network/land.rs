@@ -13,7 +13,8 @@ pub type LandPolygon = (String, Vec<Vec<[f64; 2]>>);
 
 /// Reads land polygons from a GeoJSON feature collection of (multi)polygons.
 pub fn load(path: &Path, frame: &Frame) -> Result<Vec<LandPolygon>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        crate::scenario::read_limited(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let Ok(geojson::GeoJson::FeatureCollection(fc)) = text.parse::<geojson::GeoJson>() else {
         return Err(format!(
             "{}: not a GeoJSON feature collection",

@@ -9,7 +9,8 @@ use crate::scenario::{Airports, LatLon, Shape, Zone, ZoneKind};
 /// `radius_m` (or the airport's entry in `radius_by_id`), ids the airports' (ICAO) ids.
 pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
     let path = Path::new(&a.places_csv);
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        crate::scenario::read_limited(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut rd = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)

@@ -122,18 +122,45 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         })
 }
 
+/// Largest input file read (scenario, GeoJSON, CSV): 256 MiB. A bigger one, or an endless
+/// one such as `/dev/zero`, is an error instead of all the memory there is.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a text file of at most [`MAX_FILE_BYTES`].
+pub fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than the limit of {} MiB",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 /// Reads and parses a scenario file, merging corridors and zones from the GeoJSON files
 /// it names (no validation: see [`crate::prepare`]).
 pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let text = read_limited(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut scenario = parse_str(&text, path)?;
+    let scenario = load_str(&text, path)?;
+    Ok((scenario, text))
+}
+
+/// Parses scenario text read from `path`: file names in it are resolved from `path`'s
+/// folder, and corridors and zones from the GeoJSON files it names are merged in.
+pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let mut scenario = parse_str(text, path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let read = |file: &str| {
         let p = dir.join(file);
-        std::fs::read_to_string(&p)
+        read_limited(&p)
             .map(|t| (p.clone(), t))
             .map_err(|source| ScenarioError::Io { path: p, source })
     };
@@ -163,5 +190,5 @@ pub fn load_file(path: &Path) -> Result<(Scenario, String), ScenarioError> {
             })?;
         scenario.zones.extend(more);
     }
-    Ok((scenario, text))
+    Ok(scenario)
 }

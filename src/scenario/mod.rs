@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use limits::Limits;
-pub use load::{ScenarioError, load_file, parse_str};
+pub use load::{MAX_FILE_BYTES, ScenarioError, load_file, load_str, parse_str, read_limited};
 pub use overrides::{Override, apply_overrides};
 pub use validate::{ValidationError, validate};
 
