@@ -79,9 +79,11 @@ impl Comparison {
         }
     }
 
-    /// `comparison.json`, pretty-printed with a final newline.
+    /// `comparison.json`, pretty-printed with a final newline, keys in alphabetical order
+    /// (as the file has always been written).
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("serialises");
+        let value = serde_json::to_value(self).expect("serialises");
+        let mut text = serde_json::to_string_pretty(&value).expect("serialises");
         text.push('\n');
         text
     }

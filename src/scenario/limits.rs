@@ -74,7 +74,7 @@ pub fn check(s: &Scenario) -> Vec<ValidationError> {
         format!("raise it with `--set limits.{field}=N` or `limits: ({field}: N)` in the scenario")
     };
     let steps = s.duration_s / s.dt_s;
-    if !(steps <= lim.max_steps) {
+    if steps.is_nan() || steps > lim.max_steps {
         errors.push(ValidationError::section(
             "scenario",
             "duration_s",
@@ -89,7 +89,7 @@ pub fn check(s: &Scenario) -> Vec<ValidationError> {
     }
     let per_flow = flow_departures(s);
     let total: f64 = per_flow.iter().sum::<f64>() + s.demand.flights.len() as f64;
-    if !(total <= lim.max_flights) {
+    if total.is_nan() || total > lim.max_flights {
         // Point at the flow that asks for most (its line), and give the total.
         let biggest = per_flow
             .iter()
