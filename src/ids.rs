@@ -13,8 +13,9 @@ use std::ops::{Index, IndexMut};
 
 use serde::Serialize;
 
-use crate::network::{Lane, NetNode};
+use crate::network::{Lane, NetJurisdiction, NetNode};
 use crate::planner::{Flight, Plan};
+use crate::scenario::DroneType;
 use crate::sim::FlightState;
 
 macro_rules! typed_id {
@@ -88,8 +89,21 @@ typed_id!(
     "node"
 );
 
+typed_id!(
+    /// A drone type: its position in the scenario's drone types.
+    DroneTypeId,
+    "drone type"
+);
+typed_id!(
+    /// A jurisdiction: its position in the network's (and the scenario's) jurisdictions.
+    JurisdictionId,
+    "jurisdiction"
+);
+
 index_by!(FlightId => Flight);
 index_by!(FlightId => FlightState);
 index_by!(PlanId => Plan);
 index_by!(LaneId => Lane);
 index_by!(NodeId => NetNode);
+index_by!(DroneTypeId => DroneType);
+index_by!(JurisdictionId => NetJurisdiction);

@@ -66,7 +66,7 @@ pub fn scale_to_airborne(path: &Path, target: f64, name: &str) -> Result<Scaled,
                     "no route",
                 )]));
             };
-            let plan = build_plan(&net, lanes, ti, t, s.dt_s);
+            let plan = build_plan(&net, lanes, crate::ids::DroneTypeId::new(ti), t, s.dt_s);
             let r = rate * w / total_w;
             let last = plan.seg_t.len() - 2;
             airborne += r * plan.duration_s;

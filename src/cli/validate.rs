@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use skycorridor::ids::JurisdictionId;
 use skycorridor::scenario::Override;
 
 /// Options of `skycorridor validate`.
@@ -56,7 +57,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         println!("  gates      {gates}");
     }
     for (j, jur) in net.jurisdictions.iter().enumerate() {
-        let here = |x: Option<u32>| x == Some(j as u32);
+        let here = |x: Option<JurisdictionId>| x == Some(JurisdictionId::new(j));
         let nodes: Vec<&str> = net
             .nodes
             .iter()

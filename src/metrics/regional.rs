@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Report, Spread};
-use crate::ids::FlightId;
+use crate::ids::{FlightId, JurisdictionId};
 use crate::sim::{Dynamics, Simulation, Status};
 
 /// KPIs of one jurisdiction.
@@ -147,7 +147,7 @@ fn gate_use(sim: &Simulation) -> Vec<GateUse> {
 /// different territories.
 fn crosses_border(sim: &Simulation, f: FlightId) -> bool {
     let net = sim.net();
-    let territory = |j: Option<u32>| j.map(|j| net.jurisdictions[j as usize].territory.as_str());
+    let territory = |j: Option<JurisdictionId>| j.map(|j| net.jurisdictions[j].territory.as_str());
     let p = sim.plan(f);
     let (a, b) = (
         territory(net.nodes[p.origin].jurisdiction),
@@ -201,10 +201,8 @@ impl Sums {
 
     fn add_flight(&mut self, sim: &Simulation, dynamics: &[Dynamics], id: FlightId) {
         let net = sim.net();
-        let name = |j: Option<u32>| {
-            j.map_or("-".to_string(), |j| {
-                net.jurisdictions[j as usize].id.clone()
-            })
+        let name = |j: Option<JurisdictionId>| {
+            j.map_or("-".to_string(), |j| net.jurisdictions[j].id.clone())
         };
         let (f, st) = (id.index(), &sim.states()[id]);
         let plan = sim.plan(id);
@@ -226,10 +224,10 @@ impl Sums {
             p.delays.push(delay);
             p.energy += dynamics[f].energy_wh;
             if let Some(d) = d {
-                self.arr[d as usize] += 1;
+                self.arr[d.index()] += 1;
             }
             if let Some(o) = o {
-                self.delays[o as usize].push(delay);
+                self.delays[o.index()].push(delay);
             }
         }
         if !st.takeoff_s.is_finite() {
@@ -237,9 +235,9 @@ impl Sums {
         }
         p.waits.push(sim.gates().wait_s(id));
         if let Some(o) = o {
-            self.dep[o as usize] += 1;
+            self.dep[o.index()] += 1;
             if !plan.gates.is_empty() {
-                self.waits[o as usize].push(sim.gates().wait_s(id));
+                self.waits[o.index()].push(sim.gates().wait_s(id));
             }
         }
         let total: f64 = plan.lanes.iter().map(|&l| net.lanes[l].length_m).sum();
@@ -248,8 +246,8 @@ impl Sums {
             for &l in &plan.lanes {
                 if let Some(j) = net.lanes[l].jurisdiction {
                     let share = net.lanes[l].length_m / total;
-                    self.km[j as usize] += share * flown_km;
-                    self.kwh[j as usize] += share * dynamics[f].energy_wh / 1000.0;
+                    self.km[j.index()] += share * flown_km;
+                    self.kwh[j.index()] += share * dynamics[f].energy_wh / 1000.0;
                 }
             }
         }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use geo::Polygon;
 use petgraph::graph::DiGraph;
 
-use crate::ids::{LaneId, NodeId};
+use crate::ids::{JurisdictionId, LaneId, NodeId};
 use crate::scenario::{NodeKind, Scenario, ValidationError, ZoneKind};
 pub use frame::{Frame, geodesic_m};
 pub use jurisdiction::{Locator, NetJurisdiction};
@@ -39,7 +39,7 @@ pub struct NetNode {
     /// Ground altitude, metres.
     pub ground_alt_m: f64,
     /// Jurisdiction it stands in (index), if any.
-    pub jurisdiction: Option<u32>,
+    pub jurisdiction: Option<JurisdictionId>,
 }
 
 impl NetNode {
@@ -93,7 +93,7 @@ pub struct Lane {
     /// Metres of the lane over water (0 without land polygons).
     pub over_water_m: f64,
     /// Jurisdiction whose rules it flies under (the one its midpoint is in), if any.
-    pub jurisdiction: Option<u32>,
+    pub jurisdiction: Option<JurisdictionId>,
     /// Separation minima on it, `[horizontal_m, vertical_m]`.
     pub minima: [f64; 2],
 }
@@ -181,7 +181,7 @@ impl Network {
             .collect();
         let regions = Regions::load(s, &frame)?;
         for n in &mut nodes {
-            n.jurisdiction = regions.locator.locate(n.en).map(|j| j as u32);
+            n.jurisdiction = regions.locator.locate(n.en).map(JurisdictionId::new);
         }
         let ends = CorridorEnds {
             nodes: &nodes,

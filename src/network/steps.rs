@@ -11,7 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::{
     Frame, Lane, Locator, NetJurisdiction, NetNode, NetZone, geodesic_m, jurisdiction, land, places,
 };
-use crate::ids::{LaneId, NodeId};
+use crate::ids::{JurisdictionId, LaneId, NodeId};
 use crate::scenario::{
     Corridor, Direction, NodeKind, Scenario, Shape, ValidationError, Zone, ZoneKind,
 };
@@ -115,7 +115,7 @@ impl Regions {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CorridorRules {
     /// The jurisdiction its midpoint lies in, if any.
-    pub jurisdiction: Option<u32>,
+    pub jurisdiction: Option<JurisdictionId>,
     /// Its altitude band cut to the jurisdiction's floor and ceiling, metres.
     pub band: (f64, f64),
     /// Its speed limit lowered to the jurisdiction's, m/s.
@@ -162,7 +162,7 @@ impl CorridorEnds<'_> {
                 .locator
                 .locate(jurisdiction::midpoint(&self.line(c)));
             let mut r = CorridorRules {
-                jurisdiction: j.map(|j| j as u32),
+                jurisdiction: j.map(JurisdictionId::new),
                 band: (c.min_alt_m, c.max_alt_m),
                 speed_limit_mps: c.speed_limit_mps,
                 minima: regions.base_minima,
@@ -260,7 +260,7 @@ impl CorridorEnds<'_> {
                 NodeKind::Gate { .. } => None,
                 _ => node
                     .jurisdiction
-                    .map(|j| jurisdictions[j as usize].territory.as_str()),
+                    .map(|j| jurisdictions[j.index()].territory.as_str()),
             }
         };
         let mut errors = Vec::new();

@@ -16,7 +16,7 @@ use petgraph::graph::NodeIndex;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::ids::{LaneId, NodeId, PlanId};
+use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ValidationError};
 pub use path::{Motion, Path, Seg, advance, advance_capped};
@@ -30,7 +30,7 @@ pub struct Plan {
     /// Destination node.
     pub destination: NodeId,
     /// Drone type index.
-    pub drone_type: usize,
+    pub drone_type: DroneTypeId,
     /// Lanes flown, in order.
     pub lanes: Vec<LaneId>,
     /// The 3D path.
@@ -183,7 +183,7 @@ pub fn route_weighted(
 pub fn build_plan(
     net: &Network,
     lanes: Vec<LaneId>,
-    drone_type: usize,
+    drone_type: DroneTypeId,
     t: &DroneType,
     dt: f64,
 ) -> Plan {
@@ -299,17 +299,17 @@ struct Request {
     id: String,
     origin: NodeId,
     destination: NodeId,
-    drone_type: usize,
+    drone_type: DroneTypeId,
     departure_s: f64,
     priority: u32,
 }
 
 fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
-    let type_index: BTreeMap<&str, usize> = s
+    let type_index: BTreeMap<&str, DroneTypeId> = s
         .drone_types
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
+        .map(|(i, t)| (t.id.as_str(), DroneTypeId::new(i)))
         .collect();
     let mut out = Vec::new();
     for (i, f) in s.demand.flights.iter().enumerate() {
@@ -386,7 +386,7 @@ pub fn plan_all(
 ) -> Result<(Vec<Plan>, Vec<Flight>), Vec<ValidationError>> {
     let requests = sample_demand(s, net);
     let mut plans: Vec<Plan> = Vec::new();
-    let mut by_key: BTreeMap<(NodeId, NodeId, usize), Option<PlanId>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<PlanId>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut flights = Vec::with_capacity(requests.len());
     for r in requests {

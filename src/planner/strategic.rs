@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{Flight, Plan, build_plan};
-use crate::ids::{LaneId, NodeId, PlanId};
+use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
@@ -271,7 +271,7 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         // Stable: equal priorities keep filing order.
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
-    let mut options: BTreeMap<(NodeId, NodeId, usize), Vec<PlanId>> = BTreeMap::new();
+    let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
     let mut table = Reservations::new(net);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {

@@ -112,7 +112,7 @@ fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
             };
             net.nodes[node]
                 .jurisdiction
-                .map_or(net.base_minima, |j| net.jurisdictions[j as usize].minima)
+                .map_or(net.base_minima, |j| net.jurisdictions[j].minima)
         }
         Some(lane) => net.lanes[lane].minima,
     };

@@ -13,6 +13,7 @@
 //! test in `tests/` checks it against [`detect_brute_force`].
 
 use glam::DVec3;
+use nonmax::NonMaxU32;
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -199,12 +200,12 @@ pub struct Broadphase {
     candidates: Vec<(u32, u32)>,
     /// Whether an id has a box in the tree.
     in_tree: Vec<bool>,
-    /// Track index of each id this step, `u32::MAX` when absent.
-    slot: Vec<u32>,
+    /// Track index of each id this step, `None` when absent (4 bytes: the niche of
+    /// `NonMaxU32` keeps the table as compact as a sentinel would).
+    slot: Vec<Option<NonMaxU32>>,
 }
 
 const CHUNK: usize = 512;
-const ABSENT: u32 = u32::MAX;
 
 impl Broadphase {
     /// A broad phase that rebuilds its tree every `refresh_steps` steps (at least 1).
@@ -240,7 +241,7 @@ impl Broadphase {
         out.clear();
         let max_id = ids.iter().copied().max().map_or(0, |m| m as usize + 1);
         if self.slot.len() < max_id {
-            self.slot.resize(max_id, ABSENT);
+            self.slot.resize(max_id, None);
             self.in_tree.resize(max_id, false);
         }
         if self.age == 0 || self.age >= self.refresh_steps {
@@ -251,7 +252,7 @@ impl Broadphase {
         self.age += 1;
 
         for (i, &id) in ids.iter().enumerate() {
-            self.slot[id as usize] = i as u32;
+            self.slot[id as usize] = NonMaxU32::new(i as u32);
         }
         let slot = &self.slot;
         let parts: Vec<Vec<Encounter>> = self
@@ -260,11 +261,10 @@ impl Broadphase {
             .map(|chunk| {
                 let mut local = Vec::new();
                 for &(a, b) in chunk {
-                    let (sa, sb) = (slot[a as usize], slot[b as usize]);
-                    if sa == ABSENT || sb == ABSENT {
+                    let (Some(sa), Some(sb)) = (slot[a as usize], slot[b as usize]) else {
                         continue;
-                    }
-                    let (sa, sb) = (sa as usize, sb as usize);
+                    };
+                    let (sa, sb) = (sa.get() as usize, sb.get() as usize);
                     if rules.exempt(sa, sb) {
                         continue;
                     }
@@ -282,7 +282,7 @@ impl Broadphase {
             out.extend(part);
         }
         for &id in ids {
-            self.slot[id as usize] = ABSENT;
+            self.slot[id as usize] = None;
         }
     }
 

@@ -469,7 +469,7 @@ fn lane_panel(
                     (
                         "jurisdiction",
                         l.jurisdiction.map_or("-".to_string(), |j| {
-                            let j = &net.jurisdictions[j as usize];
+                            let j = &net.jurisdictions[j];
                             format!(
                                 "{} ({}, {}); minima {:.0} m / {:.0} m",
                                 j.name, j.id, j.territory, l.minima[0], l.minima[1]

@@ -33,9 +33,7 @@ fn each_jurisdiction_sets_the_speed_and_band_of_the_corridors_inside_it() {
                 l.reverse,
                 l.speed_limit_mps,
                 l.alt_m,
-                net.jurisdictions[l.jurisdiction.unwrap() as usize]
-                    .id
-                    .as_str(),
+                net.jurisdictions[l.jurisdiction.unwrap()].id.as_str(),
             )
         })
         .collect();
