@@ -1,7 +1,7 @@
 //! `skycorridor sweep` and `sweep-merge`: a grid of scenario variants run in parallel,
 //! and the merge of shards' folders (the folder format is [`skycorridor::sweep::folder`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -9,7 +9,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use skycorridor::scenario::Override;
-use skycorridor::sweep::folder::{self, Limits};
+use skycorridor::sweep::Table;
+use skycorridor::sweep::folder::{self, Limits, RunReports};
 
 /// Options of `skycorridor sweep`.
 #[derive(Debug, Args)]
@@ -105,12 +106,7 @@ pub fn main(a: SweepArgs) -> Result<()> {
     let started = Instant::now();
     let (table, reports) = skycorridor::sweep::run_all(&base, &a.vary, &runs, || bar.inc(1))?;
     bar.finish_and_clear();
-    super::create_dir(&a.out)?;
-    let limits = Limits {
-        max_los_per_fh: a.max_los_per_fh,
-        max_delay_s: a.max_delay_s,
-    };
-    folder::write(&a.out, &table, &reports, limits)?;
+    write(&a.out, &table, &reports, (a.max_los_per_fh, a.max_delay_s))?;
     println!(
         "wrote         {}/sweep.csv ({} runs), runs/, plots ({:.1} s wall)",
         a.out.display(),
@@ -120,15 +116,21 @@ pub fn main(a: SweepArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes the sweep folder `out` with the plots' capacity thresholds `(LoS per flight
+/// hour, mean delay in seconds)`.
+fn write(out: &Path, table: &Table, reports: &RunReports, limits: (f64, f64)) -> Result<()> {
+    super::create_dir(out)?;
+    let limits = Limits {
+        max_los_per_fh: limits.0,
+        max_delay_s: limits.1,
+    };
+    Ok(folder::write(out, table, reports, limits)?)
+}
+
 /// Merges shards' folders into one.
 pub fn merge(a: SweepMergeArgs) -> Result<()> {
     let (table, reports) = folder::read_merged(&a.dirs)?;
-    super::create_dir(&a.out)?;
-    let limits = Limits {
-        max_los_per_fh: a.max_los_per_fh,
-        max_delay_s: a.max_delay_s,
-    };
-    folder::write(&a.out, &table, &reports, limits)?;
+    write(&a.out, &table, &reports, (a.max_los_per_fh, a.max_delay_s))?;
     println!(
         "wrote         {}/sweep.csv ({} runs from {} shards)",
         a.out.display(),

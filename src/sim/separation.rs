@@ -62,19 +62,15 @@ impl Encounter {
     }
 }
 
+/// Position and velocity of `b` relative to `a`, as `[east, north, up]` components.
+fn relative(a: &Track, b: &Track) -> ([f64; 3], [f64; 3]) {
+    ((b.pos - a.pos).to_array(), (b.vel - a.vel).to_array())
+}
+
 /// Open interval of time (relative to now) in which both distances are under the minima,
 /// assuming straight-line motion; `None` if there is none.
 pub fn encounter_interval(p: &Params, a: &Track, b: &Track) -> Option<(f64, f64)> {
-    let DVec3 {
-        x: dx,
-        y: dy,
-        z: dz,
-    } = b.pos - a.pos;
-    let DVec3 {
-        x: vx,
-        y: vy,
-        z: vz,
-    } = b.vel - a.vel;
+    let ([dx, dy, dz], [vx, vy, vz]) = relative(a, b);
     // Horizontal: |d + v t|^2 < H^2.
     let qa = vx * vx + vy * vy;
     let qb = 2.0 * (dx * vx + dy * vy);
@@ -409,16 +405,7 @@ pub fn detect_brute_force(tracks: &[Track], p: &Params, rules: &PairRules) -> Ve
 
 /// Closest horizontal approach within `[t0, t1]`: `(time, horizontal_m, vertical_m)`.
 pub fn closest_in(a: &Track, b: &Track, t0: f64, t1: f64) -> (f64, f64, f64) {
-    let DVec3 {
-        x: dx,
-        y: dy,
-        z: dz,
-    } = b.pos - a.pos;
-    let DVec3 {
-        x: vx,
-        y: vy,
-        z: vz,
-    } = b.vel - a.vel;
+    let ([dx, dy, dz], [vx, vy, vz]) = relative(a, b);
     let v2 = vx * vx + vy * vy;
     let t = if v2 < 1e-12 {
         t0
