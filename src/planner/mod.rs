@@ -102,8 +102,9 @@ pub struct Flight {
     pub priority: u32,
     /// Whether strategic deconfliction moved it off its time-optimal route.
     pub rerouted: bool,
-    /// Why it was cancelled before take-off, if it was.
-    pub cancelled: Option<CancelReason>,
+    /// Why it was cancelled before take-off, if it was (boxed: few flights are, and
+    /// every flight carries the field).
+    pub cancelled: Option<Box<CancelReason>>,
 }
 
 /// Power in watts at along-path speed `u` on a segment with direction `dir`.

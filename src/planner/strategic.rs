@@ -335,19 +335,19 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                     .map(|&c| &plans[c])
                     .min_by(|a, b| a.energy_wh.total_cmp(&b.energy_wh))
                     .expect("a route was planned");
-                f.cancelled = Some(CancelReason::Battery {
+                f.cancelled = Some(Box::new(CancelReason::Battery {
                     need_wh: cheapest.energy_wh,
                     usable_wh: usable(cheapest),
                     battery_wh: t.battery_wh,
                     reserve: cfg.battery_reserve,
                     over_water_reserve: (cheapest.over_water_m > 0.0)
                         .then_some(cfg.over_water_reserve),
-                });
+                }));
             }
             None => {
-                f.cancelled = Some(CancelReason::GroundDelay {
+                f.cancelled = Some(Box::new(CancelReason::GroundDelay {
                     max_s: cfg.max_ground_delay_s,
-                });
+                }));
             }
         }
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Scenario, ValidationError};
 
-/// The limits in force. Defaults fit a workstation: 2,000,000 flights are about 0.7 GB of
+/// The limits in force. Defaults fit a workstation: 2,000,000 flights are about 0.6 GB of
 /// flights and plans (see the README's memory figures), 10,000,000 steps are 116 days
 /// at a 1 s step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
