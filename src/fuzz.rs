@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use crate::metrics::Report;
-use crate::scenario::Limits;
+use crate::scenario::{Limits, Override};
 
 /// Where fuzz inputs pretend to live (file names in them resolve from its folder).
 pub const FUZZ_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/fuzz.ron");
@@ -20,11 +20,19 @@ pub const FUZZ_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/fuzz
 /// Runs one input through the pipeline; returns how far it got (for corpus statistics):
 /// 0 not UTF-8, 1 does not parse, 2 invalid, 3 ran.
 pub fn scenario_bytes(data: &[u8]) -> u8 {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return 0;
-    };
+    match std::str::from_utf8(data) {
+        Ok(text) => scenario_text(text, &[]),
+        Err(_) => 0,
+    }
+}
+
+/// Runs scenario text with `--set` overrides through the pipeline; returns how far it got:
+/// 1 does not parse (or an override does not apply), 2 invalid, 3 ran.
+pub fn scenario_text(text: &str, set: &[Override]) -> u8 {
     let path = Path::new(FUZZ_PATH);
-    let mut s = match crate::scenario::load_str(text, path) {
+    let loaded = crate::scenario::load_str(text, path)
+        .and_then(|s| crate::scenario::apply_overrides(&s, set));
+    let mut s = match loaded {
         Ok(s) => s,
         Err(e) => {
             let _ = e.to_string();

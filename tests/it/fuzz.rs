@@ -4,12 +4,16 @@
 //! the libFuzzer target in `fuzz/` ([`skycorridor::fuzz::scenario_bytes`]). A panic
 //! anywhere fails the test and prints the seed and the mutated text's first lines.
 //!
+//! A second slice gives valid scenarios `--set` overrides of every field they have (found by
+//! walking the scenario as JSON) with bad values, since `--set` is input too.
+//!
 //! `SKYCORRIDOR_FUZZ_CASES=100000 cargo test --release fuzz` runs a longer slice; the
 //! coverage-guided campaign is `cargo fuzz` (see the README).
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use skycorridor::fuzz::scenario_bytes;
+use skycorridor::fuzz::{scenario_bytes, scenario_text};
+use skycorridor::scenario::Override;
 
 /// Every scenario file shipped or used by the tests.
 fn seeds() -> Vec<String> {
@@ -150,6 +154,92 @@ fn mutated_scenarios_never_panic() {
         "fuzz slice: {cases} cases, reached (not UTF-8, parse error, invalid, ran) = {reached:?}"
     );
     // The slice must reach every stage, or it tests less than it claims.
+    assert!(
+        reached[1] > 0 && reached[2] > 0 && reached[3] > 0,
+        "{reached:?}"
+    );
+}
+
+/// Every `--set` path of a scenario: its fields as JSON, lists by index.
+fn paths(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.push(p.clone());
+                paths(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let p = format!("{prefix}.{i}");
+                out.push(p.clone());
+                paths(x, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+const VALUES: [&str; 12] = [
+    "NaN",
+    "-inf",
+    "-1",
+    "0",
+    "1e308",
+    "1e-300",
+    "4294967296",
+    "true",
+    "\"x\"",
+    "[]",
+    "{}",
+    "Vertical",
+];
+
+#[test]
+fn mutated_overrides_never_panic() {
+    let cases: usize = std::env::var("SKYCORRIDOR_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bases: Vec<String> = [
+        "tests/scenarios/head_on.ron",
+        "tests/scenarios/border_gate.ron",
+        "scenarios/hk_sz_crossborder.ron",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+    .collect();
+    let fields: Vec<Vec<String>> = bases
+        .iter()
+        .map(|t| {
+            let s = skycorridor::scenario::parse_str(t, std::path::Path::new("x.ron")).unwrap();
+            let mut out = Vec::new();
+            paths(&serde_json::to_value(&s).unwrap(), "", &mut out);
+            out
+        })
+        .collect();
+    let mut reached = [0usize; 4];
+    for case in 0..cases {
+        let mut rng = ChaCha8Rng::seed_from_u64(1_000_000 + case as u64);
+        let k = case % bases.len();
+        let set: Vec<Override> = (0..rng.random_range(1..3))
+            .map(|_| Override {
+                path: fields[k][rng.random_range(0..fields[k].len())].clone(),
+                value: VALUES[rng.random_range(0..VALUES.len())].to_string(),
+            })
+            .collect();
+        match std::panic::catch_unwind(|| scenario_text(&bases[k], &set)) {
+            Ok(stage) => reached[stage as usize] += 1,
+            Err(_) => panic!("case {case} panicked: --set {set:?} on base {k}"),
+        }
+    }
+    eprintln!("override slice: {cases} cases, reached (-, refused, invalid, ran) = {reached:?}");
     assert!(
         reached[1] > 0 && reached[2] > 0 && reached[3] > 0,
         "{reached:?}"
