@@ -103,6 +103,16 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         s.duration_s
     );
     println!(
+        "  limits     the demand draws about {:.0} departures, {:.0} steps: limits {:.0} flights, {:.0} steps (limits.max_flights, limits.max_steps)",
+        skycorridor::scenario::limits::flow_departures(s)
+            .iter()
+            .sum::<f64>()
+            + s.demand.flights.len() as f64,
+        s.duration_s / s.dt_s,
+        s.limits.max_flights,
+        s.limits.max_steps
+    );
+    println!(
         "  routes     {} planned (origin -> destination, type: corridors, km, min)",
         sim.plans().len()
     );
