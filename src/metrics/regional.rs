@@ -99,13 +99,11 @@ pub fn regional(
     if net.jurisdictions.is_empty() {
         return (Vec::new(), Vec::new(), gates, cross_border);
     }
-    let mut sums = Sums::new(net.jurisdictions.len(), sim.flights().len());
+    let mut sums = Sums::new(net.jurisdictions.len());
     for f in 0..sim.states().len() {
         sums.add_flight(sim, dynamics, FlightId::new(f));
     }
-    for e in &sim.events().summary.los_where {
-        sums.add_los(sim, e);
-    }
+    sums.add_los(sim);
     let (jurisdictions, city_pairs) = sums.kpis(sim);
     (jurisdictions, city_pairs, gates, cross_border)
 }
@@ -180,12 +178,10 @@ struct Sums {
     los_in: Vec<usize>,
     waits: Vec<Vec<f64>>,
     pairs: BTreeMap<(String, String), Pair>,
-    /// Each flight's city pair.
-    pair_of: Vec<(String, String)>,
 }
 
 impl Sums {
-    fn new(nj: usize, flights: usize) -> Sums {
+    fn new(nj: usize) -> Sums {
         Sums {
             dep: vec![0; nj],
             arr: vec![0; nj],
@@ -195,7 +191,6 @@ impl Sums {
             los_in: vec![0; nj],
             waits: vec![Vec::new(); nj],
             pairs: BTreeMap::new(),
-            pair_of: Vec::with_capacity(flights),
         }
     }
 
@@ -211,7 +206,6 @@ impl Sums {
             net.nodes[plan.destination].jurisdiction,
         );
         let key = (name(o), name(d));
-        self.pair_of.push(key.clone());
         let p = self.pairs.entry(key).or_default();
         p.flights += 1;
         p.cross |= crosses_border(sim, id);
@@ -253,14 +247,23 @@ impl Sums {
         }
     }
 
-    fn add_los(&mut self, sim: &Simulation, e: &crate::sim::events::LosWhere) {
-        if let Some(j) = sim.net().locator.locate([e.at[0], e.at[1]]) {
-            self.los_in[j] += 1;
+    /// Losses of separation by place and by city pair, as the event tracker counted them
+    /// when they closed.
+    fn add_los(&mut self, sim: &Simulation) {
+        let net = sim.net();
+        let summary = &sim.events().summary;
+        for (j, n) in &summary.los_by_jurisdiction {
+            self.los_in[j.index()] += *n as usize;
         }
-        let (ka, kb) = (&self.pair_of[e.a.index()], &self.pair_of[e.b.index()]);
-        self.pairs.get_mut(ka).expect("every flight has a pair").los += 1;
-        if kb != ka {
-            self.pairs.get_mut(kb).expect("every flight has a pair").los += 1;
+        let name = |j: Option<JurisdictionId>| {
+            j.map_or("-".to_string(), |j| net.jurisdictions[j].id.clone())
+        };
+        for (&(o, d), n) in &summary.los_by_pair {
+            let key = (name(o), name(d));
+            self.pairs
+                .get_mut(&key)
+                .expect("every flight has a pair")
+                .los += *n as usize;
         }
     }
 

@@ -9,7 +9,7 @@
 //! Open pairs are keyed by flight in a hash map with a fixed hasher; whatever leaves it is
 //! ordered by pair first, so everything is in a fixed order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes a pair of flight indices (a multiply-rotate mix; fixed, so runs repeat).
@@ -35,9 +35,11 @@ impl Hasher for PairHasher {
 
 use serde::Serialize;
 
+use super::Fleet;
 use super::detect::TrackTable;
 use super::separation::{Encounter, Params, closest_in, pair_params};
-use crate::ids::FlightId;
+use crate::ids::{FlightId, JurisdictionId};
+use crate::network::Network;
 
 /// What an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,17 +92,28 @@ struct Open {
     seen_step: u64,
 }
 
-/// Where a loss of separation happened and between whom (kept for every one, for the
-/// KPIs by place and by city pair).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LosWhere {
-    /// Lower flight.
-    pub a: FlightId,
-    /// Higher flight.
-    pub b: FlightId,
-    /// Closest point, local `[east_m, north_m]`.
-    pub at: [f64; 2],
+/// What an event's place is read against when it closes: the network (jurisdictions) and
+/// the flights (their city pairs).
+#[derive(Clone, Copy)]
+pub struct Places<'a> {
+    /// The network, to locate a point's jurisdiction.
+    pub net: &'a Network,
+    /// The flights, for their origin and destination.
+    pub fleet: &'a Fleet,
 }
+
+impl Places<'_> {
+    /// A flight's city pair: the jurisdictions of its origin and destination.
+    pub fn pair_of(&self, f: FlightId) -> CityPair {
+        let plan = self.fleet.plan(f);
+        let node = |n: crate::ids::NodeId| self.net.nodes[n].jurisdiction;
+        (node(plan.origin), node(plan.destination))
+    }
+}
+
+/// A city pair: the jurisdictions of a flight's origin and destination (`None` outside
+/// every jurisdiction).
+pub type CityPair = (Option<JurisdictionId>, Option<JurisdictionId>);
 
 /// Every closed event, summed as it closes: the report's numbers whether or not the event
 /// itself is kept.
@@ -114,10 +127,15 @@ pub struct EventSummary {
     pub los_at_vertiports: u64,
     /// Smallest horizontal distance in a loss of separation (infinite if none), metres.
     pub min_separation_m: f64,
-    /// Severity of each loss of separation, in closing order.
+    /// Severity of each loss of separation, in closing order (kept: the report gives exact
+    /// percentiles).
     pub severities: Vec<f64>,
-    /// Place and pair of each loss of separation, in closing order.
-    pub los_where: Vec<LosWhere>,
+    /// Losses of separation by the jurisdiction their closest point lies in, counted as
+    /// they close (so nothing per event is kept for it).
+    pub los_by_jurisdiction: BTreeMap<JurisdictionId, u64>,
+    /// Losses of separation by city pair of the flights involved: one for each pair, or
+    /// one for the pair both flights share.
+    pub los_by_pair: BTreeMap<CityPair, u64>,
     /// Events closed but not kept in `closed` (beyond `max_kept`).
     pub not_kept: u64,
 }
@@ -181,8 +199,16 @@ fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
 
 impl EventTracker {
     /// Feeds one step's encounters at time `t` (state after the step), as track indices
-    /// into `table`.
-    pub fn update(&mut self, step: u64, t: f64, p: &Params, table: &TrackTable, enc: &[Encounter]) {
+    /// into `table`; losses of separation that close are placed with `places`.
+    pub fn update(
+        &mut self,
+        step: u64,
+        t: f64,
+        p: &Params,
+        table: &TrackTable,
+        enc: &[Encounter],
+        places: Places,
+    ) {
         let (tracks, minima) = (table.tracks(), table.rules().minima);
         for e in enc {
             let pp = pair_params(p, minima, e.a as usize, e.b as usize);
@@ -235,7 +261,13 @@ impl EventTracker {
                 }
                 l.severity = l.severity.max(sev);
             } else if let Some(l) = o.los.take() {
-                Self::close(&mut self.closed, &mut self.summary, self.max_kept, l);
+                Self::close(
+                    &mut self.closed,
+                    &mut self.summary,
+                    self.max_kept,
+                    l,
+                    places,
+                );
             }
         }
         // Close what was not seen this step, in pair order.
@@ -250,25 +282,43 @@ impl EventTracker {
         gone.sort_unstable_by_key(|g| g.0);
         for (_, los, conflict) in gone {
             for e in los.into_iter().chain(conflict) {
-                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
+                Self::close(
+                    &mut self.closed,
+                    &mut self.summary,
+                    self.max_kept,
+                    e,
+                    places,
+                );
             }
         }
     }
 
     /// Closes everything still open (end of run), marking it so.
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self, places: Places) {
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_unstable_by_key(|g| g.0);
         for (_, o) in open {
             for mut e in o.los.into_iter().chain(o.conflict) {
                 e.open_at_end = true;
-                Self::close(&mut self.closed, &mut self.summary, self.max_kept, e);
+                Self::close(
+                    &mut self.closed,
+                    &mut self.summary,
+                    self.max_kept,
+                    e,
+                    places,
+                );
             }
         }
     }
 
     /// Sums a closed event and keeps it if there is room.
-    fn close(closed: &mut Vec<Event>, sum: &mut EventSummary, max_kept: usize, e: Event) {
+    fn close(
+        closed: &mut Vec<Event>,
+        sum: &mut EventSummary,
+        max_kept: usize,
+        e: Event,
+        places: Places,
+    ) {
         match e.kind {
             EventKind::Conflict => sum.conflicts += 1,
             EventKind::Los => {
@@ -276,11 +326,16 @@ impl EventTracker {
                 sum.los_at_vertiports += u64::from(e.at_vertiport);
                 sum.min_separation_m = sum.min_separation_m.min(e.min_horizontal_m);
                 sum.severities.push(e.severity);
-                sum.los_where.push(LosWhere {
-                    a: e.a,
-                    b: e.b,
-                    at: [e.at[0], e.at[1]],
-                });
+                if let Some(j) = places.net.locator.locate([e.at[0], e.at[1]]) {
+                    *sum.los_by_jurisdiction
+                        .entry(JurisdictionId::new(j))
+                        .or_default() += 1;
+                }
+                let (pa, pb) = (places.pair_of(e.a), places.pair_of(e.b));
+                *sum.los_by_pair.entry(pa).or_default() += 1;
+                if pb != pa {
+                    *sum.los_by_pair.entry(pb).or_default() += 1;
+                }
             }
         }
         if closed.len() < max_kept {

@@ -194,7 +194,12 @@ impl Simulation {
         self.step += 1;
         let encounters = self.detection.encounters();
         let (params, table) = (self.detection.params(), self.detection.table());
-        self.events.update(self.step, t1, params, table, encounters);
+        let places = events::Places {
+            net: &self.net,
+            fleet: &self.fleet,
+        };
+        self.events
+            .update(self.step, t1, params, table, encounters, places);
         self.tactical.resolve(
             &mut self.airborne,
             encounters,
@@ -304,7 +309,10 @@ impl Simulation {
     /// End of the run: open events are closed, and every flight's state holds its last
     /// dynamics.
     fn wrap_up(&mut self) {
-        self.events.finish();
+        self.events.finish(events::Places {
+            net: &self.net,
+            fleet: &self.fleet,
+        });
         for a in &self.airborne {
             self.states[a.flight.index()].dynamics = a.d;
         }
