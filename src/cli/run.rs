@@ -108,7 +108,11 @@ fn run(
             points <= MAX_TRAJECTORY_POINTS,
             "--trajectory-interval {interval} s would record about {points:.3e} points, over the limit of {MAX_TRAJECTORY_POINTS:.0}: sample less often"
         );
-        sim.record_trajectories(interval);
+        // Streamed to the output folder as the run goes: memory follows the drones in
+        // the air, not the day's samples.
+        let files = metrics::TrajectoryFiles::create(out)
+            .with_context(|| format!("starting the trajectory files in {}", out.display()))?;
+        sim.stream_trajectories(interval, Box::new(files));
     }
     eprintln!(
         "{}: {} flights planned over {} corridors ({:.0} km), {} s in steps of {} s",
@@ -127,7 +131,7 @@ fn run(
         .expect("valid template"),
     );
     let steps_per_update = (1.0 / sim.scenario().dt_s).ceil().max(1.0) as u32 * 10;
-    let sim = app::run_headless(sim, steps_per_update, |s| {
+    let mut sim = app::run_headless(sim, steps_per_update, |s| {
         bar.set_position(s.time_s() as u64);
         bar.set_message(format!(
             "{} airborne, {} open conflicts",
@@ -137,6 +141,8 @@ fn run(
     });
     bar.finish_and_clear();
     let report = Report::from_sim(&sim);
+    sim.finish_trajectories()
+        .with_context(|| format!("writing the trajectory files in {}", out.display()))?;
     metrics::write_outputs(&sim, &report, out)
         .with_context(|| format!("writing outputs to {}", out.display()))?;
     print!("{}", report.summary());

@@ -14,9 +14,11 @@ use serde::Serialize;
 use crate::scenario::Separation;
 mod compare;
 mod regional;
+mod trajectories;
 
 pub use compare::{Comparison, Side};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
+pub use trajectories::{TrajectoryFiles, trajectory_files};
 
 use crate::ids::FlightId;
 use crate::sim::events::EventKind;
@@ -775,63 +777,6 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
         }
     }
     w.into_inner().expect("writing to memory")
-}
-
-/// `trajectories.csv` (one row per sample: flight, time, lat, lon, altitude, speed,
-/// state) and `trajectories.geojson` (a LineString per flight with `[lon, lat, alt_m]`
-/// coordinates, and the sample times and states as properties).
-pub fn trajectory_files(sim: &Simulation) -> Option<(Vec<u8>, String)> {
-    let log = sim.trajectory()?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["flight", "t_s", "lat", "lon", "alt_m", "speed_mps", "state"])
-        .expect("writing to memory");
-    let mut per_flight: std::collections::BTreeMap<FlightId, Vec<&crate::sim::TrajectoryPoint>> =
-        Default::default();
-    for p in &log.points {
-        let (lat, lon) = sim.net().frame.to_geo(p.pos.x, p.pos.y);
-        w.write_record([
-            sim.flights()[p.flight.index()].id.clone(),
-            num(p.t_s, 3),
-            num(lat, 7),
-            num(lon, 7),
-            num(p.pos.z, 2),
-            num(p.speed_mps, 2),
-            p.state.name().to_string(),
-        ])
-        .expect("writing to memory");
-        per_flight.entry(p.flight).or_default().push(p);
-    }
-    let features: Vec<serde_json::Value> = per_flight
-        .iter()
-        .map(|(f, pts)| {
-            let coords: Vec<[f64; 3]> = pts
-                .iter()
-                .map(|p| {
-                    let (lat, lon) = sim.net().frame.to_geo(p.pos.x, p.pos.y);
-                    [lon, lat, p.pos.z]
-                })
-                .collect();
-            let plan = sim.plan(*f);
-            serde_json::json!({
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {
-                    "id": sim.flights()[f.index()].id,
-                    "drone_type": sim.drone_type(*f).id,
-                    "origin": sim.net().nodes[plan.origin].id,
-                    "destination": sim.net().nodes[plan.destination].id,
-                    "times_s": pts.iter().map(|p| p.t_s).collect::<Vec<_>>(),
-                    "states": pts.iter().map(|p| p.state.name()).collect::<Vec<_>>(),
-                }
-            })
-        })
-        .collect();
-    let geojson = serde_json::to_string(
-        &serde_json::json!({"type": "FeatureCollection", "features": features}),
-    )
-    .expect("serialises")
-        + "\n";
-    Some((w.into_inner().expect("writing to memory"), geojson))
 }
 
 /// Writes `report.json`, `flights.csv`, `events.csv` and `plans.csv` into `dir` (created

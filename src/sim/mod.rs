@@ -51,7 +51,7 @@ use pads::Pads;
 use replan::Bookings;
 use separation::Params;
 use tactical::{TacticalLayer, TacticalStats};
-pub use trajectory::{PointState, TrajectoryLog, TrajectoryPoint};
+pub use trajectory::{PointState, TrajectoryLog, TrajectoryPoint, TrajectorySink};
 
 /// The flights, their shared plans and the drone types: what every mechanic reads and
 /// none changes during a run.
@@ -188,7 +188,7 @@ impl Simulation {
         motion::advance_all(&mut self.airborne, &self.fleet, &self.gates, dt);
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {
-            log.sample(&self.airborne, t1);
+            log.sample(&self.airborne, t1, &self.fleet, &self.net);
         }
         self.detect(dt);
         self.step += 1;
@@ -266,7 +266,7 @@ impl Simulation {
             st.end_s = t1;
             st.dynamics = a.d;
             if let Some(log) = &mut self.trajectory {
-                log.end(a, t1, end);
+                log.end(a, t1, end, &self.fleet, &self.net);
             }
             ended = true;
         }
@@ -499,6 +499,22 @@ impl Simulation {
     pub fn record_trajectories(&mut self, interval_s: f64) {
         let interval_s = interval_s.max(self.scenario.dt_s);
         self.trajectory = Some(TrajectoryLog::new(self.t_s, interval_s));
+    }
+
+    /// Like [`Simulation::record_trajectories`], but hands every point to `sink` as it is
+    /// sampled instead of keeping it (memory then follows the drones in the air); call
+    /// [`Simulation::finish_trajectories`] after the run.
+    pub fn stream_trajectories(&mut self, interval_s: f64, sink: Box<dyn TrajectorySink>) {
+        let interval_s = interval_s.max(self.scenario.dt_s);
+        self.trajectory = Some(TrajectoryLog::streamed(self.t_s, interval_s, sink));
+    }
+
+    /// Completes streamed trajectories (writes what is left and closes the output).
+    pub fn finish_trajectories(&mut self) -> std::io::Result<()> {
+        match &mut self.trajectory {
+            Some(log) => log.finish(&self.fleet, &self.net),
+            None => Ok(()),
+        }
     }
 
     /// Sets how many steps the separation R-tree is kept before it is rebuilt (1 = every

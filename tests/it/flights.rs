@@ -185,3 +185,64 @@ fn a_time_of_day_profile_shapes_the_departures() {
     let e = prepare_text(&bad, "bad.ron").err().unwrap().to_string();
     assert!(e.contains("hours must not decrease"), "{e}");
 }
+
+#[test]
+fn streamed_trajectory_files_equal_the_in_memory_ones() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hk_sz_crossborder.ron");
+    let set: Vec<skycorridor::scenario::Override> =
+        ["duration_s=1200", "deconfliction.tactical=Mvp"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+    let mut kept = skycorridor::load(&path, &set).unwrap();
+    kept.record_trajectories(5.0);
+    kept.run_to_end();
+    let (csv, geojson) = metrics::trajectory_files(&kept).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamed = skycorridor::load(&path, &set).unwrap();
+    let files = metrics::TrajectoryFiles::create(dir.path()).unwrap();
+    streamed.stream_trajectories(5.0, Box::new(files));
+    streamed.run_to_end();
+    assert!(
+        metrics::trajectory_files(&streamed).is_none(),
+        "nothing kept in memory"
+    );
+    streamed.finish_trajectories().unwrap();
+    // Writing the other outputs afterwards leaves the streamed files alone.
+    let report = Report::from_sim(&streamed);
+    metrics::write_outputs(&streamed, &report, dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("trajectories.csv")).unwrap(),
+        csv
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("trajectories.geojson")).unwrap(),
+        geojson
+    );
+    // No scratch or temporary file is left.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "events.csv",
+            "flights.csv",
+            "plans.csv",
+            "report.json",
+            "report.md",
+            "trajectories.csv",
+            "trajectories.geojson"
+        ]
+    );
+    // The case covers flights that ended and flights still in the air at the end.
+    let r = Report::from_sim(&kept);
+    assert!(
+        r.flights.completed > 10 && r.flights.airborne_at_end > 10,
+        "{:?}",
+        r.flights
+    );
+}
