@@ -79,13 +79,8 @@ fn run_writes_reports_and_a_summary() {
             .unwrap()
             .starts_with("los,N,S,129.800,131.200,1.400,48.000,0.000,0.0400")
     );
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::file_names(dir.path()),
         [
             "events.csv",
             "flights.csv",

@@ -221,13 +221,8 @@ fn streamed_trajectory_files_equal_the_in_memory_ones() {
         geojson
     );
     // No scratch or temporary file is left.
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::file_names(dir.path()),
         [
             "events.csv",
             "flights.csv",

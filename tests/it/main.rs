@@ -111,6 +111,16 @@ pub fn assert_every_flight_accounted(r: &skycorridor::metrics::Report) {
     );
 }
 
+/// The names of the files in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Asserts `a` is within `tol` of `b`.
 #[track_caller]
 pub fn close(a: f64, b: f64, tol: f64) {
