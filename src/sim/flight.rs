@@ -116,6 +116,14 @@ impl Dynamics {
         }
     }
 
+    /// How far ahead along its path a drone asks for what it will need to stop for (a
+    /// destination pad, a gate's clearance), metres: its braking distance from the speed it
+    /// may reach this step, plus two steps at that speed and a metre.
+    pub fn asking_reach_m(&self, accel_mps2: f64, dt: f64) -> f64 {
+        let u = self.motion.u + accel_mps2 * dt;
+        u * u / (2.0 * accel_mps2) + 2.0 * u * dt + 1.0
+    }
+
     /// Speed over the ground and through the air (3D), m/s.
     pub fn speed(&self) -> f64 {
         self.vel.length()

@@ -101,12 +101,6 @@ impl Gates {
         self.cleared_s[flight.index()]
     }
 
-    /// Distance between drones queued at a gate, metres (the largest horizontal minimum
-    /// plus 10 m: a queue never loses separation).
-    pub fn queue_spacing_m(&self) -> f64 {
-        self.spacing_m
-    }
-
     /// Where a drone must stop for its next gate: its place in line (`slot` queue
     /// spacings before the gate at path distance `s_gate`), or where it can brake (`brake`)
     /// if the line already reaches past it.
@@ -156,9 +150,8 @@ impl Gates {
             let Some(&(s_gate, node)) = plan.gates.get(a.d.gates_cleared as usize) else {
                 continue;
             };
-            let ty = fleet.drone_type(a.flight);
-            let u = a.d.motion.u + ty.accel_mps2 * dt;
-            let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
+            let reach =
+                a.d.asking_reach_m(fleet.drone_type(a.flight).accel_mps2, dt);
             let g = &mut self.stats[node.index()];
             // (The line counts at most MAX_LINE drones: in a stream denser than the
             // queue spacing, joining must not lengthen the line without bound.)

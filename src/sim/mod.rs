@@ -405,10 +405,6 @@ impl Simulation {
     pub fn gates(&self) -> &Gates {
         &self.gates
     }
-    /// The separation check (parameters in force, this step's tracks).
-    pub fn detection(&self) -> &Detection {
-        &self.detection
-    }
     /// The separation parameters in force.
     pub fn params(&self) -> &Params {
         self.detection.params()
@@ -475,12 +471,18 @@ pub const MAX_TRAJECTORY_POINTS: f64 = 20_000_000.0;
 
 /// Setting up runs (outputs, checks, benchmarks).
 impl Simulation {
+    /// The trajectory sampling interval actually used for `interval_s`: never shorter than
+    /// a step.
+    fn sampling_interval_s(&self, interval_s: f64) -> f64 {
+        interval_s.max(self.scenario.dt_s)
+    }
+
     /// About how many points sampling every `interval_s` seconds would record: each
     /// flight not cancelled, over its planned flight time (within the run), plus its end.
     /// An estimate from the plans (holding adds more), to refuse a runaway interval
     /// before the run.
     pub fn trajectory_points_estimate(&self, interval_s: f64) -> f64 {
-        let interval_s = interval_s.max(self.scenario.dt_s);
+        let interval_s = self.sampling_interval_s(interval_s);
         self.flights()
             .iter()
             .filter(|f| f.cancelled.is_none())
@@ -497,7 +499,7 @@ impl Simulation {
     /// Samples every airborne drone's position every `interval_s` seconds (and each
     /// flight's end) into [`Simulation::trajectory`].
     pub fn record_trajectories(&mut self, interval_s: f64) {
-        let interval_s = interval_s.max(self.scenario.dt_s);
+        let interval_s = self.sampling_interval_s(interval_s);
         self.trajectory = Some(TrajectoryLog::new(self.t_s, interval_s));
     }
 
@@ -505,7 +507,7 @@ impl Simulation {
     /// sampled instead of keeping it (memory then follows the drones in the air); call
     /// [`Simulation::finish_trajectories`] after the run.
     pub fn stream_trajectories(&mut self, interval_s: f64, sink: Box<dyn TrajectorySink>) {
-        let interval_s = interval_s.max(self.scenario.dt_s);
+        let interval_s = self.sampling_interval_s(interval_s);
         self.trajectory = Some(TrajectoryLog::streamed(self.t_s, interval_s, sink));
     }
 

@@ -61,17 +61,16 @@ impl Pads {
         }
     }
 
-    /// Arrivals within braking reach (at the speed they may reach this step, plus two
-    /// steps and a metre) of the top of their final descent ask for a pad.
+    /// Arrivals within their asking reach ([`Dynamics::asking_reach_m`]) of the top of
+    /// their final descent ask for a pad.
     pub(crate) fn request(&mut self, airborne: &[Airborne], fleet: &Fleet, dt: f64) {
         for a in airborne {
             if a.d.pad_granted {
                 continue;
             }
             let plan = fleet.plan(a.flight);
-            let ty = fleet.drone_type(a.flight);
-            let u = a.d.motion.u + ty.accel_mps2 * dt;
-            let reach = u * u / (2.0 * ty.accel_mps2) + 2.0 * u * dt + 1.0;
+            let reach =
+                a.d.asking_reach_m(fleet.drone_type(a.flight).accel_mps2, dt);
             let queue = &mut self.ports[plan.destination.index()].air_queue;
             if plan.hold_point_m() - a.d.motion.s <= reach && !queue.contains(&a.flight) {
                 queue.push_back(a.flight);

@@ -190,7 +190,12 @@ impl TacticalLayer {
         self.orders.resize(airborne.len(), Order::default());
         let horizon_s = p.lookahead_s.max(p.dt_s);
         for e in encounters {
-            let (g, s, same_way) = give_way(airborne, e, fleet);
+            let GiveWay {
+                me: g,
+                other: s,
+                same_way,
+                dir,
+            } = give_way(airborne, e, fleet);
             let (me, other) = (&airborne[g].d, &airborne[s].d);
             let plan = fleet.plan(airborne[g].flight);
             let plan_s = fleet.plan(airborne[s].flight);
@@ -201,7 +206,6 @@ impl TacticalLayer {
                 continue; // climbing off or descending onto a pad: sequenced by the pads
             };
             let corridor = &scenario.corridors[net.lanes[lane].corridor];
-            let dir = horizontal_unit(me.vel);
             let c = Conflict {
                 me,
                 other,
@@ -280,10 +284,21 @@ impl TacticalLayer {
     }
 }
 
-/// Who gives way in encounter `e`: `(give-way, stand-on)` indices into `airborne`, and
-/// whether the two go the same way. The lower priority; then the follower of two going
-/// the same way; then the later-filed flight.
-fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> (usize, usize, bool) {
+/// Who gives way in an encounter.
+struct GiveWay {
+    /// Index in the airborne list of the drone that gives way.
+    me: usize,
+    /// Index of the drone it gives way to.
+    other: usize,
+    /// Whether the two go the same way.
+    same_way: bool,
+    /// The give-way drone's horizontal direction (unit, or zero when hovering).
+    dir: DVec2,
+}
+
+/// Who gives way in encounter `e`: the lower priority; then the follower of two going the
+/// same way; then the later-filed flight.
+fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> GiveWay {
     let (i, j) = (e.a as usize, e.b as usize);
     let (ai, aj) = (&airborne[i], &airborne[j]);
     let prio = |a: &Airborne| fleet.flight(a.flight).priority;
@@ -299,5 +314,10 @@ fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> (usize, usiz
     } else {
         (j, i)
     };
-    (g, s, same_way)
+    GiveWay {
+        me: g,
+        other: s,
+        same_way,
+        dir: if g == i { di } else { dj },
+    }
 }
