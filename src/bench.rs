@@ -40,6 +40,7 @@ fn drone(id: &str, cruise: f64) -> DroneType {
         cruise_power_w: 1500.0,
         climb_power_w: None,
         min_speed_mps: None,
+        fato_clear_s: 15.0,
     }
 }
 
@@ -53,8 +54,10 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
     let vp = |id: String, e: f64, n: f64| Node {
         id,
         kind: NodeKind::Vertiport {
-            pads: 1000,
+            fatos: 8,
+            stands: Some(1000),
             turnaround_s: 0.0,
+            terminal: Default::default(),
         },
         lat: None,
         lon: None,

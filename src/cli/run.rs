@@ -115,11 +115,12 @@ fn run(
         sim.stream_trajectories(interval, Box::new(files));
     }
     eprintln!(
-        "{}: {} flights planned over {} corridors ({:.0} km), {} s in steps of {} s",
+        "{}: {} flights planned over {} corridors ({:.0} km) and {} vertiports, {} s in steps of {} s",
         file.display(),
         sim.flights().len(),
-        sim.net().corridor_ids.len(),
+        sim.scenario().corridors.len(),
         sim.net().corridor_km(),
+        sim.net().terminals.len(),
         sim.scenario().duration_s,
         sim.scenario().dt_s
     );

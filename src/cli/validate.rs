@@ -24,7 +24,8 @@ pub fn main(a: ValidateArgs) -> Result<()> {
     let file = &a.file;
     let sim = skycorridor::load(file, &a.set)?;
     let (s, net) = (sim.scenario(), sim.net());
-    let vertiports = net.nodes.iter().filter(|n| n.pads() > 0).count();
+    let scenario_nodes = &net.nodes[..s.nodes.len()];
+    let vertiports = net.terminals.len();
     println!("{}: valid", file.display());
     println!(
         "  scenario   {} (seed {}, {} s, dt {} s)",
@@ -35,18 +36,38 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         s.separation.horizontal_m, s.separation.vertical_m, s.separation.lookahead_s
     );
     println!(
-        "  nodes      {} ({} vertiports with {} pads, {} waypoints)",
-        net.nodes.len(),
+        "  nodes      {} ({} vertiports with {} FATOs, {} waypoints)",
+        scenario_nodes.len(),
         vertiports,
-        net.nodes.iter().map(|n| n.pads()).sum::<u32>(),
-        net.nodes.len() - vertiports
+        net.terminals.iter().map(|t| t.fatos.len()).sum::<usize>(),
+        scenario_nodes.len() - vertiports
     );
     println!(
-        "  corridors  {} ({:.1} km, {} lanes)",
-        net.corridor_ids.len(),
+        "  corridors  {} ({:.1} km, {} lanes) and {} vertiport connectors",
+        s.corridors.len(),
         net.corridor_km(),
-        net.lanes.len()
+        net.lanes.iter().filter(|l| !l.connector).count(),
+        vertiports
     );
+    for t in &net.terminals {
+        let bearing = t.axis[0].atan2(t.axis[1]).to_degrees().rem_euclid(360.0);
+        let connector = net.lanes[t.arrival_lane].length_m;
+        println!(
+            "  vertiport  {}: {} FATO{} {:.0} m apart, {} stands; fix {connector:.0} m at {bearing:.0} deg, FATOs {:.0} m beyond; \
+             arrivals at {:.0} m, departures at {:.0} m; stack of {} levels to {:.0} m; terminal area radius {:.0} m",
+            net.nodes[t.node].id,
+            t.fatos.len(),
+            if t.fatos.len() == 1 { "" } else { "s" },
+            t.fato_spacing_m,
+            t.stands,
+            t.approach_m,
+            t.arrival_alt_m,
+            t.departure_alt_m,
+            t.stack_levels,
+            t.stack_alt_m(t.stack_levels),
+            t.radius_m,
+        );
+    }
     println!("  zones      {}", net.zones.len());
     let gates = net
         .nodes
@@ -58,8 +79,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
     }
     for (j, jur) in net.jurisdictions.iter().enumerate() {
         let here = |x: Option<JurisdictionId>| x == Some(JurisdictionId::new(j));
-        let nodes: Vec<&str> = net
-            .nodes
+        let nodes: Vec<&str> = scenario_nodes
             .iter()
             .filter(|n| here(n.jurisdiction))
             .map(|n| n.id.as_str())
@@ -67,7 +87,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         let corridors: Vec<&str> = net
             .lanes
             .iter()
-            .filter(|l| !l.reverse && here(l.jurisdiction))
+            .filter(|l| !l.reverse && !l.connector && here(l.jurisdiction))
             .map(|l| net.corridor_ids[l.corridor].as_str())
             .collect();
         println!(

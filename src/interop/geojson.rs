@@ -83,9 +83,11 @@ pub fn export(s: &Scenario) -> Vec<(&'static str, String)> {
         .zip(&pos)
         .map(|(n, &(lat, lon))| {
             let (kind, pads, turnaround, capacity) = match n.kind {
-                NodeKind::Vertiport { pads, turnaround_s } => {
-                    ("Vertiport", Some(pads), Some(turnaround_s), None)
-                }
+                NodeKind::Vertiport {
+                    fatos,
+                    turnaround_s,
+                    ..
+                } => ("Vertiport", Some(fatos), Some(turnaround_s), None),
                 NodeKind::Waypoint => ("Waypoint", None, None, None),
                 NodeKind::Gate { capacity_per_hour } => {
                     ("Gate", None, None, Some(capacity_per_hour))
@@ -93,7 +95,7 @@ pub fn export(s: &Scenario) -> Vec<(&'static str, String)> {
             };
             feature(
                 Value::Point(vec![lon, lat]),
-                json!({"id": n.id, "kind": kind, "pads": pads, "turnaround_s": turnaround,
+                json!({"id": n.id, "kind": kind, "fatos": pads, "turnaround_s": turnaround,
                        "capacity_per_hour": capacity, "ground_alt_m": n.ground_alt_m}),
             )
         })

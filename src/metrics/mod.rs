@@ -15,14 +15,16 @@ use crate::scenario::Separation;
 mod compare;
 mod regional;
 mod trajectories;
+mod vertiports;
 
 pub use compare::{Comparison, Side};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
+pub use vertiports::{VertiportUse, vertiport_use};
 
 use crate::ids::FlightId;
-use crate::sim::events::EventKind;
-use crate::sim::{Simulation, Status};
+use crate::sim::events::{EventKind, location_kind};
+use crate::sim::{Simulation, Status, TrackPlace};
 
 /// Counts of flights by outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,9 +147,13 @@ pub struct Report {
     pub conflicts: usize,
     /// Loss-of-separation events.
     pub losses_of_separation: usize,
-    /// Of those, how many began at a vertiport (one drone climbing off or descending onto
-    /// a pad); the rest are en route.
+    /// Of those, how many began in a vertiport's terminal area (its connectors, the legs
+    /// to and from its FATOs, its holding stack), junctions excluded.
     pub losses_of_separation_at_vertiports: usize,
+    /// Losses of separation by where they began: `en_route`, `junction` (within one
+    /// horizontal minimum of a node where lanes meet, or changing level there), and the
+    /// terminal parts `departure`, `holding`, `approach`.
+    pub losses_of_separation_by_location: BTreeMap<String, u64>,
     /// Losses of separation per flight hour.
     pub los_per_flight_hour: f64,
     /// Smallest horizontal distance in any loss of separation, metres (`null` if none).
@@ -187,6 +193,8 @@ pub struct Report {
     /// Per border gate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<GateUse>,
+    /// Per vertiport: its terminal area.
+    pub vertiports: Vec<VertiportUse>,
     /// Events counted above but not listed in `events.csv` (beyond `run --max-events`).
     #[serde(skip_serializing_if = "is_zero")]
     pub events_not_in_csv: u64,
@@ -220,7 +228,7 @@ pub struct TacticalSummary {
 
 /// Arrival delay of a completed flight against its unconstrained plan, seconds.
 fn delay(sim: &Simulation, f: FlightId) -> f64 {
-    sim.states()[f].end_s - sim.flights()[f].unconstrained_arrival_s
+    sim.states()[f].end_s - sim.unconstrained_arrival_s(f)
 }
 
 /// Sums over every flight, in flight order.
@@ -429,6 +437,12 @@ impl Report {
             conflicts,
             losses_of_separation: los,
             losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
+            losses_of_separation_by_location: ev
+                .los_by_location
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
+            vertiports: vertiport_use(sim),
             los_per_flight_hour: if flight_hours > 0.0 {
                 los as f64 / flight_hours
             } else {
@@ -540,6 +554,21 @@ impl Report {
                 } else {
                     waits.join("; ")
                 }
+            );
+        }
+        let held: u64 = self.vertiports.iter().map(|v| v.held).sum();
+        if let Some(v) = self
+            .vertiports
+            .iter()
+            .max_by(|a, b| a.fato_utilisation.total_cmp(&b.fato_utilisation))
+        {
+            out += &format!(
+                "vertiports    busiest {}: {:.0} movements/h, FATOs {:.0}% used, stack up to {} of {}; {held} arrivals held in all\n",
+                v.id,
+                v.movements_per_hour,
+                100.0 * v.fato_utilisation,
+                v.max_stack,
+                v.stack_levels
             );
         }
         let busiest = self
@@ -694,7 +723,8 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
         "lon",
         "alt_m",
         "open_at_end",
-        "at_vertiport",
+        "location",
+        "vertiport",
     ])
     .expect("writing to memory");
     for e in sim.events().sorted() {
@@ -724,7 +754,13 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
             num(lon, 6),
             num(e.at[2], 1),
             e.open_at_end.to_string(),
-            e.at_vertiport.to_string(),
+            location_kind(e.location).to_string(),
+            match e.location {
+                TrackPlace::Terminal(v, _) | TrackPlace::Junction(v) => {
+                    sim.net().nodes[v].id.clone()
+                }
+                TrackPlace::EnRoute => String::new(),
+            },
         ])
         .expect("writing to memory");
     }

@@ -212,7 +212,7 @@ impl Sums {
         if st.status == Status::Cancelled {
             p.cancelled += 1;
         }
-        let delay = st.end_s - sim.flights()[f].unconstrained_arrival_s;
+        let delay = st.end_s - sim.unconstrained_arrival_s(id);
         if st.status == Status::Completed {
             p.completed += 1;
             p.delays.push(delay);
@@ -343,7 +343,7 @@ pub fn markdown(r: &Report) -> String {
         ),
         ("conflicts", r.conflicts.to_string()),
         (
-            "losses of separation (at vertiports)",
+            "losses of separation (in terminal areas)",
             format!(
                 "{} ({})",
                 r.losses_of_separation, r.losses_of_separation_at_vertiports
@@ -361,6 +361,37 @@ pub fn markdown(r: &Report) -> String {
     ];
     for (k, v) in rows {
         md += &format!("| {k} | {v} |\n");
+    }
+    if !r.losses_of_separation_by_location.is_empty() {
+        md += "\n## Losses of separation by location\n\n| location | losses of separation |\n|---|---:|\n";
+        for (k, v) in &r.losses_of_separation_by_location {
+            md += &format!("| {} | {v} |\n", k.replace('_', " "));
+        }
+    }
+    if !r.vertiports.is_empty() {
+        md += "\n## Vertiports\n\n| vertiport | FATOs | stands | arrivals | departures | movements/h | FATO use | stack max / levels | line joins | held | hold mean / max (s) | stands max | stand use | departure wait mean (s) | LoS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+        for v in &r.vertiports {
+            md += &format!(
+                "| {} | {} | {} | {} | {} | {:.1} | {:.0}% | {} / {} | {} | {} | {:.1} / {:.0} | {} | {:.0}% | {:.1} | {} |\n",
+                v.id,
+                v.fatos,
+                v.stands,
+                v.arrivals,
+                v.departures,
+                v.movements_per_hour,
+                100.0 * v.fato_utilisation,
+                v.max_stack,
+                v.stack_levels,
+                v.line_joins,
+                v.held,
+                v.mean_holding_s,
+                v.max_holding_s,
+                v.max_stands_in_use,
+                100.0 * v.stand_utilisation,
+                v.mean_departure_wait_s,
+                v.losses_of_separation
+            );
+        }
     }
     if !r.jurisdictions.is_empty() {
         md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) | gate wait mean / max (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";

@@ -11,6 +11,7 @@ pub mod jurisdiction;
 pub mod land;
 pub mod places;
 mod steps;
+pub mod terminal;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,10 @@ use crate::ids::{JurisdictionId, LaneId, NodeId};
 use crate::scenario::{NodeKind, Scenario, ValidationError, ZoneKind};
 pub use frame::{Frame, geodesic_m};
 pub use jurisdiction::{Locator, NetJurisdiction};
-use steps::{CorridorEnds, Regions, length_errors, place_nodes, place_zones, zone_errors};
+use steps::{
+    CorridorEnds, Regions, Terminals, length_errors, place_nodes, place_zones, zone_errors,
+};
+pub use terminal::Terminal;
 
 /// A vertiport or waypoint, placed.
 #[derive(Debug, Clone)]
@@ -40,13 +44,15 @@ pub struct NetNode {
     pub ground_alt_m: f64,
     /// Jurisdiction it stands in (index), if any.
     pub jurisdiction: Option<JurisdictionId>,
+    /// For a vertiport, its terminal area (index into [`Network::terminals`]).
+    pub terminal: Option<usize>,
 }
 
 impl NetNode {
-    /// Number of pads (0 for a waypoint).
-    pub fn pads(&self) -> u32 {
+    /// Number of FATOs (0 for a waypoint).
+    pub fn fatos(&self) -> u32 {
         match self.kind {
-            NodeKind::Vertiport { pads, .. } => pads,
+            NodeKind::Vertiport { fatos, .. } => fatos,
             NodeKind::Waypoint | NodeKind::Gate { .. } => 0,
         }
     }
@@ -58,7 +64,7 @@ impl NetNode {
             _ => None,
         }
     }
-    /// Pad turnaround after a landing, seconds (0 for a waypoint).
+    /// Stand turnaround after a landing, seconds (0 for a waypoint).
     pub fn turnaround_s(&self) -> f64 {
         match self.kind {
             NodeKind::Vertiport { turnaround_s, .. } => turnaround_s,
@@ -96,6 +102,8 @@ pub struct Lane {
     pub jurisdiction: Option<JurisdictionId>,
     /// Separation minima on it, `[horizontal_m, vertical_m]`.
     pub minima: [f64; 2],
+    /// Whether it is a vertiport's connector (not a scenario corridor).
+    pub connector: bool,
 }
 
 /// A zone placed in the local frame.
@@ -144,6 +152,8 @@ pub struct Network {
     pub local_minima: bool,
     /// The scenario's minima, `[horizontal_m, vertical_m]` (outside every jurisdiction).
     pub base_minima: [f64; 2],
+    /// Vertiport terminal areas, in scenario node order.
+    pub terminals: Vec<Terminal>,
 }
 
 impl Network {
@@ -189,15 +199,27 @@ impl Network {
             frame: &frame,
         };
         let rules = ends.rules(s, &regions)?;
-        let (mut lanes, graph) = ends.lanes(s, &rules);
+        let (mut lanes, mut graph) = ends.lanes(s, &rules);
+        let mut errors = ends.border_errors(s, &regions.jurisdictions);
         let zones = place_zones(s, &frame)?;
+        let mut corridor_ids: Vec<String> = s.corridors.iter().map(|c| c.id.clone()).collect();
+        let terminals = Terminals {
+            s,
+            frame: &frame,
+            regions: &regions,
+            rules: &rules,
+        }
+        .build(&mut nodes, &mut lanes, &mut graph, &mut corridor_ids)
+        .unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
         if !regions.land.is_empty() {
             let land = land::multipolygon(&regions.land);
             for l in &mut lanes {
                 l.over_water_m = land::over_water_m(&land, &l.points, &l.leg_m, 100.0);
             }
         }
-        let mut errors = ends.border_errors(s, &regions.jurisdictions);
         errors.extend(length_errors(s, &lanes));
         errors.extend(zone_errors(s, &lanes, &rules, &zones));
         if !errors.is_empty() {
@@ -209,7 +231,8 @@ impl Network {
             frame,
             nodes,
             lanes,
-            corridor_ids: s.corridors.iter().map(|c| c.id.clone()).collect(),
+            corridor_ids,
+            terminals,
             max_minima: jurisdictions
                 .iter()
                 .fold(sep, |m, j| [m[0].max(j.minima[0]), m[1].max(j.minima[1])]),
@@ -223,11 +246,16 @@ impl Network {
         })
     }
 
+    /// The terminal area of a vertiport node.
+    pub fn terminal(&self, node: NodeId) -> Option<&Terminal> {
+        self.nodes[node].terminal.map(|t| &self.terminals[t])
+    }
+
     /// Total corridor length in km (each corridor once, not per lane).
     pub fn corridor_km(&self) -> f64 {
         self.lanes
             .iter()
-            .filter(|l| !l.reverse)
+            .filter(|l| !l.reverse && !l.connector)
             .map(|l| l.length_m)
             .sum::<f64>()
             / 1000.0

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use geo::{Coord, Distance, Euclidean, LineString, Point, Polygon};
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use super::terminal::{
+    DEFAULT_CONNECTOR_M, DEFAULT_STACK_LEVELS, Terminal, distance_to_line, layout, widest_gap,
+};
 use super::{
     Frame, Lane, Locator, NetJurisdiction, NetNode, NetZone, geodesic_m, jurisdiction, land, places,
 };
@@ -37,6 +40,7 @@ pub(super) fn place_nodes(s: &Scenario, frame: &Frame) -> Vec<NetNode> {
                 en,
                 ground_alt_m: n.ground_alt_m,
                 jurisdiction: None,
+                terminal: None,
             }
         })
         .collect()
@@ -234,6 +238,7 @@ impl CorridorEnds<'_> {
                     over_water_m: 0.0,
                     jurisdiction: r.jurisdiction,
                     minima: r.minima,
+                    connector: false,
                 });
                 graph.add_edge(gnodes[a.index()], gnodes[b.index()], li);
             };
@@ -433,4 +438,276 @@ pub(super) fn zone_errors(
         }
     }
     errors
+}
+
+/// What the terminal step adds to the network: the terminals, their fix nodes and
+/// connector lanes (appended to `nodes`, `lanes`, the graph and the corridor ids).
+pub(super) struct Terminals<'a> {
+    pub s: &'a Scenario,
+    pub frame: &'a Frame,
+    pub regions: &'a Regions,
+    pub rules: &'a [CorridorRules],
+}
+
+impl Terminals<'_> {
+    /// Lays out every vertiport's terminal area (see [`super::terminal`]); errors for a
+    /// vertiport with no corridor, a connector band too thin for arrivals and departures
+    /// a vertical minimum apart, and any lane through another vertiport's terminal volume.
+    pub fn build(
+        &self,
+        nodes: &mut Vec<NetNode>,
+        lanes: &mut Vec<Lane>,
+        graph: &mut DiGraph<NodeId, LaneId>,
+        corridor_ids: &mut Vec<String>,
+    ) -> Result<Vec<Terminal>, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let mut out = Vec::new();
+        let scenario_lanes = lanes.len();
+        for (ni, sn) in self.s.nodes.iter().enumerate() {
+            let NodeKind::Vertiport {
+                fatos,
+                stands,
+                turnaround_s,
+                terminal: over,
+            } = sn.kind
+            else {
+                continue;
+            };
+            let node = NodeId::new(ni);
+            let j = nodes[ni].en;
+            // Corridors meeting here: their bearings away from the junction, and the
+            // lowest of them gives the connector its band, speed limit and headway.
+            let mut bearings = Vec::new();
+            let mut lowest: Option<usize> = None;
+            let (mut incoming, mut outgoing) = (Vec::new(), Vec::new());
+            let mut headway_s = f64::INFINITY;
+            for l in &lanes[..scenario_lanes] {
+                if l.from == node || l.to == node {
+                    headway_s = headway_s.min(l.headway_s);
+                }
+                if l.to == node {
+                    incoming.push(l.alt_m);
+                }
+                if l.from == node {
+                    outgoing.push(l.alt_m);
+                }
+                let away = if l.from == node {
+                    Some((l.points[0], l.points[1]))
+                } else if l.to == node {
+                    let n = l.points.len();
+                    Some((l.points[n - 1], l.points[n - 2]))
+                } else {
+                    None
+                };
+                if let Some((a, b)) = away {
+                    bearings.push((b[0] - a[0]).atan2(b[1] - a[1]));
+                    let band = self.rules[l.corridor].band;
+                    if lowest.is_none_or(|c| band.0 < self.rules[c].band.0) {
+                        lowest = Some(l.corridor);
+                    }
+                }
+            }
+            let Some(ci) = lowest else {
+                errors.push(ValidationError::item(
+                    "node",
+                    &sn.id,
+                    "kind",
+                    "is a vertiport no corridor reaches: its connector has nothing to join",
+                ));
+                continue;
+            };
+            let (h_min, v_min, ceiling) = match nodes[ni].jurisdiction {
+                Some(jid) => {
+                    let jur = &self.regions.jurisdictions[jid];
+                    (
+                        jur.minima[0],
+                        jur.minima[1],
+                        jur.rules.max_alt_m.unwrap_or(f64::INFINITY),
+                    )
+                }
+                None => (
+                    self.regions.base_minima[0],
+                    self.regions.base_minima[1],
+                    f64::INFINITY,
+                ),
+            };
+            let band = self.rules[ci].band;
+            let mid = 0.5 * (band.0 + band.1);
+            // Arrivals keep the level of the lanes that arrive here and departures that of
+            // the lanes that leave (no level change at the junction) when every arriving
+            // lane is a vertical minimum above every leaving one; else the lowest band's
+            // halves, arrivals above.
+            let (arr_alt, dep_alt) = match (
+                incoming.iter().copied().reduce(f64::min),
+                outgoing.iter().copied().reduce(f64::max),
+                incoming.iter().copied().reduce(f64::max),
+                outgoing.iter().copied().reduce(f64::min),
+            ) {
+                (Some(in_lo), Some(out_hi), Some(in_hi), Some(out_lo))
+                    if in_lo == in_hi && out_lo == out_hi && (in_lo - out_hi).abs() >= v_min =>
+                {
+                    (in_lo, out_lo)
+                }
+                _ => (0.5 * (mid + band.1), 0.5 * (band.0 + mid)),
+            };
+            if (arr_alt - dep_alt).abs() < v_min {
+                errors.push(ValidationError::item(
+                    "node",
+                    &sn.id,
+                    "kind",
+                    format!(
+                        "its connector takes the band {}..{} m of corridor {}: arrivals at {arr_alt} m and departures at {dep_alt} m \
+                         would be less than the vertical minimum ({v_min} m) apart; widen that corridor's band",
+                        band.0, band.1, self.s.corridors[ci].id
+                    ),
+                ));
+                continue;
+            }
+            let bearing = over
+                .bearing_deg
+                .map_or_else(|| widest_gap(&bearings), f64::to_radians);
+            let lay = layout(j, bearing, fatos, &over, h_min);
+            let closest = bearings
+                .iter()
+                .map(|b| {
+                    let d = (b - bearing).rem_euclid(std::f64::consts::TAU);
+                    d.min(std::f64::consts::TAU - d)
+                })
+                .fold(std::f64::consts::PI, f64::min);
+            let connector_len = over.connector_m.unwrap_or(DEFAULT_CONNECTOR_M);
+            let junction_m =
+                (h_min / (2.0 * (closest / 2.0).sin()).max(1e-9)).clamp(h_min, connector_len / 2.0);
+            let trail_m =
+                (1.05 * h_min / (closest / 2.0).sin().max(1e-3)).clamp(1.1 * h_min, 4.0 * h_min);
+            // The stack grows away from the departure level: up under the ceiling when
+            // arrivals are above departures, else down to the lowest band's floor.
+            let up = arr_alt > dep_alt;
+            let spacing = if up { v_min + 1.0 } else { -(v_min + 1.0) };
+            let mut levels = over.stack_levels.unwrap_or(DEFAULT_STACK_LEVELS);
+            let fits = |k: u32| {
+                let alt = arr_alt + f64::from(k) * spacing;
+                if up { alt <= ceiling } else { alt >= band.0 }
+            };
+            while levels > 0 && !fits(levels) {
+                levels -= 1;
+            }
+            // The fix node and the connector lanes.
+            let fix = NodeId::new(nodes.len());
+            let (lat, lon) = self.frame.to_geo(lay.fix_en[0], lay.fix_en[1]);
+            nodes.push(NetNode {
+                id: format!("{}:fix", sn.id),
+                kind: NodeKind::Waypoint,
+                lat,
+                lon,
+                en: lay.fix_en,
+                ground_alt_m: sn.ground_alt_m,
+                jurisdiction: nodes[ni].jurisdiction,
+                terminal: None,
+            });
+            let gfix = graph.add_node(fix);
+            debug_assert_eq!(gfix.index(), fix.index());
+            let corridor = corridor_ids.len();
+            corridor_ids.push(format!("{}:connector", sn.id));
+            let length = (lay.fix_en[0] - j[0]).hypot(lay.fix_en[1] - j[1]);
+            let template = &lanes[lanes.iter().position(|l| l.corridor == ci).expect("lane")];
+            let connector = |from: NodeId, to: NodeId, reverse: bool, alt_m: f64| {
+                let points = if reverse {
+                    vec![lay.fix_en, j]
+                } else {
+                    vec![j, lay.fix_en]
+                };
+                Lane {
+                    corridor,
+                    reverse,
+                    from,
+                    to,
+                    alt_m,
+                    points,
+                    leg_m: vec![length],
+                    length_m: length,
+                    speed_limit_mps: template.speed_limit_mps,
+                    headway_s,
+                    over_water_m: 0.0,
+                    jurisdiction: nodes[ni].jurisdiction,
+                    minima: [h_min, v_min],
+                    connector: true,
+                }
+            };
+            let arrival = connector(node, fix, false, arr_alt);
+            let departure = connector(fix, node, true, dep_alt);
+            let arrival_lane = LaneId::new(lanes.len());
+            lanes.push(arrival);
+            graph.add_edge(NodeIndex::new(ni), gfix, arrival_lane);
+            let departure_lane = LaneId::new(lanes.len());
+            lanes.push(departure);
+            graph.add_edge(gfix, NodeIndex::new(ni), departure_lane);
+            nodes[ni].terminal = Some(out.len());
+            out.push(Terminal {
+                node,
+                fix,
+                arrival_lane,
+                departure_lane,
+                axis: lay.axis,
+                fix_en: lay.fix_en,
+                fatos: lay.fatos,
+                ground_alt_m: sn.ground_alt_m,
+                stands: stands.unwrap_or(2 * fatos),
+                turnaround_s,
+                arrival_alt_m: arr_alt,
+                departure_alt_m: dep_alt,
+                stack_levels: levels,
+                stack_spacing_m: spacing,
+                clear_m: 1.1 * h_min,
+                centre: lay.centre,
+                radius_m: lay.radius_m,
+                approach_m: lay.approach_m,
+                fato_spacing_m: lay.fato_spacing_m,
+                junction_m,
+                trail_m,
+            });
+        }
+        errors.extend(self.intrusions(&out, lanes, corridor_ids));
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Lanes (other than a terminal's own connectors) that pass through its volume.
+    fn intrusions(
+        &self,
+        terminals: &[Terminal],
+        lanes: &[Lane],
+        corridor_ids: &[String],
+    ) -> Vec<ValidationError> {
+        let mut errors = Vec::new();
+        for t in terminals {
+            let mut seen = Vec::new();
+            for (li, l) in lanes.iter().enumerate() {
+                let li = LaneId::new(li);
+                if li == t.arrival_lane || li == t.departure_lane || seen.contains(&l.corridor) {
+                    continue;
+                }
+                let (d, at) = distance_to_line(t.centre, &l.points);
+                if d < t.radius_m {
+                    seen.push(l.corridor);
+                    let (lat, lon) = self.frame.to_geo(at[0], at[1]);
+                    let id = &self.s.nodes[t.node.index()].id;
+                    errors.push(ValidationError::item(
+                        "node",
+                        id,
+                        "kind",
+                        format!(
+                            "corridor {} passes {d:.0} m from the FATOs of vertiport {id}, inside its terminal area \
+                             (radius {:.0} m), at ({lat:.5}, {lon:.5}); set `terminal: (bearing_deg: ..)` on {id} \
+                             or move the corridor",
+                            corridor_ids[l.corridor], t.radius_m
+                        ),
+                    ));
+                }
+            }
+        }
+        errors
+    }
 }

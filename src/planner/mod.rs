@@ -46,16 +46,78 @@ pub struct Plan {
     pub over_water_m: f64,
     /// Border gates on the route: `(path distance, gate node)`, in order.
     pub gates: Vec<(f64, NodeId)>,
+    /// The FATOs it flies from and to: `[origin FATO, destination FATO]`.
+    pub fato: [u8; 2],
+    /// How long its type keeps a FATO after touchdown, seconds.
+    pub fato_clear_s: f64,
+    /// The plan of the same route from and to the first FATOs: the variants of a route
+    /// differ only in their terminal legs (see [`Plan::variant_key`]).
+    pub family: PlanId,
 }
 
 impl Plan {
-    /// Path distance where the final descent starts: an arriving drone needs a pad here.
-    pub fn hold_point_m(&self) -> f64 {
+    /// Path distance of the destination's fix (the end of the arrival connector): an
+    /// arriving drone needs a FATO to go on from here.
+    pub fn fix_m(&self) -> f64 {
+        let last_lane = self
+            .path
+            .segs
+            .iter()
+            .rposition(|s| s.lane.is_some())
+            .expect("a plan flies lanes");
+        self.path.cum[last_lane + 1]
+    }
+    /// Path distance where the arrival connector (the last lane) starts.
+    pub fn arrival_connector_m(&self) -> f64 {
+        let segs = &self.path.segs;
+        let last = segs
+            .iter()
+            .rposition(|s| s.lane.is_some())
+            .expect("a plan flies lanes");
+        let lane = segs[last].lane;
+        let first = (0..=last)
+            .rev()
+            .take_while(|&j| segs[j].lane == lane)
+            .last()
+            .unwrap_or(last);
+        self.path.cum[first]
+    }
+    /// Path distance where the final descent onto the FATO starts.
+    pub fn descent_m(&self) -> f64 {
         self.path.cum[self.path.segs.len() - 1]
     }
-    /// Path distance where the climb off the pad ends: the departure pad is free again.
+    /// Path distance where the climb off the FATO ends: the origin FATO is free again.
     pub fn climb_done_m(&self) -> f64 {
         self.path.cum[1]
+    }
+    /// Planned time from take-off to the entry into the departure connector, seconds.
+    pub fn connector_entry_s(&self) -> f64 {
+        let k = self
+            .path
+            .segs
+            .iter()
+            .position(|s| s.lane.is_some())
+            .expect("a plan flies lanes");
+        self.seg_t[k]
+    }
+    /// Planned time from take-off to the exit from the departure connector (the first
+    /// lane) at its junction, seconds.
+    pub fn connector_exit_s(&self) -> f64 {
+        let segs = &self.path.segs;
+        let k = segs
+            .iter()
+            .position(|s| s.lane.is_some())
+            .expect("a plan flies lanes");
+        let lane = segs[k].lane;
+        let end = (k..segs.len())
+            .take_while(|&j| segs[j].lane == lane)
+            .last()
+            .unwrap_or(k);
+        self.seg_t[end + 1]
+    }
+    /// The key of this route's variant from origin FATO `from` to destination FATO `to`.
+    pub fn variant_key(&self, from: u8, to: u8) -> (PlanId, [u8; 2]) {
+        (self.family, [from, to])
     }
     /// Planned time from take-off at path distance `s`, seconds (linear within a segment).
     pub fn planned_time_at(&self, s: f64) -> f64 {
@@ -73,10 +135,11 @@ impl Plan {
         }
     }
 
-    /// Corridor route as `A>B>C` (corridor ids).
+    /// Corridor route as `A>B>C` (corridor ids; the vertiports' connectors left out).
     pub fn route_label(&self, net: &Network) -> String {
         self.lanes
             .iter()
+            .filter(|&&l| !net.lanes[l].connector)
             .map(|&l| net.corridor_ids[net.lanes[l].corridor].as_str())
             .collect::<Vec<_>>()
             .join(">")
@@ -134,6 +197,9 @@ pub fn route_weighted(
     t: &DroneType,
     penalty: &[f64],
 ) -> Option<Vec<LaneId>> {
+    // Flights start and end at vertiports' fixes, at the end of their connectors.
+    let fix = |n: NodeId| net.terminal(n).map_or(n, |t| t.fix);
+    let (origin, destination) = (fix(origin), fix(destination));
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = (0..net.lanes.len()).map(speed).fold(0.0_f64, f64::max);
     if v_best <= 0.0 {
@@ -180,23 +246,40 @@ pub fn route_weighted(
     Some(lanes)
 }
 
-/// Builds the 3D path and unobstructed 4D profile of a route.
+/// Builds the 3D path and unobstructed 4D profile of a route (from a departure connector
+/// to an arrival connector) between FATOs `fato = [origin, destination]`: a vertical climb
+/// off the origin FATO to the departure level, level to the fix, the lanes (with ramps
+/// where levels change), level from the destination's fix to above its FATO, and a
+/// vertical descent onto it.
 pub fn build_plan(
     net: &Network,
     lanes: Vec<LaneId>,
     drone_type: DroneTypeId,
     t: &DroneType,
     dt: f64,
+    fato: [u8; 2],
 ) -> Plan {
-    let origin = net.lanes[lanes[0]].from;
-    let destination = net.lanes[*lanes.last().unwrap()].to;
-    let (o, d) = (&net.nodes[origin], &net.nodes[destination]);
-    let mut pts = vec![[o.en[0], o.en[1], o.ground_alt_m]];
+    let first = &net.lanes[lanes[0]];
+    let last = &net.lanes[*lanes.last().unwrap()];
+    let (origin, destination) = (first.to, last.from);
+    let (to, td) = (
+        net.terminal(origin).expect("flights start at vertiports"),
+        net.terminal(destination)
+            .expect("flights end at vertiports"),
+    );
+    let (fo, fd) = (to.fatos[fato[0] as usize], td.fatos[fato[1] as usize]);
+    let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let mut pts = vec![[fo[0], fo[1], to.ground_alt_m]];
     let (mut horiz, mut vh, mut lane_of) = (Vec::new(), Vec::new(), Vec::new());
-    let first_alt = net.lanes[lanes[0]].alt_m;
-    pts.push([o.en[0], o.en[1], first_alt]);
+    let first_alt = first.alt_m;
+    let v_first = first.speed_limit_mps.min(t.cruise_speed_mps);
+    pts.push([fo[0], fo[1], first_alt]);
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
+    lane_of.push(None);
+    pts.push([to.fix_en[0], to.fix_en[1], first_alt]);
+    horiz.push(dist(fo, to.fix_en));
+    vh.push(v_first);
     lane_of.push(None);
     let mut alt = first_alt;
     for &li in &lanes {
@@ -233,7 +316,11 @@ pub fn build_plan(
             alt = l.alt_m;
         }
     }
-    pts.push([d.en[0], d.en[1], d.ground_alt_m]);
+    pts.push([fd[0], fd[1], alt]);
+    horiz.push(dist(td.fix_en, fd));
+    vh.push(last.speed_limit_mps.min(t.cruise_speed_mps));
+    lane_of.push(None);
+    pts.push([fd[0], fd[1], td.ground_alt_m]);
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
     lane_of.push(None);
@@ -267,6 +354,9 @@ pub fn build_plan(
             break; // cannot happen with validated positive speeds; guards a broken invariant
         }
     }
+    // (After the guard above, the segments not reached keep its time: `seg_t` always has
+    // one entry per segment start and one for the end.)
+    seg_t.resize(path.segs.len() + 1, time);
     let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
     // A gate is passed where the lane after it starts (its first segment, ramp or level).
     let mut gates = Vec::new();
@@ -283,6 +373,9 @@ pub fn build_plan(
     }
     Plan {
         gates,
+        fato,
+        fato_clear_s: t.fato_clear_s,
+        family: PlanId::new(0),
         origin,
         destination,
         drone_type,
@@ -396,7 +489,9 @@ pub fn plan_all(
             let t = &s.drone_types[r.drone_type];
             match route(net, r.origin, r.destination, t) {
                 Some(lanes) => {
-                    plans.push(build_plan(net, lanes, r.drone_type, t, s.dt_s));
+                    let mut plan = build_plan(net, lanes, r.drone_type, t, s.dt_s, [0, 0]);
+                    plan.family = PlanId::new(plans.len());
+                    plans.push(plan);
                     Some(PlanId::new(plans.len() - 1))
                 }
                 None => {

@@ -6,10 +6,12 @@
 //! then one step later at a time, and takes the combination that *arrives* earliest. It
 //! fits when
 //! - every lane it enters admits it: no other reserved entry into that lane is closer in
-//!   time than the corridor's headway;
-//! - its origin vertiport has a free pad from take-off until it has climbed into its lane,
-//!   and its destination one from shortly before its final descent until `turnaround_s`
-//!   after touchdown (a pad is taken while any reservation overlaps; this is conservative);
+//!   time than the corridor's headway; nor is any other exit from its origin's departure
+//!   connector (the terminal area's release rule);
+//! - its origin vertiport has a free FATO from take-off until it has climbed to the
+//!   departure level, and its destination one from shortly before its fix until its
+//!   type's `fato_clear_s` after touchdown (counted against the FATOs; a FATO is taken
+//!   while any reservation overlaps; this is conservative);
 //! - every border gate on it admits it: no other reserved passage of that gate is closer in
 //!   time than `3600 / capacity_per_hour` seconds.
 //!
@@ -33,6 +35,10 @@ const PAD_MARGIN_S: f64 = 10.0;
 pub struct Reservations {
     /// Per lane, reserved entry times, sorted.
     pub lanes: Vec<Vec<f64>>,
+    /// Per lane (departure connectors only), reserved exit times, sorted: the terminal
+    /// area releases a departure only when it also leaves its connector a headway after
+    /// the one before, and the bookings say the same.
+    pub exits: Vec<Vec<f64>>,
     /// Per node, reserved pad intervals `(from, to)`, sorted by start.
     pub pads: Vec<Vec<(f64, f64)>>,
     /// Per node (border gates only), reserved passage times, sorted.
@@ -112,6 +118,25 @@ pub fn lane_entries(plan: &Plan) -> Vec<(LaneId, f64)> {
         .collect()
 }
 
+/// The exit from the departure connector `(lane, seconds from take-off)` of a plan.
+pub fn connector_exit(net: &Network, plan: &Plan) -> Option<(LaneId, f64)> {
+    let lane = *plan.lanes.first()?;
+    (net.lanes[lane].connector && net.lanes[lane].reverse).then(|| (lane, plan.connector_exit_s()))
+}
+
+/// Inserts `t` into sorted `v`.
+fn insert_sorted(v: &mut Vec<f64>, t: f64) {
+    let i = v.partition_point(|&x| x < t);
+    v.insert(i, t);
+}
+
+/// Removes one `t` from `v`, if there.
+fn remove_one(v: &mut Vec<f64>, t: f64) {
+    if let Some(i) = v.iter().position(|&x| x == t) {
+        v.remove(i);
+    }
+}
+
 /// Whether sorted times `v` leave `t` at least `spacing_s` from every one of them.
 fn slot_free(v: &[f64], t: f64, spacing_s: f64) -> bool {
     let i = v.partition_point(|&x| x < t);
@@ -132,15 +157,16 @@ pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, f64, f64)> {
         .collect()
 }
 
-/// Pad intervals `(node, from, to)` of a plan departing at `dep`.
-pub fn pad_intervals(net: &Network, plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
-    let last = plan.path.segs.len() - 1;
+/// FATO intervals `(node, from, to)` of a plan departing at `dep`: at the origin from
+/// take-off until the climb is done, at the destination from its fix (where it is
+/// granted one) until its type's `fato_clear_s` after touchdown, each with a margin.
+pub fn pad_intervals(plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
     [
         (plan.origin, dep, dep + plan.seg_t[1] + PAD_MARGIN_S),
         (
             plan.destination,
-            dep + plan.seg_t[last] - PAD_MARGIN_S,
-            dep + plan.duration_s + net.nodes[plan.destination].turnaround_s(),
+            dep + plan.planned_time_at(plan.fix_m()) - PAD_MARGIN_S,
+            dep + plan.duration_s + plan.fato_clear_s,
         ),
     ]
 }
@@ -150,6 +176,7 @@ impl Reservations {
     pub fn new(net: &Network) -> Self {
         Reservations {
             lanes: vec![Vec::new(); net.lanes.len()],
+            exits: vec![Vec::new(); net.lanes.len()],
             pads: vec![Vec::new(); net.nodes.len()],
             gates: vec![Vec::new(); net.nodes.len()],
             longest_pad_s: 0.0,
@@ -178,22 +205,28 @@ impl Reservations {
         lane_entries(plan)
             .iter()
             .all(|&(l, t)| self.lane_free(l, dep + t, net.lanes[l].headway_s))
-            && pad_intervals(net, plan, dep)
+            && pad_intervals(plan, dep)
                 .iter()
-                .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].pads() as usize)
+                .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].fatos() as usize)
             && gate_passages(net, plan)
                 .iter()
                 .all(|&(n, t, spacing)| slot_free(&self.gates[n.index()], dep + t, spacing))
+            && connector_exit(net, plan).is_none_or(|(l, t)| {
+                slot_free(&self.exits[l.index()], dep + t, net.lanes[l].headway_s)
+            })
     }
 
     /// Books `plan` departing at `dep`.
     pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
+        if let Some((l, t)) = connector_exit(net, plan) {
+            insert_sorted(&mut self.exits[l.index()], dep + t);
+        }
         for (l, t) in lane_entries(plan) {
             let v = &mut self.lanes[l.index()];
             let i = v.partition_point(|&x| x < dep + t);
             v.insert(i, dep + t);
         }
-        for (n, a, b) in pad_intervals(net, plan, dep) {
+        for (n, a, b) in pad_intervals(plan, dep) {
             let v = &mut self.pads[n.index()];
             let i = v.partition_point(|&(s, _)| s < a);
             v.insert(i, (a, b));
@@ -210,13 +243,16 @@ impl Reservations {
 impl Reservations {
     /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
     pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
+        if let Some((l, t)) = connector_exit(net, plan) {
+            remove_one(&mut self.exits[l.index()], dep + t);
+        }
         for (l, t) in lane_entries(plan) {
             let v = &mut self.lanes[l.index()];
             if let Some(i) = v.iter().position(|&x| x == dep + t) {
                 v.remove(i);
             }
         }
-        for (n, a, b) in pad_intervals(net, plan, dep) {
+        for (n, a, b) in pad_intervals(plan, dep) {
             let v = &mut self.pads[n.index()];
             if let Some(i) = v.iter().position(|&x| x == (a, b)) {
                 v.remove(i);
@@ -287,7 +323,9 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             .or_insert_with(|| {
                 let mut v = vec![primary];
                 for r in routes(net, o, d, t, cfg.alternatives).into_iter().skip(1) {
-                    plans.push(build_plan(net, r, ty, t, dt));
+                    let mut plan = build_plan(net, r, ty, t, dt, [0, 0]);
+                    plan.family = PlanId::new(plans.len());
+                    plans.push(plan);
                     v.push(PlanId::new(plans.len() - 1));
                 }
                 v

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 pub use limits::Limits;
 pub use load::{MAX_FILE_BYTES, ScenarioError, load_file, load_str, parse_str, read_limited};
 pub use overrides::{Override, apply_overrides};
-pub use validate::{ValidationError, validate};
+pub use validate::{
+    MAX_CORRIDOR_ALT_M, MAX_FATOS, MAX_STACK_LEVELS, MAX_STANDS, ValidationError, validate,
+};
 
 /// A whole scenario: geography, corridor network, zones, fleet and demand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,22 +228,6 @@ pub struct Separation {
     /// (straight-line, current velocities) within this time. Default: 30.
     #[serde(default = "default_lookahead")]
     pub lookahead_s: f64,
-    /// Two drones both climbing off or descending onto pads of the same vertiport:
-    /// `Procedural` (the pads sequence them; the pair is not checked) or `Separated`
-    /// (checked like any other pair, as if all pads stood at one point). Default:
-    /// `Procedural`.
-    #[serde(default)]
-    pub terminal: TerminalRule,
-}
-
-/// How traffic over one vertiport is kept apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum TerminalRule {
-    /// By pad sequencing: pairs over the same vertiport are not separation events.
-    #[default]
-    Procedural,
-    /// By the separation minima, like en-route pairs.
-    Separated,
 }
 
 fn default_sep_h() -> f64 {
@@ -260,7 +246,6 @@ impl Default for Separation {
             horizontal_m: default_sep_h(),
             vertical_m: default_sep_v(),
             lookahead_s: default_lookahead(),
-            terminal: TerminalRule::default(),
         }
     }
 }
@@ -308,15 +293,25 @@ pub enum NodeKind {
     /// A junction or turning point; flights cannot start or end here.
     #[default]
     Waypoint,
-    /// A landing site with `pads` landing pads. A pad serves one drone at a time: a
-    /// departure holds it until it has climbed into its corridor; an arrival from the start
-    /// of its final descent until `turnaround_s` after touchdown.
+    /// A vertiport: a terminal area beside the corridor network, laid out by the rule in
+    /// `scenarios/README.md` ("Vertiports"). The node's position is where its corridors
+    /// meet (a junction in the air); the FATOs (final approach and take-off areas) stand
+    /// `terminal.offset_m` away from it, reached by a two-way connector corridor that ends
+    /// at the vertiport's fix. One movement per FATO at a time; landed drones move to a
+    /// stand for their turnaround; arrivals without a FATO hold in a stack above the fix.
     Vertiport {
-        /// Number of pads (at least 1).
-        pads: u32,
-        /// Seconds a pad stays blocked after a landing. Default: 60.
+        /// Number of FATOs (at least 1). `pads` is accepted as an older name.
+        #[serde(alias = "pads")]
+        fatos: u32,
+        /// Number of stands (at least 1). Default: twice the FATOs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stands: Option<u32>,
+        /// Seconds a stand stays taken after a landing (the turnaround). Default: 60.
         #[serde(default = "default_turnaround")]
         turnaround_s: f64,
+        /// Layout overrides. Default: every part by the rule.
+        #[serde(default, skip_serializing_if = "TerminalLayout::is_default")]
+        terminal: TerminalLayout,
     },
     /// A border gate: a waypoint on a jurisdiction boundary where control is handed over.
     /// It clears at most `capacity_per_hour` drones an hour (one every
@@ -330,6 +325,34 @@ pub enum NodeKind {
 
 fn default_turnaround() -> f64 {
     60.0
+}
+
+/// Overrides of a vertiport's layout; each one left out follows the rule of
+/// `scenarios/README.md` ("Vertiports").
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalLayout {
+    /// Direction from the junction to the FATOs, degrees clockwise from north. Default:
+    /// the middle of the widest angle between the corridors that meet at the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearing_deg: Option<f64>,
+    /// Length of the connector corridor from the junction to the fix, metres. Default: 400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_m: Option<f64>,
+    /// Distance between FATO centres, metres. Default: the larger of 61 m (FAA AC
+    /// 150/5390-2D's 200 ft for simultaneous operations) and 1.2 horizontal minima.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fato_spacing_m: Option<f64>,
+    /// Levels of the holding stack above the fix. Default: 4 (fewer under a ceiling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_levels: Option<u32>,
+}
+
+impl TerminalLayout {
+    /// Whether nothing is overridden (then it is not written).
+    pub fn is_default(&self) -> bool {
+        *self == TerminalLayout::default()
+    }
 }
 
 /// Direction of travel on a corridor.
@@ -580,6 +603,20 @@ pub struct DroneType {
     /// Slowest airborne speed tactical resolution may impose, m/s. Default: 0 (hover).
     #[serde(default)]
     pub min_speed_mps: Option<f64>,
+    /// Seconds a FATO stays taken after this type touches down (hover-taxi or hop to a
+    /// stand). Default: 15.
+    #[serde(
+        default = "default_fato_clear",
+        skip_serializing_if = "is_default_fato_clear"
+    )]
+    pub fato_clear_s: f64,
+}
+
+fn default_fato_clear() -> f64 {
+    15.0
+}
+fn is_default_fato_clear(v: &f64) -> bool {
+    *v == default_fato_clear()
 }
 
 fn default_climb() -> f64 {

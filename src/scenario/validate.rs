@@ -283,16 +283,14 @@ fn nodes(c: &mut Checker, s: &Scenario) {
                 format!("expected a finite number, got {}", n.ground_alt_m),
             );
         }
-        if let NodeKind::Vertiport { pads, turnaround_s } = n.kind {
-            if pads == 0 {
-                c.push(
-                    "node",
-                    Some(&n.id),
-                    "pads",
-                    "a vertiport needs at least 1 pad".into(),
-                );
-            }
-            c.number("node", Some(&n.id), "turnaround_s", turnaround_s, true);
+        if let NodeKind::Vertiport {
+            fatos,
+            stands,
+            turnaround_s,
+            terminal,
+        } = n.kind
+        {
+            vertiport(c, &n.id, fatos, stands, turnaround_s, &terminal);
         }
         if let NodeKind::Gate { capacity_per_hour } = n.kind {
             c.number(
@@ -303,6 +301,81 @@ fn nodes(c: &mut Checker, s: &Scenario) {
                 false,
             );
         }
+    }
+}
+
+/// Highest corridor altitude accepted, metres.
+pub const MAX_CORRIDOR_ALT_M: f64 = 10_000.0;
+/// Most FATOs a vertiport may have (a row of them is about 60 m a FATO wide; a larger
+/// site is several vertiports).
+pub const MAX_FATOS: u32 = 16;
+/// Most stands a vertiport may have.
+pub const MAX_STANDS: u32 = 10_000;
+/// Most levels a holding stack may have.
+pub const MAX_STACK_LEVELS: u32 = 20;
+
+/// A vertiport's FATOs, stands, turnaround and layout overrides.
+fn vertiport(
+    c: &mut Checker,
+    id: &str,
+    fatos: u32,
+    stands: Option<u32>,
+    turnaround_s: f64,
+    t: &crate::scenario::TerminalLayout,
+) {
+    if fatos == 0 || fatos > MAX_FATOS {
+        c.push(
+            "node",
+            Some(id),
+            "fatos",
+            format!("expected 1 to {MAX_FATOS} FATOs, got {fatos}"),
+        );
+    }
+    if let Some(n) = stands
+        && (n == 0 || n > MAX_STANDS)
+    {
+        c.push(
+            "node",
+            Some(id),
+            "stands",
+            format!("expected 1 to {MAX_STANDS} stands, got {n}"),
+        );
+    }
+    c.number("node", Some(id), "turnaround_s", turnaround_s, true);
+    if let Some(b) = t.bearing_deg {
+        c.number("node", Some(id), "bearing_deg", b.abs(), true);
+    }
+    if let Some(m) = t.connector_m {
+        c.number("node", Some(id), "connector_m", m, false);
+        if m.is_finite() && !(10.0..=50_000.0).contains(&m) {
+            c.push(
+                "node",
+                Some(id),
+                "connector_m",
+                format!("expected 10 to 50000 m, got {m}"),
+            );
+        }
+    }
+    if let Some(m) = t.fato_spacing_m {
+        c.number("node", Some(id), "fato_spacing_m", m, false);
+        if m.is_finite() && m > 1000.0 {
+            c.push(
+                "node",
+                Some(id),
+                "fato_spacing_m",
+                format!("expected at most 1000 m, got {m}"),
+            );
+        }
+    }
+    if let Some(k) = t.stack_levels
+        && k > MAX_STACK_LEVELS
+    {
+        c.push(
+            "node",
+            Some(id),
+            "stack_levels",
+            format!("expected at most {MAX_STACK_LEVELS} levels, got {k}"),
+        );
     }
 }
 
@@ -332,6 +405,17 @@ fn corridors(c: &mut Checker, s: &Scenario) {
         }
         c.number("corridor", id, "min_alt_m", k.min_alt_m, true);
         c.number("corridor", id, "max_alt_m", k.max_alt_m, true);
+        if k.max_alt_m.is_finite() && k.max_alt_m > MAX_CORRIDOR_ALT_M {
+            c.push(
+                "corridor",
+                id,
+                "max_alt_m",
+                format!(
+                    "expected at most {MAX_CORRIDOR_ALT_M} m (low-altitude corridors), got {}",
+                    k.max_alt_m
+                ),
+            );
+        }
         if k.min_alt_m.is_finite() && k.max_alt_m.is_finite() && k.max_alt_m <= k.min_alt_m {
             c.push(
                 "corridor",

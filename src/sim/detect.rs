@@ -1,6 +1,7 @@
 //! The separation check of every step: the table of tracks (one per airborne drone, with
-//! the minima and vertiport rules of where it flies), the R-tree broad phase over reach
-//! boxes, the exact pair check, and optionally the all-pairs oracle beside it.
+//! the minima of where it flies and where it is), the R-tree broad phase over reach
+//! boxes, the exact pair check, and optionally the all-pairs oracle beside it. Every pair
+//! is checked everywhere, terminal areas included.
 //!
 //! Owns: the per-step [`TrackTable`], the [`Broadphase`] and the step's encounters.
 //! Does not own: events (the [`EventTracker`](super::events::EventTracker) turns
@@ -16,9 +17,12 @@ use super::flight::{Airborne, Dynamics};
 use super::separation::{
     Aabb, Broadphase, Encounter, PairRules, Params, Track, detect_brute_force, grow,
 };
+use serde::Serialize;
+
 use crate::ids::{FlightId, NodeId};
-use crate::network::Network;
+use crate::network::{Network, Terminal};
 use crate::planner::Plan;
+use crate::scenario::DroneType;
 
 /// Steps between rebuilds of the separation R-tree (results do not depend on it).
 pub const DEFAULT_REFRESH_STEPS: u32 = 16;
@@ -30,29 +34,19 @@ pub struct TrackTable {
     tracks: Vec<Track>,
     /// Flight of each track (as the broad phase's stable id).
     ids: Vec<u32>,
-    /// Whether each track is climbing off or descending onto a pad.
-    terminal: Vec<bool>,
-    /// With `separation.terminal: Procedural`, the vertiport each track climbs off or
-    /// descends onto, if it does (pairs over the same one are left to the pads).
-    pad: Vec<Option<NodeId>>,
+    /// Where each track is (terminal area part, junction or en route).
+    place: Vec<TrackPlace>,
     /// With local minima, each track's `[horizontal_m, vertical_m]`.
     minima: Vec<[f32; 2]>,
 }
 
 impl TrackTable {
-    /// Fills the table from the drones in the air. `procedural`: pairs over one vertiport
-    /// are exempt; with `net.local_minima` each track gets its own minima.
-    pub(crate) fn fill(
-        &mut self,
-        airborne: &[Airborne],
-        fleet: &Fleet,
-        net: &Network,
-        procedural: bool,
-    ) {
+    /// Fills the table from the drones in the air; with `net.local_minima` each track
+    /// gets its own minima.
+    pub(crate) fn fill(&mut self, airborne: &[Airborne], fleet: &Fleet, net: &Network) {
         self.tracks.clear();
         self.ids.clear();
-        self.terminal.clear();
-        self.pad.clear();
+        self.place.clear();
         self.minima.clear();
         for a in airborne {
             self.tracks.push(Track {
@@ -61,15 +55,7 @@ impl TrackTable {
             });
             self.ids.push(a.flight.0);
             let plan = fleet.plan(a.flight);
-            let lane = plan.path.segs[a.d.motion.seg as usize].lane;
-            self.terminal.push(lane.is_none());
-            if procedural {
-                self.pad.push(match lane {
-                    Some(_) => None,
-                    None if a.d.motion.seg == 0 => Some(plan.origin),
-                    None => Some(plan.destination),
-                });
-            }
+            self.place.push(TrackPlace::of(plan, &a.d, net));
             if net.local_minima {
                 self.minima.push(minima_at(net, plan, a.d.motion.seg));
             }
@@ -86,26 +72,103 @@ impl TrackTable {
         FlightId(self.ids[i])
     }
 
-    /// Whether track `i` is climbing off or descending onto a pad.
-    pub fn terminal(&self, i: usize) -> bool {
-        self.terminal[i]
+    /// Where track `i` is.
+    pub fn place(&self, i: usize) -> TrackPlace {
+        self.place[i]
     }
 
-    /// The per-pair rules (minima by place, vertiport exemption).
+    /// The per-pair rules (minima by place).
     pub fn rules(&self) -> PairRules<'_> {
         PairRules {
             minima: &self.minima,
-            terminal: &self.pad,
+        }
+    }
+}
+
+/// The part of a terminal area a drone is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminalPart {
+    /// Climbing off its FATO, or flying from it to the fix.
+    Departure,
+    /// In the holding stack over the fix, or the line behind it.
+    Holding,
+    /// From the fix to its FATO, down to touchdown.
+    Approach,
+}
+
+/// Where a drone is, for locating events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackPlace {
+    /// In a terminal area of a vertiport: the connector, the legs to and from the FATOs,
+    /// the stack.
+    Terminal(NodeId, TerminalPart),
+    /// Within one horizontal minimum (along its path) of a node where lanes meet.
+    Junction(NodeId),
+    /// On a lane, away from nodes.
+    EnRoute,
+}
+
+impl TrackPlace {
+    /// Where a drone on `plan` in state `d` is.
+    pub fn of(plan: &Plan, d: &Dynamics, net: &Network) -> TrackPlace {
+        let segs = &plan.path.segs;
+        let k = d.motion.seg as usize;
+        // Holding: over the fix in the stack, or stopped in the line behind it.
+        if d.stack_level > 0 && !d.fato_granted || d.line_place > 0 && d.motion.u < 0.5 {
+            return TrackPlace::Terminal(plan.destination, TerminalPart::Holding);
+        }
+        let Some(lane) = segs[k].lane else {
+            return if k <= 1 {
+                TrackPlace::Terminal(plan.origin, TerminalPart::Departure)
+            } else {
+                TrackPlace::Terminal(plan.destination, TerminalPart::Approach)
+            };
+        };
+        let l = &net.lanes[lane];
+        // Distance along the path to the start and end of this lane.
+        let first = (0..=k)
+            .rev()
+            .take_while(|&j| segs[j].lane == Some(lane))
+            .last()
+            .unwrap_or(k);
+        let last = (k..segs.len())
+            .take_while(|&j| segs[j].lane == Some(lane))
+            .last()
+            .unwrap_or(k);
+        let from_start = d.motion.s - plan.path.cum[first];
+        let to_end = plan.path.cum[last + 1] - d.motion.s;
+        if l.connector {
+            // Near its junction, or changing level where it leaves it: the junction's.
+            let junction = if l.reverse { l.to } else { l.from };
+            let near = if l.reverse { to_end } else { from_start };
+            let zone = net.terminal(junction).map_or(l.minima[0], |t| t.junction_m);
+            if near <= zone || segs[k].dir[2] != 0.0 {
+                return TrackPlace::Junction(junction);
+            }
+            return if l.reverse {
+                TrackPlace::Terminal(plan.origin, TerminalPart::Departure)
+            } else {
+                TrackPlace::Terminal(plan.destination, TerminalPart::Approach)
+            };
+        }
+        if from_start <= l.minima[0] {
+            TrackPlace::Junction(l.from)
+        } else if to_end <= l.minima[0] {
+            TrackPlace::Junction(l.to)
+        } else {
+            TrackPlace::EnRoute
         }
     }
 }
 
 /// Separation minima of a drone on segment `seg` of `plan`: its lane's (the lane's
-/// jurisdiction), or on a climb or descent those of the vertiport it is over.
+/// jurisdiction), or on a terminal leg those of its vertiport.
 fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
     let m = match plan.path.segs[seg as usize].lane {
         None => {
-            let node = if seg == 0 {
+            let node = if seg <= 1 {
                 plan.origin
             } else {
                 plan.destination
@@ -177,19 +240,17 @@ impl Detection {
         self.verify = on;
     }
 
-    /// Checks the drones in the air after a step of `dt`. `procedural` exempts pairs over
-    /// one vertiport; `vertical` says whether tactical resolution may move drones off
+    /// Checks the drones in the air after a step of `dt`; `vertical` says whether tactical resolution may move drones off
     /// their plan's altitude (reach boxes then widen by what a drone can climb).
     pub(crate) fn detect(
         &mut self,
         airborne: &[Airborne],
         fleet: &Fleet,
         net: &Network,
-        procedural: bool,
         vertical: bool,
         dt: f64,
     ) {
-        self.table.fill(airborne, fleet, net, procedural);
+        self.table.fill(airborne, fleet, net);
         let (p, ahead_s) = (&self.params, f64::from(self.refresh_steps) * dt);
         self.broadphase.detect(
             &self.table.ids,
@@ -204,7 +265,9 @@ impl Detection {
                 } else {
                     0.0
                 };
-                reach_box(fleet.plan(a.flight), &a.d, ahead_s, p, climb)
+                let plan = fleet.plan(a.flight);
+                let term = net.terminal(plan.destination);
+                reach_box(plan, &a.d, ahead_s, p, climb, term.map(|tm| (tm, t)))
             },
             &mut self.encounters,
         );
@@ -238,7 +301,20 @@ impl Detection {
 /// Speed along a path never exceeds the largest segment limit met so far (the rule in
 /// [`crate::planner::advance`]), so walking the path with that running maximum bounds both
 /// where the drone gets to and how far it can extrapolate from there.
-pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params, climb_mps: f64) -> Aabb {
+///
+/// `terminal`: the destination's terminal area and the drone's type. When the drone can
+/// reach its arrival connector within `ahead_s`, the box also covers what the terminal
+/// area may do to it meanwhile: a stack level (an offset up to the top level, changed at
+/// the type's rates, only on the connector or past the fix) and an approach to any of the
+/// FATOs (a plan variant that differs only past the fix).
+pub fn reach_box(
+    plan: &Plan,
+    d: &Dynamics,
+    ahead_s: f64,
+    p: &Params,
+    climb_mps: f64,
+    terminal: Option<(&Terminal, &DroneType)>,
+) -> Aabb {
     let path = &plan.path;
     let horizon = p.lookahead_s.max(p.dt_s);
     let total = path.total_m();
@@ -265,6 +341,31 @@ pub fn reach_box(plan: &Plan, d: &Dynamics, ahead_s: f64, p: &Params, climb_mps:
         if k >= path.segs.len() || path.cum[k] >= s_end {
             break;
         }
+    }
+    let s_end = s0 + ub * ahead_s;
+    if let Some((tm, ty)) = terminal
+        && (s_end
+            >= plan
+                .arrival_connector_m()
+                .min(plan.fix_m() - tm.clear_m - 1.0)
+            || d.stack_level > 0
+            || d.offset_m != 0.0)
+    {
+        let top = f64::from(tm.stack_levels) * tm.stack_spacing_m.abs();
+        let (up, down) = (ty.climb_rate_mps * horizon, ty.descent_rate_mps * horizon);
+        let far = ub.max(ty.max_speed()) * horizon;
+        let fix = DVec3::new(tm.fix_en[0], tm.fix_en[1], tm.arrival_alt_m);
+        add(fix + DVec3::Z * (top + up));
+        for f in &tm.fatos {
+            let col = DVec3::new(f[0], f[1], tm.arrival_alt_m);
+            let dir = (col - fix).truncate().normalize_or_zero().extend(0.0);
+            add(col + DVec3::Z * (top + up));
+            add(col + dir * far + DVec3::Z * (top + up));
+            add(DVec3::new(f[0], f[1], tm.ground_alt_m - down) + dir * far);
+            add(col - DVec3::Z * (top + down) + dir * far);
+        }
+        lo.z = lo.z.min(d.pos.z - top - down);
+        hi.z = hi.z.max(d.pos.z + top + up);
     }
     // Tactical altitude offsets: the current one, what it can become by the next rebuild,
     // and its rate extrapolated over the look-ahead (`climb_mps` is 0 when no method moves

@@ -36,9 +36,9 @@ impl Hasher for PairHasher {
 use serde::Serialize;
 
 use super::Fleet;
-use super::detect::TrackTable;
+use super::detect::{TerminalPart, TrackPlace, TrackTable};
 use super::separation::{Encounter, Params, closest_in, pair_params};
-use crate::ids::{FlightId, JurisdictionId};
+use crate::ids::{FlightId, JurisdictionId, NodeId};
 use crate::network::Network;
 
 /// What an event is.
@@ -79,10 +79,44 @@ pub struct Event {
     pub at: [f64; 3],
     /// Still going when the run ended.
     pub open_at_end: bool,
-    /// At a vertiport: one of the pair was climbing off or descending onto a pad when
-    /// the event began (pads are sequenced, not separated, so such events are counted
-    /// apart from en-route ones).
-    pub at_vertiport: bool,
+    /// Where it began: at a junction when either drone was near one (see
+    /// [`pair_location`]), else in a terminal area (of which vertiport, which part) when
+    /// either was in one, else en route.
+    pub location: TrackPlace,
+}
+
+impl Event {
+    /// Whether it began in a terminal area.
+    pub fn at_vertiport(&self) -> bool {
+        matches!(self.location, TrackPlace::Terminal(..))
+    }
+}
+
+/// The location of a pair: a junction over a terminal area over en route (the first
+/// drone's when both are in the same kind of place). A junction wins because a drone
+/// there (changing level where its lane meets the next, or merging) is what brings the
+/// pair together even when the other is already on a connector.
+pub fn pair_location(a: TrackPlace, b: TrackPlace) -> TrackPlace {
+    let rank = |p: &TrackPlace| match p {
+        TrackPlace::Junction(_) => 2,
+        TrackPlace::Terminal(..) => 1,
+        TrackPlace::EnRoute => 0,
+    };
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
+/// A location's kind, for counting: `en_route`, `junction`, or the terminal part
+/// (`departure`, `holding`, `approach`).
+pub fn location_kind(p: TrackPlace) -> &'static str {
+    match p {
+        TrackPlace::EnRoute => "en_route",
+        TrackPlace::Junction(_) => "junction",
+        TrackPlace::Terminal(_, part) => match part {
+            TerminalPart::Departure => "departure",
+            TerminalPart::Holding => "holding",
+            TerminalPart::Approach => "approach",
+        },
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -123,8 +157,12 @@ pub struct EventSummary {
     pub conflicts: u64,
     /// Loss-of-separation events.
     pub los: u64,
-    /// Of those, marked `at_vertiport`.
+    /// Of those, in a terminal area.
     pub los_at_vertiports: u64,
+    /// Losses of separation by location kind ([`location_kind`]).
+    pub los_by_location: BTreeMap<&'static str, u64>,
+    /// Losses of separation in each vertiport's terminal area.
+    pub los_by_vertiport: BTreeMap<NodeId, u64>,
     /// Smallest horizontal distance in a loss of separation (infinite if none), metres.
     pub min_separation_m: f64,
     /// Severity of each loss of separation, in closing order (kept: the report gives exact
@@ -193,7 +231,7 @@ fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
         became_los: false,
         at: [0.0; 3],
         open_at_end: false,
-        at_vertiport: false,
+        location: TrackPlace::EnRoute,
     }
 }
 
@@ -213,7 +251,7 @@ impl EventTracker {
         for e in enc {
             let pp = pair_params(p, minima, e.a as usize, e.b as usize);
             let p = &pp;
-            let at_vertiport = table.terminal(e.a as usize) || table.terminal(e.b as usize);
+            let location = pair_location(table.place(e.a as usize), table.place(e.b as usize));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
             let (key, first) = if fa < fb {
@@ -229,7 +267,7 @@ impl EventTracker {
             o.seen_step = step;
             if o.conflict.is_none() {
                 let mut ev = blank(EventKind::Conflict, key.0, key.1, t);
-                ev.at_vertiport = at_vertiport;
+                ev.location = location;
                 let (tc, dh, dv) = closest_in(ta, tb, 0.0, p.lookahead_s.max(p.dt_s));
                 ev.min_horizontal_m = dh;
                 ev.vertical_m = dv;
@@ -245,7 +283,7 @@ impl EventTracker {
                 let (lo, hi) = (e.t_in.max(0.0), e.t_out.min(p.dt_s));
                 if o.los.is_none() {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
-                    ev.at_vertiport = at_vertiport;
+                    ev.location = location;
                     o.los = Some(ev);
                     self.los_opened += 1;
                 }
@@ -323,7 +361,13 @@ impl EventTracker {
             EventKind::Conflict => sum.conflicts += 1,
             EventKind::Los => {
                 sum.los += 1;
-                sum.los_at_vertiports += u64::from(e.at_vertiport);
+                sum.los_at_vertiports += u64::from(e.at_vertiport());
+                *sum.los_by_location
+                    .entry(location_kind(e.location))
+                    .or_default() += 1;
+                if let TrackPlace::Terminal(v, _) = e.location {
+                    *sum.los_by_vertiport.entry(v).or_default() += 1;
+                }
                 sum.min_separation_m = sum.min_separation_m.min(e.min_horizontal_m);
                 sum.severities.push(e.severity);
                 if let Some(j) = places.net.locator.locate([e.at[0], e.at[1]]) {

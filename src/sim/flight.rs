@@ -19,7 +19,7 @@ use crate::planner::Motion;
 pub enum Status {
     /// Departure time not reached.
     Scheduled,
-    /// Due, waiting on the ground for a pad.
+    /// Due, waiting on a stand for a FATO and a slot on the departure connector.
     WaitingForPad,
     /// In the air.
     Airborne,
@@ -41,7 +41,8 @@ pub enum Phase {
     Cruising,
     /// Descending to a lower lane or onto the pad.
     Descending,
-    /// Stopped, waiting for a pad at the destination or for a border gate to clear it.
+    /// Stopped, waiting for a FATO at the destination (in the stack or the line behind
+    /// it) or for a border gate to clear it.
     Holding,
 }
 
@@ -68,12 +69,28 @@ pub struct Dynamics {
     pub vel: DVec3,
     /// Energy used, watt-hours.
     pub energy_wh: f64,
-    /// Seconds spent holding for a pad.
+    /// Seconds spent holding for a FATO.
     pub holding_s: f64,
-    /// Whether a destination pad is granted.
-    pub pad_granted: bool,
-    /// Whether the origin pad is still held (during the climb).
-    pub holds_origin_pad: bool,
+    /// Whether it has asked its destination for a FATO.
+    pub fato_asked: bool,
+    /// Whether a destination FATO is granted.
+    pub fato_granted: bool,
+    /// Whether the terminal area made it wait (a stack level, a place in line, or its
+    /// distance behind the drone ahead within its braking reach), even if it never came
+    /// to a stop.
+    pub fato_waited: bool,
+    /// Whether the origin FATO is still held (during the climb).
+    pub holds_origin_fato: bool,
+    /// Its level in the destination's holding stack (0: none).
+    pub stack_level: u8,
+    /// Its place in the line behind a full stack (0: none).
+    pub line_place: u16,
+    /// How far before the fix it stops while it waits in the line or changes level to
+    /// the stack, metres.
+    pub hold_short_m: f32,
+    /// How far before the fix it must stay to keep its distance behind the drone ahead of
+    /// it in its destination's trail (0: none), metres.
+    pub follow_m: f32,
     /// Border gates on its route that have cleared it.
     pub gates_cleared: u8,
     /// Whether it is stopped in the queue of a border gate.
@@ -105,7 +122,7 @@ impl Dynamics {
     /// What the drone is doing: holding (stopped for a pad or in a gate's queue), else
     /// climbing, descending or cruising by its vertical speed.
     pub fn phase(&self) -> Phase {
-        if self.at_gate || (self.motion.u == 0.0 && !self.pad_granted && self.holding_s > 0.0) {
+        if self.at_gate || (self.motion.u == 0.0 && !self.fato_granted && self.holding_s > 0.0) {
             Phase::Holding
         } else if self.vel.z > 1e-6 {
             Phase::Climbing
@@ -122,6 +139,12 @@ impl Dynamics {
     pub fn asking_reach_m(&self, accel_mps2: f64, dt: f64) -> f64 {
         let u = self.motion.u + accel_mps2 * dt;
         u * u / (2.0 * accel_mps2) + 2.0 * u * dt + 1.0
+    }
+
+    /// Whether the terminal area manages it (in the holding stack or the line behind it):
+    /// tactical resolution leaves it alone.
+    pub fn in_terminal_hold(&self) -> bool {
+        self.stack_level > 0 || self.line_place > 0
     }
 
     /// Speed over the ground and through the air (3D), m/s.

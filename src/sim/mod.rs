@@ -1,16 +1,18 @@
-//! The simulation: fixed-step kinematics along 4D plans, vertiport pads, border gates,
+//! The simulation: fixed-step kinematics along 4D plans, vertiport terminal areas, border gates,
 //! batteries, the separation check of every step, and tactical resolution.
 //!
 //! One step from `t` to `t + dt` is a list of phases, always in this order, each a call
 //! into the mechanic that owns its state:
-//! 1. **admit**: flights due by `t` join their origin's ground queue ([`pads`]);
-//! 2. **pads**: turnarounds that ended free their pads, arrivals close to their final
-//!    descent ask for one, pads are given out, arrivals before departures ([`pads`]);
+//! 1. **admit**: flights due by `t` wait on a stand at their origin ([`terminal`]);
+//! 2. **terminals**: arrivals near their fix ask for a FATO; FATOs are given out,
+//!    arrivals before departures (released only when the departure connector admits
+//!    them); arrivals without one get a stack level or a place in line ([`terminal`]);
 //! 3. **gates**: drones near a border gate join its queue, each gate clears those whose
 //!    turn has come, places in line are handed out ([`gates`]);
 //! 4. **move**: every airborne drone moves one step, in parallel (`motion`);
-//! 5. **settle**: in drone order, pads freed by climbs, lane statistics, landings and
-//!    empty batteries; ended flights leave the air ([`pads`], this module);
+//! 5. **settle**: in drone order, FATOs freed by climbs, lane statistics, landings (FATO
+//!    and stand) and empty batteries; ended flights leave the air ([`terminal`], this
+//!    module);
 //! 6. **record**: trajectory samples, when asked for ([`trajectory`]);
 //! 7. **detect**: the separation check on the state at `t + dt` ([`detect`],
 //!    [`separation`]);
@@ -27,49 +29,107 @@ pub mod events;
 mod flight;
 pub mod gates;
 mod motion;
-pub mod pads;
 pub mod replan;
 pub mod separation;
 pub mod tactical;
+pub mod terminal;
 pub mod trajectory;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::ids::FlightId;
+use std::collections::BTreeMap;
+
+use crate::ids::{FlightId, PlanId};
 use crate::network::Network;
-use crate::planner::{Flight, Motion, Plan};
-use crate::scenario::{DroneType, Scenario, Tactical, TerminalRule};
-pub use detect::{DEFAULT_REFRESH_STEPS, Detection, TrackTable, reach_box};
+use crate::planner::{Flight, Motion, Plan, build_plan};
+use crate::scenario::{DroneType, Scenario, Tactical};
+pub use detect::{
+    DEFAULT_REFRESH_STEPS, Detection, TerminalPart, TrackPlace, TrackTable, reach_box,
+};
 use events::EventTracker;
 use flight::Airborne;
 pub use flight::{Dynamics, FlightState, Phase, Status};
 pub use gates::GateStats;
 use gates::Gates;
-use pads::Pads;
 use replan::Bookings;
 use separation::Params;
 use tactical::{TacticalLayer, TacticalStats};
+pub use terminal::TerminalStats;
+use terminal::Terminals;
 pub use trajectory::{PointState, TrajectoryLog, TrajectoryPoint, TrajectorySink};
 
-/// The flights, their shared plans and the drone types: what every mechanic reads and
-/// none changes during a run.
+/// The flights, their shared plans and the drone types: what every mechanic reads. Only
+/// the terminal areas change it, in their sequential phase: a flight's plan becomes the
+/// variant of its route between the FATOs it is given (built once, on first use).
 #[derive(Debug, Clone)]
 pub struct Fleet {
     plans: Vec<Plan>,
     flights: Vec<Flight>,
     types: Vec<DroneType>,
+    /// The plan each flight flies now: its cleared plan's variant between its FATOs.
+    current: Vec<PlanId>,
+    variants: BTreeMap<(PlanId, [u8; 2]), PlanId>,
+    dt_s: f64,
 }
 
 impl Fleet {
-    /// Planned flights (sorted by departure), their plans and the scenario's drone types.
-    pub fn new(plans: Vec<Plan>, flights: Vec<Flight>, types: Vec<DroneType>) -> Self {
+    /// Planned flights (sorted by departure), their plans and the scenario's drone types;
+    /// variants are planned with step `dt_s`.
+    pub fn new(plans: Vec<Plan>, flights: Vec<Flight>, types: Vec<DroneType>, dt_s: f64) -> Self {
+        let current = flights.iter().map(|f| f.plan).collect();
+        let variants = plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.family, p.fato), PlanId::new(i)))
+            .collect();
         Fleet {
             plans,
             flights,
             types,
+            current,
+            variants,
+            dt_s,
         }
+    }
+
+    /// From now on `f` flies its route between FATOs `fato = [origin, destination]`. The
+    /// variants of a route share every segment outside the terminal legs they change, so
+    /// a drone past its origin's legs keeps its place on the path.
+    pub(crate) fn fly_fatos(&mut self, net: &Network, f: FlightId, fato: [u8; 2]) {
+        let now = &self.plans[self.current[f.index()]];
+        if now.fato == fato {
+            return;
+        }
+        let key = (now.family, fato);
+        let id = match self.variants.get(&key) {
+            Some(&id) => id,
+            None => {
+                let base = &self.plans[now.family];
+                let ty = base.drone_type;
+                let mut plan = build_plan(
+                    net,
+                    base.lanes.clone(),
+                    ty,
+                    &self.types[ty],
+                    self.dt_s,
+                    fato,
+                );
+                plan.family = base.family;
+                let id = PlanId::new(self.plans.len());
+                self.plans.push(plan);
+                self.variants.insert(key, id);
+                id
+            }
+        };
+        self.current[f.index()] = id;
+    }
+
+    /// The plan a flight was cleared for (from and to the first FATOs): what strategic
+    /// bookings are made with.
+    pub fn cleared_plan(&self, f: FlightId) -> &Plan {
+        &self.plans[self.flights[f].plan]
     }
     /// Every plan.
     pub fn plans(&self) -> &[Plan] {
@@ -83,9 +143,9 @@ impl Fleet {
     pub fn flight(&self, f: FlightId) -> &Flight {
         &self.flights[f]
     }
-    /// The plan a flight flies.
+    /// The plan a flight flies now.
     pub fn plan(&self, f: FlightId) -> &Plan {
-        &self.plans[self.flights[f].plan]
+        &self.plans[self.current[f.index()]]
     }
     /// The drone type of a flight.
     pub fn drone_type(&self, f: FlightId) -> &DroneType {
@@ -114,7 +174,7 @@ pub struct Simulation {
     next_due: usize,
     airborne: Vec<Airborne>,
     peak_airborne: usize,
-    pads: Pads,
+    terminals: Terminals,
     gates: Gates,
     lane_stats: Vec<LaneStats>,
     trajectory: Option<TrajectoryLog>,
@@ -145,10 +205,10 @@ impl Simulation {
             dt_s: scenario.dt_s,
         };
         Simulation {
-            pads: Pads::new(&net),
+            terminals: Terminals::new(&net),
             gates: Gates::new(&net, flights.len()),
             lane_stats: vec![LaneStats::default(); net.lanes.len()],
-            fleet: Fleet::new(plans, flights, scenario.drone_types.clone()),
+            fleet: Fleet::new(plans, flights, scenario.drone_types.clone(), scenario.dt_s),
             scenario,
             net,
             states,
@@ -181,9 +241,15 @@ impl Simulation {
         let (t, dt) = (self.t_s, self.scenario.dt_s);
         let t1 = t + dt;
         self.admit_due(t);
-        self.pads.end_turnarounds(t);
-        self.pads.request(&self.airborne, &self.fleet, dt);
-        self.pads.grant(t, &mut self.airborne, &mut self.states);
+        self.terminals
+            .request(&mut self.airborne, &self.fleet, &self.net, dt);
+        self.terminals.grant(
+            t,
+            &mut self.airborne,
+            &mut self.states,
+            &mut self.fleet,
+            &self.net,
+        );
         self.gates.clear(t, dt, &mut self.airborne, &self.fleet);
         motion::advance_all(&mut self.airborne, &self.fleet, &self.gates, dt);
         self.settle(t1, dt);
@@ -234,30 +300,32 @@ impl Simulation {
                 continue;
             }
             st.status = Status::WaitingForPad;
-            self.pads.queue_departure(self.fleet.plan(f).origin, f);
+            let origin = self.fleet.plan(f).origin;
+            self.terminals.queue_departure(&self.net, origin, f, t);
         }
     }
 
-    /// In drone order, after the move to `t1`: pads freed by climbs, lane statistics,
+    /// In drone order, after the move to `t1`: FATOs freed by climbs, lane statistics,
     /// landings and empty batteries (an empty one ends the flight where it is); ended
     /// flights leave the air.
     fn settle(&mut self, t1: f64, dt: f64) {
         let mut ended = false;
         for a in &mut self.airborne {
             let plan = self.fleet.plan(a.flight);
-            if a.d.holds_origin_pad && a.d.motion.s >= plan.climb_done_m() {
-                a.d.holds_origin_pad = false;
-                self.pads.free(plan.origin);
+            if a.d.holds_origin_fato && a.d.motion.s >= plan.climb_done_m() {
+                a.d.holds_origin_fato = false;
+                self.terminals
+                    .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
             }
             count_lanes(&mut self.lane_stats, a, plan, dt);
             let st = &mut self.states[a.flight.index()];
             let end = if a.d.motion.s >= plan.path.total_m() {
-                let turnaround = self.net.nodes[plan.destination].turnaround_s();
-                self.pads.landed(plan.destination, t1, turnaround);
+                self.terminals.landed(&self.net, a.flight, &a.d, plan, t1);
                 st.status = Status::Completed;
                 PointState::Completed
             } else if a.d.energy_wh >= self.fleet.drone_type(a.flight).battery_wh {
-                self.pads.abandon(a.flight, &mut a.d, &self.fleet);
+                self.terminals
+                    .abandon(a.flight, &mut a.d, &self.fleet, &self.net, t1);
                 st.status = Status::BatteryDepleted;
                 PointState::BatteryDepleted
             } else {
@@ -280,19 +348,12 @@ impl Simulation {
 
     /// The separation check of the drones in the air now.
     fn detect(&mut self, dt: f64) {
-        let procedural = self.scenario.separation.terminal == TerminalRule::Procedural;
         let vertical = matches!(
             self.scenario.deconfliction.tactical,
             Tactical::Vertical | Tactical::Mvp
         );
-        self.detection.detect(
-            &self.airborne,
-            &self.fleet,
-            &self.net,
-            procedural,
-            vertical,
-            dt,
-        );
+        self.detection
+            .detect(&self.airborne, &self.fleet, &self.net, vertical, dt);
     }
 
     /// Every 10 s, with strategic deconfliction: re-plan drones far behind their plan.
@@ -401,6 +462,15 @@ impl Simulation {
     pub fn reservations(&self) -> Option<&crate::planner::strategic::Reservations> {
         self.bookings.as_ref().map(Bookings::table)
     }
+    /// Terminal areas: per vertiport counters, in the order of the network's terminals.
+    pub fn terminal_stats(&self) -> impl Iterator<Item = &TerminalStats> {
+        self.terminals.stats()
+    }
+    /// Drones holding now at terminal `t` (index into the network's terminals): in its
+    /// stack, and in the line behind it.
+    pub fn terminal_holding(&self, t: usize) -> (u32, u32) {
+        self.terminals.holding(t)
+    }
     /// Border gates: per node counters, per flight waits.
     pub fn gates(&self) -> &Gates {
         &self.gates
@@ -453,6 +523,16 @@ impl Simulation {
     pub fn flight_by_id(&self, id: &str) -> Option<FlightId> {
         let k = self.flights().iter().position(|f| f.id == id)?;
         Some(FlightId::new(k))
+    }
+
+    /// When a flight would have arrived unconstrained (filed departure, time-optimal
+    /// route), between the FATOs it was given: the planned unconstrained arrival, moved by
+    /// what its FATOs' terminal legs take more or less than the first FATOs' (so being
+    /// given a nearer FATO is not counted as negative delay).
+    pub fn unconstrained_arrival_s(&self, flight: FlightId) -> f64 {
+        let now = self.fleet.plan(flight);
+        let first = &self.fleet.plans()[now.family];
+        self.fleet.flight(flight).unconstrained_arrival_s + now.duration_s - first.duration_s
     }
 
     /// Plan of a flight.
@@ -538,7 +618,7 @@ impl Simulation {
 
     /// Puts a flight straight into the air at path distance `s_m` with speed `u_mps`, its
     /// take-off set to now. For benchmarks and tests that need many drones airborne at
-    /// time 0; normal runs take off from pads. The flight must still be scheduled.
+    /// time 0; normal runs take off from FATOs. The flight must still be scheduled.
     pub fn place_airborne(&mut self, flight: FlightId, s_m: f64, u_mps: f64) {
         let plan = self.fleet.plan(flight);
         assert_eq!(
@@ -546,7 +626,7 @@ impl Simulation {
             Status::Scheduled,
             "{flight} is not scheduled"
         );
-        let s_m = s_m.clamp(0.0, plan.hold_point_m());
+        let s_m = s_m.clamp(0.0, plan.fix_m());
         let mut seg = 0;
         while seg + 1 < plan.path.segs.len() && plan.path.cum[seg + 1] <= s_m {
             seg += 1;

@@ -1,8 +1,10 @@
 //! Moving every airborne drone one step: the kinematic rule of [`advance_capped`] along its
-//! path, up to where it must stop (the top of its final descent without a pad, its place
-//! in a gate's line), under any tactical speed limit, with its tactical altitude offset
-//! moved toward its target at the type's climb or descent rate; then its position,
-//! velocity, energy and holding time. Metres, seconds, watt-hours.
+//! path, up to where it must stop (the destination's fix without a FATO, short of it while
+//! it changes level to the holding stack or waits in the line behind it, the top of its
+//! final descent until it is level, its place in a gate's line), under any tactical speed
+//! limit, with its altitude offset (tactical, or its stack level) moved toward its target
+//! at the type's climb or descent rate; then its position, velocity, energy and holding
+//! time. Metres, seconds, watt-hours.
 //!
 //! Runs in parallel: each task touches only its own drone and reads shared data, so the
 //! result does not depend on the thread count.
@@ -29,11 +31,34 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     let d = &mut a.d;
     // An offset drone levels off before its final descent.
     let level = d.offset_m == 0.0;
-    let mut stop = if d.pad_granted && level {
-        plan.path.total_m()
+    let mut stop = if d.fato_granted {
+        if d.motion.s < plan.fix_m() - 1e-6 && d.offset_m != d.offset_target_m {
+            // Granted while changing level at the climb point: finish there first.
+            plan.fix_m() - f64::from(d.hold_short_m)
+        } else if level {
+            plan.path.total_m()
+        } else {
+            plan.descent_m()
+        }
     } else {
-        plan.hold_point_m()
+        let settled = d.offset_m == d.offset_target_m;
+        let short = if d.line_place > 0 || (d.stack_level > 0 && !settled) {
+            f64::from(d.hold_short_m)
+        } else {
+            0.0
+        };
+        plan.fix_m() - short
     };
+    // In its destination's trail: a distance behind the drone ahead, before the fix.
+    if d.follow_m > 0.0 && d.motion.s < plan.fix_m() {
+        let behind = plan.fix_m() - f64::from(d.follow_m);
+        // Within its braking reach of that point it is being spaced: it waited for the
+        // terminal area (even if it never stops).
+        if behind - d.motion.s <= d.asking_reach_m(ty.accel_mps2, dt) {
+            d.fato_waited = true;
+        }
+        stop = stop.min(behind);
+    }
     // Its place in the gate's line, or as soon as it can brake if the line already
     // reaches past it.
     let brake = d.motion.s + d.motion.u * d.motion.u / (2.0 * ty.accel_mps2);
@@ -50,8 +75,16 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     let cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
     advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
     let seg = &plan.path.segs[d.motion.seg as usize];
-    let change = (f64::from(d.offset_target_m) - f64::from(d.offset_m))
-        .clamp(-ty.descent_rate_mps * dt, ty.climb_rate_mps * dt);
+    // A stack level is climbed to only at the climb point, `hold_short_m` before the fix
+    // (the reach boxes of `detect` count on it).
+    let to_stack = d.stack_level > 0 && !d.fato_granted;
+    let climb_point = plan.fix_m() - f64::from(d.hold_short_m);
+    let change = if to_stack && d.motion.s < climb_point - 1e-6 {
+        0.0
+    } else {
+        (f64::from(d.offset_target_m) - f64::from(d.offset_m))
+            .clamp(-ty.descent_rate_mps * dt, ty.climb_rate_mps * dt)
+    };
     d.offset_m = (f64::from(d.offset_m) + change) as f32;
     d.offset_rate_mps = (change / dt) as f32;
     d.offset_flown_m += change.abs() as f32;
@@ -69,7 +102,7 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     d.at_gate = gates.is_queued(a.flight)
         && gate.is_some_and(|g| d.motion.s >= g - 1e-6)
         && d.motion.u == 0.0;
-    if d.motion.u == 0.0 && d.motion.s == s0 && !d.pad_granted && !d.at_gate {
+    if d.motion.u == 0.0 && d.motion.s == s0 && !d.fato_granted && !d.at_gate {
         d.holding_s += dt;
     }
     if d.cap_mps.is_some() && d.motion.u < 0.5 {

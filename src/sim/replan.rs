@@ -71,6 +71,8 @@ impl Bookings {
                 continue;
             }
             let (old, new) = (self.booked_s[f], self.booked_s[f] + late);
+            // Booked with the cleared plan (its FATO variants differ by seconds).
+            let plan = fleet.cleared_plan(a.flight);
             self.table.unbook(net, plan, old);
             for (l, t) in lane_entries(plan) {
                 if new + t > now && !self.table.lane_free(l, new + t, net.lanes[l].headway_s) {

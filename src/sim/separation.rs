@@ -18,8 +18,6 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-use crate::ids::NodeId;
-
 /// Position and velocity of one drone, local metres and m/s: `[east, north, up]`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Track {
@@ -110,19 +108,6 @@ pub struct PairRules<'a> {
     /// in): a pair is held to the larger of its two. Every entry must be within `Params`
     /// (the broad phase grows boxes by `Params`).
     pub minima: &'a [[f32; 2]],
-    /// Vertiport of each track while it climbs off or descends onto a pad, `None`
-    /// otherwise: two tracks over the same vertiport are sequenced by its pads, not
-    /// separated, and are not checked.
-    pub terminal: &'a [Option<NodeId>],
-}
-
-impl PairRules<'_> {
-    /// Whether the pair `a`, `b` is left to pad sequencing.
-    pub fn exempt(&self, a: usize, b: usize) -> bool {
-        !self.terminal.is_empty()
-            && self.terminal[a].is_some()
-            && self.terminal[a] == self.terminal[b]
-    }
 }
 
 /// The minima a pair is held to: the larger of the two tracks' own minima, or `p`'s when
@@ -261,9 +246,6 @@ impl Broadphase {
                         continue;
                     };
                     let (sa, sb) = (sa.get() as usize, sb.get() as usize);
-                    if rules.exempt(sa, sb) {
-                        continue;
-                    }
                     let pp = pair_params(p, rules.minima, sa, sb);
                     if let Some((t_in, t_out)) = check_pair(&pp, &tracks[sa], &tracks[sb]) {
                         let (sa, sb) = (sa as u32, sb as u32);
@@ -386,9 +368,6 @@ pub fn detect_brute_force(tracks: &[Track], p: &Params, rules: &PairRules) -> Ve
     let mut out = Vec::new();
     for i in 0..tracks.len() {
         for j in i + 1..tracks.len() {
-            if rules.exempt(i, j) {
-                continue;
-            }
             let pp = pair_params(p, rules.minima, i, j);
             if let Some((t_in, t_out)) = check_pair(&pp, &tracks[i], &tracks[j]) {
                 out.push(Encounter {

@@ -232,6 +232,24 @@ pub fn kpi_columns() -> Vec<(&'static str, Kpi)> {
         ("gate_max_queue", |r| {
             r.gates.iter().map(|g| g.max_queue).max().unwrap_or(0) as f64
         }),
+        ("vertiport_movements_max_per_hour", |r| {
+            r.vertiports
+                .iter()
+                .map(|v| v.movements_per_hour)
+                .fold(0.0, f64::max)
+        }),
+        ("vertiport_fato_use_max", |r| {
+            r.vertiports
+                .iter()
+                .map(|v| v.fato_utilisation)
+                .fold(0.0, f64::max)
+        }),
+        ("vertiport_stack_max", |r| {
+            r.vertiports.iter().map(|v| v.max_stack).max().unwrap_or(0) as f64
+        }),
+        ("vertiport_line_joins", |r| {
+            r.vertiports.iter().map(|v| v.line_joins).sum::<u64>() as f64
+        }),
     ]
 }
 

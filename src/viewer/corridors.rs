@@ -149,7 +149,13 @@ fn draw_corridors(
         }
         // Right-hand traffic: each lane a little to the right of the centre line.
         lines.add(&offset(&lane.points, -1.5 * m), (2.0 * m) as f32, color);
-        let width_m = sim.0.scenario().corridors[lane.corridor].width_m;
+        // (A vertiport's connector has no scenario corridor, and no edges drawn.)
+        let width_m = sim
+            .0
+            .scenario()
+            .corridors
+            .get(lane.corridor)
+            .map_or(0.0, |c| c.width_m);
         if !lane.reverse && width_m / m > 6.0 {
             let edge = color.with_alpha(0.45);
             lines.add(&offset(&lane.points, width_m / 2.0), m as f32, edge);

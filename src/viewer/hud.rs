@@ -90,6 +90,9 @@ fn labels(
                     amber,
                 );
             }
+            if let Some(ti) = n.terminal {
+                terminal_area(&painter, &state, &sim.0, ti, size);
+            }
             if matches!(n.kind, NodeKind::Vertiport { .. }) {
                 let q = state.view.to_px(n.en, size);
                 let at = egui::pos2(q[0] as f32, q[1] as f32);
@@ -423,6 +426,53 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
     state.follow = follow;
 }
 
+/// A vertiport's terminal area when zoomed in far enough to tell its parts apart: the
+/// FATOs (squares), the fix (a ring), the approach and departure legs between them, and
+/// how many drones hold in its stack and the line behind it.
+fn terminal_area(
+    painter: &egui::Painter,
+    state: &ViewState,
+    sim: &Simulation,
+    ti: usize,
+    size: [f64; 2],
+) {
+    let t = &sim.net().terminals[ti];
+    if state.view.m_per_px > t.fato_spacing_m / 6.0 {
+        return;
+    }
+    let px = |en: [f64; 2]| {
+        let q = state.view.to_px(en, size);
+        egui::pos2(q[0] as f32, q[1] as f32)
+    };
+    let (line_c, fato_c) = (
+        egui::Color32::from_rgba_unmultiplied(180, 200, 255, 120),
+        egui::Color32::from_rgb(240, 240, 240),
+    );
+    let fix = px(t.fix_en);
+    let side = ((t.fato_spacing_m / 4.0) / state.view.m_per_px) as f32;
+    for f in &t.fatos {
+        let at = px(*f);
+        painter.line_segment([fix, at], egui::Stroke::new(1.0, line_c));
+        painter.rect_stroke(
+            egui::Rect::from_center_size(at, egui::vec2(side, side)),
+            0.0,
+            egui::Stroke::new(1.5, fato_c),
+            egui::StrokeKind::Middle,
+        );
+    }
+    painter.circle_stroke(fix, 5.0, egui::Stroke::new(1.5, line_c));
+    let (stack, line) = sim.terminal_holding(ti);
+    if stack + line > 0 {
+        painter.text(
+            fix + egui::vec2(7.0, 2.0),
+            egui::Align2::LEFT_TOP,
+            format!("stack {stack}/{}, line {line}", t.stack_levels),
+            egui::FontId::monospace(10.0),
+            egui::Color32::from_rgb(255, 200, 80),
+        );
+    }
+}
+
 fn lane_panel(
     ctx: &mut egui::Context,
     state: &ViewState,
@@ -432,7 +482,9 @@ fn lane_panel(
 ) {
     let net = sim.net();
     let l = &net.lanes[lane];
-    let c = &sim.scenario().corridors[l.corridor];
+    let Some(c) = sim.scenario().corridors.get(l.corridor) else {
+        return; // a vertiport's connector: its vertiport's panel tells
+    };
     egui::Window::new(format!("Corridor {}", c.id))
         .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
         .resizable(false)

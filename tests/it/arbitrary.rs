@@ -129,8 +129,20 @@ fn render(s: &Spec) -> Case {
             format!("W{}", k - n)
         }
     };
-    // Spread nodes on a coarse grid offset by the random position, so no two coincide.
-    let at = |k: usize, e: f64, no: f64| (e + 1_500.0 * k as f64, no);
+    // Nodes on a circle (its angle nudged by the random position), so no corridor between
+    // two of them passes a third, and every vertiport's terminal area outside it (its
+    // bearing points away from the centre): the terminal areas are clear of every
+    // corridor.
+    let total = n + s.waypoints.len();
+    let radius = (1_500.0 * total as f64 / std::f64::consts::TAU).max(1_000.0);
+    let angle = |k: usize, e: f64| (k as f64 + e / 2_000.0) * std::f64::consts::TAU / total as f64;
+    let at = |k: usize, e: f64, _no: f64| {
+        let a = angle(k, e);
+        (
+            (radius * a.sin() * 10.0).round() / 10.0,
+            (radius * a.cos() * 10.0).round() / 10.0,
+        )
+    };
     let _ = writeln!(
         t,
         "(\n name: \"arbitrary\",\n seed: 7,\n dt_s: {},\n duration_s: {},\n \
@@ -138,11 +150,12 @@ fn render(s: &Spec) -> Case {
          reference: (lat: 22.5, lon: 114.0),\n nodes: [",
         s.dt_s, s.duration_s, s.sep.0, s.sep.1, s.sep.2
     );
-    for (k, (e, no, pads)) in s.nodes.iter().enumerate() {
-        let (e, no) = at(k, *e, *no);
+    for (k, (e0, no, fatos)) in s.nodes.iter().enumerate() {
+        let (e, no) = at(k, *e0, *no);
+        let bearing = angle(k, *e0).to_degrees().rem_euclid(360.0);
         let _ = writeln!(
             t,
-            "  (id: \"{}\", kind: Vertiport(pads: {pads}), east_m: {e}, north_m: {no}),",
+            "  (id: \"{}\", kind: Vertiport(fatos: {fatos}, terminal: (bearing_deg: {bearing})), east_m: {e}, north_m: {no}),",
             id(k)
         );
     }
@@ -164,6 +177,8 @@ fn render(s: &Spec) -> Case {
     edges.extend(s.extra.iter().filter(|(a, b, _)| a != b).copied());
     for (c, (a, b, two_way)) in edges.iter().enumerate() {
         let (lo, span, width, speed, headway) = s.bands[c % s.bands.len()];
+        // Room in each band for arrivals and departures a vertical minimum apart.
+        let span = span.max(2.0 * s.sep.1 + 2.0);
         let dir = if *two_way { "TwoWay" } else { "OneWay" };
         let _ = writeln!(
             t,

@@ -139,7 +139,7 @@ fn a_step_far_too_small_for_the_duration_is_refused() {
         .to_string();
     assert!(
         err.contains("field `duration_s`")
-            && err.contains("3.000e11 steps, over the limit of 10000000 steps")
+            && err.contains("4.000e11 steps, over the limit of 10000000 steps")
             && err.contains("limits.max_steps"),
         "{err}"
     );

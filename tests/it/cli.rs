@@ -77,7 +77,7 @@ fn run_writes_reports_and_a_summary() {
             .lines()
             .nth(2)
             .unwrap()
-            .starts_with("los,N,S,129.800,131.200,1.400,48.000,0.000,0.0400")
+            .starts_with("los,N,S,179.214,180.614,1.400,48.000,0.000,0.0400")
     );
     assert_eq!(
         crate::file_names(dir.path()),
@@ -90,19 +90,27 @@ fn run_writes_reports_and_a_summary() {
         ],
         "no temporary files left"
     );
-    // The 4D plan of N: pad, top of climb (100 m after 10.5 s), end of the lane, pad.
+    // The 4D plan of N: its FATO, top of its climb (90 m after 9.5 s: s = 10 t - 5), its
+    // fix (100 m on), the junction (400 m on), the top of the ramp to 100 m, B1's
+    // junction, the top of the ramp to the arrival level, B1's fix, above its FATO, the
+    // FATO.
     let plans = std::fs::read_to_string(dir.path().join("plans.csv")).unwrap();
     let rows: Vec<Vec<&str>> = plans
         .lines()
         .filter(|l| l.starts_with("0,"))
         .map(|l| l.split(',').collect())
         .collect();
-    assert_eq!(rows.len(), 4, "{plans}");
+    assert_eq!(rows.len(), 10, "{plans}");
+    assert_eq!((rows[1][5], rows[1][8], rows[1][9]), ("9.500", "90.0", ""));
     assert_eq!(
-        (rows[1][5], rows[1][8], rows[1][9]),
-        ("10.500", "100.0", "NORTHBOUND")
+        (rows[2][5], rows[2][8], rows[2][9]),
+        ("19.500", "90.0", "A1:connector")
     );
-    assert_eq!((rows[3][8], rows[3][9]), ("0.0", ""));
+    assert_eq!(
+        (rows[3][5], rows[3][8], rows[3][9]),
+        ("59.500", "90.0", "NORTHBOUND")
+    );
+    assert_eq!((rows[9][8], rows[9][9]), ("0.0", ""));
 }
 
 #[test]
@@ -137,7 +145,7 @@ fn bad_scenario_exits_with_a_located_error() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains("bad.ron:18:"), "{stderr}");
+    assert!(stderr.contains("bad.ron:20:"), "{stderr}");
     assert!(stderr.contains("empty altitude band"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
@@ -153,10 +161,16 @@ fn validate_prints_a_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("valid"));
     assert!(
-        stdout.contains("corridors  2 (4.8 km, 2 lanes)"),
+        stdout.contains("corridors  2 (4.8 km, 2 lanes) and 4 vertiport connectors"),
         "{stdout}"
     );
     assert!(stdout.contains("A1 -> B1, test: NORTHBOUND"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "vertiport  A1: 1 FATO 61 m apart, 2 stands; fix 400 m at 270 deg, FATOs 100 m beyond"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -2,17 +2,21 @@
 //!
 //! By hand. Each drone departs at t = 0, accelerates at 10 m/s^2 to 10 m/s within the
 //! first step (speed changes linearly within a step, so it covers 5 m), then flies at
-//! 10 m/s: path distance s(t) = 10 t - 5. The climb is 100 m, so cruise starts at s = 100
-//! (t = 10.5) and for t >= 11 northbound is at north = -1200 + (10 t - 105), southbound
-//! at 1200 - (10 t - 105): north gap dn(t) = 2610 - 20 t, lateral gap 48 m, closing at 20 m/s.
+//! 10 m/s (no limit on its path is lower): path distance s(t) = 10 t - 5. Its path: the
+//! climb off the FATO to the departure level, 90 m; 100 m level to the fix (the FATO is
+//! 100 m beyond it); the 400 m connector to the corridor's end at 90 m; a ramp up to the
+//! corridor's 100 m (10 m up at 10 m/s while 10 m along it at 10 m/s: sqrt(200) m of
+//! path); then the corridor. So the northbound drone is at north
+//! = -1200 + 10 + (s - 590 - sqrt(200)) = 10 t - 1785 - sqrt(200) once cruising, and the
+//! southbound (a half turn of it) at 1785 + sqrt(200) - 10 t: north gap
+//! dn(t) = 3570 + 2 sqrt(200) - 20 t = 3598.284 - 20 t, lateral gap 48 m, closing at 20 m/s.
 //!
 //! Loss of separation (50 m) needs sqrt(dn^2 + 48^2) < 50, i.e. |dn| < 14:
-//! dn = 14 at t = 129.8 and dn = -14 at t = 131.2. Closest approach: dn = 0 at t = 130.5,
-//! 48 m, so severity (50 - 48) / 50 = 0.04.
-//! Conflict (30 s look-ahead): first step t with 129.8 - t < 30 is t = 100 (time to LoS
-//! 29.8 s); last step with the LoS still ahead or on is t = 131, so it spans [100, 132).
-//! At t = 100 the predicted closest approach within 30 s is at 30 s: dn = 10,
-//! sqrt(10^2 + 48^2) = sqrt(2404) m.
+//! dn = 14 at t = 179.214 and dn = -14 at t = 180.614. Closest approach: dn = 0 at
+//! t = 179.914, 48 m, so severity (50 - 48) / 50 = 0.04.
+//! Conflict (30 s look-ahead): first step t with 179.214 - t < 30 is t = 150 (time to LoS
+//! 29.214 s); last step with the LoS still ahead or on is t = 180, so it spans [150, 181).
+//! At t = 150 the closest approach (at 29.914 s) is within the look-ahead: 48 m.
 
 use skycorridor::metrics::Report;
 use skycorridor::sim::events::EventKind;
@@ -28,15 +32,16 @@ fn conflict_and_loss_of_separation_match_the_hand_derivation() {
 
     let c = &events[0];
     assert_eq!(c.kind, EventKind::Conflict);
-    assert_eq!((c.start_s, c.end_s), (100.0, 132.0));
-    close(c.time_to_los_s, 29.8, 1e-6);
-    close(c.min_horizontal_m, 2404f64.sqrt(), 1e-6);
-    assert!(c.became_los && !c.at_vertiport && !c.open_at_end);
+    let t_los = (3570.0 + 2.0 * 200f64.sqrt() - 14.0) / 20.0;
+    assert_eq!((c.start_s, c.end_s), (150.0, 181.0));
+    close(c.time_to_los_s, t_los - 150.0, 1e-6);
+    close(c.min_horizontal_m, 48.0, 1e-6);
+    assert!(c.became_los && !c.at_vertiport() && !c.open_at_end);
 
     let l = &events[1];
     assert_eq!(l.kind, EventKind::Los);
-    close(l.start_s, 129.8, 1e-6);
-    close(l.end_s, 131.2, 1e-6);
+    close(l.start_s, t_los, 1e-6);
+    close(l.end_s, t_los + 1.4, 1e-6);
     close(l.min_horizontal_m, 48.0, 1e-6);
     close(l.vertical_m, 0.0, 1e-9);
     close(l.severity, 0.04, 1e-6);
@@ -60,8 +65,9 @@ fn positions_follow_the_hand_derived_profile() {
         *sim.airborne().find(|(g, _)| *g == f).unwrap().1
     };
     let (n, s) = (by_id("N"), by_id("S"));
-    close(n.pos[1], 10.0 * 120.0 - 1305.0, 1e-6);
-    close(s.pos[1], 1305.0 - 10.0 * 120.0, 1e-6);
+    let back = 1785.0 + 200f64.sqrt();
+    close(n.pos[1], 10.0 * 120.0 - back, 1e-6);
+    close(s.pos[1], back - 10.0 * 120.0, 1e-6);
     close(n.pos[2], 100.0, 1e-9);
     close(s.pos[0] - n.pos[0], 48.0, 1e-6);
     assert_eq!((n.vel[0], n.vel[2]), (0.0, 0.0));

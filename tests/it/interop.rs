@@ -246,10 +246,10 @@ fn trajectories_follow_the_flights() {
         .find(|l| l.starts_with("N,120.000,"))
         .expect("a sample every 10 s");
     assert!(row.ends_with(",100.00,10.00,cruising"), "{row}");
-    // Touchdown at 261 s (plans.csv) is recorded as the end.
+    // Touchdown at 362 s (plans.csv) is recorded as the end.
     let last = csv.lines().rfind(|l| l.starts_with("N,")).unwrap();
     assert!(
-        last.starts_with("N,261.000,") && last.ends_with(",0.00,0.00,completed"),
+        last.starts_with("N,362.000,") && last.ends_with(",0.00,0.00,completed"),
         "{last}"
     );
     let samples = csv.lines().filter(|l| l.starts_with("N,")).count();

@@ -16,6 +16,7 @@ mod separation_oracle;
 mod strategic;
 mod sweep;
 mod tactical;
+mod terminal;
 mod tuning;
 mod validation;
 #[cfg(feature = "viewer")]

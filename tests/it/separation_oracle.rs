@@ -3,7 +3,6 @@
 
 use glam::DVec3;
 use proptest::prelude::*;
-use skycorridor::ids::NodeId;
 use skycorridor::sim::separation::{Detector, PairRules, Params, Track, detect_brute_force};
 
 fn track() -> impl Strategy<Value = Track> {
@@ -152,13 +151,7 @@ mod cached {
                     .iter()
                     .map(|d| if d.id % 2 == 0 { [80.0, 20.0] } else { [50.0, 15.0] })
                     .collect();
-                // Some are over vertiports 1 and 2, where pads sequence them (those pairs
-                // are not checked).
-                let terminal: Vec<Option<NodeId>> = live
-                    .iter()
-                    .map(|d| match (d.id / 3) % 5 { 0 | 1 => Some(NodeId(1)), 2 => Some(NodeId(2)), _ => None })
-                    .collect();
-                let rules = PairRules { minima: &minima, terminal: &terminal };
+                let rules = PairRules { minima: &minima };
                 bp.detect(&ids, &tracks, &p, &rules, reach, &mut out);
                 let mut got: Vec<_> = out.iter().map(|e| (e.a, e.b, e.t_in.to_bits())).collect();
                 got.sort_unstable();

@@ -37,19 +37,20 @@ fn the_second_flight_waits_one_headway_or_takes_the_detour_if_that_arrives_earli
     assert_eq!((f1.departure_s, f2.departure_s), (0.0, 30.0));
     assert!(!f2.rerouted);
     assert_eq!(sim.plan(i2).route_label(sim.net()), "DIRECT");
-    // With a 600 s headway on DIRECT the detour arrives first: F2 takes it at once.
+    // With a 600 s headway on DIRECT the detour arrives first: F2 takes it as soon as A's
+    // departure connector admits it (its headway is the shortest of A's corridors, 30 s).
     let sim = two_routes(&[(
         "headway_s: 30.0),\n        (id: \"OUT\"",
         "headway_s: 600.0),\n        (id: \"OUT\"",
     )]);
     let (i2, f2) = by_id(&sim, "F2");
-    assert_eq!(f2.departure_s, 0.0);
+    assert_eq!(f2.departure_s, 30.0);
     assert!(f2.rerouted);
     assert_eq!(sim.plan(i2).route_label(sim.net()), "OUT>BACK");
     let mut sim = sim;
     sim.run_to_end();
     let r = Report::from_sim(&sim);
-    assert_eq!((r.strategic.rerouted, r.strategic.delayed), (1, 0));
+    assert_eq!((r.strategic.rerouted, r.strategic.delayed), (1, 1));
     assert!(
         r.strategic.reroute_extra_s > 90.0,
         "the detour costs time: {}",
@@ -172,7 +173,7 @@ proptest! {
             for (l, t) in lane_entries(plan) {
                 lanes[l.index()].push(f.departure_s + t);
             }
-            for (n, a, b) in pad_intervals(net, plan, f.departure_s) {
+            for (n, a, b) in pad_intervals(plan, f.departure_s) {
                 pad_use[n.index()].push((a, b));
             }
             prop_assert!(f.departure_s >= f.scheduled_s);
@@ -186,7 +187,7 @@ proptest! {
         for (n, intervals) in pad_use.iter().enumerate() {
             for &(a, _) in intervals {
                 let at_once = intervals.iter().filter(|&&(s, e)| s <= a && e > a).count();
-                prop_assert!(at_once <= net.nodes[n].pads() as usize, "node {n}: {at_once} pads at {a}");
+                prop_assert!(at_once <= net.nodes[n].fatos() as usize, "node {n}: {at_once} pads at {a}");
             }
         }
     }

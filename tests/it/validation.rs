@@ -34,8 +34,8 @@ fn syntax_error_gives_line_and_column() {
 #[test]
 fn unknown_field_is_rejected_with_its_place() {
     let m = message(head_on_with(
-        "duration_s: 300.0,",
-        "duration_s: 300.0, speed: 3,",
+        "duration_s: 400.0,",
+        "duration_s: 400.0, speed: 3,",
     ));
     has(&m, &["head_on.ron:8:", "speed", "duration_s"]);
 }
@@ -58,7 +58,7 @@ fn unknown_node_in_a_corridor() {
             "corridor SOUTHBOUND",
             "field `to`",
             "unknown node `B3`",
-            "head_on.ron:19:",
+            "head_on.ron:21:",
         ],
     );
 }
@@ -101,7 +101,7 @@ fn empty_altitude_band() {
             "corridor NORTHBOUND",
             "field `max_alt_m`",
             "empty altitude band",
-            "head_on.ron:18:",
+            "head_on.ron:20:",
         ],
     );
 }
@@ -138,8 +138,8 @@ fn polygon_zone_crossing() {
 #[test]
 fn zero_length_corridor() {
     let m = message(head_on_with(
-        "(id: \"B1\", kind: Vertiport(pads: 1), east_m: 0.0, north_m: 1200.0)",
-        "(id: \"B1\", kind: Vertiport(pads: 1), east_m: 0.0, north_m: -1200.0)",
+        "east_m: 0.0, north_m: 1200.0)",
+        "east_m: 0.0, north_m: -1200.0)",
     ));
     has(
         &m,
@@ -174,7 +174,7 @@ fn unknown_drone_type_and_waypoint_origin() {
         ],
     );
     let m = message(head_on_with(
-        "(id: \"A1\", kind: Vertiport(pads: 1),",
+        "(id: \"A1\", kind: Vertiport(fatos: 1, terminal: (bearing_deg: 270)),",
         "(id: \"A1\",",
     ));
     has(&m, &["flight N", "`A1` is a waypoint, not a vertiport"]);
@@ -199,18 +199,14 @@ fn node_needs_one_kind_of_position() {
 fn several_problems_are_all_listed() {
     let text = scenario_text("head_on.ron")
         .replace(
-            "pads: 1), east_m: 0.0, north_m: -1200.0",
-            "pads: 0), east_m: 0.0, north_m: -1200.0",
+            "fatos: 1, terminal: (bearing_deg: 270)), east_m: 0.0, north_m: -1200.0",
+            "fatos: 0, terminal: (bearing_deg: 270)), east_m: 0.0, north_m: -1200.0",
         )
         .replace("lookahead_s: 30.0", "lookahead_s: -1.0");
     let m = message(prepare_text(&text, "x.ron"));
     has(
         &m,
-        &[
-            "2 problems",
-            "a vertiport needs at least 1 pad",
-            "lookahead_s",
-        ],
+        &["2 problems", "expected 1 to 16 FATOs, got 0", "lookahead_s"],
     );
 }
 
@@ -256,5 +252,6 @@ fn overrides_change_the_run() {
     assert_eq!(sim.scenario().seed, 9);
     let set = vec!["corridors.0.direction=TwoWay".parse::<Override>().unwrap()];
     let sim = skycorridor::load(&path, &set).unwrap();
-    assert_eq!(sim.net().lanes.len(), 3);
+    // Three corridor lanes, and two connector lanes for each of the four vertiports.
+    assert_eq!(sim.net().lanes.len(), 3 + 8);
 }

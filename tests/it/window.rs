@@ -140,7 +140,7 @@ fn screenshot_shows_water_land_corridors_and_drones() {
         .airborne()
         .map(|(f, d)| (f, view.to_px([d.pos[0], d.pos[1]], [W as f64, H as f64])))
         .collect();
-    let hud = |p: [f64; 2]| p[0] < 340.0 && p[1] < 460.0;
+    let hud = |p: [f64; 2]| p[0] < 360.0 && p[1] < 460.0;
     let lonely = positions
         .iter()
         .filter(|(f, p)| {

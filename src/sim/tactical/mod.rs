@@ -203,9 +203,15 @@ impl TacticalLayer {
                 plan.path.segs[me.motion.seg as usize].lane,
                 plan_s.path.segs[other.motion.seg as usize].lane,
             ) else {
-                continue; // climbing off or descending onto a pad: sequenced by the pads
+                continue; // on a terminal leg: the terminal area sequences it
             };
-            let corridor = &scenario.corridors[net.lanes[lane].corridor];
+            // On a connector (no scenario corridor) or held by the terminal area: left to it.
+            let Some(corridor) = scenario.corridors.get(net.lanes[lane].corridor) else {
+                continue;
+            };
+            if me.in_terminal_hold() {
+                continue;
+            }
             let c = Conflict {
                 me,
                 other,
@@ -266,6 +272,9 @@ impl TacticalLayer {
     fn apply(&mut self, airborne: &mut [Airborne], max_hover_s: f64) {
         for (a, o) in airborne.iter_mut().zip(&self.orders) {
             let d = &mut a.d;
+            if d.in_terminal_hold() {
+                continue; // the terminal area sets its altitude
+            }
             d.giving_way_to = o.to;
             let was = (d.cap_mps.is_some(), d.offset_target_m != 0.0);
             // Never hover forever: a drone held slow for max_hover_s goes on.

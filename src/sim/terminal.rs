@@ -1,0 +1,472 @@
+//! Vertiport terminal areas in flight: FATOs, stands, the arrival queue with its holding
+//! stack, and departure release (the geometry is [`crate::network::terminal`]'s).
+//!
+//! - **One movement per FATO.** An arrival holds its FATO from the grant (at or before
+//!   the fix) until touchdown plus its type's `fato_clear_s` (the hop to a stand; longer
+//!   when every stand is taken: it waits on the FATO). A departure holds its FATO from
+//!   release until it has climbed to the departure level.
+//! - **Arrivals** ask for a FATO when their braking reach comes within the fix (or the end
+//!   of the line behind a full stack); FATOs go to asking drones first come first served.
+//!   A drone that asked and has none gets the lowest free level of the stack over the
+//!   fix: it stops at the climb point, `clear_m` before the fix, changes level there
+//!   (straight up or down), then flies level to the fix and holds over it. One drone
+//!   enters the stack at a time: until it has reached the fix, and whenever the stack is
+//!   full, the others wait in a line on their path, places `trail_m` apart behind the
+//!   climb point, moving up a place as the line does. Every drone that asked keeps
+//!   `trail_m` behind the one ahead of it at the arrival level until the fix (`trail_m`
+//!   grows with the sharpness of the junction's turn, so two drones either side of it stay
+//!   apart), and asks early enough to do so and to stop at the end of the line. A holder that is granted flies on at
+//!   its level and changes back to the arrival level only `clear_m` past the fix (one
+//!   granted while still changing level goes back at the climb point first); its level is
+//!   free from then on.
+//! - **Departures** wait on their stand (in order of their cleared departure) until a FATO
+//!   is free *and* the departure connector admits them: their planned entry into it and
+//!   exit from it are each at least its headway after the previous release's (so no
+//!   departure catches up with the one before on the way out, whatever their speeds, and
+//!   no two drones are ever released onto one path in one step).
+//!
+//! Owns: each terminal's FATO, stand, queue and stack state and its counters. Does not own
+//! the drones: it sets the fields of their [`Dynamics`] that motion obeys
+//! (`fato_granted`, `stack_level`, `line_place`, `hold_short_m`, the stack offset).
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::Fleet;
+use super::flight::{Airborne, Dynamics, FlightState, Status};
+use crate::ids::{FlightId, NodeId};
+use crate::network::{Network, Terminal};
+use crate::planner::Plan;
+
+/// What one vertiport did over a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TerminalStats {
+    /// Landings.
+    pub arrivals: u64,
+    /// Take-offs.
+    pub departures: u64,
+    /// FATO-seconds taken by movements (grant or release to free again).
+    pub fato_busy_s: f64,
+    /// Most drones in the holding stack at once.
+    pub max_stack: u32,
+    /// Drones that found the stack full and waited in the line behind it.
+    pub line_joins: u64,
+    /// Most drones in that line at once.
+    pub max_line: u32,
+    /// Seconds arrivals spent holding for a FATO (summed at landing).
+    pub holding_s: f64,
+    /// Arrivals that waited for their FATO (in the stack or the line).
+    pub held: u64,
+    /// Longest single hold, seconds.
+    pub max_holding_s: f64,
+    /// Most stands taken at once.
+    pub max_stands: u32,
+    /// Stand-seconds taken by turnarounds.
+    pub stand_busy_s: f64,
+    /// Seconds departures waited on their stand past their cleared departure.
+    pub departure_wait_s: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Port {
+    /// Flight holding each FATO now.
+    holder: Vec<Option<FlightId>>,
+    /// When each FATO is free again once nobody holds it, seconds.
+    free_at: Vec<f64>,
+    /// When its current holder took each FATO, seconds.
+    since: Vec<f64>,
+    /// When each stand is free again, seconds.
+    stand_free_at: Vec<f64>,
+    ground_queue: VecDeque<(FlightId, f64)>,
+    air_queue: VecDeque<FlightId>,
+    /// Occupant of stack level k at index k - 1.
+    stack: Vec<Option<FlightId>>,
+    /// Drones waiting behind a full stack (or behind the drone entering it), in order.
+    line: Vec<FlightId>,
+    /// The drone given a stack level that has not reached the fix yet: one at a time, so
+    /// only one drone changes level at the climb point.
+    entering: Option<FlightId>,
+    /// Every drone that asked and is not yet `clear_m` past the fix, in the order they
+    /// asked (the order they fly in), with its distance to the fix at the last step and
+    /// whether it was at the arrival level: the trail each follows in.
+    trail: Vec<(FlightId, f64, bool)>,
+    /// Earliest entry the departure connector admits next, and earliest exit from it
+    /// (both the headway after the last release's), seconds.
+    next_entry_s: f64,
+    next_exit_s: f64,
+    stats: TerminalStats,
+}
+
+/// A decision for one drone, applied in one pass over the drones in the air.
+#[derive(Debug, Clone, Copy)]
+enum Decision {
+    Grant(u8),
+    Stack(u8),
+    Line,
+}
+
+/// The terminal areas of every vertiport.
+#[derive(Debug, Clone)]
+pub struct Terminals {
+    ports: Vec<Port>,
+}
+
+impl Terminals {
+    /// Every FATO and stand free, no queues.
+    pub fn new(net: &Network) -> Self {
+        let ports = net
+            .terminals
+            .iter()
+            .map(|t| Port {
+                holder: vec![None; t.fatos.len()],
+                free_at: vec![0.0; t.fatos.len()],
+                since: vec![0.0; t.fatos.len()],
+                stand_free_at: vec![0.0; t.stands as usize],
+                ground_queue: VecDeque::new(),
+                air_queue: VecDeque::new(),
+                stack: vec![None; t.stack_levels as usize],
+                line: Vec::new(),
+                entering: None,
+                trail: Vec::new(),
+                next_entry_s: f64::NEG_INFINITY,
+                next_exit_s: f64::NEG_INFINITY,
+                stats: TerminalStats::default(),
+            })
+            .collect();
+        Terminals { ports }
+    }
+
+    /// Counters of each terminal, in the order of [`Network::terminals`].
+    pub fn stats(&self) -> impl Iterator<Item = &TerminalStats> {
+        self.ports.iter().map(|p| &p.stats)
+    }
+
+    /// Drones holding now at terminal `t`: in its stack, and in the line behind it.
+    pub fn holding(&self, t: usize) -> (u32, u32) {
+        let p = &self.ports[t];
+        (
+            p.stack.iter().filter(|s| s.is_some()).count() as u32,
+            p.line.len() as u32,
+        )
+    }
+
+    fn port(&mut self, net: &Network, node: NodeId) -> &mut Port {
+        let t = net.nodes[node].terminal.expect("flights use vertiports");
+        &mut self.ports[t]
+    }
+
+    /// A due flight (cleared for `t`) waits on a stand at its origin.
+    pub(crate) fn queue_departure(&mut self, net: &Network, origin: NodeId, f: FlightId, t: f64) {
+        self.port(net, origin).ground_queue.push_back((f, t));
+    }
+
+    /// Arrivals within their asking reach of the fix (or of the end of the line behind a
+    /// full stack) ask for a FATO.
+    pub(crate) fn request(
+        &mut self,
+        airborne: &mut [Airborne],
+        fleet: &Fleet,
+        net: &Network,
+        dt: f64,
+    ) {
+        for a in airborne {
+            if a.d.fato_asked {
+                continue;
+            }
+            let plan = fleet.plan(a.flight);
+            let reach =
+                a.d.asking_reach_m(fleet.drone_type(a.flight).accel_mps2, dt);
+            let t = net
+                .terminal(plan.destination)
+                .expect("flights end at vertiports");
+            let port = self.port(net, plan.destination);
+            // It asks early enough to stop at the end of the line it may have to join, and
+            // to keep its distance behind the last drone in trail.
+            let mut tail =
+                if port.stack.contains(&None) && port.entering.is_none() && port.line.is_empty() {
+                    t.clear_m
+                } else {
+                    t.clear_m + t.trail_m * (2.0 + port.line.len() as f64)
+                };
+            if let Some(last) = port.trail.last() {
+                tail = tail.max(last.1 + t.trail_m);
+            }
+            let r = plan.fix_m() - a.d.motion.s;
+            if r <= reach + tail {
+                a.d.fato_asked = true;
+                port.air_queue.push_back(a.flight);
+                port.trail.push((a.flight, r, a.d.offset_m == 0.0));
+            }
+        }
+    }
+
+    /// At time `t`: FATOs to asking arrivals (first come first served), then to
+    /// departures the departure connector admits (which take off now and join
+    /// `airborne`); stack levels and line places to arrivals still without a FATO;
+    /// holders far enough past the fix leave the stack.
+    pub(crate) fn grant(
+        &mut self,
+        t: f64,
+        airborne: &mut Vec<Airborne>,
+        states: &mut [FlightState],
+        fleet: &mut Fleet,
+        net: &Network,
+    ) {
+        let mut decisions: Vec<(FlightId, Decision)> = Vec::new();
+        for (port, term) in self.ports.iter_mut().zip(&net.terminals) {
+            port.grant_arrivals(t, &mut decisions);
+            port.release_departures(t, term, airborne, states, fleet, net);
+            port.place_waiting(&mut decisions);
+        }
+        decisions.sort_unstable_by_key(|d| d.0);
+        // In trail: each drone at the arrival level keeps `clear_m` behind the one ahead of
+        // it at that level (as of the last step, so no nearer than now).
+        let mut follow: Vec<(FlightId, f32)> = Vec::new();
+        for (port, term) in self.ports.iter_mut().zip(&net.terminals) {
+            port.trail.retain(|e| e.1 > -term.clear_m);
+            let mut ahead: Option<f64> = None;
+            for &(f, r, level) in &port.trail {
+                if let Some(r_ahead) = ahead {
+                    follow.push((f, (r_ahead + term.trail_m).max(0.0) as f32));
+                }
+                if level {
+                    ahead = Some(r);
+                }
+            }
+        }
+        follow.sort_unstable_by_key(|e| e.0);
+        for a in airborne.iter_mut() {
+            let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
+                continue;
+            };
+            if let Ok(k) = decisions.binary_search_by_key(&a.flight, |d| d.0) {
+                apply(a, decisions[k].1, t_term, fleet, net);
+            }
+            let plan = fleet.plan(a.flight);
+            let fix = plan.fix_m();
+            let port = &mut self.ports[net.nodes[plan.destination].terminal.expect("vertiport")];
+            let d = &mut a.d;
+            if port.entering == Some(a.flight) && d.motion.s >= fix - 1e-6 {
+                port.entering = None;
+            }
+            if d.fato_asked {
+                d.follow_m = follow
+                    .binary_search_by_key(&a.flight, |e| e.0)
+                    .map_or(0.0, |k| follow[k].1);
+                if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
+                    e.1 = fix - d.motion.s;
+                    e.2 = d.offset_m == 0.0;
+                }
+            }
+            // Its place in line (which moves up as the line does): `trail_m` apart, the
+            // first one `trail_m` behind the climb point (`clear_m` before the fix).
+            if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
+                let place = port.line.iter().position(|&q| q == a.flight);
+                d.line_place = place.map_or(0, |p| p as u16 + 1);
+                if let Some(p) = place {
+                    d.hold_short_m = (t_term.clear_m + t_term.trail_m * (1.0 + p as f64)) as f32;
+                }
+            }
+            if d.fato_granted && d.stack_level > 0 {
+                let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
+                if climbing || d.motion.s >= fix + t_term.clear_m {
+                    // Granted while still changing level at the climb point: back down
+                    // there; or a holder clear of the fix: down to the arrival level. Its
+                    // level is free either way.
+                    port.stack[d.stack_level as usize - 1] = None;
+                    d.stack_level = 0;
+                    d.offset_target_m = 0.0;
+                }
+            }
+        }
+    }
+
+    /// A departure has climbed to its level: its FATO is free.
+    pub(crate) fn climbed(&mut self, net: &Network, f: FlightId, origin: NodeId, fato: u8, t: f64) {
+        let port = self.port(net, origin);
+        port.free(fato as usize, f, t);
+    }
+
+    /// A landing of `f` (dynamics `d`, on `plan`) at time `t` on its FATO: it is free
+    /// again after the type's `fato_clear_s`, or once a stand frees if all are taken; the
+    /// stand is then taken for the turnaround.
+    pub(crate) fn landed(&mut self, net: &Network, f: FlightId, d: &Dynamics, plan: &Plan, t: f64) {
+        let (dest, fato, clear_s) = (plan.destination, plan.fato[1], plan.fato_clear_s);
+        let term = net.terminal(dest).expect("flights end at vertiports");
+        let port = self.port(net, dest);
+        let (k, stand_free) = port
+            .stand_free_at
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("a vertiport has a stand");
+        let off_fato = (t + clear_s).max(stand_free);
+        port.stand_free_at[k] = off_fato + term.turnaround_s;
+        port.stats.stand_busy_s += term.turnaround_s;
+        let taken = port.stand_free_at.iter().filter(|&&s| s > off_fato).count() as u32;
+        port.stats.max_stands = port.stats.max_stands.max(taken);
+        port.free(fato as usize, f, off_fato);
+        port.trail.retain(|e| e.0 != f);
+        port.stats.arrivals += 1;
+        if d.fato_waited || d.holding_s > 0.0 {
+            port.stats.held += 1;
+            port.stats.holding_s += d.holding_s;
+            port.stats.max_holding_s = port.stats.max_holding_s.max(d.holding_s);
+        }
+    }
+
+    /// A flight that ended in the air leaves the terminals: the FATOs it held are free,
+    /// and it leaves its destination's queue, stack and line.
+    pub(crate) fn abandon(
+        &mut self,
+        flight: FlightId,
+        d: &mut Dynamics,
+        fleet: &Fleet,
+        net: &Network,
+        t: f64,
+    ) {
+        let plan = fleet.plan(flight);
+        if d.holds_origin_fato {
+            d.holds_origin_fato = false;
+            self.port(net, plan.origin)
+                .free(plan.fato[0] as usize, flight, t);
+        }
+        let port = self.port(net, plan.destination);
+        if d.fato_granted {
+            d.fato_granted = false;
+            port.free(plan.fato[1] as usize, flight, t);
+        }
+        port.air_queue.retain(|&q| q != flight);
+        port.line.retain(|&q| q != flight);
+        port.trail.retain(|e| e.0 != flight);
+        if port.entering == Some(flight) {
+            port.entering = None;
+        }
+        for s in &mut port.stack {
+            if *s == Some(flight) {
+                *s = None;
+            }
+        }
+    }
+}
+
+impl Port {
+    fn available(&self, t: f64) -> Option<usize> {
+        (0..self.holder.len()).find(|&i| self.holder[i].is_none() && self.free_at[i] <= t + 1e-9)
+    }
+
+    /// FATO `i`, held by `f`, is free from `at`.
+    fn free(&mut self, i: usize, f: FlightId, at: f64) {
+        if self.holder[i] == Some(f) {
+            self.holder[i] = None;
+            self.free_at[i] = at;
+            self.stats.fato_busy_s += at - self.since[i];
+        }
+    }
+
+    /// `f` takes FATO `i` at `t`.
+    fn take(&mut self, i: usize, f: FlightId, t: f64) {
+        self.holder[i] = Some(f);
+        self.since[i] = t;
+    }
+
+    fn grant_arrivals(&mut self, t: f64, decisions: &mut Vec<(FlightId, Decision)>) {
+        while !self.air_queue.is_empty() {
+            let Some(i) = self.available(t) else { break };
+            let f = self.air_queue.pop_front().expect("not empty");
+            self.take(i, f, t);
+            self.line.retain(|&q| q != f);
+            decisions.push((f, Decision::Grant(i as u8)));
+        }
+    }
+
+    fn release_departures(
+        &mut self,
+        t: f64,
+        term: &Terminal,
+        airborne: &mut Vec<Airborne>,
+        states: &mut [FlightState],
+        fleet: &mut Fleet,
+        net: &Network,
+    ) {
+        while let Some(&(f, due)) = self.ground_queue.front() {
+            let Some(i) = self.available(t) else { break };
+            let to = fleet.plan(f).fato[1];
+            fleet.fly_fatos(net, f, [i as u8, to]);
+            let plan = fleet.plan(f);
+            // The connector admits it when it enters and leaves it a headway after the
+            // last release (so no departure overtakes another on the way out).
+            let (entry, exit) = (t + plan.connector_entry_s(), t + plan.connector_exit_s());
+            if entry < self.next_entry_s - 1e-9 || exit < self.next_exit_s - 1e-9 {
+                break;
+            }
+            let headway = net.lanes[term.departure_lane].headway_s;
+            self.next_entry_s = entry + headway;
+            self.next_exit_s = exit + headway;
+            self.ground_queue.pop_front();
+            self.take(i, f, t);
+            self.stats.departures += 1;
+            self.stats.departure_wait_s += (t - due).max(0.0);
+            let st = &mut states[f.index()];
+            st.status = Status::Airborne;
+            st.takeoff_s = t;
+            airborne.push(Airborne {
+                flight: f,
+                prev_seg: 0,
+                d: Dynamics {
+                    holds_origin_fato: true,
+                    ..Dynamics::default()
+                },
+            });
+        }
+    }
+
+    /// Stack levels, then line places, to asking arrivals that have neither.
+    fn place_waiting(&mut self, decisions: &mut Vec<(FlightId, Decision)>) {
+        for qi in 0..self.air_queue.len() {
+            let f = self.air_queue[qi];
+            if self.stack.contains(&Some(f)) {
+                continue;
+            }
+            let free = self.stack.iter().position(Option::is_none);
+            if let (Some(k), None) = (free, self.entering) {
+                self.stack[k] = Some(f);
+                self.entering = Some(f);
+                self.line.retain(|&q| q != f);
+                decisions.push((f, Decision::Stack(k as u8 + 1)));
+            } else if !self.line.contains(&f) {
+                self.line.push(f);
+                self.stats.line_joins += 1;
+                decisions.push((f, Decision::Line));
+            }
+        }
+        let in_stack = self.stack.iter().filter(|s| s.is_some()).count() as u32;
+        self.stats.max_stack = self.stats.max_stack.max(in_stack);
+        self.stats.max_line = self.stats.max_line.max(self.line.len() as u32);
+    }
+}
+
+/// Applies one decision to a drone.
+fn apply(a: &mut Airborne, decision: Decision, term: &Terminal, fleet: &mut Fleet, net: &Network) {
+    let d = &mut a.d;
+    match decision {
+        Decision::Grant(j) => {
+            let from = fleet.plan(a.flight).fato[0];
+            fleet.fly_fatos(net, a.flight, [from, j]);
+            d.fato_granted = true;
+            d.line_place = 0;
+        }
+        Decision::Stack(k) => {
+            d.fato_waited = true;
+            d.stack_level = k;
+            d.line_place = 0;
+            d.offset_target_m = (f64::from(k) * term.stack_spacing_m) as f32;
+            d.hold_short_m = term.clear_m as f32;
+        }
+        Decision::Line => {
+            d.fato_waited = true;
+        }
+    }
+}
