@@ -53,34 +53,74 @@ pub struct Plan {
     /// The plan of the same route from and to the first FATOs: the variants of a route
     /// differ only in their terminal legs (see [`Plan::variant_key`]).
     pub family: PlanId,
+    /// Where its terminal legs meet its lanes (read every step: kept, not searched).
+    pub marks: Marks,
+}
+
+/// Where a plan's terminal legs meet its lanes, found once when it is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marks {
+    /// Path distance of the destination's fix, metres.
+    pub fix_m: f64,
+    /// Path distance where the arrival connector starts, metres.
+    pub arrival_connector_m: f64,
+    /// Planned time from take-off to the departure connector's start, seconds.
+    pub connector_entry_s: f64,
+    /// Planned time from take-off to the departure connector's end, seconds.
+    pub connector_exit_s: f64,
+    /// The destination terminal's climb point distance before the fix and its trail
+    /// spacing (see [`crate::network::Terminal`]), metres.
+    pub clear_m: f64,
+    /// See `clear_m`.
+    pub trail_m: f64,
+}
+
+impl Marks {
+    /// The marks of a path flown in `seg_t`: lanes from the first segment with one to the
+    /// last.
+    fn of(path: &Path, seg_t: &[f64]) -> Marks {
+        let segs = &path.segs;
+        let (Some(first), Some(last)) = (
+            segs.iter().position(|s| s.lane.is_some()),
+            segs.iter().rposition(|s| s.lane.is_some()),
+        ) else {
+            return Marks::default();
+        };
+        let run = |k: usize, step: isize| {
+            let mut j = k;
+            while let Some(n) = j.checked_add_signed(step)
+                && n < segs.len()
+                && segs[n].lane == segs[k].lane
+            {
+                j = n;
+            }
+            j
+        };
+        Marks {
+            fix_m: path.cum[last + 1],
+            arrival_connector_m: path.cum[run(last, -1)],
+            connector_entry_s: seg_t[first],
+            connector_exit_s: seg_t[run(first, 1) + 1],
+            clear_m: 0.0,
+            trail_m: 0.0,
+        }
+    }
 }
 
 impl Plan {
     /// Path distance of the destination's fix (the end of the arrival connector): an
     /// arriving drone needs a FATO to go on from here.
     pub fn fix_m(&self) -> f64 {
-        let last_lane = self
-            .path
-            .segs
-            .iter()
-            .rposition(|s| s.lane.is_some())
-            .expect("a plan flies lanes");
-        self.path.cum[last_lane + 1]
+        self.marks.fix_m
+    }
+    /// How far before the fix a drone stops while it changes level to the stack (line
+    /// place 0) or waits at place `line_place` (1-based) in the line behind it, metres.
+    pub fn hold_short_m(&self, line_place: u16) -> f64 {
+        self.marks.clear_m + self.marks.trail_m * f64::from(line_place)
     }
     /// Path distance where the arrival connector (the last lane) starts.
     pub fn arrival_connector_m(&self) -> f64 {
-        let segs = &self.path.segs;
-        let last = segs
-            .iter()
-            .rposition(|s| s.lane.is_some())
-            .expect("a plan flies lanes");
-        let lane = segs[last].lane;
-        let first = (0..=last)
-            .rev()
-            .take_while(|&j| segs[j].lane == lane)
-            .last()
-            .unwrap_or(last);
-        self.path.cum[first]
+        self.marks.arrival_connector_m
     }
     /// Path distance where the final descent onto the FATO starts.
     pub fn descent_m(&self) -> f64 {
@@ -92,28 +132,12 @@ impl Plan {
     }
     /// Planned time from take-off to the entry into the departure connector, seconds.
     pub fn connector_entry_s(&self) -> f64 {
-        let k = self
-            .path
-            .segs
-            .iter()
-            .position(|s| s.lane.is_some())
-            .expect("a plan flies lanes");
-        self.seg_t[k]
+        self.marks.connector_entry_s
     }
     /// Planned time from take-off to the exit from the departure connector (the first
     /// lane) at its junction, seconds.
     pub fn connector_exit_s(&self) -> f64 {
-        let segs = &self.path.segs;
-        let k = segs
-            .iter()
-            .position(|s| s.lane.is_some())
-            .expect("a plan flies lanes");
-        let lane = segs[k].lane;
-        let end = (k..segs.len())
-            .take_while(|&j| segs[j].lane == lane)
-            .last()
-            .unwrap_or(k);
-        self.seg_t[end + 1]
+        self.marks.connector_exit_s
     }
     /// The key of this route's variant from origin FATO `from` to destination FATO `to`.
     pub fn variant_key(&self, from: u8, to: u8) -> (PlanId, [u8; 2]) {
@@ -371,7 +395,11 @@ pub fn build_plan(
             k0 = k;
         }
     }
+    let mut marks = Marks::of(&path, &seg_t);
+    marks.clear_m = td.clear_m;
+    marks.trail_m = td.trail_m;
     Plan {
+        marks,
         gates,
         fato,
         fato_clear_s: t.fato_clear_s,

@@ -34,8 +34,6 @@ pub struct TrackTable {
     tracks: Vec<Track>,
     /// Flight of each track (as the broad phase's stable id).
     ids: Vec<u32>,
-    /// Where each track is (terminal area part, junction or en route).
-    place: Vec<TrackPlace>,
     /// With local minima, each track's `[horizontal_m, vertical_m]`.
     minima: Vec<[f32; 2]>,
 }
@@ -46,7 +44,6 @@ impl TrackTable {
     pub(crate) fn fill(&mut self, airborne: &[Airborne], fleet: &Fleet, net: &Network) {
         self.tracks.clear();
         self.ids.clear();
-        self.place.clear();
         self.minima.clear();
         for a in airborne {
             self.tracks.push(Track {
@@ -54,9 +51,8 @@ impl TrackTable {
                 vel: a.d.vel,
             });
             self.ids.push(a.flight.0);
-            let plan = fleet.plan(a.flight);
-            self.place.push(TrackPlace::of(plan, &a.d, net));
             if net.local_minima {
+                let plan = fleet.plan(a.flight);
                 self.minima.push(minima_at(net, plan, a.d.motion.seg));
             }
         }
@@ -70,11 +66,6 @@ impl TrackTable {
     /// The flight of track `i`.
     pub fn flight(&self, i: usize) -> FlightId {
         FlightId(self.ids[i])
-    }
-
-    /// Where track `i` is.
-    pub fn place(&self, i: usize) -> TrackPlace {
-        self.place[i]
     }
 
     /// The per-pair rules (minima by place).
@@ -110,13 +101,32 @@ pub enum TrackPlace {
     EnRoute,
 }
 
+/// What locating a drone needs of its dynamics.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceInput {
+    s: f64,
+    seg: u32,
+    holding: bool,
+}
+
+impl PlaceInput {
+    /// The inputs of a drone in state `d`. Holding: over the fix in the stack, or stopped
+    /// in the line behind it.
+    pub fn of(d: &Dynamics) -> PlaceInput {
+        PlaceInput {
+            s: d.motion.s,
+            seg: d.motion.seg,
+            holding: d.stack_level > 0 && !d.fato_granted || d.line_place > 0 && d.motion.u < 0.5,
+        }
+    }
+}
+
 impl TrackPlace {
-    /// Where a drone on `plan` in state `d` is.
-    pub fn of(plan: &Plan, d: &Dynamics, net: &Network) -> TrackPlace {
+    /// Where a drone on `plan` is.
+    pub fn of(plan: &Plan, d: PlaceInput, net: &Network) -> TrackPlace {
         let segs = &plan.path.segs;
-        let k = d.motion.seg as usize;
-        // Holding: over the fix in the stack, or stopped in the line behind it.
-        if d.stack_level > 0 && !d.fato_granted || d.line_place > 0 && d.motion.u < 0.5 {
+        let k = d.seg as usize;
+        if d.holding {
             return TrackPlace::Terminal(plan.destination, TerminalPart::Holding);
         }
         let Some(lane) = segs[k].lane else {
@@ -137,8 +147,8 @@ impl TrackPlace {
             .take_while(|&j| segs[j].lane == Some(lane))
             .last()
             .unwrap_or(k);
-        let from_start = d.motion.s - plan.path.cum[first];
-        let to_end = plan.path.cum[last + 1] - d.motion.s;
+        let from_start = d.s - plan.path.cum[first];
+        let to_end = plan.path.cum[last + 1] - d.s;
         if l.connector {
             // Near its junction, or changing level where it leaves it: the junction's.
             let junction = if l.reverse { l.to } else { l.from };

@@ -36,7 +36,8 @@ impl Hasher for PairHasher {
 use serde::Serialize;
 
 use super::Fleet;
-use super::detect::{TerminalPart, TrackPlace, TrackTable};
+use super::detect::{PlaceInput, TerminalPart, TrackPlace, TrackTable};
+use super::flight::Airborne;
 use super::separation::{Encounter, Params, closest_in, pair_params};
 use crate::ids::{FlightId, JurisdictionId, NodeId};
 use crate::network::Network;
@@ -237,13 +238,14 @@ fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
 
 impl EventTracker {
     /// Feeds one step's encounters at time `t` (state after the step), as track indices
-    /// into `table`; losses of separation that close are placed with `places`.
-    pub fn update(
+    /// into `table` and `airborne` (the drones the table was filled from, in its order);
+    /// losses of separation that close are placed with `places`.
+    pub(crate) fn update(
         &mut self,
         step: u64,
         t: f64,
         p: &Params,
-        table: &TrackTable,
+        (table, airborne): (&TrackTable, &[Airborne]),
         enc: &[Encounter],
         places: Places,
     ) {
@@ -251,7 +253,13 @@ impl EventTracker {
         for e in enc {
             let pp = pair_params(p, minima, e.a as usize, e.b as usize);
             let p = &pp;
-            let location = pair_location(table.place(e.a as usize), table.place(e.b as usize));
+            let place = |i: u32| {
+                let a = &airborne[i as usize];
+                let input = PlaceInput::of(&a.d);
+                TrackPlace::of(places.fleet.plan(a.flight), input, places.net)
+            };
+            // Found only when an event opens.
+            let location = || pair_location(place(e.a), place(e.b));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
             let (key, first) = if fa < fb {
@@ -267,7 +275,7 @@ impl EventTracker {
             o.seen_step = step;
             if o.conflict.is_none() {
                 let mut ev = blank(EventKind::Conflict, key.0, key.1, t);
-                ev.location = location;
+                ev.location = location();
                 let (tc, dh, dv) = closest_in(ta, tb, 0.0, p.lookahead_s.max(p.dt_s));
                 ev.min_horizontal_m = dh;
                 ev.vertical_m = dv;
@@ -283,7 +291,7 @@ impl EventTracker {
                 let (lo, hi) = (e.t_in.max(0.0), e.t_out.min(p.dt_s));
                 if o.los.is_none() {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
-                    ev.location = location;
+                    ev.location = location();
                     o.los = Some(ev);
                     self.los_opened += 1;
                 }

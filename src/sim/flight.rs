@@ -85,9 +85,6 @@ pub struct Dynamics {
     pub stack_level: u8,
     /// Its place in the line behind a full stack (0: none).
     pub line_place: u16,
-    /// How far before the fix it stops while it waits in the line or changes level to
-    /// the stack, metres.
-    pub hold_short_m: f32,
     /// How far before the fix it must stay to keep its distance behind the drone ahead of
     /// it in its destination's trail (0: none), metres.
     pub follow_m: f32,

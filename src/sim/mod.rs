@@ -4,9 +4,10 @@
 //! One step from `t` to `t + dt` is a list of phases, always in this order, each a call
 //! into the mechanic that owns its state:
 //! 1. **admit**: flights due by `t` wait on a stand at their origin ([`terminal`]);
-//! 2. **terminals**: arrivals near their fix ask for a FATO; FATOs are given out,
-//!    arrivals before departures (released only when the departure connector admits
-//!    them); arrivals without one get a stack level or a place in line ([`terminal`]);
+//! 2. **terminals**: FATOs are given out, arrivals before departures (released only
+//!    when the departure connector admits them); arrivals without one get a stack level
+//!    or a place in line; drones in trail are spaced; arrivals near their fix ask for a
+//!    FATO ([`terminal`]);
 //! 3. **gates**: drones near a border gate join its queue, each gate clears those whose
 //!    turn has come, places in line are handed out ([`gates`]);
 //! 4. **move**: every airborne drone moves one step, in parallel (`motion`);
@@ -205,7 +206,7 @@ impl Simulation {
             dt_s: scenario.dt_s,
         };
         Simulation {
-            terminals: Terminals::new(&net),
+            terminals: Terminals::new(&net, scenario.dt_s),
             gates: Gates::new(&net, flights.len()),
             lane_stats: vec![LaneStats::default(); net.lanes.len()],
             fleet: Fleet::new(plans, flights, scenario.drone_types.clone(), scenario.dt_s),
@@ -241,9 +242,7 @@ impl Simulation {
         let (t, dt) = (self.t_s, self.scenario.dt_s);
         let t1 = t + dt;
         self.admit_due(t);
-        self.terminals
-            .request(&mut self.airborne, &self.fleet, &self.net, dt);
-        self.terminals.grant(
+        self.terminals.step(
             t,
             &mut self.airborne,
             &mut self.states,
@@ -264,8 +263,14 @@ impl Simulation {
             net: &self.net,
             fleet: &self.fleet,
         };
-        self.events
-            .update(self.step, t1, params, table, encounters, places);
+        self.events.update(
+            self.step,
+            t1,
+            params,
+            (table, &self.airborne),
+            encounters,
+            places,
+        );
         self.tactical.resolve(
             &mut self.airborne,
             encounters,

@@ -34,7 +34,7 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     let mut stop = if d.fato_granted {
         if d.motion.s < plan.fix_m() - 1e-6 && d.offset_m != d.offset_target_m {
             // Granted while changing level at the climb point: finish there first.
-            plan.fix_m() - f64::from(d.hold_short_m)
+            plan.fix_m() - plan.hold_short_m(0)
         } else if level {
             plan.path.total_m()
         } else {
@@ -43,7 +43,7 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     } else {
         let settled = d.offset_m == d.offset_target_m;
         let short = if d.line_place > 0 || (d.stack_level > 0 && !settled) {
-            f64::from(d.hold_short_m)
+            plan.hold_short_m(d.line_place)
         } else {
             0.0
         };
@@ -75,10 +75,10 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     let cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
     advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
     let seg = &plan.path.segs[d.motion.seg as usize];
-    // A stack level is climbed to only at the climb point, `hold_short_m` before the fix
-    // (the reach boxes of `detect` count on it).
+    // A stack level is climbed to only at the climb point, `clear_m` before the fix (the
+    // reach boxes of `detect` count on it).
     let to_stack = d.stack_level > 0 && !d.fato_granted;
-    let climb_point = plan.fix_m() - f64::from(d.hold_short_m);
+    let climb_point = plan.fix_m() - plan.hold_short_m(0);
     let change = if to_stack && d.motion.s < climb_point - 1e-6 {
         0.0
     } else {

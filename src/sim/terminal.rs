@@ -27,7 +27,7 @@
 //!
 //! Owns: each terminal's FATO, stand, queue and stack state and its counters. Does not own
 //! the drones: it sets the fields of their [`Dynamics`] that motion obeys
-//! (`fato_granted`, `stack_level`, `line_place`, `hold_short_m`, the stack offset).
+//! (`fato_granted`, `stack_level`, `line_place`, `follow_m`, the stack offset).
 
 use std::collections::VecDeque;
 
@@ -110,11 +110,12 @@ enum Decision {
 #[derive(Debug, Clone)]
 pub struct Terminals {
     ports: Vec<Port>,
+    dt_s: f64,
 }
 
 impl Terminals {
-    /// Every FATO and stand free, no queues.
-    pub fn new(net: &Network) -> Self {
+    /// Every FATO and stand free, no queues; steps of `dt_s`.
+    pub fn new(net: &Network, dt_s: f64) -> Self {
         let ports = net
             .terminals
             .iter()
@@ -134,7 +135,7 @@ impl Terminals {
                 stats: TerminalStats::default(),
             })
             .collect();
-        Terminals { ports }
+        Terminals { ports, dt_s }
     }
 
     /// Counters of each terminal, in the order of [`Network::terminals`].
@@ -161,51 +162,14 @@ impl Terminals {
         self.port(net, origin).ground_queue.push_back((f, t));
     }
 
-    /// Arrivals within their asking reach of the fix (or of the end of the line behind a
-    /// full stack) ask for a FATO.
-    pub(crate) fn request(
-        &mut self,
-        airborne: &mut [Airborne],
-        fleet: &Fleet,
-        net: &Network,
-        dt: f64,
-    ) {
-        for a in airborne {
-            if a.d.fato_asked {
-                continue;
-            }
-            let plan = fleet.plan(a.flight);
-            let reach =
-                a.d.asking_reach_m(fleet.drone_type(a.flight).accel_mps2, dt);
-            let t = net
-                .terminal(plan.destination)
-                .expect("flights end at vertiports");
-            let port = self.port(net, plan.destination);
-            // It asks early enough to stop at the end of the line it may have to join, and
-            // to keep its distance behind the last drone in trail.
-            let mut tail =
-                if port.stack.contains(&None) && port.entering.is_none() && port.line.is_empty() {
-                    t.clear_m
-                } else {
-                    t.clear_m + t.trail_m * (2.0 + port.line.len() as f64)
-                };
-            if let Some(last) = port.trail.last() {
-                tail = tail.max(last.1 + t.trail_m);
-            }
-            let r = plan.fix_m() - a.d.motion.s;
-            if r <= reach + tail {
-                a.d.fato_asked = true;
-                port.air_queue.push_back(a.flight);
-                port.trail.push((a.flight, r, a.d.offset_m == 0.0));
-            }
-        }
-    }
-
-    /// At time `t`: FATOs to asking arrivals (first come first served), then to
-    /// departures the departure connector admits (which take off now and join
-    /// `airborne`); stack levels and line places to arrivals still without a FATO;
-    /// holders far enough past the fix leave the stack.
-    pub(crate) fn grant(
+    /// One step's terminal phase at time `t`: FATOs to asking arrivals (first come first
+    /// served), then to departures the departure connector admits (which take off now and
+    /// join `airborne`); stack levels and line places to arrivals still without a FATO;
+    /// then, in one pass over the drones in the air, the decisions applied, the trail
+    /// spacing set, holders far enough past the fix out of the stack, and the drones
+    /// within their asking reach of the fix (or of the end of the line, or a trail
+    /// distance behind its last drone) asking for a FATO (served from the next step).
+    pub(crate) fn step(
         &mut self,
         t: f64,
         airborne: &mut Vec<Airborne>,
@@ -236,7 +200,17 @@ impl Terminals {
             }
         }
         follow.sort_unstable_by_key(|e| e.0);
+        let mut tails: Vec<f64> = self
+            .ports
+            .iter()
+            .zip(&net.terminals)
+            .map(|(p, t)| p.tail_m(t))
+            .collect();
         for a in airborne.iter_mut() {
+            if !a.d.fato_asked {
+                self.ask(a, &mut tails, fleet, net);
+                continue;
+            }
             let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
                 continue;
             };
@@ -264,9 +238,6 @@ impl Terminals {
             if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
                 let place = port.line.iter().position(|&q| q == a.flight);
                 d.line_place = place.map_or(0, |p| p as u16 + 1);
-                if let Some(p) = place {
-                    d.hold_short_m = (t_term.clear_m + t_term.trail_m * (1.0 + p as f64)) as f32;
-                }
             }
             if d.fato_granted && d.stack_level > 0 {
                 let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
@@ -279,6 +250,26 @@ impl Terminals {
                     d.offset_target_m = 0.0;
                 }
             }
+        }
+    }
+
+    /// `a` asks for a FATO at its destination if it is within its asking reach of the
+    /// fix plus that terminal's tail (see [`Port::tail_m`]).
+    fn ask(&mut self, a: &mut Airborne, tails: &mut [f64], fleet: &Fleet, net: &Network) {
+        let plan = fleet.plan(a.flight);
+        let ti = net.nodes[plan.destination]
+            .terminal
+            .expect("flights end at vertiports");
+        let r = plan.fix_m() - a.d.motion.s;
+        let ty = fleet.drone_type(a.flight);
+        // (One more step of travel: it is served from the next step.)
+        let reach = a.d.asking_reach_m(ty.accel_mps2, self.dt_s) + a.d.motion.u * self.dt_s;
+        if r <= reach + tails[ti] {
+            let port = &mut self.ports[ti];
+            a.d.fato_asked = true;
+            port.air_queue.push_back(a.flight);
+            port.trail.push((a.flight, r, a.d.offset_m == 0.0));
+            tails[ti] = port.tail_m(&net.terminals[ti]);
         }
     }
 
@@ -353,6 +344,21 @@ impl Terminals {
 }
 
 impl Port {
+    /// How far before its reach of the fix a drone asks: early enough to stop at the end
+    /// of the line it may have to join, and to keep its distance behind the last drone in
+    /// trail, metres.
+    fn tail_m(&self, t: &Terminal) -> f64 {
+        let tail = if self.stack.contains(&None) && self.entering.is_none() && self.line.is_empty()
+        {
+            t.clear_m
+        } else {
+            t.clear_m + t.trail_m * (2.0 + self.line.len() as f64)
+        };
+        self.trail
+            .last()
+            .map_or(tail, |last| tail.max(last.1 + t.trail_m))
+    }
+
     fn available(&self, t: f64) -> Option<usize> {
         (0..self.holder.len()).find(|&i| self.holder[i].is_none() && self.free_at[i] <= t + 1e-9)
     }
@@ -463,7 +469,6 @@ fn apply(a: &mut Airborne, decision: Decision, term: &Terminal, fleet: &mut Flee
             d.stack_level = k;
             d.line_place = 0;
             d.offset_target_m = (f64::from(k) * term.stack_spacing_m) as f32;
-            d.hold_short_m = term.clear_m as f32;
         }
         Decision::Line => {
             d.fato_waited = true;

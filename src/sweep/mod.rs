@@ -477,7 +477,7 @@ pub fn capacity(
 }
 
 /// KPIs drawn against each varied parameter.
-pub const PLOTTED: [(&str, &str); 8] = [
+pub const PLOTTED: [(&str, &str); 9] = [
     (
         "los_per_flight_hour",
         "losses of separation per flight hour",
@@ -489,6 +489,10 @@ pub const PLOTTED: [(&str, &str); 8] = [
     ("min_separation_m", "minimum separation (m)"),
     ("energy_wh", "energy (Wh)"),
     ("gate_wait_mean_s", "mean wait at border gates (s)"),
+    (
+        "vertiport_movements_max_per_hour",
+        "movements per hour at the busiest vertiport",
+    ),
 ];
 
 /// An SVG chart: one series of (x, mean, min, max), points joined, min-max as bars.
