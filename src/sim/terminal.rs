@@ -6,7 +6,8 @@
 //!   when every stand is taken: it waits on the FATO). A departure holds its FATO from
 //!   release until it has climbed to the departure level.
 //! - **Arrivals** ask for a FATO when their braking reach comes within the fix (or the end
-//!   of the line behind a full stack); FATOs go to asking drones first come first served.
+//!   of the line behind a full stack); FATOs go to asking drones first come first served,
+//!   in the order they fly in (nearest the fix first).
 //!   A drone that asked and has none gets the lowest free level of the stack over the
 //!   fix: it stops at the climb point, `clear_m` before the fix, changes level there
 //!   (straight up or down), then flies level to the fix and holds over it. One drone
@@ -88,8 +89,8 @@ struct Port {
     /// only one drone changes level at the climb point.
     entering: Option<FlightId>,
     /// Every drone that asked and is not yet `clear_m` past the fix, in the order they
-    /// asked (the order they fly in), with its distance to the fix at the last step and
-    /// whether it was at the arrival level: the trail each follows in.
+    /// fly in (see [`Port::in_flying_order`]), with its distance to the fix at the last
+    /// step and whether it was at the arrival level: the trail each follows in.
     trail: Vec<(FlightId, f64, bool)>,
     /// Earliest entry the departure connector admits next, and earliest exit from it
     /// (both the headway after the last release's), seconds.
@@ -179,6 +180,7 @@ impl Terminals {
     ) {
         let mut decisions: Vec<(FlightId, Decision)> = Vec::new();
         for (port, term) in self.ports.iter_mut().zip(&net.terminals) {
+            port.in_flying_order();
             port.grant_arrivals(t, &mut decisions);
             port.release_departures(t, term, airborne, states, fleet, net);
             port.place_waiting(&mut decisions);
@@ -344,6 +346,26 @@ impl Terminals {
 }
 
 impl Port {
+    /// Puts the trail, the queue for FATOs and the line in the order the drones fly in
+    /// (nearest the fix first, as of the last step): a faster drone may ask before a
+    /// slower one ahead of it (its braking reach is longer), and must not be served, or
+    /// followed, as if it were in front.
+    fn in_flying_order(&mut self) {
+        if self.trail.len() < 2 {
+            return;
+        }
+        self.trail.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let rank: std::collections::HashMap<FlightId, usize> = self
+            .trail
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.0, i))
+            .collect();
+        let order = |f: &FlightId| rank.get(f).copied().unwrap_or(usize::MAX);
+        self.air_queue.make_contiguous().sort_by_key(order);
+        self.line.sort_by_key(order);
+    }
+
     /// How far before its reach of the fix a drone asks: early enough to stop at the end
     /// of the line it may have to join, and to keep its distance behind the last drone in
     /// trail, metres.

@@ -159,7 +159,7 @@ fn resolution_reduces_en_route_losses_of_separation_on_the_default_scenario() {
     // Outside the terminal areas (which tactical resolution leaves to the terminal's
     // sequencing), junctions included, MVP removes a third of the losses of separation.
     let en_route = |r: &Report| r.losses_of_separation - r.losses_of_separation_at_vertiports;
-    assert_eq!((en_route(&off), en_route(&mvp)), (180, 112));
+    assert_eq!((en_route(&off), en_route(&mvp)), (177, 109));
     crate::assert_every_flight_accounted(&off);
     crate::assert_every_flight_accounted(&mvp);
     assert_eq!(mvp.flights.battery_depleted, 0);
