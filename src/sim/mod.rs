@@ -57,8 +57,8 @@ use gates::Gates;
 use replan::Bookings;
 use separation::Params;
 use tactical::{TacticalLayer, TacticalStats};
-pub use terminal::TerminalStats;
 use terminal::Terminals;
+pub use terminal::{FatoUse, TerminalStats, TerminalView};
 pub use trajectory::{PointState, TrajectoryLog, TrajectoryPoint, TrajectorySink};
 
 /// The flights, their shared plans and the drone types: what every mechanic reads. Only
@@ -475,6 +475,11 @@ impl Simulation {
     /// stack, and in the line behind it.
     pub fn terminal_holding(&self, t: usize) -> (u32, u32) {
         self.terminals.holding(t)
+    }
+    /// What terminal `t` is doing now: its FATOs, stands, stack, line and departures
+    /// waiting.
+    pub fn terminal_view(&self, t: usize) -> TerminalView {
+        self.terminals.view(t, self.t_s)
     }
     /// Border gates: per node counters, per flight waits.
     pub fn gates(&self) -> &Gates {

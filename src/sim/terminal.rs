@@ -99,6 +99,34 @@ struct Port {
     stats: TerminalStats,
 }
 
+/// What one FATO is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FatoUse {
+    /// Free.
+    Free,
+    /// Taken by a flight's movement (granted arrival, or departure climbing).
+    Movement(FlightId),
+    /// A landed drone is still on it (its hop to a stand, or waiting for one).
+    Clearing,
+}
+
+/// A terminal area at one moment, for display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TerminalView {
+    /// Each FATO.
+    pub fatos: Vec<FatoUse>,
+    /// Stands taken by turnarounds.
+    pub stands_in_use: u32,
+    /// The holding stack, level 1 first.
+    pub stack: Vec<Option<FlightId>>,
+    /// The line behind the stack, front first.
+    pub line: Vec<FlightId>,
+    /// Arrivals that asked and have no FATO yet.
+    pub asking: u32,
+    /// Departures due and waiting on their stands, first in line first.
+    pub on_stands: Vec<FlightId>,
+}
+
 /// A decision for one drone, applied in one pass over the drones in the air.
 #[derive(Debug, Clone, Copy)]
 enum Decision {
@@ -151,6 +179,28 @@ impl Terminals {
             p.stack.iter().filter(|s| s.is_some()).count() as u32,
             p.line.len() as u32,
         )
+    }
+
+    /// What terminal `t` is doing at time `now` (for the window's vertiport panel).
+    pub fn view(&self, t: usize, now: f64) -> TerminalView {
+        let p = &self.ports[t];
+        TerminalView {
+            fatos: p
+                .holder
+                .iter()
+                .zip(&p.free_at)
+                .map(|(h, &at)| match h {
+                    Some(f) => FatoUse::Movement(*f),
+                    None if at > now + 1e-9 => FatoUse::Clearing,
+                    None => FatoUse::Free,
+                })
+                .collect(),
+            stands_in_use: p.stand_free_at.iter().filter(|&&s| s > now + 1e-9).count() as u32,
+            stack: p.stack.clone(),
+            line: p.line.clone(),
+            asking: p.air_queue.len() as u32,
+            on_stands: p.ground_queue.iter().map(|q| q.0).collect(),
+        }
     }
 
     fn port(&mut self, net: &Network, node: NodeId) -> &mut Port {

@@ -189,7 +189,8 @@ fn mouse(
     }
 }
 
-/// The drone, else the lane, nearest to `world` within `radius_m`.
+/// The drone nearest to `world` within `radius_m`, else the vertiport whose terminal area
+/// it is in, else the lane nearest within `radius_m`.
 pub fn pick(sim: &Simulation, world: [f64; 2], radius_m: f64) -> Selection {
     let d2 = |p: glam::DVec3| (p.x - world[0]).powi(2) + (p.y - world[1]).powi(2);
     let best = sim
@@ -199,6 +200,12 @@ pub fn pick(sim: &Simulation, world: [f64; 2], radius_m: f64) -> Selection {
         .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     if let Some((f, _)) = best {
         return Selection::Drone(f);
+    }
+    let inside = |t: &crate::network::Terminal| {
+        (t.centre[0] - world[0]).hypot(t.centre[1] - world[1]) <= t.radius_m
+    };
+    if let Some(t) = sim.net().terminals.iter().position(inside) {
+        return Selection::Vertiport(t);
     }
     match nearest_lane(sim.net(), world) {
         Some((lane, dist)) if dist <= radius_m => Selection::Lane(lane),

@@ -16,7 +16,7 @@ use crate::app::SimState;
 use crate::ids::{FlightId, LaneId};
 use crate::metrics::Report;
 use crate::scenario::NodeKind;
-use crate::sim::{Simulation, Status};
+use crate::sim::{FatoUse, Simulation, Status};
 
 /// The KPIs shown live, recomputed once a second (a report reads every flight and event).
 #[derive(Resource)]
@@ -160,6 +160,7 @@ fn panels(
             l,
             load.0.get(l.index()).copied().unwrap_or(0),
         ),
+        Selection::Vertiport(t) if t < sim.net().terminals.len() => vertiport_panel(ctx, sim, t),
         _ => {}
     }
 
@@ -299,7 +300,7 @@ fn help(ctx: &egui::Context) {
                 for (k, v) in [
                     ("drag", "pan"),
                     ("wheel", "zoom toward the cursor"),
-                    ("click", "select a drone or corridor"),
+                    ("click", "select a drone, vertiport or corridor"),
                     ("Space", "pause / resume"),
                     (". or N", "one step"),
                     ("+ / -", "faster / slower (1x to 1000x)"),
@@ -427,8 +428,10 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
 }
 
 /// A vertiport's terminal area when zoomed in far enough to tell its parts apart: the
-/// FATOs (squares), the fix (a ring), the approach and departure legs between them, and
-/// how many drones hold in its stack and the line behind it.
+/// FATOs (squares, filled while taken), the fix (a ring), the approach and departure
+/// legs between them, the stands (small dots in a row behind the FATOs, filled while
+/// taken; the model counts stands, this row only shows them), and how many drones hold
+/// in its stack and the line behind it.
 fn terminal_area(
     painter: &egui::Painter,
     state: &ViewState,
@@ -450,15 +453,41 @@ fn terminal_area(
     );
     let fix = px(t.fix_en);
     let side = ((t.fato_spacing_m / 4.0) / state.view.m_per_px) as f32;
-    for f in &t.fatos {
+    let view = sim.terminal_view(ti);
+    for (f, used) in t.fatos.iter().zip(&view.fatos) {
         let at = px(*f);
         painter.line_segment([fix, at], egui::Stroke::new(1.0, line_c));
+        let rect = egui::Rect::from_center_size(at, egui::vec2(side, side));
+        if *used != FatoUse::Free {
+            painter.rect_filled(rect, 0.0, fato_c.gamma_multiply(0.5));
+        }
         painter.rect_stroke(
-            egui::Rect::from_center_size(at, egui::vec2(side, side)),
+            rect,
             0.0,
             egui::Stroke::new(1.5, fato_c),
             egui::StrokeKind::Middle,
         );
+    }
+    // Stands: a row half a FATO spacing behind the FATOs, as wide as their row.
+    let across = [t.axis[1], -t.axis[0]];
+    let n = t.stands.max(1) as usize;
+    let width = t.fato_spacing_m * (t.fatos.len().max(2) - 1) as f64;
+    for k in 0..n {
+        let o = if n > 1 {
+            width * (k as f64 / (n - 1) as f64 - 0.5)
+        } else {
+            0.0
+        };
+        let behind = 0.5 * t.fato_spacing_m;
+        let at = px([
+            t.centre[0] + behind * t.axis[0] + o * across[0],
+            t.centre[1] + behind * t.axis[1] + o * across[1],
+        ]);
+        if (k as u32) < view.stands_in_use {
+            painter.circle_filled(at, 2.5, fato_c);
+        } else {
+            painter.circle_stroke(at, 2.5, egui::Stroke::new(1.0, fato_c));
+        }
     }
     painter.circle_stroke(fix, 5.0, egui::Stroke::new(1.5, line_c));
     let (stack, line) = sim.terminal_holding(ti);
@@ -471,6 +500,94 @@ fn terminal_area(
             egui::Color32::from_rgb(255, 200, 80),
         );
     }
+}
+
+/// The selected vertiport: its FATOs, stands, stack and line now, and its counters.
+fn vertiport_panel(ctx: &mut egui::Context, sim: &Simulation, ti: usize) {
+    let net = sim.net();
+    let t = &net.terminals[ti];
+    let v = sim.terminal_view(ti);
+    let stats = sim.terminal_stats().nth(ti).cloned().unwrap_or_default();
+    let id = |f: FlightId| sim.flights()[f].id.clone();
+    let list = |fs: &[FlightId]| {
+        if fs.is_empty() {
+            "-".to_string()
+        } else {
+            let mut s: Vec<String> = fs.iter().take(4).map(|&f| id(f)).collect();
+            if fs.len() > 4 {
+                s.push(format!("and {} more", fs.len() - 4));
+            }
+            s.join(", ")
+        }
+    };
+    let fatos: Vec<String> = v
+        .fatos
+        .iter()
+        .map(|u| match u {
+            FatoUse::Free => "free".to_string(),
+            FatoUse::Clearing => "clearing".to_string(),
+            FatoUse::Movement(f) => id(*f),
+        })
+        .collect();
+    let stack: Vec<String> = v
+        .stack
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let alt = t.stack_alt_m(k as u32 + 1);
+            format!("{alt:.0} m: {}", s.map_or("-".to_string(), id))
+        })
+        .collect();
+    let hours = (sim.time_s() / 3600.0).max(1e-9);
+    egui::Window::new(format!("Vertiport {}", net.nodes[t.node].id))
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("vertiport").num_columns(2).show(ui, |ui| {
+                let rows = [
+                    ("FATOs", fatos.join(", ")),
+                    (
+                        "stands",
+                        format!("{} of {} taken", v.stands_in_use, t.stands),
+                    ),
+                    (
+                        "stack",
+                        if stack.is_empty() {
+                            "none (ceiling)".to_string()
+                        } else {
+                            stack.join("; ")
+                        },
+                    ),
+                    ("line", format!("{}: {}", v.line.len(), list(&v.line))),
+                    ("asking", v.asking.to_string()),
+                    (
+                        "on stands",
+                        format!("{} due: {}", v.on_stands.len(), list(&v.on_stands)),
+                    ),
+                    (
+                        "movements",
+                        format!(
+                            "{} landings, {} take-offs ({:.0} an hour)",
+                            stats.arrivals,
+                            stats.departures,
+                            (stats.arrivals + stats.departures) as f64 / hours
+                        ),
+                    ),
+                    (
+                        "held",
+                        format!(
+                            "{} arrivals, longest {:.0} s",
+                            stats.held, stats.max_holding_s
+                        ),
+                    ),
+                ];
+                for (k, val) in rows {
+                    ui.label(k);
+                    ui.label(val);
+                    ui.end_row();
+                }
+            });
+        });
 }
 
 fn lane_panel(

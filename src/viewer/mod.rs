@@ -108,6 +108,8 @@ pub enum Selection {
     Drone(FlightId),
     /// A lane.
     Lane(LaneId),
+    /// A vertiport's terminal area (index into the network's terminals).
+    Vertiport(usize),
 }
 
 /// Builds the windowed app around a prepared simulation and runs it until the window

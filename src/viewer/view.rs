@@ -51,7 +51,8 @@ pub fn fit(net: &Network, size: [f64; 2]) -> View {
         .nodes
         .iter()
         .map(|n| n.en)
-        .chain(net.lanes.iter().flat_map(|l| l.points.iter().copied()));
+        .chain(net.lanes.iter().flat_map(|l| l.points.iter().copied()))
+        .chain(net.terminals.iter().flat_map(|t| t.fatos.iter().copied()));
     for p in points {
         for k in 0..2 {
             lo[k] = lo[k].min(p[k]);

@@ -51,6 +51,30 @@ fn one_fato_under_fast_arrivals_builds_the_stack_derived_by_hand() {
 }
 
 #[test]
+fn the_terminal_view_shows_the_stack_the_line_and_the_fato_in_use() {
+    // The same six arrivals: when the stack is first full, B's one FATO is taken (by F1,
+    // or clearing after it) and F6 is in the line.
+    let mut sim = prepare_text(&scenario_text("terminal.ron"), "terminal.ron").unwrap();
+    let b = sim.net().nodes[sim.net().node_index["B"]].terminal.unwrap();
+    let view = loop {
+        sim.step();
+        let v = sim.terminal_view(b);
+        if v.stack.iter().all(Option::is_some) {
+            break v;
+        }
+        assert!(!sim.finished(), "the stack never filled");
+    };
+    assert_ne!(view.fatos[0], skycorridor::sim::FatoUse::Free);
+    let ids: Vec<&str> = view
+        .stack
+        .iter()
+        .map(|f| sim.flights()[f.unwrap()].id.as_str())
+        .collect();
+    assert_eq!(ids, ["F2", "F3", "F4", "F5"]);
+    assert!(view.line.len() <= 1 && view.on_stands.is_empty());
+}
+
+#[test]
 fn a_departure_is_released_only_when_the_departure_connector_admits_it() {
     // Two flights due at 0 from A, which has two FATOs. The connector admits a second
     // entry (and exit) one headway after the first: with a 20 s headway the second takes

@@ -32,6 +32,19 @@ fn click_picks_the_nearest_drone_then_a_corridor() {
 }
 
 #[test]
+fn click_in_a_terminal_area_picks_the_vertiport() {
+    let sim = skycorridor::load(&scenario_path("terminal.ron"), &[]).unwrap();
+    let net = sim.net();
+    let b = net.nodes[net.node_index["B"]].terminal.unwrap();
+    let t = &net.terminals[b];
+    // On B's FATO, and at the edge of its terminal area: B; on the corridor: the lane.
+    assert_eq!(pick(&sim, t.fatos[0], 10.0), Selection::Vertiport(b));
+    let edge = [t.centre[0] + t.radius_m - 1.0, t.centre[1]];
+    assert_eq!(pick(&sim, edge, 10.0), Selection::Vertiport(b));
+    assert_eq!(pick(&sim, [1500.0, 0.0], 10.0), Selection::Lane(LaneId(0)));
+}
+
+#[test]
 fn fit_shows_every_node() {
     let sim = skycorridor::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO),
