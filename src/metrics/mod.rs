@@ -152,7 +152,7 @@ pub struct Report {
     pub losses_of_separation_at_vertiports: usize,
     /// Losses of separation by where they began: `en_route`, `junction` (within one
     /// horizontal minimum of a node where lanes meet, or changing level there), and the
-    /// terminal parts `departure`, `holding`, `approach`.
+    /// terminal parts `fato`, `departure`, `holding`, `approach`.
     pub losses_of_separation_by_location: BTreeMap<String, u64>,
     /// Losses of separation per flight hour.
     pub los_per_flight_hour: f64,

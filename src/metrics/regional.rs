@@ -368,31 +368,7 @@ pub fn markdown(r: &Report) -> String {
             md += &format!("| {} | {v} |\n", k.replace('_', " "));
         }
     }
-    if !r.vertiports.is_empty() {
-        md += "\n## Vertiports\n\n| vertiport | FATOs | stands | arrivals | departures | movements/h | FATO use | stack max / levels | line joins | held | hold mean / max (s) | stands max | stand use | departure wait mean (s) | LoS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-        for v in &r.vertiports {
-            md += &format!(
-                "| {} | {} | {} | {} | {} | {:.1} | {:.0}% | {} / {} | {} | {} | {:.1} / {:.0} | {} | {:.0}% | {:.1} | {} |\n",
-                v.id,
-                v.fatos,
-                v.stands,
-                v.arrivals,
-                v.departures,
-                v.movements_per_hour,
-                100.0 * v.fato_utilisation,
-                v.max_stack,
-                v.stack_levels,
-                v.line_joins,
-                v.held,
-                v.mean_holding_s,
-                v.max_holding_s,
-                v.max_stands_in_use,
-                100.0 * v.stand_utilisation,
-                v.mean_departure_wait_s,
-                v.losses_of_separation
-            );
-        }
-    }
+    md += &super::vertiports::markdown(&r.vertiports);
     if !r.jurisdictions.is_empty() {
         md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) | gate wait mean / max (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for j in &r.jurisdictions {

@@ -85,3 +85,35 @@ pub fn vertiport_use(sim: &Simulation) -> Vec<VertiportUse> {
         })
         .collect()
 }
+
+/// The `report.md` table of the vertiports (empty without any).
+pub fn markdown(vertiports: &[VertiportUse]) -> String {
+    let mut md = String::new();
+    if vertiports.is_empty() {
+        return md;
+    }
+    md += "\n## Vertiports\n\n| vertiport | FATOs | stands | arrivals | departures | movements/h | FATO use | stack max / levels | line joins | held | hold mean / max (s) | stands max | stand use | departure wait mean (s) | LoS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for v in vertiports {
+        md += &format!(
+            "| {} | {} | {} | {} | {} | {:.1} | {:.0}% | {} / {} | {} | {} | {:.1} / {:.0} | {} | {:.0}% | {:.1} | {} |\n",
+            v.id,
+            v.fatos,
+            v.stands,
+            v.arrivals,
+            v.departures,
+            v.movements_per_hour,
+            100.0 * v.fato_utilisation,
+            v.max_stack,
+            v.stack_levels,
+            v.line_joins,
+            v.held,
+            v.mean_holding_s,
+            v.max_holding_s,
+            v.max_stands_in_use,
+            100.0 * v.stand_utilisation,
+            v.mean_departure_wait_s,
+            v.losses_of_separation
+        );
+    }
+    md
+}

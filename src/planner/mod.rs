@@ -51,7 +51,7 @@ pub struct Plan {
     /// How long its type keeps a FATO after touchdown, seconds.
     pub fato_clear_s: f64,
     /// The plan of the same route from and to the first FATOs: the variants of a route
-    /// differ only in their terminal legs (see [`Plan::variant_key`]).
+    /// differ only in their terminal legs (see [`crate::sim::Fleet`]).
     pub family: PlanId,
     /// Where its terminal legs meet its lanes (read every step: kept, not searched).
     pub marks: Marks,
@@ -138,10 +138,6 @@ impl Plan {
     /// lane) at its junction, seconds.
     pub fn connector_exit_s(&self) -> f64 {
         self.marks.connector_exit_s
-    }
-    /// The key of this route's variant from origin FATO `from` to destination FATO `to`.
-    pub fn variant_key(&self, from: u8, to: u8) -> (PlanId, [u8; 2]) {
-        (self.family, [from, to])
     }
     /// Planned time from take-off at path distance `s`, seconds (linear within a segment).
     pub fn planned_time_at(&self, s: f64) -> f64 {

@@ -80,12 +80,14 @@ impl TrackTable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TerminalPart {
-    /// Climbing off its FATO, or flying from it to the fix.
+    /// From above its FATO to the fix, and on the departure connector.
     Departure,
     /// In the holding stack over the fix, or the line behind it.
     Holding,
-    /// From the fix to its FATO, down to touchdown.
+    /// From the fix to above its FATO.
     Approach,
+    /// Straight above its FATO: climbing off it or descending onto it.
+    Fato,
 }
 
 /// Where a drone is, for locating events.
@@ -130,10 +132,12 @@ impl TrackPlace {
             return TrackPlace::Terminal(plan.destination, TerminalPart::Holding);
         }
         let Some(lane) = segs[k].lane else {
-            return if k <= 1 {
-                TrackPlace::Terminal(plan.origin, TerminalPart::Departure)
-            } else {
-                TrackPlace::Terminal(plan.destination, TerminalPart::Approach)
+            let last = segs.len() - 1;
+            return match k {
+                0 => TrackPlace::Terminal(plan.origin, TerminalPart::Fato),
+                1 => TrackPlace::Terminal(plan.origin, TerminalPart::Departure),
+                k if k == last => TrackPlace::Terminal(plan.destination, TerminalPart::Fato),
+                _ => TrackPlace::Terminal(plan.destination, TerminalPart::Approach),
             };
         };
         let l = &net.lanes[lane];

@@ -107,7 +107,7 @@ pub fn pair_location(a: TrackPlace, b: TrackPlace) -> TrackPlace {
 }
 
 /// A location's kind, for counting: `en_route`, `junction`, or the terminal part
-/// (`departure`, `holding`, `approach`).
+/// (`fato`, `departure`, `holding`, `approach`).
 pub fn location_kind(p: TrackPlace) -> &'static str {
     match p {
         TrackPlace::EnRoute => "en_route",
@@ -116,6 +116,7 @@ pub fn location_kind(p: TrackPlace) -> &'static str {
             TerminalPart::Departure => "departure",
             TerminalPart::Holding => "holding",
             TerminalPart::Approach => "approach",
+            TerminalPart::Fato => "fato",
         },
     }
 }

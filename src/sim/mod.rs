@@ -471,11 +471,6 @@ impl Simulation {
     pub fn terminal_stats(&self) -> impl Iterator<Item = &TerminalStats> {
         self.terminals.stats()
     }
-    /// Drones holding now at terminal `t` (index into the network's terminals): in its
-    /// stack, and in the line behind it.
-    pub fn terminal_holding(&self, t: usize) -> (u32, u32) {
-        self.terminals.holding(t)
-    }
     /// What terminal `t` is doing now: its FATOs, stands, stack, line and departures
     /// waiting.
     pub fn terminal_view(&self, t: usize) -> TerminalView {

@@ -172,15 +172,6 @@ impl Terminals {
         self.ports.iter().map(|p| &p.stats)
     }
 
-    /// Drones holding now at terminal `t`: in its stack, and in the line behind it.
-    pub fn holding(&self, t: usize) -> (u32, u32) {
-        let p = &self.ports[t];
-        (
-            p.stack.iter().filter(|s| s.is_some()).count() as u32,
-            p.line.len() as u32,
-        )
-    }
-
     /// What terminal `t` is doing at time `now` (for the window's vertiport panel).
     pub fn view(&self, t: usize, now: f64) -> TerminalView {
         let p = &self.ports[t];

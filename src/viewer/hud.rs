@@ -490,7 +490,8 @@ fn terminal_area(
         }
     }
     painter.circle_stroke(fix, 5.0, egui::Stroke::new(1.5, line_c));
-    let (stack, line) = sim.terminal_holding(ti);
+    let stack = view.stack.iter().filter(|s| s.is_some()).count();
+    let line = view.line.len();
     if stack + line > 0 {
         painter.text(
             fix + egui::vec2(7.0, 2.0),
