@@ -5,9 +5,11 @@
 //! the routes found so far made four times as costly), each at its filed departure and
 //! then one step later at a time, and takes the combination that *arrives* earliest. It
 //! fits when
-//! - every lane it enters admits it: no other reserved entry into that lane is closer in
-//!   time than the corridor's headway; nor is any other exit from its origin's departure
-//!   connector (the terminal area's release rule);
+//! - every lane it flies admits it: no other reserved entry into that lane is closer in
+//!   time than the corridor's headway, and it leaves the lane in the order it entered, a
+//!   headway from the exits before and after it (so no flight overtakes another inside a
+//!   lane, whatever their speeds; the terminal area's release rule for departure
+//!   connectors is the same);
 //! - its origin vertiport has a free FATO from take-off until it has climbed to the
 //!   departure level, and its destination one from shortly before its fix until its
 //!   type's `fato_clear_s` after touchdown (counted against the FATOs; a FATO is taken
@@ -33,12 +35,9 @@ const PAD_MARGIN_S: f64 = 10.0;
 /// The reservation tables.
 #[derive(Debug, Default, Clone)]
 pub struct Reservations {
-    /// Per lane, reserved entry times, sorted.
-    pub lanes: Vec<Vec<f64>>,
-    /// Per lane (departure connectors only), reserved exit times, sorted: the terminal
-    /// area releases a departure only when it also leaves its connector a headway after
-    /// the one before, and the bookings say the same.
-    pub exits: Vec<Vec<f64>>,
+    /// Per lane, reserved `(entry, exit)` times, sorted by entry (and so by exit: no
+    /// booking overtakes another inside a lane).
+    pub lanes: Vec<Vec<(f64, f64)>>,
     /// Per node, reserved pad intervals `(from, to)`, sorted by start.
     pub pads: Vec<Vec<(f64, f64)>>,
     /// Per node (border gates only), reserved passage times, sorted.
@@ -118,23 +117,32 @@ pub fn lane_entries(plan: &Plan) -> Vec<(LaneId, f64)> {
         .collect()
 }
 
-/// The exit from the departure connector `(lane, seconds from take-off)` of a plan.
-pub fn connector_exit(net: &Network, plan: &Plan) -> Option<(LaneId, f64)> {
-    let lane = *plan.lanes.first()?;
-    (net.lanes[lane].connector && net.lanes[lane].reverse).then(|| (lane, plan.connector_exit_s()))
-}
-
-/// Inserts `t` into sorted `v`.
-fn insert_sorted(v: &mut Vec<f64>, t: f64) {
-    let i = v.partition_point(|&x| x < t);
-    v.insert(i, t);
-}
-
-/// Removes one `t` from `v`, if there.
-fn remove_one(v: &mut Vec<f64>, t: f64) {
-    if let Some(i) = v.iter().position(|&x| x == t) {
-        v.remove(i);
+/// Lane entries and exits `(lane, seconds from take-off at entry, at exit)` of a plan.
+pub fn lane_spans(plan: &Plan) -> Vec<(LaneId, f64, f64)> {
+    let segs = &plan.path.segs;
+    let mut out: Vec<(LaneId, f64, f64)> = Vec::new();
+    for k in 0..segs.len() {
+        let Some(lane) = segs[k].lane else { continue };
+        if k == 0 || segs[k - 1].lane != Some(lane) {
+            out.push((lane, plan.seg_t[k], plan.seg_t[k + 1]));
+        } else if let Some(last) = out.last_mut() {
+            last.2 = plan.seg_t[k + 1];
+        }
     }
+    out
+}
+
+/// Whether a lane whose bookings are `v` (`(entry, exit)`, sorted by entry, exits in the
+/// same order a headway apart) admits one more entering at `e` and leaving at `x`: a
+/// headway from the entries next to it, and leaving in the same order as it enters, a
+/// headway from those bookings' exits (so nobody overtakes anybody inside the lane,
+/// whatever their speeds).
+fn span_free(v: &[(f64, f64)], e: f64, x: f64, h: f64) -> bool {
+    let i = v.partition_point(|&(s, _)| s < e);
+    let before = i.checked_sub(1).map(|j| v[j]);
+    let after = v.get(i).copied();
+    before.is_none_or(|(be, bx)| e - be >= h - 1e-9 && x - bx >= h - 1e-9)
+        && after.is_none_or(|(ae, ax)| ae - e >= h - 1e-9 && ax - x >= h - 1e-9)
 }
 
 /// Whether sorted times `v` leave `t` at least `spacing_s` from every one of them.
@@ -176,16 +184,16 @@ impl Reservations {
     pub fn new(net: &Network) -> Self {
         Reservations {
             lanes: vec![Vec::new(); net.lanes.len()],
-            exits: vec![Vec::new(); net.lanes.len()],
             pads: vec![Vec::new(); net.nodes.len()],
             gates: vec![Vec::new(); net.nodes.len()],
             longest_pad_s: 0.0,
         }
     }
 
-    /// Whether lane `lane` admits an entry at `t` with `headway_s`.
-    pub fn lane_free(&self, lane: LaneId, t: f64, headway_s: f64) -> bool {
-        slot_free(&self.lanes[lane.index()], t, headway_s)
+    /// Whether lane `lane` admits an entry at `e` and an exit at `x` with `headway_s`
+    /// (see [`lane_spans`]): the same order at both ends, a headway apart.
+    pub fn lane_free(&self, lane: LaneId, e: f64, x: f64, headway_s: f64) -> bool {
+        span_free(&self.lanes[lane.index()], e, x, headway_s)
     }
 
     /// Reservations at `node` overlapping `[from, to)`.
@@ -202,29 +210,23 @@ impl Reservations {
 
     /// Whether `plan` departing at `dep` fits.
     pub fn fits(&self, net: &Network, plan: &Plan, dep: f64) -> bool {
-        lane_entries(plan)
+        lane_spans(plan)
             .iter()
-            .all(|&(l, t)| self.lane_free(l, dep + t, net.lanes[l].headway_s))
+            .all(|&(l, e, x)| self.lane_free(l, dep + e, dep + x, net.lanes[l].headway_s))
             && pad_intervals(plan, dep)
                 .iter()
                 .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].fatos() as usize)
             && gate_passages(net, plan)
                 .iter()
                 .all(|&(n, t, spacing)| slot_free(&self.gates[n.index()], dep + t, spacing))
-            && connector_exit(net, plan).is_none_or(|(l, t)| {
-                slot_free(&self.exits[l.index()], dep + t, net.lanes[l].headway_s)
-            })
     }
 
     /// Books `plan` departing at `dep`.
     pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        if let Some((l, t)) = connector_exit(net, plan) {
-            insert_sorted(&mut self.exits[l.index()], dep + t);
-        }
-        for (l, t) in lane_entries(plan) {
+        for (l, e, x) in lane_spans(plan) {
             let v = &mut self.lanes[l.index()];
-            let i = v.partition_point(|&x| x < dep + t);
-            v.insert(i, dep + t);
+            let i = v.partition_point(|&(s, _)| s < dep + e);
+            v.insert(i, (dep + e, dep + x));
         }
         for (n, a, b) in pad_intervals(plan, dep) {
             let v = &mut self.pads[n.index()];
@@ -243,12 +245,9 @@ impl Reservations {
 impl Reservations {
     /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
     pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        if let Some((l, t)) = connector_exit(net, plan) {
-            remove_one(&mut self.exits[l.index()], dep + t);
-        }
-        for (l, t) in lane_entries(plan) {
+        for (l, e, x) in lane_spans(plan) {
             let v = &mut self.lanes[l.index()];
-            if let Some(i) = v.iter().position(|&x| x == dep + t) {
+            if let Some(i) = v.iter().position(|&b| b == (dep + e, dep + x)) {
                 v.remove(i);
             }
         }

@@ -9,7 +9,7 @@ use super::Fleet;
 use super::flight::Airborne;
 use crate::ids::FlightId;
 use crate::network::Network;
-use crate::planner::strategic::{Reservations, lane_entries};
+use crate::planner::strategic::{Reservations, lane_spans};
 
 /// The reservation table and what each flight is booked for.
 #[derive(Debug, Clone)]
@@ -74,8 +74,9 @@ impl Bookings {
             // Booked with the cleared plan (its FATO variants differ by seconds).
             let plan = fleet.cleared_plan(a.flight);
             self.table.unbook(net, plan, old);
-            for (l, t) in lane_entries(plan) {
-                if new + t > now && !self.table.lane_free(l, new + t, net.lanes[l].headway_s) {
+            for (l, e, x) in lane_spans(plan) {
+                let h = net.lanes[l].headway_s;
+                if new + e > now && !self.table.lane_free(l, new + e, new + x, h) {
                     self.headway_breaches += 1;
                 }
             }

@@ -6,7 +6,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use skycorridor::ids::FlightId;
 use skycorridor::metrics::Report;
-use skycorridor::planner::strategic::{lane_entries, pad_intervals};
+use skycorridor::planner::strategic::{lane_spans, pad_intervals};
 use skycorridor::scenario::Override;
 use skycorridor::sim::{Simulation, Status};
 
@@ -163,25 +163,29 @@ proptest! {
         text.replace_range(start..end, &format!("        flights: [\n            {},\n", flights.join(",\n            ")));
         let sim = prepare_text(&text, "prop.ron").unwrap();
         let net = sim.net();
-        let mut lanes: Vec<Vec<f64>> = vec![Vec::new(); net.lanes.len()];
+        let mut lanes: Vec<Vec<(f64, f64)>> = vec![Vec::new(); net.lanes.len()];
         let mut pad_use: Vec<Vec<(f64, f64)>> = vec![Vec::new(); net.nodes.len()];
         for (i, f) in sim.flights().iter().enumerate() {
             if f.cancelled.is_some() {
                 continue;
             }
             let plan = sim.plan(FlightId::new(i));
-            for (l, t) in lane_entries(plan) {
-                lanes[l.index()].push(f.departure_s + t);
+            for (l, e, x) in lane_spans(plan) {
+                lanes[l.index()].push((f.departure_s + e, f.departure_s + x));
             }
             for (n, a, b) in pad_intervals(plan, f.departure_s) {
                 pad_use[n.index()].push((a, b));
             }
             prop_assert!(f.departure_s >= f.scheduled_s);
         }
-        for (l, times) in lanes.iter_mut().enumerate() {
-            times.sort_by(f64::total_cmp);
-            for w in times.windows(2) {
-                prop_assert!(w[1] - w[0] >= net.lanes[l].headway_s - 1e-9, "lane {l}: entries {w:?}");
+        // A headway between entries, and the exits in the same order a headway apart:
+        // nobody overtakes anybody inside a lane.
+        for (l, spans) in lanes.iter_mut().enumerate() {
+            spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let h = net.lanes[l].headway_s - 1e-9;
+            for w in spans.windows(2) {
+                prop_assert!(w[1].0 - w[0].0 >= h, "lane {l}: entries {w:?}");
+                prop_assert!(w[1].1 - w[0].1 >= h, "lane {l}: exits {w:?}");
             }
         }
         for (n, intervals) in pad_use.iter().enumerate() {
