@@ -10,6 +10,8 @@
 //!   headway from the exits before and after it (so no flight overtakes another inside a
 //!   lane, whatever their speeds; the terminal area's release rule for departure
 //!   connectors is the same);
+//! - every junction it changes lanes at admits its transition ([`junction_passages`]):
+//!   no booked transition on another pair of lanes overlaps it in time;
 //! - its origin vertiport has a free FATO from take-off until it has climbed to the
 //!   departure level, and its destination one from shortly before its fix until its
 //!   type's `fato_clear_s` after touchdown (counted against the FATOs; a FATO is taken
@@ -42,7 +44,63 @@ pub struct Reservations {
     pub pads: Vec<Vec<(f64, f64)>>,
     /// Per node (border gates only), reserved passage times, sorted.
     pub gates: Vec<Vec<f64>>,
+    /// Per node where lanes meet, reserved transitions (see [`junction_passages`]),
+    /// sorted by start.
+    pub junctions: Vec<Vec<Passage>>,
     longest_pad_s: f64,
+    longest_passage_s: f64,
+}
+
+/// A transition through a junction: from one lane into the next, from `from_s` to `to_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Passage {
+    /// When it comes within the junction's zone, seconds.
+    pub from_s: f64,
+    /// When it has left the zone and ended any change of level there, seconds.
+    pub to_s: f64,
+    /// The lane it leaves and the lane it takes.
+    pub lanes: (LaneId, LaneId),
+}
+
+/// How far from a junction, in multiples of the horizontal minimum, a drone is in its
+/// zone: 1.5 keeps two drones on lanes 45 degrees apart, one leaving and one arriving at
+/// that distance, more than a minimum apart.
+pub const JUNCTION_ZONE_MINIMA: f64 = 1.5;
+
+/// The junction transitions of a plan, in seconds from take-off: at each node where its
+/// route changes lane, from `JUNCTION_ZONE_MINIMA` horizontal minima before the node
+/// until as far after it or the end of the level change that starts there, whichever is
+/// later. Two transitions of a node may not overlap in time unless they take the same
+/// pair of lanes (one following the other, kept apart by the lanes' own bookings): the
+/// junction is a conflict point of the network, where merges, crossings and the level
+/// changes between layers happen.
+pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
+    let segs = &plan.path.segs;
+    let mut out = Vec::new();
+    let mut k = 0;
+    for w in plan.lanes.windows(2) {
+        let Some(start) = (k..segs.len()).find(|&j| segs[j].lane == Some(w[1])) else {
+            continue;
+        };
+        k = start;
+        let node = net.lanes[w[0]].to;
+        let r = JUNCTION_ZONE_MINIMA * net.lanes[w[0]].minima[0].max(net.lanes[w[1]].minima[0]);
+        let at = plan.path.cum[start];
+        let ramp_end = if segs[start].dir[2] != 0.0 {
+            plan.path.cum[start + 1]
+        } else {
+            at
+        };
+        out.push((
+            node,
+            Passage {
+                from_s: plan.planned_time_at((at - r).max(0.0)),
+                to_s: plan.planned_time_at((at + r).max(ramp_end).min(plan.path.total_m())),
+                lanes: (w[0], w[1]),
+            },
+        ));
+    }
+    out
 }
 
 /// Why strategic deconfliction cancelled a flight before take-off.
@@ -186,7 +244,9 @@ impl Reservations {
             lanes: vec![Vec::new(); net.lanes.len()],
             pads: vec![Vec::new(); net.nodes.len()],
             gates: vec![Vec::new(); net.nodes.len()],
+            junctions: vec![Vec::new(); net.nodes.len()],
             longest_pad_s: 0.0,
+            longest_passage_s: 0.0,
         }
     }
 
@@ -194,6 +254,19 @@ impl Reservations {
     /// (see [`lane_spans`]): the same order at both ends, a headway apart.
     pub fn lane_free(&self, lane: LaneId, e: f64, x: f64, headway_s: f64) -> bool {
         span_free(&self.lanes[lane.index()], e, x, headway_s)
+    }
+
+    /// Whether junction `node` admits transition `p` shifted by `dep`: no booked one on
+    /// another pair of lanes overlaps it in time.
+    pub fn junction_free(&self, node: NodeId, p: &Passage, dep: f64) -> bool {
+        let (a, b) = (dep + p.from_s, dep + p.to_s);
+        let v = &self.junctions[node.index()];
+        let end = v.partition_point(|q| q.from_s < b);
+        v[..end]
+            .iter()
+            .rev()
+            .take_while(|q| q.from_s >= a - self.longest_passage_s)
+            .all(|q| q.to_s <= a || q.lanes == p.lanes)
     }
 
     /// Reservations at `node` overlapping `[from, to)`.
@@ -219,6 +292,9 @@ impl Reservations {
             && gate_passages(net, plan)
                 .iter()
                 .all(|&(n, t, spacing)| slot_free(&self.gates[n.index()], dep + t, spacing))
+            && junction_passages(net, plan)
+                .iter()
+                .all(|(n, p)| self.junction_free(*n, p, dep))
     }
 
     /// Books `plan` departing at `dep`.
@@ -238,6 +314,17 @@ impl Reservations {
             let v = &mut self.gates[n.index()];
             let i = v.partition_point(|&x| x < dep + t);
             v.insert(i, dep + t);
+        }
+        for (n, p) in junction_passages(net, plan) {
+            let q = Passage {
+                from_s: dep + p.from_s,
+                to_s: dep + p.to_s,
+                lanes: p.lanes,
+            };
+            let v = &mut self.junctions[n.index()];
+            let i = v.partition_point(|x| x.from_s < q.from_s);
+            v.insert(i, q);
+            self.longest_passage_s = self.longest_passage_s.max(q.to_s - q.from_s);
         }
     }
 }
@@ -260,6 +347,16 @@ impl Reservations {
         for (n, t, _) in gate_passages(net, plan) {
             let v = &mut self.gates[n.index()];
             if let Some(i) = v.iter().position(|&x| x == dep + t) {
+                v.remove(i);
+            }
+        }
+        for (n, p) in junction_passages(net, plan) {
+            let v = &mut self.junctions[n.index()];
+            let (a, b) = (dep + p.from_s, dep + p.to_s);
+            if let Some(i) = v
+                .iter()
+                .position(|q| q.from_s == a && q.to_s == b && q.lanes == p.lanes)
+            {
                 v.remove(i);
             }
         }
