@@ -26,13 +26,14 @@ pub struct VertiportUse {
     pub max_stack: u32,
     /// Levels of the stack.
     pub stack_levels: u32,
-    /// Drones that found the stack full and waited in the line behind it.
+    /// Drones that waited in the line behind the stack (full, or another drone entering).
     pub line_joins: u64,
     /// Most drones in that line at once.
     pub max_line: u32,
-    /// Arrivals that held (stack or line) before their FATO.
+    /// Arrivals the terminal area made wait (stack, line, or spaced behind the drone
+    /// ahead).
     pub held: u64,
-    /// Mean hold of those that held, seconds.
+    /// Mean time those spent stopped, seconds.
     pub mean_holding_s: f64,
     /// Longest hold, seconds.
     pub max_holding_s: f64,

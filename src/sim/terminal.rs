@@ -16,10 +16,10 @@
 //!   climb point, moving up a place as the line does. Every drone that asked keeps
 //!   `trail_m` behind the one ahead of it at the arrival level until the fix (`trail_m`
 //!   grows with the sharpness of the junction's turn, so two drones either side of it stay
-//!   apart), and asks early enough to do so and to stop at the end of the line. A holder that is granted flies on at
-//!   its level and changes back to the arrival level only `clear_m` past the fix (one
-//!   granted while still changing level goes back at the climb point first); its level is
-//!   free from then on.
+//!   apart), and asks early enough to do so and to stop at the end of the line. A holder
+//!   that is granted flies on at its level and changes back to the arrival level only
+//!   `clear_m` past the fix (one granted while still changing level goes back at the
+//!   climb point first); its level is free from then on.
 //! - **Departures** wait on their stand (in order of their cleared departure) until a FATO
 //!   is free *and* the departure connector admits them: their planned entry into it and
 //!   exit from it are each at least its headway after the previous release's (so no
@@ -51,13 +51,14 @@ pub struct TerminalStats {
     pub fato_busy_s: f64,
     /// Most drones in the holding stack at once.
     pub max_stack: u32,
-    /// Drones that found the stack full and waited in the line behind it.
+    /// Drones that waited in the line behind the stack (full, or another drone entering).
     pub line_joins: u64,
     /// Most drones in that line at once.
     pub max_line: u32,
     /// Seconds arrivals spent holding for a FATO (summed at landing).
     pub holding_s: f64,
-    /// Arrivals that waited for their FATO (in the stack or the line).
+    /// Arrivals the terminal area made wait: in the stack, in the line, or spaced behind
+    /// the drone ahead.
     pub held: u64,
     /// Longest single hold, seconds.
     pub max_holding_s: f64,
