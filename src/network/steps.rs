@@ -575,10 +575,12 @@ impl Terminals<'_> {
                 })
                 .fold(std::f64::consts::PI, f64::min);
             let connector_len = over.connector_m.unwrap_or(DEFAULT_CONNECTOR_M);
-            let junction_m =
-                (h_min / (2.0 * (closest / 2.0).sin()).max(1e-9)).clamp(h_min, connector_len / 2.0);
-            let trail_m =
-                (1.05 * h_min / (closest / 2.0).sin().max(1e-3)).clamp(1.1 * h_min, 4.0 * h_min);
+            let junction_m = (h_min / (2.0 * (closest / 2.0).sin()).max(1e-9))
+                .min(connector_len / 2.0)
+                .max(h_min); // (not clamp: a huge minimum may exceed half the connector)
+            let trail_m = (1.05 * h_min / (closest / 2.0).sin().max(1e-3))
+                .min(4.0 * h_min)
+                .max(1.1 * h_min);
             // The stack grows away from the departure level: up under the ceiling when
             // arrivals are above departures, else down to the lowest band's floor.
             let up = arr_alt > dep_alt;
