@@ -6,6 +6,7 @@
 //! (see [`frame`]). Indices (`usize`) into `nodes`, `lanes` and `corridors` are stable and
 //! follow the scenario's order.
 
+pub mod crossings;
 pub mod frame;
 pub mod jurisdiction;
 pub mod land;
@@ -20,6 +21,7 @@ use petgraph::graph::DiGraph;
 
 use crate::ids::{JurisdictionId, LaneId, NodeId};
 use crate::scenario::{NodeKind, Scenario, ValidationError, ZoneKind};
+pub use crossings::Crossing;
 pub use frame::{Frame, geodesic_m};
 pub use jurisdiction::{Locator, NetJurisdiction};
 use steps::{
@@ -154,6 +156,10 @@ pub struct Network {
     pub base_minima: [f64; 2],
     /// Vertiport terminal areas, in scenario node order.
     pub terminals: Vec<Terminal>,
+    /// Where lanes cross away from nodes (conflict points).
+    pub crossings: Vec<Crossing>,
+    /// For each lane, its crossings (index into `crossings`).
+    pub lane_crossings: Vec<Vec<usize>>,
 }
 
 impl Network {
@@ -227,12 +233,20 @@ impl Network {
         }
         let sep = regions.base_minima;
         let jurisdictions = regions.jurisdictions;
+        let crossings = crossings::crossings(&lanes);
+        let mut lane_crossings = vec![Vec::new(); lanes.len()];
+        for (c, x) in crossings.iter().enumerate() {
+            lane_crossings[x.lanes.0.index()].push(c);
+            lane_crossings[x.lanes.1.index()].push(c);
+        }
         Ok(Network {
             frame,
             nodes,
             lanes,
             corridor_ids,
             terminals,
+            crossings,
+            lane_crossings,
             max_minima: jurisdictions
                 .iter()
                 .fold(sep, |m, j| [m[0].max(j.minima[0]), m[1].max(j.minima[1])]),

@@ -11,7 +11,9 @@
 //!   lane, whatever their speeds; the terminal area's release rule for departure
 //!   connectors is the same);
 //! - every junction it changes lanes at admits its transition ([`junction_passages`]):
-//!   no booked transition on another pair of lanes overlaps it in time;
+//!   no booked transition on another pair of lanes overlaps it in time; and every
+//!   crossing of its lanes with others away from nodes admits its passage
+//!   ([`crossing_passages`]) likewise;
 //! - its origin vertiport has a free FATO from take-off until it has climbed to the
 //!   departure level, and its destination one from shortly before its fix until its
 //!   type's `fato_clear_s` after touchdown (counted against the FATOs; a FATO is taken
@@ -47,8 +49,64 @@ pub struct Reservations {
     /// Per node where lanes meet, reserved transitions (see [`junction_passages`]),
     /// sorted by start.
     pub junctions: Vec<Vec<Passage>>,
+    /// Per crossing of the network, reserved passages (see [`crossing_passages`]),
+    /// sorted by start.
+    pub crossings: Vec<Vec<Passage>>,
     longest_pad_s: f64,
     longest_passage_s: f64,
+}
+
+/// The passages of a plan through the crossings of the lanes it flies (see
+/// [`crate::network::crossings`]), in seconds from take-off: from the crossing's zone
+/// before it to as far after it, tagged with the lane flown (twice). Two passages of a
+/// crossing on different lanes may not overlap in time.
+pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
+    let segs = &plan.path.segs;
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < segs.len() {
+        let Some(lane) = segs[k].lane else {
+            k += 1;
+            continue;
+        };
+        // The lane's segments from k: path distance at each horizontal distance along it.
+        let start = k;
+        while k < segs.len() && segs[k].lane == Some(lane) {
+            k += 1;
+        }
+        for &c in &net.lane_crossings[lane.index()] {
+            let x = &net.crossings[c];
+            let d = if x.lanes.0 == lane {
+                x.along_m.0
+            } else {
+                x.along_m.1
+            };
+            let mut horiz = 0.0;
+            let mut at = None;
+            for (j, g) in segs.iter().enumerate().take(k).skip(start) {
+                let h = (g.len_m * g.len_m - (g.dir[2] * g.len_m).powi(2))
+                    .max(0.0)
+                    .sqrt();
+                if horiz + h >= d {
+                    let f = if h > 0.0 { (d - horiz) / h } else { 0.0 };
+                    at = Some(plan.path.cum[j] + f * g.len_m);
+                    break;
+                }
+                horiz += h;
+            }
+            let Some(s) = at else { continue };
+            let total = plan.path.total_m();
+            out.push((
+                c,
+                Passage {
+                    from_s: plan.planned_time_at((s - x.zone_m).max(0.0)),
+                    to_s: plan.planned_time_at((s + x.zone_m).min(total)),
+                    lanes: (lane, lane),
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// A transition through a junction: from one lane into the next, from `from_s` to `to_s`.
@@ -245,6 +303,7 @@ impl Reservations {
             pads: vec![Vec::new(); net.nodes.len()],
             gates: vec![Vec::new(); net.nodes.len()],
             junctions: vec![Vec::new(); net.nodes.len()],
+            crossings: vec![Vec::new(); net.crossings.len()],
             longest_pad_s: 0.0,
             longest_passage_s: 0.0,
         }
@@ -259,14 +318,47 @@ impl Reservations {
     /// Whether junction `node` admits transition `p` shifted by `dep`: no booked one on
     /// another pair of lanes overlaps it in time.
     pub fn junction_free(&self, node: NodeId, p: &Passage, dep: f64) -> bool {
+        self.zone_free(&self.junctions[node.index()], p, dep)
+    }
+
+    /// Whether crossing `c` admits passage `p` shifted by `dep`: no booked one on the
+    /// other lane overlaps it in time.
+    pub fn crossing_free(&self, c: usize, p: &Passage, dep: f64) -> bool {
+        self.zone_free(&self.crossings[c], p, dep)
+    }
+
+    /// Whether booked passages `v` (sorted by start) leave room for `p` shifted by `dep`.
+    fn zone_free(&self, v: &[Passage], p: &Passage, dep: f64) -> bool {
         let (a, b) = (dep + p.from_s, dep + p.to_s);
-        let v = &self.junctions[node.index()];
         let end = v.partition_point(|q| q.from_s < b);
         v[..end]
             .iter()
             .rev()
             .take_while(|q| q.from_s >= a - self.longest_passage_s)
             .all(|q| q.to_s <= a || q.lanes == p.lanes)
+    }
+
+    /// Books passage `p` shifted by `dep` into `v`.
+    fn book_zone(v: &mut Vec<Passage>, longest: &mut f64, p: &Passage, dep: f64) {
+        let q = Passage {
+            from_s: dep + p.from_s,
+            to_s: dep + p.to_s,
+            lanes: p.lanes,
+        };
+        let i = v.partition_point(|x| x.from_s < q.from_s);
+        v.insert(i, q);
+        *longest = longest.max(q.to_s - q.from_s);
+    }
+
+    /// Removes passage `p` shifted by `dep` from `v`.
+    fn unbook_zone(v: &mut Vec<Passage>, p: &Passage, dep: f64) {
+        let (a, b) = (dep + p.from_s, dep + p.to_s);
+        if let Some(i) = v
+            .iter()
+            .position(|q| q.from_s == a && q.to_s == b && q.lanes == p.lanes)
+        {
+            v.remove(i);
+        }
     }
 
     /// Reservations at `node` overlapping `[from, to)`.
@@ -295,6 +387,9 @@ impl Reservations {
             && junction_passages(net, plan)
                 .iter()
                 .all(|(n, p)| self.junction_free(*n, p, dep))
+            && crossing_passages(net, plan)
+                .iter()
+                .all(|(c, p)| self.crossing_free(*c, p, dep))
     }
 
     /// Books `plan` departing at `dep`.
@@ -316,15 +411,15 @@ impl Reservations {
             v.insert(i, dep + t);
         }
         for (n, p) in junction_passages(net, plan) {
-            let q = Passage {
-                from_s: dep + p.from_s,
-                to_s: dep + p.to_s,
-                lanes: p.lanes,
-            };
-            let v = &mut self.junctions[n.index()];
-            let i = v.partition_point(|x| x.from_s < q.from_s);
-            v.insert(i, q);
-            self.longest_passage_s = self.longest_passage_s.max(q.to_s - q.from_s);
+            Self::book_zone(
+                &mut self.junctions[n.index()],
+                &mut self.longest_passage_s,
+                &p,
+                dep,
+            );
+        }
+        for (c, p) in crossing_passages(net, plan) {
+            Self::book_zone(&mut self.crossings[c], &mut self.longest_passage_s, &p, dep);
         }
     }
 }
@@ -351,14 +446,10 @@ impl Reservations {
             }
         }
         for (n, p) in junction_passages(net, plan) {
-            let v = &mut self.junctions[n.index()];
-            let (a, b) = (dep + p.from_s, dep + p.to_s);
-            if let Some(i) = v
-                .iter()
-                .position(|q| q.from_s == a && q.to_s == b && q.lanes == p.lanes)
-            {
-                v.remove(i);
-            }
+            Self::unbook_zone(&mut self.junctions[n.index()], &p, dep);
+        }
+        for (c, p) in crossing_passages(net, plan) {
+            Self::unbook_zone(&mut self.crossings[c], &p, dep);
         }
     }
 

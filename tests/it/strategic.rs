@@ -358,3 +358,25 @@ fn crossing_at_a_junction_is_booked_as_a_conflict_point() {
     let r = Report::from_sim(&sim);
     assert_eq!((r.losses_of_separation, r.flights.completed), (0, 2));
 }
+
+#[test]
+fn a_crossing_away_from_nodes_is_booked_as_a_conflict_point() {
+    // crossing.ron: two lanes at the same level crossing at right angles midway, both
+    // drones timed to reach it together. The crossing's zone is 1.5 minima (75 m; the
+    // right angle needs only 1.05 x 50 / (2 sin 45 deg) = 37 m) either side: 150 m at
+    // 12 m/s, 12.5 s; so the second leaves 13 s after the first (whole steps) and they
+    // never come into conflict.
+    let text = scenario_text("crossing.ron").replace(
+        "deconfliction: (tactical: None)",
+        "deconfliction: (strategic: true, tactical: None)",
+    );
+    let mut sim = prepare_text(&text, "crossing.ron").unwrap();
+    assert_eq!(sim.net().crossings.len(), 1);
+    assert_eq!(sim.net().crossings[0].zone_m, 75.0);
+    sim.set_verify_separation(true);
+    sim.run_to_end();
+    let (east, north) = (by_id(&sim, "EAST").1, by_id(&sim, "NORTH").1);
+    assert_eq!((east.departure_s, north.departure_s), (0.0, 13.0));
+    let r = Report::from_sim(&sim);
+    assert_eq!((r.conflicts, r.losses_of_separation), (0, 0));
+}

@@ -167,40 +167,42 @@ fn resolution_reduces_en_route_losses_of_separation_on_the_default_scenario() {
 
 #[test]
 fn a_drone_far_behind_its_plan_is_replanned_and_its_bookings_follow() {
-    // Strategic and tactical together: strategic deconfliction does not book crossings
-    // yet, so the two drones reach the crossing together; MVP slows the one that gives way,
-    // it falls behind its cleared plan, and is re-planned once more than 5 s late.
-    let sim = run(
-        "crossing.ron",
-        &[
-            "deconfliction.tactical=Mvp",
-            "deconfliction.strategic=true",
-            "deconfliction.replan_after_s=5",
-        ],
-    );
+    // The default scenario with strategic deconfliction: flights fly a few seconds off
+    // their bookings (the terminal area gives them the FATO actually free, not the one the
+    // bookings counted on); with a 10 s threshold those that fall further behind are
+    // re-planned, and their bookings move with them.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let set: Vec<Override> = [
+        "deconfliction.strategic=true",
+        "deconfliction.replan_after_s=10",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    let mut sim = skycorridor::load(&file, &set).unwrap();
+    sim.run_to_end();
     let r = Report::from_sim(&sim);
-    assert!(r.tactical.replans >= 1);
-    assert_eq!(r.tactical.headway_breaches, 0);
-    let late = (0..2)
+    assert!(r.tactical.replans >= 10, "{}", r.tactical.replans);
+    let replanned: Vec<FlightId> = (0..sim.flights().len())
         .map(FlightId::new)
-        .find(|&f| sim.booked_departure(f) > sim.flights()[f].departure_s)
-        .expect("one drone was re-planned");
-    let booked = sim.booked_departure(late);
-    assert!(
-        booked > sim.flights()[late].departure_s + 5.0,
-        "re-timed by its lateness: {booked}"
-    );
-    // Its booked arrival is within one re-plan threshold and check interval of the real one.
-    let end = sim.states()[late].end_s;
-    let booked_arrival = booked + sim.fleet().cleared_plan(late).duration_s;
-    assert!(
-        (end - booked_arrival).abs() <= 5.0 + 10.0,
-        "booked {booked_arrival}, landed {end}"
-    );
-    // The destination FATO is booked at the real landing.
+        .filter(|&f| {
+            sim.states()[f].status == skycorridor::sim::Status::Completed
+                && sim.booked_departure(f) > sim.flights()[f].departure_s + 10.0
+        })
+        .collect();
+    assert!(!replanned.is_empty());
     let table = sim.reservations().unwrap();
-    let b = sim.plan(late).destination;
-    assert!(table.pads_in_use(b, end - 5.0, end) >= 1);
+    for &f in &replanned {
+        // Its booked arrival is within one threshold and check interval of the real one,
+        // and its destination FATO is booked at the real landing.
+        let end = sim.states()[f].end_s;
+        let booked_arrival = sim.booked_departure(f) + sim.fleet().cleared_plan(f).duration_s;
+        assert!(
+            (end - booked_arrival).abs() <= 10.0 + 10.0,
+            "booked {booked_arrival}, landed {end}"
+        );
+        assert!(table.pads_in_use(sim.plan(f).destination, end - 5.0, end) >= 1);
+    }
     // Without strategic deconfliction there is no table to keep.
     assert!(
         run("overtake.ron", &["deconfliction.tactical=Speed"])

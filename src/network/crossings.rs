@@ -1,0 +1,105 @@
+//! Where lanes cross away from nodes: conflict points of the network, found once from its
+//! geometry. Two lanes cross when their centre lines intersect in plan view more than a
+//! metre from either lane's ends (a meeting at a node is a junction) and they fly less
+//! than the larger of their vertical minima apart.
+
+use super::Lane;
+use crate::ids::LaneId;
+
+/// A crossing of two lanes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crossing {
+    /// The two lanes, lower index first.
+    pub lanes: (LaneId, LaneId),
+    /// Horizontal distance from each lane's start to the crossing, metres (geodesic
+    /// lengths, in the proportion of the local leg).
+    pub along_m: (f64, f64),
+    /// How far from the crossing, along either lane, a drone is in its zone: 1.05
+    /// horizontal minima over `2 sin(a / 2)` for the crossing angle `a` (so one drone
+    /// leaving the zone and one entering it are a minimum apart), and at least 1.5
+    /// minima, metres.
+    pub zone_m: f64,
+}
+
+/// Every crossing of `lanes`, in lane order.
+pub fn crossings(lanes: &[Lane]) -> Vec<Crossing> {
+    let mut out = Vec::new();
+    for (ia, a) in lanes.iter().enumerate() {
+        for (ib, b) in lanes.iter().enumerate().skip(ia + 1) {
+            let v = a.minima[1].max(b.minima[1]);
+            if (a.alt_m - b.alt_m).abs() >= v {
+                continue;
+            }
+            let h = a.minima[0].max(b.minima[0]);
+            for (da, db, angle) in intersections(a, b) {
+                let ends = |d: f64, l: &Lane| d < 1.0 || l.length_m - d < 1.0;
+                if ends(da, a) || ends(db, b) {
+                    continue;
+                }
+                let half = (angle / 2.0).sin().max(1e-3);
+                out.push(Crossing {
+                    lanes: (LaneId::new(ia), LaneId::new(ib)),
+                    along_m: (da, db),
+                    zone_m: (1.05 * h / (2.0 * half)).clamp(1.5 * h, 20.0 * h),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Plan-view intersections of two lanes' legs: distance along each (geodesic, scaled
+/// within the leg) and the angle between them (radians, 0 to pi).
+fn intersections(a: &Lane, b: &Lane) -> Vec<(f64, f64, f64)> {
+    let mut out = Vec::new();
+    let mut sa = 0.0;
+    for (i, wa) in a.points.windows(2).enumerate() {
+        let mut sb = 0.0;
+        for (j, wb) in b.points.windows(2).enumerate() {
+            if let Some((ta, tb, angle)) = segment_cross(wa[0], wa[1], wb[0], wb[1]) {
+                out.push((sa + ta * a.leg_m[i], sb + tb * b.leg_m[j], angle));
+            }
+            sb += b.leg_m[j];
+        }
+        sa += a.leg_m[i];
+    }
+    out
+}
+
+/// Where segments `p0-p1` and `q0-q1` cross: the fraction along each and the angle
+/// between them; `None` when they do not (or are parallel).
+fn segment_cross(
+    p0: [f64; 2],
+    p1: [f64; 2],
+    q0: [f64; 2],
+    q1: [f64; 2],
+) -> Option<(f64, f64, f64)> {
+    let r = [p1[0] - p0[0], p1[1] - p0[1]];
+    let s = [q1[0] - q0[0], q1[1] - q0[1]];
+    let den = r[0] * s[1] - r[1] * s[0];
+    if den.abs() < 1e-9 {
+        return None;
+    }
+    let qp = [q0[0] - p0[0], q0[1] - p0[1]];
+    let t = (qp[0] * s[1] - qp[1] * s[0]) / den;
+    let u = (qp[0] * r[1] - qp[1] * r[0]) / den;
+    if !(0.0..=1.0).contains(&t) || !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    let (lr, ls) = (r[0].hypot(r[1]), s[0].hypot(s[1]));
+    let cos = ((r[0] * s[0] + r[1] * s[1]) / (lr * ls)).clamp(-1.0, 1.0);
+    Some((t, u, cos.acos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perpendicular_segments_cross_in_their_middles() {
+        let (t, u, a) = segment_cross([-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]).unwrap();
+        assert_eq!((t, u), (0.5, 0.5));
+        assert!((a - std::f64::consts::FRAC_PI_2).abs() < 1e-12);
+        assert!(segment_cross([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]).is_none());
+    }
+}
