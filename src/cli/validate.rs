@@ -150,5 +150,17 @@ pub fn main(a: ValidateArgs) -> Result<()> {
     if sim.plans().len() > 12 {
         println!("             ... and {} more", sim.plans().len() - 12);
     }
+    for w in net.short_headways(&s.drone_types) {
+        let l = &net.lanes[w.lane];
+        println!(
+            "  warning    {}: a {} s headway keeps drones {:.0} m apart at {:.0} m/s (the slowest type there), \
+             less than the {:.0} m horizontal minimum: strategic bookings cannot keep them separated in trail",
+            net.lane_name(w.lane),
+            l.headway_s,
+            w.gap_m,
+            w.speed_mps,
+            w.minimum_m
+        );
+    }
     Ok(())
 }

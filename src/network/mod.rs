@@ -20,7 +20,7 @@ use geo::Polygon;
 use petgraph::graph::DiGraph;
 
 use crate::ids::{JurisdictionId, LaneId, NodeId};
-use crate::scenario::{NodeKind, Scenario, ValidationError, ZoneKind};
+use crate::scenario::{DroneType, NodeKind, Scenario, ValidationError, ZoneKind};
 pub use crossings::Crossing;
 pub use frame::{Frame, geodesic_m};
 pub use jurisdiction::{Locator, NetJurisdiction};
@@ -106,6 +106,20 @@ pub struct Lane {
     pub minima: [f64; 2],
     /// Whether it is a vertiport's connector (not a scenario corridor).
     pub connector: bool,
+}
+
+/// A lane whose headway guarantees less than its horizontal minimum (see
+/// [`Network::short_headways`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShortHeadway {
+    /// The lane.
+    pub lane: LaneId,
+    /// Distance the headway keeps at the slowest speed, metres.
+    pub gap_m: f64,
+    /// That speed, m/s.
+    pub speed_mps: f64,
+    /// The lane's horizontal minimum, metres.
+    pub minimum_m: f64,
 }
 
 /// A zone placed in the local frame.
@@ -273,6 +287,34 @@ impl Network {
             .map(|l| l.length_m)
             .sum::<f64>()
             / 1000.0
+    }
+
+    /// Corridor lanes whose headway keeps two drones in trail less than the lane's
+    /// horizontal minimum apart: the headway times the slowest speed any of `types` flies
+    /// there (its cruise speed, capped by the lane's limit). Strategic bookings keep a
+    /// headway between entries and exits; this is the distance that guarantees.
+    /// (Connectors take the shortest headway of their vertiport's corridors, so a short
+    /// one shows on a corridor first.)
+    pub fn short_headways(&self, types: &[DroneType]) -> Vec<ShortHeadway> {
+        let slowest = types
+            .iter()
+            .map(|t| t.cruise_speed_mps)
+            .fold(f64::INFINITY, f64::min);
+        self.lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.connector)
+            .filter_map(|(i, l)| {
+                let speed = slowest.min(l.speed_limit_mps);
+                let gap_m = l.headway_s * speed;
+                (gap_m < l.minima[0]).then_some(ShortHeadway {
+                    lane: LaneId::new(i),
+                    gap_m,
+                    speed_mps: speed,
+                    minimum_m: l.minima[0],
+                })
+            })
+            .collect()
     }
 
     /// A human name for a lane: `HK-SZ-1 (HKC->SZF)`.

@@ -183,3 +183,39 @@ fn help_lists_the_commands() {
     let out = skycorridor().args(["run", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--set <PATH=VALUE>"));
 }
+
+#[test]
+fn validate_warns_of_a_headway_shorter_than_the_minimum() {
+    // head_on.ron's drones fly 10 m/s: a 3 s headway keeps them 30 m apart, under 50 m.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("short.ron");
+    let text = std::fs::read_to_string(scenario_path("head_on.ron"))
+        .unwrap()
+        .replacen(
+            "direction: OneWay, speed_limit_mps: 10.0),",
+            "direction: OneWay, speed_limit_mps: 10.0, headway_s: 3.0),",
+            1,
+        );
+    std::fs::write(&file, text).unwrap();
+    let out = skycorridor()
+        .args(["validate"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "warning    NORTHBOUND (A1->B1): a 3 s headway keeps drones 30 m apart at 10 m/s"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("warning").count(), 1, "{stdout}");
+    // The shipped head_on.ron (10 s headway, 100 m) has none.
+    let out = skycorridor()
+        .args(["validate"])
+        .arg(scenario_path("head_on.ron"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"));
+}
