@@ -54,6 +54,8 @@ pub struct Reservations {
     pub crossings: Vec<Vec<Passage>>,
     longest_pad_s: f64,
     longest_passage_s: f64,
+    /// Added to every headway and to both ends of every occupied interval, seconds.
+    buffer_s: f64,
 }
 
 /// The passages of a plan through the crossings of the lanes it flies (see
@@ -306,13 +308,36 @@ impl Reservations {
             crossings: vec![Vec::new(); net.crossings.len()],
             longest_pad_s: 0.0,
             longest_passage_s: 0.0,
+            buffer_s: 0.0,
         }
     }
 
+    /// The same tables with `buffer_s` added to every booking from now on (see
+    /// `deconfliction.buffer_s`).
+    pub fn with_buffer(mut self, buffer_s: f64) -> Self {
+        self.buffer_s = buffer_s;
+        self
+    }
+
     /// Whether lane `lane` admits an entry at `e` and an exit at `x` with `headway_s`
-    /// (see [`lane_spans`]): the same order at both ends, a headway apart.
+    /// (plus the buffer; see [`lane_spans`]): the same order at both ends, a headway
+    /// apart.
     pub fn lane_free(&self, lane: LaneId, e: f64, x: f64, headway_s: f64) -> bool {
-        span_free(&self.lanes[lane.index()], e, x, headway_s)
+        span_free(&self.lanes[lane.index()], e, x, headway_s + self.buffer_s)
+    }
+
+    /// `p` shifted by `dep` and grown by the buffer at both ends.
+    fn placed(&self, p: &Passage, dep: f64) -> Passage {
+        Passage {
+            from_s: dep + p.from_s - self.buffer_s,
+            to_s: dep + p.to_s + self.buffer_s,
+            lanes: p.lanes,
+        }
+    }
+
+    /// FATO intervals of `plan` departing at `dep`, grown by the buffer at both ends.
+    fn fato_intervals(&self, plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
+        pad_intervals(plan, dep).map(|(n, a, b)| (n, a - self.buffer_s, b + self.buffer_s))
     }
 
     /// Whether junction `node` admits transition `p` shifted by `dep`: no booked one on
@@ -329,7 +354,8 @@ impl Reservations {
 
     /// Whether booked passages `v` (sorted by start) leave room for `p` shifted by `dep`.
     fn zone_free(&self, v: &[Passage], p: &Passage, dep: f64) -> bool {
-        let (a, b) = (dep + p.from_s, dep + p.to_s);
+        let q = self.placed(p, dep);
+        let (a, b) = (q.from_s, q.to_s);
         let end = v.partition_point(|q| q.from_s < b);
         v[..end]
             .iter()
@@ -338,25 +364,16 @@ impl Reservations {
             .all(|q| q.to_s <= a || q.lanes == p.lanes)
     }
 
-    /// Books passage `p` shifted by `dep` into `v`.
-    fn book_zone(v: &mut Vec<Passage>, longest: &mut f64, p: &Passage, dep: f64) {
-        let q = Passage {
-            from_s: dep + p.from_s,
-            to_s: dep + p.to_s,
-            lanes: p.lanes,
-        };
+    /// Books passage `q` (placed) into `v`.
+    fn book_zone(v: &mut Vec<Passage>, longest: &mut f64, q: Passage) {
         let i = v.partition_point(|x| x.from_s < q.from_s);
         v.insert(i, q);
         *longest = longest.max(q.to_s - q.from_s);
     }
 
-    /// Removes passage `p` shifted by `dep` from `v`.
-    fn unbook_zone(v: &mut Vec<Passage>, p: &Passage, dep: f64) {
-        let (a, b) = (dep + p.from_s, dep + p.to_s);
-        if let Some(i) = v
-            .iter()
-            .position(|q| q.from_s == a && q.to_s == b && q.lanes == p.lanes)
-        {
+    /// Removes passage `q` (placed) from `v`.
+    fn unbook_zone(v: &mut Vec<Passage>, q: Passage) {
+        if let Some(i) = v.iter().position(|x| *x == q) {
             v.remove(i);
         }
     }
@@ -378,12 +395,13 @@ impl Reservations {
         lane_spans(plan)
             .iter()
             .all(|&(l, e, x)| self.lane_free(l, dep + e, dep + x, net.lanes[l].headway_s))
-            && pad_intervals(plan, dep)
+            && self
+                .fato_intervals(plan, dep)
                 .iter()
                 .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].fatos() as usize)
-            && gate_passages(net, plan)
-                .iter()
-                .all(|&(n, t, spacing)| slot_free(&self.gates[n.index()], dep + t, spacing))
+            && gate_passages(net, plan).iter().all(|&(n, t, spacing)| {
+                slot_free(&self.gates[n.index()], dep + t, spacing + self.buffer_s)
+            })
             && junction_passages(net, plan)
                 .iter()
                 .all(|(n, p)| self.junction_free(*n, p, dep))
@@ -399,7 +417,7 @@ impl Reservations {
             let i = v.partition_point(|&(s, _)| s < dep + e);
             v.insert(i, (dep + e, dep + x));
         }
-        for (n, a, b) in pad_intervals(plan, dep) {
+        for (n, a, b) in self.fato_intervals(plan, dep) {
             let v = &mut self.pads[n.index()];
             let i = v.partition_point(|&(s, _)| s < a);
             v.insert(i, (a, b));
@@ -411,15 +429,16 @@ impl Reservations {
             v.insert(i, dep + t);
         }
         for (n, p) in junction_passages(net, plan) {
+            let q = self.placed(&p, dep);
             Self::book_zone(
                 &mut self.junctions[n.index()],
                 &mut self.longest_passage_s,
-                &p,
-                dep,
+                q,
             );
         }
         for (c, p) in crossing_passages(net, plan) {
-            Self::book_zone(&mut self.crossings[c], &mut self.longest_passage_s, &p, dep);
+            let q = self.placed(&p, dep);
+            Self::book_zone(&mut self.crossings[c], &mut self.longest_passage_s, q);
         }
     }
 }
@@ -433,7 +452,7 @@ impl Reservations {
                 v.remove(i);
             }
         }
-        for (n, a, b) in pad_intervals(plan, dep) {
+        for (n, a, b) in self.fato_intervals(plan, dep) {
             let v = &mut self.pads[n.index()];
             if let Some(i) = v.iter().position(|&x| x == (a, b)) {
                 v.remove(i);
@@ -446,17 +465,19 @@ impl Reservations {
             }
         }
         for (n, p) in junction_passages(net, plan) {
-            Self::unbook_zone(&mut self.junctions[n.index()], &p, dep);
+            let q = self.placed(&p, dep);
+            Self::unbook_zone(&mut self.junctions[n.index()], q);
         }
         for (c, p) in crossing_passages(net, plan) {
-            Self::unbook_zone(&mut self.crossings[c], &p, dep);
+            let q = self.placed(&p, dep);
+            Self::unbook_zone(&mut self.crossings[c], q);
         }
     }
 
     /// The table of the flights as cleared: every flight not cancelled, booked at its
     /// cleared departure.
-    pub fn of(net: &Network, plans: &[Plan], flights: &[Flight]) -> Reservations {
-        let mut r = Reservations::new(net);
+    pub fn of(net: &Network, plans: &[Plan], flights: &[Flight], buffer_s: f64) -> Reservations {
+        let mut r = Reservations::new(net).with_buffer(buffer_s);
         for f in flights.iter().filter(|f| f.cancelled.is_none()) {
             r.book(net, &plans[f.plan.index()], f.departure_s);
         }
@@ -495,7 +516,7 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
-    let mut table = Reservations::new(net);
+    let mut table = Reservations::new(net).with_buffer(cfg.buffer_s);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {
         let primary = flights[i].plan;

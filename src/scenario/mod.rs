@@ -130,6 +130,15 @@ pub struct Deconfliction {
     /// re-booked), seconds. Default: 60.
     #[serde(default = "default_replan_after")]
     pub replan_after_s: f64,
+    /// Extra time added to every strategic booking, seconds: each headway (lanes, gates)
+    /// grows by it, and each occupied interval (FATOs, junction transitions, crossing
+    /// passages) by it at both ends. A margin for deviations from the plan. Default: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub buffer_s: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn default_replan_after() -> f64 {
@@ -189,6 +198,7 @@ impl Default for Deconfliction {
             tactical: Tactical::None,
             max_hover_s: default_max_hover(),
             replan_after_s: default_replan_after(),
+            buffer_s: 0.0,
         }
     }
 }

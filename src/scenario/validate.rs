@@ -229,6 +229,21 @@ fn settings(c: &mut Checker, s: &Scenario) {
         s.deconfliction.replan_after_s,
         false,
     );
+    c.number(
+        "deconfliction",
+        None,
+        "buffer_s",
+        s.deconfliction.buffer_s,
+        true,
+    );
+    if s.deconfliction.buffer_s > 3600.0 {
+        c.push(
+            "deconfliction",
+            None,
+            "buffer_s",
+            format!("expected at most 3600 s, got {}", s.deconfliction.buffer_s),
+        );
+    }
     let extra = s.deconfliction.over_water_reserve;
     if !(extra.is_finite() && (0.0..1.0).contains(&extra)) {
         c.push(

@@ -230,7 +230,8 @@ impl Simulation {
     /// [`crate::prepare`]).
     pub fn keep_reservations(&mut self) {
         if self.scenario.deconfliction.strategic {
-            self.bookings = Some(Bookings::new(&self.net, &self.fleet));
+            let buffer_s = self.scenario.deconfliction.buffer_s;
+            self.bookings = Some(Bookings::new(&self.net, &self.fleet, buffer_s));
         }
     }
 

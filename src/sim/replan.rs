@@ -22,10 +22,11 @@ pub struct Bookings {
 }
 
 impl Bookings {
-    /// The bookings of cleared `flights` over `plans`.
-    pub fn new(net: &Network, fleet: &Fleet) -> Self {
+    /// The bookings of cleared `flights` over `plans`, each with `buffer_s` (see
+    /// `deconfliction.buffer_s`).
+    pub fn new(net: &Network, fleet: &Fleet, buffer_s: f64) -> Self {
         Bookings {
-            table: Reservations::of(net, fleet.plans(), fleet.flights()),
+            table: Reservations::of(net, fleet.plans(), fleet.flights(), buffer_s),
             booked_s: fleet.flights().iter().map(|f| f.departure_s).collect(),
             replans: 0,
             headway_breaches: 0,

@@ -259,6 +259,34 @@ fn strategic_lane_bookings_keep_a_faster_drone_behind_a_slower_one() {
         (r.losses_of_separation, r.tactical.speed_manoeuvres),
         (0, 0)
     );
+
+    // With a 30 s buffer on every booking the lane's headway is 40 s at both ends (here
+    // another buffered booking, at B's FATOs, binds later still), and the departure is
+    // still the earliest all the buffered bookings allow.
+    let buffered = run(
+        "overtake.ron",
+        &["deconfliction.strategic=true", "deconfliction.buffer_s=30"],
+    );
+    let exit = |f: FlightId| {
+        let plan = buffered.fleet().cleared_plan(f);
+        let dep = buffered.flights()[f].departure_s;
+        let net = buffered.net();
+        skycorridor::planner::strategic::lane_spans(plan)
+            .into_iter()
+            .find(|s| net.corridor_ids[net.lanes[s.0].corridor] == "LANE")
+            .map(|(_, _, x)| dep + x)
+            .unwrap()
+    };
+    let gap = exit(fast) - exit(slow);
+    assert!(gap >= 40.0 - 1e-9, "exits {gap} s apart");
+    let mut others = buffered.reservations().unwrap().clone();
+    let (plan, dep) = (
+        buffered.fleet().cleared_plan(fast),
+        buffered.flights()[fast].departure_s,
+    );
+    others.unbook(buffered.net(), plan, dep);
+    assert!(others.fits(buffered.net(), plan, dep));
+    assert!(!others.fits(buffered.net(), plan, dep - 1.0));
 }
 
 #[test]
