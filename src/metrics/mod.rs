@@ -62,6 +62,77 @@ pub struct StrategicSummary {
     pub reroute_extra_s: f64,
     /// Cancellations by reason.
     pub cancellations: BTreeMap<String, usize>,
+    /// Per corridor and per vertiport, the demand offered (flights filed to use it,
+    /// departing within the run) and accepted (cleared to use it, departing within the
+    /// run) per hour: the capacity the reservations allow. Empty when it was off.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub demand: Vec<AcceptedDemand>,
+}
+
+/// Offered against accepted demand at one corridor or vertiport, flights per hour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AcceptedDemand {
+    /// `corridor` or `vertiport`.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// Flights filed to use it (their time-optimal route) departing within the run, per
+    /// hour.
+    pub offered_per_hour: f64,
+    /// Flights cleared to use it departing within the run, per hour.
+    pub accepted_per_hour: f64,
+}
+
+/// Offered and accepted demand per corridor and vertiport (see
+/// [`StrategicSummary::demand`]).
+fn accepted_demand(sim: &Simulation) -> Vec<AcceptedDemand> {
+    let net = sim.net();
+    let (nc, nn) = (net.corridor_ids.len(), net.nodes.len());
+    let (mut offered, mut accepted) = (vec![0u64; nc + nn], vec![0u64; nc + nn]);
+    let end = sim.scenario().duration_s;
+    let count = |plan: &crate::planner::Plan, to: &mut Vec<u64>| {
+        let mut seen: Vec<usize> = plan
+            .lanes
+            .iter()
+            .filter(|&&l| !net.lanes[l].connector)
+            .map(|&l| net.lanes[l].corridor)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for c in seen {
+            to[c] += 1;
+        }
+        to[nc + plan.origin.index()] += 1;
+        to[nc + plan.destination.index()] += 1;
+    };
+    for f in sim.flights() {
+        if f.scheduled_s < end {
+            count(&sim.plans()[f.filed_plan], &mut offered);
+        }
+        if f.cancelled.is_none() && f.departure_s < end {
+            count(&sim.plans()[f.plan], &mut accepted);
+        }
+    }
+    let hours = (end / 3600.0).max(1e-9);
+    let corridors =
+        (0..sim.scenario().corridors.len()).map(|c| ("corridor", c, net.corridor_ids[c].clone()));
+    let vertiports = net.terminals.iter().map(|t| {
+        (
+            "vertiport",
+            nc + t.node.index(),
+            net.nodes[t.node].id.clone(),
+        )
+    });
+    corridors
+        .chain(vertiports)
+        .filter(|(_, i, _)| offered[*i] > 0 || accepted[*i] > 0)
+        .map(|(kind, i, id)| AcceptedDemand {
+            kind,
+            id,
+            offered_per_hour: offered[i] as f64 / hours,
+            accepted_per_hour: accepted[i] as f64 / hours,
+        })
+        .collect()
 }
 
 /// Mean, 95th percentile and maximum of a sample (0 when empty).
@@ -363,8 +434,14 @@ impl StrategicSummary {
                 *cancellations.entry(reason.kind().to_string()).or_insert(0) += 1;
             }
         }
+        let enabled = sim.scenario().deconfliction.strategic;
         StrategicSummary {
-            enabled: sim.scenario().deconfliction.strategic,
+            demand: if enabled {
+                accepted_demand(sim)
+            } else {
+                Vec::new()
+            },
+            enabled,
             delayed: flights
                 .iter()
                 .filter(|f| f.departure_s > f.scheduled_s)

@@ -173,6 +173,9 @@ pub struct Flight {
     pub id: String,
     /// The plan (route) it flies.
     pub plan: PlanId,
+    /// The plan it was filed with (the time-optimal route; `plan` differs when strategic
+    /// deconfliction rerouted it).
+    pub filed_plan: PlanId,
     /// Departure as filed (rounded up to a step), seconds.
     pub scheduled_s: f64,
     /// Departure it is cleared for: the filed one, or later when strategic deconfliction
@@ -534,6 +537,7 @@ pub fn plan_all(
             flights.push(Flight {
                 id: r.id,
                 plan,
+                filed_plan: plan,
                 scheduled_s: r.departure_s,
                 departure_s: r.departure_s,
                 unconstrained_arrival_s: f64::NAN,

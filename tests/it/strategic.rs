@@ -51,6 +51,18 @@ fn the_second_flight_waits_one_headway_or_takes_the_detour_if_that_arrives_earli
     sim.run_to_end();
     let r = Report::from_sim(&sim);
     assert_eq!((r.strategic.rerouted, r.strategic.delayed), (1, 1));
+    // Offered against accepted demand, per hour of the 900 s run: both were filed on
+    // DIRECT (8 an hour), one was cleared there and one on OUT.
+    let per_hour = |kind: &str, id: &str| {
+        r.strategic
+            .demand
+            .iter()
+            .find(|d| d.kind == kind && d.id == id)
+            .map(|d| (d.offered_per_hour, d.accepted_per_hour))
+    };
+    assert_eq!(per_hour("corridor", "DIRECT"), Some((8.0, 4.0)));
+    assert_eq!(per_hour("corridor", "OUT"), Some((0.0, 4.0)));
+    assert_eq!(per_hour("vertiport", "A"), Some((8.0, 8.0)));
     assert!(
         r.strategic.reroute_extra_s > 90.0,
         "the detour costs time: {}",
