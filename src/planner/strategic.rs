@@ -111,6 +111,25 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
     out
 }
 
+/// What a plan uses, in seconds from take-off (independent of its departure).
+struct PlanUses {
+    lanes: Vec<(LaneId, f64, f64)>,
+    gates: Vec<(NodeId, f64, f64)>,
+    junctions: Vec<(NodeId, Passage)>,
+    crossings: Vec<(usize, Passage)>,
+}
+
+impl PlanUses {
+    fn of(net: &Network, plan: &Plan) -> PlanUses {
+        PlanUses {
+            lanes: lane_spans(plan),
+            gates: gate_passages(net, plan),
+            junctions: junction_passages(net, plan),
+            crossings: crossing_passages(net, plan),
+        }
+    }
+}
+
 /// A transition through a junction: from one lane into the next, from `from_s` to `to_s`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Passage {
@@ -392,20 +411,26 @@ impl Reservations {
 
     /// Whether `plan` departing at `dep` fits.
     pub fn fits(&self, net: &Network, plan: &Plan, dep: f64) -> bool {
-        lane_spans(plan)
+        self.fits_uses(net, &PlanUses::of(net, plan), plan, dep)
+    }
+
+    /// [`Reservations::fits`] with the plan's uses found beforehand (the search tries
+    /// many departures of one plan).
+    fn fits_uses(&self, net: &Network, u: &PlanUses, plan: &Plan, dep: f64) -> bool {
+        u.lanes
             .iter()
             .all(|&(l, e, x)| self.lane_free(l, dep + e, dep + x, net.lanes[l].headway_s))
             && self
                 .fato_intervals(plan, dep)
                 .iter()
                 .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].fatos() as usize)
-            && gate_passages(net, plan).iter().all(|&(n, t, spacing)| {
+            && u.gates.iter().all(|&(n, t, spacing)| {
                 slot_free(&self.gates[n.index()], dep + t, spacing + self.buffer_s)
             })
-            && junction_passages(net, plan)
+            && u.junctions
                 .iter()
                 .all(|(n, p)| self.junction_free(*n, p, dep))
-            && crossing_passages(net, plan)
+            && u.crossings
                 .iter()
                 .all(|(c, p)| self.crossing_free(*c, p, dep))
     }
@@ -556,8 +581,9 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                 continue;
             }
             battery_short = false;
-            let found =
-                (0..=max_steps).find(|&k| table.fits(net, plan, f.scheduled_s + k as f64 * dt));
+            let uses = PlanUses::of(net, plan);
+            let found = (0..=max_steps)
+                .find(|&k| table.fits_uses(net, &uses, plan, f.scheduled_s + k as f64 * dt));
             if let Some(k) = found {
                 let arrival = f.scheduled_s + k as f64 * dt + plan.duration_s;
                 if best
