@@ -49,25 +49,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         net.lanes.iter().filter(|l| !l.connector).count(),
         vertiports
     );
-    for t in &net.terminals {
-        let bearing = t.axis[0].atan2(t.axis[1]).to_degrees().rem_euclid(360.0);
-        let connector = net.lanes[t.arrival_lane].length_m;
-        println!(
-            "  vertiport  {}: {} FATO{} {:.0} m apart, {} stands; fix {connector:.0} m at {bearing:.0} deg, FATOs {:.0} m beyond; \
-             arrivals at {:.0} m, departures at {:.0} m; stack of {} levels to {:.0} m; terminal area radius {:.0} m",
-            net.nodes[t.node].id,
-            t.fatos.len(),
-            if t.fatos.len() == 1 { "" } else { "s" },
-            t.fato_spacing_m,
-            t.stands,
-            t.approach_m,
-            t.arrival_alt_m,
-            t.departure_alt_m,
-            t.stack_levels,
-            t.stack_alt_m(t.stack_levels),
-            t.radius_m,
-        );
-    }
+    print_terminals(net);
     println!("  zones      {}", net.zones.len());
     let gates = net
         .nodes
@@ -163,4 +145,27 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// One line per vertiport: its terminal area's layout.
+fn print_terminals(net: &skycorridor::network::Network) {
+    for t in &net.terminals {
+        let bearing = t.axis[0].atan2(t.axis[1]).to_degrees().rem_euclid(360.0);
+        let connector = net.lanes[t.arrival_lane].length_m;
+        println!(
+            "  vertiport  {}: {} FATO{} {:.0} m apart, {} stands; fix {connector:.0} m at {bearing:.0} deg, FATOs {:.0} m beyond; \
+             arrivals at {:.0} m, departures at {:.0} m; stack of {} levels to {:.0} m; terminal area radius {:.0} m",
+            net.nodes[t.node].id,
+            t.fatos.len(),
+            if t.fatos.len() == 1 { "" } else { "s" },
+            t.fato_spacing_m,
+            t.stands,
+            t.approach_m,
+            t.arrival_alt_m,
+            t.departure_alt_m,
+            t.stack_levels,
+            t.stack_alt_m(t.stack_levels),
+            t.radius_m,
+        );
+    }
 }

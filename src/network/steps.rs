@@ -365,6 +365,91 @@ fn place_zone(z: &Zone, frame: &Frame) -> NetZone {
     }
 }
 
+/// The corridors that meet at a vertiport's node (see `Terminals::meeting`).
+struct Meeting {
+    /// Bearings of their lanes away from the node, radians.
+    bearings: Vec<f64>,
+    /// The corridor with the lowest band.
+    lowest: usize,
+    /// Levels of the lanes arriving at the node, metres.
+    incoming: Vec<f64>,
+    /// Levels of the lanes leaving it, metres.
+    outgoing: Vec<f64>,
+    /// The shortest of their headways, seconds.
+    headway_s: f64,
+}
+
+impl Meeting {
+    /// The connector's arrival and departure levels: those of the lanes that arrive here
+    /// and of those that leave (no level change at the junction) when they are one each
+    /// and a vertical minimum apart; else the halves of the lowest corridor's `band`,
+    /// arrivals above.
+    fn levels(&self, band: (f64, f64), v_min: f64) -> (f64, f64) {
+        let one = |v: &[f64]| {
+            let lo = v.iter().copied().reduce(f64::min)?;
+            (v.iter().all(|&x| x == lo)).then_some(lo)
+        };
+        match (one(&self.incoming), one(&self.outgoing)) {
+            (Some(a), Some(d)) if (a - d).abs() >= v_min => (a, d),
+            _ => {
+                let mid = 0.5 * (band.0 + band.1);
+                (0.5 * (mid + band.1), 0.5 * (band.0 + mid))
+            }
+        }
+    }
+
+    /// The junction zone and the trail spacing of a connector along `bearing` (radians)
+    /// for a horizontal minimum `h_min` (see [`Terminal`]), metres.
+    fn zones(&self, bearing: f64, h_min: f64, connector_m: f64) -> (f64, f64) {
+        use std::f64::consts::{PI, TAU};
+        let closest = self
+            .bearings
+            .iter()
+            .map(|b| {
+                let d = (b - bearing).rem_euclid(TAU);
+                d.min(TAU - d)
+            })
+            .fold(PI, f64::min);
+        // (min then max, not clamp: a huge minimum may exceed half the connector.)
+        let junction_m = (h_min / (2.0 * (closest / 2.0).sin()).max(1e-9))
+            .min(connector_m / 2.0)
+            .max(h_min);
+        let trail_m = (1.05 * h_min / (closest / 2.0).sin().max(1e-3))
+            .min(4.0 * h_min)
+            .max(1.1 * h_min);
+        (junction_m, trail_m)
+    }
+}
+
+/// Where a vertiport's connector goes and what it takes from its corridors.
+struct ConnectorEnds {
+    node: NodeId,
+    fix_en: [f64; 2],
+    /// Arrival and departure levels, metres.
+    levels: (f64, f64),
+    minima: [f64; 2],
+    headway_s: f64,
+    /// The corridor whose speed limit it takes.
+    template: usize,
+}
+
+/// The holding stack: `(levels, step)`. It grows away from the departure level, a
+/// vertical minimum plus 1 m a level: up under `limits.1` (the ceiling) when arrivals are
+/// above departures, else down to `limits.0` (the band's floor); at most `requested`.
+fn stack_levels(arr: f64, dep: f64, v_min: f64, limits: (f64, f64), requested: u32) -> (u32, f64) {
+    let up = arr > dep;
+    let step = if up { v_min + 1.0 } else { -(v_min + 1.0) };
+    let fits = |k: u32| {
+        let alt = arr + f64::from(k) * step;
+        if up { alt <= limits.1 } else { alt >= limits.0 }
+    };
+    let mut levels = requested;
+    while levels > 0 && !fits(levels) {
+        levels -= 1;
+    }
+    (levels, step)
+}
+
 /// Corridors under a metre long (both ends at one place).
 pub(super) fn length_errors(s: &Scenario, lanes: &[Lane]) -> Vec<ValidationError> {
     let mut errors = Vec::new();
@@ -474,40 +559,7 @@ impl Terminals<'_> {
                 continue;
             };
             let node = NodeId::new(ni);
-            let j = nodes[ni].en;
-            // Corridors meeting here: their bearings away from the junction, and the
-            // lowest of them gives the connector its band, speed limit and headway.
-            let mut bearings = Vec::new();
-            let mut lowest: Option<usize> = None;
-            let (mut incoming, mut outgoing) = (Vec::new(), Vec::new());
-            let mut headway_s = f64::INFINITY;
-            for l in &lanes[..scenario_lanes] {
-                if l.from == node || l.to == node {
-                    headway_s = headway_s.min(l.headway_s);
-                }
-                if l.to == node {
-                    incoming.push(l.alt_m);
-                }
-                if l.from == node {
-                    outgoing.push(l.alt_m);
-                }
-                let away = if l.from == node {
-                    Some((l.points[0], l.points[1]))
-                } else if l.to == node {
-                    let n = l.points.len();
-                    Some((l.points[n - 1], l.points[n - 2]))
-                } else {
-                    None
-                };
-                if let Some((a, b)) = away {
-                    bearings.push((b[0] - a[0]).atan2(b[1] - a[1]));
-                    let band = self.rules[l.corridor].band;
-                    if lowest.is_none_or(|c| band.0 < self.rules[c].band.0) {
-                        lowest = Some(l.corridor);
-                    }
-                }
-            }
-            let Some(ci) = lowest else {
+            let Some(m) = self.meeting(&lanes[..scenario_lanes], node) else {
                 errors.push(ValidationError::item(
                     "node",
                     &sn.id,
@@ -516,40 +568,9 @@ impl Terminals<'_> {
                 ));
                 continue;
             };
-            let (h_min, v_min, ceiling) = match nodes[ni].jurisdiction {
-                Some(jid) => {
-                    let jur = &self.regions.jurisdictions[jid];
-                    (
-                        jur.minima[0],
-                        jur.minima[1],
-                        jur.rules.max_alt_m.unwrap_or(f64::INFINITY),
-                    )
-                }
-                None => (
-                    self.regions.base_minima[0],
-                    self.regions.base_minima[1],
-                    f64::INFINITY,
-                ),
-            };
-            let band = self.rules[ci].band;
-            let mid = 0.5 * (band.0 + band.1);
-            // Arrivals keep the level of the lanes that arrive here and departures that of
-            // the lanes that leave (no level change at the junction) when every arriving
-            // lane is a vertical minimum above every leaving one; else the lowest band's
-            // halves, arrivals above.
-            let (arr_alt, dep_alt) = match (
-                incoming.iter().copied().reduce(f64::min),
-                outgoing.iter().copied().reduce(f64::max),
-                incoming.iter().copied().reduce(f64::max),
-                outgoing.iter().copied().reduce(f64::min),
-            ) {
-                (Some(in_lo), Some(out_hi), Some(in_hi), Some(out_lo))
-                    if in_lo == in_hi && out_lo == out_hi && (in_lo - out_hi).abs() >= v_min =>
-                {
-                    (in_lo, out_lo)
-                }
-                _ => (0.5 * (mid + band.1), 0.5 * (band.0 + mid)),
-            };
+            let (h_min, v_min, ceiling) = self.minima_at(&nodes[ni]);
+            let band = self.rules[m.lowest].band;
+            let (arr_alt, dep_alt) = m.levels(band, v_min);
             if (arr_alt - dep_alt).abs() < v_min {
                 errors.push(ValidationError::item(
                     "node",
@@ -558,91 +579,30 @@ impl Terminals<'_> {
                     format!(
                         "its connector takes the band {}..{} m of corridor {}: arrivals at {arr_alt} m and departures at {dep_alt} m \
                          would be less than the vertical minimum ({v_min} m) apart; widen that corridor's band",
-                        band.0, band.1, self.s.corridors[ci].id
+                        band.0, band.1, self.s.corridors[m.lowest].id
                     ),
                 ));
                 continue;
             }
             let bearing = over
                 .bearing_deg
-                .map_or_else(|| widest_gap(&bearings), f64::to_radians);
-            let lay = layout(j, bearing, fatos, &over, h_min);
-            let closest = bearings
-                .iter()
-                .map(|b| {
-                    let d = (b - bearing).rem_euclid(std::f64::consts::TAU);
-                    d.min(std::f64::consts::TAU - d)
-                })
-                .fold(std::f64::consts::PI, f64::min);
-            let connector_len = over.connector_m.unwrap_or(DEFAULT_CONNECTOR_M);
-            let junction_m = (h_min / (2.0 * (closest / 2.0).sin()).max(1e-9))
-                .min(connector_len / 2.0)
-                .max(h_min); // (not clamp: a huge minimum may exceed half the connector)
-            let trail_m = (1.05 * h_min / (closest / 2.0).sin().max(1e-3))
-                .min(4.0 * h_min)
-                .max(1.1 * h_min);
-            // The stack grows away from the departure level: up under the ceiling when
-            // arrivals are above departures, else down to the lowest band's floor.
-            let up = arr_alt > dep_alt;
-            let spacing = if up { v_min + 1.0 } else { -(v_min + 1.0) };
-            let mut levels = over.stack_levels.unwrap_or(DEFAULT_STACK_LEVELS);
-            let fits = |k: u32| {
-                let alt = arr_alt + f64::from(k) * spacing;
-                if up { alt <= ceiling } else { alt >= band.0 }
+                .map_or_else(|| widest_gap(&m.bearings), f64::to_radians);
+            let lay = layout(nodes[ni].en, bearing, fatos, &over, h_min);
+            let connector_m = over.connector_m.unwrap_or(DEFAULT_CONNECTOR_M);
+            let (junction_m, trail_m) = m.zones(bearing, h_min, connector_m);
+            let requested = over.stack_levels.unwrap_or(DEFAULT_STACK_LEVELS);
+            let (levels, spacing) =
+                stack_levels(arr_alt, dep_alt, v_min, (band.0, ceiling), requested);
+            let ends = ConnectorEnds {
+                node,
+                fix_en: lay.fix_en,
+                levels: (arr_alt, dep_alt),
+                minima: [h_min, v_min],
+                headway_s: m.headway_s,
+                template: m.lowest,
             };
-            while levels > 0 && !fits(levels) {
-                levels -= 1;
-            }
-            // The fix node and the connector lanes.
-            let fix = NodeId::new(nodes.len());
-            let (lat, lon) = self.frame.to_geo(lay.fix_en[0], lay.fix_en[1]);
-            nodes.push(NetNode {
-                id: format!("{}:fix", sn.id),
-                kind: NodeKind::Waypoint,
-                lat,
-                lon,
-                en: lay.fix_en,
-                ground_alt_m: sn.ground_alt_m,
-                jurisdiction: nodes[ni].jurisdiction,
-                terminal: None,
-            });
-            let gfix = graph.add_node(fix);
-            debug_assert_eq!(gfix.index(), fix.index());
-            let corridor = corridor_ids.len();
-            corridor_ids.push(format!("{}:connector", sn.id));
-            let length = (lay.fix_en[0] - j[0]).hypot(lay.fix_en[1] - j[1]);
-            let template = &lanes[lanes.iter().position(|l| l.corridor == ci).expect("lane")];
-            let connector = |from: NodeId, to: NodeId, reverse: bool, alt_m: f64| {
-                let points = if reverse {
-                    vec![lay.fix_en, j]
-                } else {
-                    vec![j, lay.fix_en]
-                };
-                Lane {
-                    corridor,
-                    reverse,
-                    from,
-                    to,
-                    alt_m,
-                    points,
-                    leg_m: vec![length],
-                    length_m: length,
-                    speed_limit_mps: template.speed_limit_mps,
-                    headway_s,
-                    over_water_m: 0.0,
-                    jurisdiction: nodes[ni].jurisdiction,
-                    minima: [h_min, v_min],
-                    connector: true,
-                }
-            };
-            let arrival = connector(node, fix, false, arr_alt);
-            let departure = connector(fix, node, true, dep_alt);
-            let arrival_lane = LaneId::new(lanes.len());
-            lanes.push(arrival);
-            graph.add_edge(NodeIndex::new(ni), gfix, arrival_lane);
-            let departure_lane = LaneId::new(lanes.len());
-            lanes.push(departure);
-            graph.add_edge(gfix, NodeIndex::new(ni), departure_lane);
+            let (fix, arrival_lane, departure_lane) =
+                self.add_connectors(ends, nodes, lanes, graph, corridor_ids);
             nodes[ni].terminal = Some(out.len());
             out.push(Terminal {
                 node,
@@ -674,6 +634,122 @@ impl Terminals<'_> {
         } else {
             Err(errors)
         }
+    }
+
+    /// The corridors that meet at `node`: their bearings away from it, the lowest of
+    /// them (which gives the connector its band and speed limit), the levels of the
+    /// lanes arriving and leaving, and the shortest headway. `None` when none does.
+    fn meeting(&self, lanes: &[Lane], node: NodeId) -> Option<Meeting> {
+        let mut m = Meeting {
+            bearings: Vec::new(),
+            lowest: usize::MAX,
+            incoming: Vec::new(),
+            outgoing: Vec::new(),
+            headway_s: f64::INFINITY,
+        };
+        for l in lanes {
+            let away = if l.from == node {
+                m.outgoing.push(l.alt_m);
+                (l.points[0], l.points[1])
+            } else if l.to == node {
+                m.incoming.push(l.alt_m);
+                let n = l.points.len();
+                (l.points[n - 1], l.points[n - 2])
+            } else {
+                continue;
+            };
+            m.headway_s = m.headway_s.min(l.headway_s);
+            m.bearings
+                .push((away.1[0] - away.0[0]).atan2(away.1[1] - away.0[1]));
+            let band = self.rules[l.corridor].band;
+            if m.lowest == usize::MAX || band.0 < self.rules[m.lowest].band.0 {
+                m.lowest = l.corridor;
+            }
+        }
+        (m.lowest != usize::MAX).then_some(m)
+    }
+
+    /// The separation minima and the ceiling where `node` stands.
+    fn minima_at(&self, node: &NetNode) -> (f64, f64, f64) {
+        match node.jurisdiction {
+            Some(jid) => {
+                let jur = &self.regions.jurisdictions[jid];
+                (
+                    jur.minima[0],
+                    jur.minima[1],
+                    jur.rules.max_alt_m.unwrap_or(f64::INFINITY),
+                )
+            }
+            None => (
+                self.regions.base_minima[0],
+                self.regions.base_minima[1],
+                f64::INFINITY,
+            ),
+        }
+    }
+
+    /// Adds a vertiport's fix node and its two connector lanes (to the graph too):
+    /// `(fix, arrival lane, departure lane)`.
+    fn add_connectors(
+        &self,
+        e: ConnectorEnds,
+        nodes: &mut Vec<NetNode>,
+        lanes: &mut Vec<Lane>,
+        graph: &mut DiGraph<NodeId, LaneId>,
+        corridor_ids: &mut Vec<String>,
+    ) -> (NodeId, LaneId, LaneId) {
+        let (ni, j) = (e.node.index(), nodes[e.node.index()].en);
+        let id = &self.s.nodes[ni].id;
+        let fix = NodeId::new(nodes.len());
+        let (lat, lon) = self.frame.to_geo(e.fix_en[0], e.fix_en[1]);
+        nodes.push(NetNode {
+            id: format!("{id}:fix"),
+            kind: NodeKind::Waypoint,
+            lat,
+            lon,
+            en: e.fix_en,
+            ground_alt_m: self.s.nodes[ni].ground_alt_m,
+            jurisdiction: nodes[ni].jurisdiction,
+            terminal: None,
+        });
+        let gfix = graph.add_node(fix);
+        debug_assert_eq!(gfix.index(), fix.index());
+        let corridor = corridor_ids.len();
+        corridor_ids.push(format!("{id}:connector"));
+        let length = (e.fix_en[0] - j[0]).hypot(e.fix_en[1] - j[1]);
+        let speed_limit_mps = lanes
+            .iter()
+            .find(|l| l.corridor == e.template)
+            .expect("every corridor has a lane")
+            .speed_limit_mps;
+        let jurisdiction = nodes[ni].jurisdiction;
+        let connector = |from: NodeId, to: NodeId, reverse: bool, alt_m: f64| Lane {
+            corridor,
+            reverse,
+            from,
+            to,
+            alt_m,
+            points: if reverse {
+                vec![e.fix_en, j]
+            } else {
+                vec![j, e.fix_en]
+            },
+            leg_m: vec![length],
+            length_m: length,
+            speed_limit_mps,
+            headway_s: e.headway_s,
+            over_water_m: 0.0,
+            jurisdiction,
+            minima: e.minima,
+            connector: true,
+        };
+        let arrival_lane = LaneId::new(lanes.len());
+        lanes.push(connector(e.node, fix, false, e.levels.0));
+        graph.add_edge(NodeIndex::new(ni), gfix, arrival_lane);
+        let departure_lane = LaneId::new(lanes.len());
+        lanes.push(connector(fix, e.node, true, e.levels.1));
+        graph.add_edge(gfix, NodeIndex::new(ni), departure_lane);
+        (fix, arrival_lane, departure_lane)
     }
 
     /// Lanes (other than a terminal's own connectors) that pass through its volume.

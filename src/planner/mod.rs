@@ -17,7 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
-use crate::network::Network;
+use crate::network::{Network, Terminal};
 use crate::scenario::{DroneType, Scenario, ValidationError};
 pub use path::{Motion, Path, Seg, advance, advance_capped};
 pub use strategic::CancelReason;
@@ -291,9 +291,58 @@ pub fn build_plan(
             .expect("flights end at vertiports"),
     );
     let (fo, fd) = (to.fatos[fato[0] as usize], td.fatos[fato[1] as usize]);
+    let path = route_path(net, &lanes, t, (to, fo), (td, fd));
+    let (seg_t, time, energy_wh) = fly(&path, t, dt);
+    let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
+    // A gate is passed where the lane after it starts (its first segment, ramp or level).
+    let mut gates = Vec::new();
+    let mut k0 = 0;
+    for w in lanes.windows(2) {
+        let node = net.lanes[w[0]].to;
+        if net.nodes[node].gate_spacing_s().is_none() {
+            continue;
+        }
+        if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == Some(w[1])) {
+            gates.push((path.cum[k], node));
+            k0 = k;
+        }
+    }
+    let mut marks = Marks::of(&path, &seg_t);
+    marks.clear_m = td.clear_m;
+    marks.trail_m = td.trail_m;
+    Plan {
+        marks,
+        gates,
+        fato,
+        fato_clear_s: t.fato_clear_s,
+        family: PlanId::new(0),
+        origin,
+        destination,
+        drone_type,
+        over_water_m,
+        lanes,
+        path,
+        seg_t,
+        duration_s: time,
+        energy_wh,
+    }
+}
+
+/// The 3D path of a route (`lanes`) for type `t` from origin FATO `fo` of terminal `to`
+/// to destination FATO `fd` of `td`: a vertical climb off the FATO to the departure
+/// level, level to the fix, the lanes (ramps where levels change at a lane's start),
+/// level from the destination's fix to above its FATO, and a vertical descent onto it.
+fn route_path(
+    net: &Network,
+    lanes: &[LaneId],
+    t: &DroneType,
+    (to, fo): (&Terminal, [f64; 2]),
+    (td, fd): (&Terminal, [f64; 2]),
+) -> Path {
     let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
     let mut pts = vec![[fo[0], fo[1], to.ground_alt_m]];
     let (mut horiz, mut vh, mut lane_of) = (Vec::new(), Vec::new(), Vec::new());
+    let (first, last) = (&net.lanes[lanes[0]], &net.lanes[lanes[lanes.len() - 1]]);
     let first_alt = first.alt_m;
     let v_first = first.speed_limit_mps.min(t.cruise_speed_mps);
     pts.push([fo[0], fo[1], first_alt]);
@@ -305,7 +354,7 @@ pub fn build_plan(
     vh.push(v_first);
     lane_of.push(None);
     let mut alt = first_alt;
-    for &li in &lanes {
+    for &li in lanes {
         let l = &net.lanes[li];
         let v = l.speed_limit_mps.min(t.cruise_speed_mps);
         for k in 0..l.leg_m.len() {
@@ -347,16 +396,20 @@ pub fn build_plan(
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
     lane_of.push(None);
-    let path = Path::new(
+    Path::new(
         &pts,
         &horiz,
         &vh,
         &lane_of,
         t.climb_rate_mps,
         t.descent_rate_mps,
-    );
+    )
+}
 
-    // Fly it unobstructed with the simulation's own rule to get the times.
+/// Flies `path` unobstructed with the simulation's own rule (steps of `dt`): the time
+/// from take-off at each segment start and at the end, the flight time, and the energy
+/// used, watt-hours.
+fn fly(path: &Path, t: &DroneType, dt: f64) -> (Vec<f64>, f64, f64) {
     let total = path.total_m();
     let mut m = Motion::default();
     let mut seg_t = vec![0.0];
@@ -364,7 +417,7 @@ pub fn build_plan(
     while m.s < total {
         let (s0, seg0) = (m.s, m.seg as usize);
         let dir = path.segs[seg0].dir;
-        advance(&path, &mut m, t.accel_mps2, dt, total);
+        advance(path, &mut m, t.accel_mps2, dt, total);
         energy_wh += power_w(t, &dir, m.u) * dt / 3600.0;
         let moved = m.s - s0;
         for k in seg0 + 1..=path.segs.len() {
@@ -380,39 +433,7 @@ pub fn build_plan(
     // (After the guard above, the segments not reached keep its time: `seg_t` always has
     // one entry per segment start and one for the end.)
     seg_t.resize(path.segs.len() + 1, time);
-    let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
-    // A gate is passed where the lane after it starts (its first segment, ramp or level).
-    let mut gates = Vec::new();
-    let mut k0 = 0;
-    for w in lanes.windows(2) {
-        let node = net.lanes[w[0]].to;
-        if net.nodes[node].gate_spacing_s().is_none() {
-            continue;
-        }
-        if let Some(k) = (k0..path.segs.len()).find(|&k| path.segs[k].lane == Some(w[1])) {
-            gates.push((path.cum[k], node));
-            k0 = k;
-        }
-    }
-    let mut marks = Marks::of(&path, &seg_t);
-    marks.clear_m = td.clear_m;
-    marks.trail_m = td.trail_m;
-    Plan {
-        marks,
-        gates,
-        fato,
-        fato_clear_s: t.fato_clear_s,
-        family: PlanId::new(0),
-        origin,
-        destination,
-        drone_type,
-        over_water_m,
-        lanes,
-        path,
-        seg_t,
-        duration_s: time,
-        energy_wh,
-    }
+    (seg_t, time, energy_wh)
 }
 
 /// A flight request before planning: explicit or sampled from a flow.
