@@ -86,21 +86,11 @@ impl Marks {
         ) else {
             return Marks::default();
         };
-        let run = |k: usize, step: isize| {
-            let mut j = k;
-            while let Some(n) = j.checked_add_signed(step)
-                && n < segs.len()
-                && segs[n].lane == segs[k].lane
-            {
-                j = n;
-            }
-            j
-        };
         Marks {
             fix_m: path.cum[last + 1],
-            arrival_connector_m: path.cum[run(last, -1)],
+            arrival_connector_m: path.cum[path.lane_run(last).start],
             connector_entry_s: seg_t[first],
-            connector_exit_s: seg_t[run(first, 1) + 1],
+            connector_exit_s: seg_t[path.lane_run(first).end],
             clear_m: 0.0,
             trail_m: 0.0,
         }

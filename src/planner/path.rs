@@ -85,6 +85,22 @@ impl Path {
         *self.cum.last().unwrap_or(&0.0)
     }
 
+    /// The segments around segment `k` that fly its lane (or its terminal leg, for a
+    /// segment with none), consecutively: `cum[run.start]` is where that lane starts on
+    /// the path and `cum[run.end]` where it ends.
+    pub fn lane_run(&self, k: usize) -> std::ops::Range<usize> {
+        let lane = self.segs[k].lane;
+        let mut start = k;
+        while start > 0 && self.segs[start - 1].lane == lane {
+            start -= 1;
+        }
+        let mut end = k + 1;
+        while end < self.segs.len() && self.segs[end].lane == lane {
+            end += 1;
+        }
+        start..end
+    }
+
     /// Position at path distance `s` on segment `seg`.
     pub fn position(&self, seg: usize, s: f64) -> [f64; 3] {
         let g = &self.segs[seg];

@@ -67,15 +67,12 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
     let mut out = Vec::new();
     let mut k = 0;
     while k < segs.len() {
-        let Some(lane) = segs[k].lane else {
-            k += 1;
+        let run = plan.path.lane_run(k);
+        k = run.end;
+        let Some(lane) = segs[run.start].lane else {
             continue;
         };
-        // The lane's segments from k: path distance at each horizontal distance along it.
-        let start = k;
-        while k < segs.len() && segs[k].lane == Some(lane) {
-            k += 1;
-        }
+        // The lane's segments: path distance at each horizontal distance along it.
         for &c in &net.lane_crossings[lane.index()] {
             let x = &net.crossings[c];
             let d = if x.lanes.0 == lane {
@@ -85,7 +82,7 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
             };
             let mut horiz = 0.0;
             let mut at = None;
-            for (j, g) in segs.iter().enumerate().take(k).skip(start) {
+            for (j, g) in segs.iter().enumerate().take(run.end).skip(run.start) {
                 let h = (g.len_m * g.len_m - (g.dir[2] * g.len_m).powi(2))
                     .max(0.0)
                     .sqrt();
@@ -243,28 +240,17 @@ impl fmt::Display for CancelReason {
     }
 }
 
-/// Lane entries `(lane, seconds from take-off)` of a plan.
-pub fn lane_entries(plan: &Plan) -> Vec<(LaneId, f64)> {
-    let segs = &plan.path.segs;
-    (0..segs.len())
-        .filter_map(|k| {
-            let lane = segs[k].lane?;
-            (k == 0 || segs[k - 1].lane != Some(lane)).then_some((lane, plan.seg_t[k]))
-        })
-        .collect()
-}
-
 /// Lane entries and exits `(lane, seconds from take-off at entry, at exit)` of a plan.
 pub fn lane_spans(plan: &Plan) -> Vec<(LaneId, f64, f64)> {
-    let segs = &plan.path.segs;
-    let mut out: Vec<(LaneId, f64, f64)> = Vec::new();
-    for k in 0..segs.len() {
-        let Some(lane) = segs[k].lane else { continue };
-        if k == 0 || segs[k - 1].lane != Some(lane) {
-            out.push((lane, plan.seg_t[k], plan.seg_t[k + 1]));
-        } else if let Some(last) = out.last_mut() {
-            last.2 = plan.seg_t[k + 1];
+    let path = &plan.path;
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < path.segs.len() {
+        let run = path.lane_run(k);
+        if let Some(lane) = path.segs[k].lane {
+            out.push((lane, plan.seg_t[run.start], plan.seg_t[run.end]));
         }
+        k = run.end;
     }
     out
 }

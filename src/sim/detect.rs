@@ -142,17 +142,9 @@ impl TrackPlace {
         };
         let l = &net.lanes[lane];
         // Distance along the path to the start and end of this lane.
-        let first = (0..=k)
-            .rev()
-            .take_while(|&j| segs[j].lane == Some(lane))
-            .last()
-            .unwrap_or(k);
-        let last = (k..segs.len())
-            .take_while(|&j| segs[j].lane == Some(lane))
-            .last()
-            .unwrap_or(k);
-        let from_start = d.s - plan.path.cum[first];
-        let to_end = plan.path.cum[last + 1] - d.s;
+        let run = plan.path.lane_run(k);
+        let from_start = d.s - plan.path.cum[run.start];
+        let to_end = plan.path.cum[run.end] - d.s;
         if l.connector {
             // Near its junction, or changing level where it leaves it: the junction's.
             let junction = if l.reverse { l.to } else { l.from };
