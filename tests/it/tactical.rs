@@ -225,31 +225,13 @@ fn strategic_lane_bookings_keep_a_faster_drone_behind_a_slower_one() {
         ],
     );
     let (slow, fast) = (flight(&sim, "SLOW"), flight(&sim, "FAST"));
-    let lane = |f: FlightId| {
-        let plan = sim.fleet().cleared_plan(f);
-        let dep = sim.flights()[f].departure_s;
-        skycorridor::planner::strategic::lane_spans(plan)
-            .into_iter()
-            .find(|s| sim.net().corridor_ids[sim.net().lanes[s.0].corridor] == "LANE")
-            .map(|(_, e, x)| (dep + e, dep + x))
-            .unwrap()
-    };
-    let ((_, slow_exit), (_, fast_exit)) = (lane(slow), lane(fast));
+    let (slow_exit, fast_exit) = (lane_exit(&sim, slow), lane_exit(&sim, fast));
     assert!(
         fast_exit >= slow_exit + 10.0 - 1e-9,
         "{fast_exit} vs {slow_exit}"
     );
-    let mut others = sim.reservations().unwrap().clone();
-    let (plan, dep) = (
-        sim.fleet().cleared_plan(fast),
-        sim.flights()[fast].departure_s,
-    );
-    others.unbook(sim.net(), plan, dep);
-    assert!(others.fits(sim.net(), plan, dep));
-    assert!(
-        !others.fits(sim.net(), plan, dep - 1.0),
-        "not a step later than needed"
-    );
+    assert_cleared_at_the_earliest(&sim, fast);
+    let dep = sim.flights()[fast].departure_s;
     // By hand: LANE is 4 km, 500 s for the slow one and 250 s for the fast one, and the
     // slow one (departing at 0) also takes longer to reach it; so the fast one leaves at
     // least 500 - 250 + 10 = 260 s after it (an entry rule alone cleared it at 20 s).
@@ -267,26 +249,32 @@ fn strategic_lane_bookings_keep_a_faster_drone_behind_a_slower_one() {
         "overtake.ron",
         &["deconfliction.strategic=true", "deconfliction.buffer_s=30"],
     );
-    let exit = |f: FlightId| {
-        let plan = buffered.fleet().cleared_plan(f);
-        let dep = buffered.flights()[f].departure_s;
-        let net = buffered.net();
-        skycorridor::planner::strategic::lane_spans(plan)
-            .into_iter()
-            .find(|s| net.corridor_ids[net.lanes[s.0].corridor] == "LANE")
-            .map(|(_, _, x)| dep + x)
-            .unwrap()
-    };
-    let gap = exit(fast) - exit(slow);
+    let gap = lane_exit(&buffered, fast) - lane_exit(&buffered, slow);
     assert!(gap >= 40.0 - 1e-9, "exits {gap} s apart");
-    let mut others = buffered.reservations().unwrap().clone();
-    let (plan, dep) = (
-        buffered.fleet().cleared_plan(fast),
-        buffered.flights()[fast].departure_s,
+    assert_cleared_at_the_earliest(&buffered, fast);
+}
+
+/// When flight `f`, as cleared, leaves overtake.ron's corridor LANE, seconds.
+fn lane_exit(sim: &Simulation, f: FlightId) -> f64 {
+    let (plan, net) = (sim.fleet().cleared_plan(f), sim.net());
+    skycorridor::planner::strategic::lane_spans(plan)
+        .into_iter()
+        .find(|s| net.corridor_ids[net.lanes[s.0].corridor] == "LANE")
+        .map(|(_, _, x)| sim.flights()[f].departure_s + x)
+        .unwrap()
+}
+
+/// Flight `f` is cleared at the earliest step every other booking allows: its departure
+/// fits the table without it, one step earlier does not.
+fn assert_cleared_at_the_earliest(sim: &Simulation, f: FlightId) {
+    let mut others = sim.reservations().unwrap().clone();
+    let (plan, dep) = (sim.fleet().cleared_plan(f), sim.flights()[f].departure_s);
+    others.unbook(sim.net(), plan, dep);
+    assert!(others.fits(sim.net(), plan, dep));
+    assert!(
+        !others.fits(sim.net(), plan, dep - 1.0),
+        "not a step later than needed"
     );
-    others.unbook(buffered.net(), plan, dep);
-    assert!(others.fits(buffered.net(), plan, dep));
-    assert!(!others.fits(buffered.net(), plan, dep - 1.0));
 }
 
 #[test]
