@@ -136,12 +136,13 @@ pub fn main(a: ValidateArgs) -> Result<()> {
         let l = &net.lanes[w.lane];
         println!(
             "  warning    {}: a {} s headway keeps drones {:.0} m apart at {:.0} m/s (the slowest type there), \
-             less than the {:.0} m horizontal minimum: strategic bookings cannot keep them separated in trail",
+             less than the {:.0} m horizontal minimum: strategic deconfliction books {:.1} s there instead",
             net.lane_name(w.lane),
             l.headway_s,
             w.gap_m,
             w.speed_mps,
-            w.minimum_m
+            w.minimum_m,
+            l.booked_headway_s(net.slowest_mps)
         );
     }
     Ok(())

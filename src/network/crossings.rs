@@ -1,7 +1,8 @@
 //! Where lanes cross away from nodes: conflict points of the network, found once from its
 //! geometry. Two lanes cross when their centre lines intersect in plan view more than a
-//! metre from either lane's ends (a meeting at a node is a junction) and they fly less
-//! than the larger of their vertical minima apart.
+//! metre from either lane's ends (a meeting at a node is a junction), whatever their
+//! levels: a drone changing level at a lane's start may pass the other's level there
+//! (strategic deconfliction compares the altitudes each drone flies in the zone).
 
 use super::Lane;
 use crate::ids::LaneId;
@@ -19,6 +20,8 @@ pub struct Crossing {
     /// leaving the zone and one entering it are a minimum apart), and at least 1.5
     /// minima, metres.
     pub zone_m: f64,
+    /// The larger of the two lanes' vertical minima, metres.
+    pub vertical_m: f64,
 }
 
 /// Every crossing of `lanes`, in lane order.
@@ -27,9 +30,6 @@ pub fn crossings(lanes: &[Lane]) -> Vec<Crossing> {
     for (ia, a) in lanes.iter().enumerate() {
         for (ib, b) in lanes.iter().enumerate().skip(ia + 1) {
             let v = a.minima[1].max(b.minima[1]);
-            if (a.alt_m - b.alt_m).abs() >= v {
-                continue;
-            }
             let h = a.minima[0].max(b.minima[0]);
             for (da, db, angle) in intersections(a, b) {
                 let ends = |d: f64, l: &Lane| d < 1.0 || l.length_m - d < 1.0;
@@ -41,6 +41,7 @@ pub fn crossings(lanes: &[Lane]) -> Vec<Crossing> {
                     lanes: (LaneId::new(ia), LaneId::new(ib)),
                     along_m: (da, db),
                     zone_m: (1.05 * h / (2.0 * half)).clamp(1.5 * h, 20.0 * h),
+                    vertical_m: v,
                 });
             }
         }

@@ -122,6 +122,56 @@ pub struct ShortHeadway {
     pub minimum_m: f64,
 }
 
+impl Lane {
+    /// The time between two drones entering (and leaving) it that strategic deconfliction
+    /// books: its headway, or longer where that keeps less than 1.05 horizontal minima
+    /// between two drones at the slowest speed flown on it (`slowest_mps` the slowest
+    /// type's cruise speed), seconds.
+    pub fn booked_headway_s(&self, slowest_mps: f64) -> f64 {
+        let v = self.speed_limit_mps.min(slowest_mps).max(1e-3);
+        self.headway_s.max(1.05 * self.minima[0] / v)
+    }
+}
+
+/// For each lane `l` (arriving at node `n`), the distance before `n` within which a drone
+/// that changes level onto the other direction `r` of `l`'s corridor at `n` (ramping from
+/// the level of any other lane arriving at `n`, over the ground track `l` flies) can be
+/// within `vertical_m` of `l`'s level, for the drone type that ramps longest, plus 1.05
+/// horizontal minima; 0 when no such ramp passes `l`'s level. A drone on `l` inside it
+/// and a ramping drone head-on to it on `r` must not be there at once.
+pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f64> {
+    lanes
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut zone: f64 = 0.0;
+            for r in lanes
+                .iter()
+                .filter(|r| r.from == l.to && r.corridor == l.corridor && r.to == l.from)
+            {
+                for (j, a) in lanes.iter().enumerate() {
+                    let (lo, hi) = (a.alt_m.min(r.alt_m), a.alt_m.max(r.alt_m));
+                    let through = l.alt_m > lo - vertical_m && l.alt_m < hi + vertical_m;
+                    if j == i || a.to != l.to || a.alt_m == r.alt_m || !through {
+                        continue;
+                    }
+                    for t in types {
+                        let rate = if r.alt_m > a.alt_m {
+                            t.climb_rate_mps
+                        } else {
+                            t.descent_rate_mps
+                        };
+                        let v = r.speed_limit_mps.min(t.cruise_speed_mps);
+                        let ramp = ((r.alt_m - a.alt_m).abs() / rate * v).min(r.leg_m[0]);
+                        zone = zone.max(ramp + 1.05 * l.minima[0].max(r.minima[0]));
+                    }
+                }
+            }
+            zone
+        })
+        .collect()
+}
+
 /// A zone placed in the local frame.
 #[derive(Debug, Clone)]
 pub struct NetZone {
@@ -174,6 +224,14 @@ pub struct Network {
     pub crossings: Vec<Crossing>,
     /// For each lane, its crossings (index into `crossings`).
     pub lane_crossings: Vec<Vec<usize>>,
+    /// For each lane, how far before its end drones that change level onto the other
+    /// direction of its corridor (ramping from another lane's level there) may still be
+    /// within a vertical minimum of its level, plus 1.05 horizontal minima, metres (0 if
+    /// none does; see [`ramp_zones`]): strategic deconfliction keeps drones on it there
+    /// and such ramps apart in time.
+    pub ramp_zone_m: Vec<f64>,
+    /// The slowest cruise speed of the scenario's drone types, m/s.
+    pub slowest_mps: f64,
 }
 
 impl Network {
@@ -253,7 +311,15 @@ impl Network {
             lane_crossings[x.lanes.0.index()].push(c);
             lane_crossings[x.lanes.1.index()].push(c);
         }
+        let ramp_zone_m = ramp_zones(&lanes, &s.drone_types, sep[1]);
+        let slowest_mps = s
+            .drone_types
+            .iter()
+            .map(|t| t.cruise_speed_mps)
+            .fold(f64::INFINITY, f64::min);
         Ok(Network {
+            ramp_zone_m,
+            slowest_mps,
             frame,
             nodes,
             lanes,

@@ -624,6 +624,7 @@ impl Terminals<'_> {
                 radius_m: lay.radius_m,
                 approach_m: lay.approach_m,
                 fato_spacing_m: lay.fato_spacing_m,
+                fan_m: lay.fan_m,
                 junction_m,
                 trail_m,
             });

@@ -14,18 +14,21 @@
 //! - the **fix** at the connector's end: where arrivals ask for a FATO, hold in a stack
 //!   over it (levels one vertical minimum apart from the arrival level, growing away from
 //!   the departure level) when none is free, and where departures join the connector;
-//! - the **FATOs** in a row across the bearing, `fato_spacing_m` apart (default: the
-//!   larger of 61 m, FAA AC 150/5390-2D's 200 ft between FATOs used at the same time, and
-//!   1.2 horizontal minima), centred `approach_m` beyond the fix. An approach is flown level
-//!   at the arrival level from the fix to above its FATO, then straight down; a departure
-//!   climbs straight up to the departure level, then flies level to the fix. The
-//!   approach distance is the smallest (at least 100 m) that keeps every level leg 1.05
-//!   horizontal minima from every other FATO's column, so movements on different FATOs
-//!   are separated by construction.
+//! - the **FATOs** on an arc around the fix, `approach_m` from it, centred on the bearing
+//!   and `fato_spacing_m` apart (default: the larger of 61 m, FAA AC 150/5390-2D's 200 ft
+//!   between FATOs used at the same time, and 1.2 horizontal minima). An approach is
+//!   flown level at the arrival level from the fix to above its FATO, then straight down;
+//!   a departure climbs straight up to the departure level, then flies level to the fix.
+//!   The approach distance is the smallest (at least 100 m) that keeps the arc within
+//!   [`FAN_DEG`] and every level leg 1.05 horizontal minima from every other FATO's
+//!   column, so movements on different FATOs are separated by construction. Every leg is
+//!   as long as every other, so a route flown from or to any of the FATOs takes the same
+//!   time: which FATO a flight is given changes where it lands, never when (strategic
+//!   deconfliction books FATOs as interchangeable slots).
 //!
-//! The terminal volume is a circle around the FATO row with the approach distance plus
-//! one horizontal minimum as radius: no other lane may pass through it (a validation error
-//! names the corridor and the point).
+//! The terminal volume is a circle around the middle of the arc with the approach
+//! distance plus one horizontal minimum as radius (it holds the fix and every FATO): no
+//! other lane may pass through it (a validation error names the corridor and the point).
 
 use crate::ids::{LaneId, NodeId};
 use crate::scenario::TerminalLayout;
@@ -34,6 +37,8 @@ use crate::scenario::TerminalLayout;
 pub const DEFAULT_CONNECTOR_M: f64 = 400.0;
 /// FAA AC 150/5390-2D: 200 ft between FATOs used simultaneously, metres.
 pub const FAA_SIMULTANEOUS_FATO_M: f64 = 61.0;
+/// Widest angle the FATOs' arc spans as seen from the fix, degrees.
+pub const FAN_DEG: f64 = 120.0;
 /// Default levels of the holding stack.
 pub const DEFAULT_STACK_LEVELS: u32 = 4;
 
@@ -74,14 +79,18 @@ pub struct Terminal {
     /// stack, and between places in the line behind a full stack, metres (1.1 horizontal
     /// minima).
     pub clear_m: f64,
-    /// Centre of the FATO row, local `[east_m, north_m]`.
+    /// Middle of the FATOs' arc, local `[east_m, north_m]`.
     pub centre: [f64; 2],
     /// Radius of the terminal volume around `centre`, metres.
     pub radius_m: f64,
-    /// Distance from the fix to the FATO row, metres.
+    /// Distance from the fix to every FATO (the radius of their arc), metres.
     pub approach_m: f64,
     /// Distance between FATO centres, metres.
     pub fato_spacing_m: f64,
+    /// How far from the fix two drones on the legs of different FATOs can come within
+    /// 1.05 horizontal minima of each other (the legs converge there): beyond it, their
+    /// angle keeps them apart; 0 with one FATO, metres.
+    pub fan_m: f64,
     /// How far along the connectors from the junction a drone is still "at the junction":
     /// where the connector and the nearest corridor there are less than one horizontal
     /// minimum apart (`h / (2 sin(a / 2))` for the smallest angle `a` between them, at
@@ -111,6 +120,7 @@ pub(super) struct Layout {
     pub radius_m: f64,
     pub approach_m: f64,
     pub fato_spacing_m: f64,
+    pub fan_m: f64,
 }
 
 /// The bearing (radians, clockwise from north) in the middle of the widest gap between
@@ -145,34 +155,49 @@ pub(super) fn layout(
     let spacing = over
         .fato_spacing_m
         .unwrap_or(FAA_SIMULTANEOUS_FATO_M.max(1.2 * h_min));
-    let half_row = 0.5 * f64::from(fatos.saturating_sub(1)) * spacing;
-    // Distance from a column to another FATO's level leg, at least r*s/sqrt(r^2 + o^2)
-    // for the outermost offset o: solve for r with 1.05 h_min.
+    // On an arc of radius r around the fix, FATOs `spacing` apart (chord) are 2 asin(x)
+    // apart in angle, x = spacing / 2r, and a leg passes the next FATO's column at
+    // r sin(2 asin(x)) = spacing * sqrt(1 - x^2). The arc spans at most FAN_DEG, and that
+    // distance is at least 1.05 minima: r from both.
     let k = (1.05 * h_min / spacing).min(0.99);
-    let approach_m = (half_row * k / (1.0 - k * k).sqrt()).max(100.0).ceil();
+    let gaps = f64::from(fatos.saturating_sub(1)).max(1.0);
+    let half_step = (FAN_DEG.to_radians() / (2.0 * gaps)).sin();
+    let approach_m = (spacing / (2.0 * half_step))
+        .max(spacing / (2.0 * (1.0 - k * k).sqrt()))
+        .max(100.0)
+        .ceil();
+    let step = 2.0 * (spacing / (2.0 * approach_m)).asin();
     let connector = over.connector_m.unwrap_or(DEFAULT_CONNECTOR_M);
     let fix_en = [
         junction[0] + connector * axis[0],
         junction[1] + connector * axis[1],
     ];
-    let centre = [
-        fix_en[0] + approach_m * axis[0],
-        fix_en[1] + approach_m * axis[1],
-    ];
+    let at = |angle: f64| {
+        let (sin, cos) = angle.sin_cos();
+        [
+            fix_en[0] + approach_m * (cos * axis[0] + sin * across[0]),
+            fix_en[1] + approach_m * (cos * axis[1] + sin * across[1]),
+        ]
+    };
+    // Two drones on legs `step` apart, both farther than this from the fix, are at least
+    // this times sin(step) apart.
+    let fan_m = if fatos > 1 {
+        (1.05 * h_min / step.sin().max(1e-3)).min(approach_m)
+    } else {
+        0.0
+    };
     let fatos = (0..fatos)
-        .map(|i| {
-            let o = f64::from(i) * spacing - half_row;
-            [centre[0] + o * across[0], centre[1] + o * across[1]]
-        })
+        .map(|i| at((f64::from(i) - 0.5 * f64::from(fatos - 1)) * step))
         .collect();
     Layout {
         axis,
         fix_en,
         fatos,
-        centre,
-        radius_m: approach_m.max(half_row) + h_min,
+        centre: at(0.0),
+        radius_m: approach_m + h_min,
         approach_m,
         fato_spacing_m: spacing,
+        fan_m,
     }
 }
 
@@ -227,5 +252,19 @@ mod tests {
             }
         }
         assert!(l.approach_m >= 100.0);
+        // Every FATO as far from the fix: the legs take the same time.
+        for f in &l.fatos {
+            let r = (f[0] - l.fix_en[0]).hypot(f[1] - l.fix_en[1]);
+            assert!((r - l.approach_m).abs() < 1e-6, "{r}");
+        }
+        // 16 FATOs: the arc spans no more than the fan.
+        let l = layout([0.0, 0.0], 0.0, 16, &TerminalLayout::default(), 30.0);
+        let angle = |p: &[f64; 2]| (p[0] - l.fix_en[0]).atan2(p[1] - l.fix_en[1]);
+        let span = angle(&l.fatos[15]) - angle(&l.fatos[0]);
+        assert!(
+            span.abs().to_degrees() <= FAN_DEG + 1e-6,
+            "{}",
+            span.to_degrees()
+        );
     }
 }

@@ -38,6 +38,10 @@ pub struct Plan {
     /// Planned time from take-off at each segment start, seconds (`seg_t[len]` is the
     /// flight time): the time part of the 4D plan.
     pub seg_t: Vec<f64>,
+    /// `(path distance, time from take-off)` at the end of every planned step in which
+    /// the speed changed or a segment began, and at the segment starts (sorted): what
+    /// [`Plan::planned_time_at`] interpolates.
+    pub knots: Vec<(f64, f64)>,
     /// Flight time from take-off to touchdown, seconds.
     pub duration_s: f64,
     /// Planned energy, watt-hours.
@@ -73,6 +77,9 @@ pub struct Marks {
     pub clear_m: f64,
     /// See `clear_m`.
     pub trail_m: f64,
+    /// When it holds its FATOs, seconds from take-off: `[origin, destination]`, each
+    /// `(from, to)` (see [`Plan::fato_s`]).
+    pub fato_s: [(f64, f64); 2],
 }
 
 impl Marks {
@@ -93,6 +100,7 @@ impl Marks {
             connector_exit_s: seg_t[path.lane_run(first).end],
             clear_m: 0.0,
             trail_m: 0.0,
+            fato_s: [(0.0, 0.0); 2],
         }
     }
 }
@@ -120,6 +128,15 @@ impl Plan {
     pub fn climb_done_m(&self) -> f64 {
         self.path.cum[1]
     }
+    /// When it holds its FATOs flown as planned, seconds from take-off: `[origin,
+    /// destination]`, each `(from, to)`. The origin's from take-off to the end of the step
+    /// its climb ends in; the destination's from a step before it asks for it at the
+    /// latest (its asking reach at its type's cruise speed plus the climb point's distance
+    /// before the fix: granted then, it never brakes for the terminal area) until its
+    /// type's `fato_clear_s` after touchdown. Strategic bookings reserve exactly these.
+    pub fn fato_s(&self) -> [(f64, f64); 2] {
+        self.marks.fato_s
+    }
     /// Planned time from take-off to the entry into the departure connector, seconds.
     pub fn connector_entry_s(&self) -> f64 {
         self.marks.connector_entry_s
@@ -129,19 +146,19 @@ impl Plan {
     pub fn connector_exit_s(&self) -> f64 {
         self.marks.connector_exit_s
     }
-    /// Planned time from take-off at path distance `s`, seconds (linear within a segment).
+    /// Planned time from take-off at path distance `s`, seconds: exact at every step
+    /// where the speed changes and at every segment start, linear between (where the
+    /// speed is constant).
     pub fn planned_time_at(&self, s: f64) -> f64 {
-        let cum = &self.path.cum;
-        let k = cum
-            .partition_point(|&c| c <= s)
-            .saturating_sub(1)
-            .min(self.seg_t.len().saturating_sub(2));
-        let (s0, s1) = (cum[k], cum[(k + 1).min(cum.len() - 1)]);
-        let (t0, t1) = (self.seg_t[k], self.seg_t[(k + 1).min(self.seg_t.len() - 1)]);
+        let k = &self.knots;
+        let i = k
+            .partition_point(|&(ks, _)| ks <= s)
+            .clamp(1, k.len().max(2) - 1);
+        let ((s0, t0), (s1, t1)) = (k[i - 1], k[i]);
         if s1 > s0 {
-            t0 + (t1 - t0) * (s - s0) / (s1 - s0)
+            t0 + (t1 - t0) * ((s - s0) / (s1 - s0)).clamp(0.0, 1.0)
         } else {
-            t0
+            t1
         }
     }
 
@@ -282,7 +299,12 @@ pub fn build_plan(
     );
     let (fo, fd) = (to.fatos[fato[0] as usize], td.fatos[fato[1] as usize]);
     let path = route_path(net, &lanes, t, (to, fo), (td, fd));
-    let (seg_t, time, energy_wh) = fly(&path, t, dt);
+    let Flown {
+        seg_t,
+        knots,
+        time,
+        energy_wh,
+    } = fly(&path, t, dt);
     let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
     // A gate is passed where the lane after it starts (its first segment, ramp or level).
     let mut gates = Vec::new();
@@ -300,7 +322,7 @@ pub fn build_plan(
     let mut marks = Marks::of(&path, &seg_t);
     marks.clear_m = td.clear_m;
     marks.trail_m = td.trail_m;
-    Plan {
+    let mut plan = Plan {
         marks,
         gates,
         fato,
@@ -313,9 +335,26 @@ pub fn build_plan(
         lanes,
         path,
         seg_t,
+        knots,
         duration_s: time,
         energy_wh,
-    }
+    };
+    let u = t.cruise_speed_mps;
+    let ask_m = asking_reach_m(u, t.accel_mps2, dt) + u * dt + td.clear_m;
+    let asks_s = plan.planned_time_at((plan.fix_m() - ask_m).max(0.0));
+    plan.marks.fato_s = [
+        (0.0, plan.seg_t[1] + dt),
+        ((asks_s - dt).max(0.0), time + t.fato_clear_s),
+    ];
+    plan
+}
+
+/// How far ahead along its path a drone flying at `u` asks for what it will need to stop
+/// for (a destination FATO, a gate's clearance), metres: its braking distance from the
+/// speed it may reach in the next step, plus two steps at that speed and a metre.
+pub fn asking_reach_m(u: f64, accel_mps2: f64, dt: f64) -> f64 {
+    let u = u + accel_mps2 * dt;
+    u * u / (2.0 * accel_mps2) + 2.0 * u * dt + 1.0
 }
 
 /// The 3D path of a route (`lanes`) for type `t` from origin FATO `fo` of terminal `to`
@@ -396,26 +435,42 @@ fn route_path(
     )
 }
 
+/// The unobstructed 4D profile of a path (see [`fly`]).
+struct Flown {
+    seg_t: Vec<f64>,
+    knots: Vec<(f64, f64)>,
+    time: f64,
+    energy_wh: f64,
+}
+
 /// Flies `path` unobstructed with the simulation's own rule (steps of `dt`): the time
-/// from take-off at each segment start and at the end, the flight time, and the energy
-/// used, watt-hours.
-fn fly(path: &Path, t: &DroneType, dt: f64) -> (Vec<f64>, f64, f64) {
+/// from take-off at each segment start and at the end, the profile's knots (see
+/// [`Plan::knots`]), the flight time, and the energy used, watt-hours.
+fn fly(path: &Path, t: &DroneType, dt: f64) -> Flown {
     let total = path.total_m();
     let mut m = Motion::default();
     let mut seg_t = vec![0.0];
+    let mut knots = vec![(0.0, 0.0)];
     let (mut time, mut energy_wh) = (0.0, 0.0);
     while m.s < total {
-        let (s0, seg0) = (m.s, m.seg as usize);
+        let (s0, seg0, u0) = (m.s, m.seg as usize, m.u);
         let dir = path.segs[seg0].dir;
         advance(path, &mut m, t.accel_mps2, dt, total);
         energy_wh += power_w(t, &dir, m.u) * dt / 3600.0;
         let moved = m.s - s0;
+        let mut crossed = false;
         for k in seg0 + 1..=path.segs.len() {
             if path.cum[k] > s0 && path.cum[k] <= m.s {
-                seg_t.push(time + dt * (path.cum[k] - s0) / moved.max(1e-12));
+                let at = time + dt * (path.cum[k] - s0) / moved.max(1e-12);
+                seg_t.push(at);
+                knots.push((path.cum[k], at));
+                crossed = true;
             }
         }
         time += dt;
+        if (crossed || m.u != u0) && knots.last().is_some_and(|k| m.s > k.0) {
+            knots.push((m.s, time));
+        }
         if time > 1e7 {
             break; // cannot happen with validated positive speeds; guards a broken invariant
         }
@@ -423,7 +478,15 @@ fn fly(path: &Path, t: &DroneType, dt: f64) -> (Vec<f64>, f64, f64) {
     // (After the guard above, the segments not reached keep its time: `seg_t` always has
     // one entry per segment start and one for the end.)
     seg_t.resize(path.segs.len() + 1, time);
-    (seg_t, time, energy_wh)
+    if knots.last().is_some_and(|k| k.0 < total) {
+        knots.push((total, time));
+    }
+    Flown {
+        seg_t,
+        knots,
+        time,
+        energy_wh,
+    }
 }
 
 /// A flight request before planning: explicit or sampled from a flow.

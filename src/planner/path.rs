@@ -85,6 +85,49 @@ impl Path {
         *self.cum.last().unwrap_or(&0.0)
     }
 
+    /// The path distance reached from path distance `s` after `dh` metres of horizontal
+    /// travel along the path (backward for a negative `dh`; vertical segments cover no
+    /// horizontal distance), clamped to the path's ends.
+    pub fn horizontal_from(&self, s: f64, dh: f64) -> f64 {
+        let horiz = |k: usize| (1.0 - self.segs[k].dir[2].powi(2)).max(0.0).sqrt();
+        let n = self.segs.len();
+        let mut k = self
+            .cum
+            .partition_point(|&c| c <= s)
+            .saturating_sub(1)
+            .min(n - 1);
+        let (mut s, mut left) = (s.clamp(0.0, self.total_m()), dh.abs());
+        loop {
+            let f = horiz(k);
+            let room = if dh >= 0.0 {
+                self.cum[k + 1] - s
+            } else {
+                s - self.cum[k]
+            };
+            if f > 1e-12 && room * f >= left {
+                return if dh >= 0.0 {
+                    s + left / f
+                } else {
+                    s - left / f
+                };
+            }
+            left -= room * f;
+            if dh >= 0.0 {
+                if k + 1 >= n {
+                    return self.total_m();
+                }
+                s = self.cum[k + 1];
+                k += 1;
+            } else {
+                if k == 0 {
+                    return 0.0;
+                }
+                s = self.cum[k];
+                k -= 1;
+            }
+        }
+    }
+
     /// The segments around segment `k` that fly its lane (or its terminal leg, for a
     /// segment with none), consecutively: `cum[run.start]` is where that lane starts on
     /// the path and `cum[run.end]` where it ends.

@@ -32,30 +32,126 @@ use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::Network;
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
-/// Seconds added around pad reservations for the request made before the final descent
-/// and the step granularity of the climb.
-const PAD_MARGIN_S: f64 = 10.0;
+/// A time as an ordered key (the total order of `f64`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Time(f64);
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// The bookings of one resource, ordered by start time (ties in booking order): an
+/// ordered map, so booking and unbooking cost a logarithm, not a shift of every later
+/// booking.
+#[derive(Debug, Clone)]
+pub struct Table<V> {
+    map: BTreeMap<(Time, u64), V>,
+    /// The longest booking ever made here (end minus start), seconds: how far before a
+    /// time a booking overlapping it can start.
+    longest_s: f64,
+}
+
+/// The bookings either side of a time: `(start, value)` before it and at or after it.
+type Around<V> = (Option<(f64, V)>, Option<(f64, V)>);
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            map: BTreeMap::new(),
+            longest_s: 0.0,
+        }
+    }
+}
+
+impl<V: Copy> Table<V> {
+    fn insert(&mut self, start: f64, seq: u64, v: V, len_s: f64) {
+        self.map.insert((Time(start), seq), v);
+        self.longest_s = self.longest_s.max(len_s);
+    }
+
+    /// Removes one booking starting at `start` that `is` picks.
+    fn remove(&mut self, start: f64, is: impl Fn(&V) -> bool) {
+        let key = self
+            .map
+            .range((Time(start), 0)..=(Time(start), u64::MAX))
+            .find(|(_, v)| is(v))
+            .map(|(k, _)| *k);
+        if let Some(k) = key {
+            self.map.remove(&k);
+        }
+    }
+
+    /// Bookings starting in `[from, to)`, in order: `(start, value)`.
+    pub fn starting_in(&self, from: f64, to: f64) -> impl DoubleEndedIterator<Item = (f64, V)> {
+        let range = if from < to {
+            Some(self.map.range((Time(from), 0)..(Time(to), 0)))
+        } else {
+            None
+        };
+        range.into_iter().flatten().map(|(k, v)| (k.0.0, *v))
+    }
+
+    /// The last booking starting before `t`, and the first starting at or after it.
+    fn around(&self, t: f64) -> Around<V> {
+        let before = self.map.range(..(Time(t), 0)).next_back();
+        let after = self.map.range((Time(t), 0)..).next();
+        let pick = |e: Option<(&(Time, u64), &V)>| e.map(|(k, v)| (k.0.0, *v));
+        (pick(before), pick(after))
+    }
+
+    /// Bookings that may overlap `[from, to)` (those starting within the longest booking
+    /// before it), in order.
+    fn near(&self, from: f64, to: f64) -> impl DoubleEndedIterator<Item = (f64, V)> {
+        self.starting_in(from - self.longest_s, to)
+    }
+
+    /// How many bookings there are.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
 
 /// The reservation tables.
 #[derive(Debug, Default, Clone)]
 pub struct Reservations {
-    /// Per lane, reserved `(entry, exit)` times, sorted by entry (and so by exit: no
-    /// booking overtakes another inside a lane).
-    pub lanes: Vec<Vec<(f64, f64)>>,
-    /// Per node, reserved pad intervals `(from, to)`, sorted by start.
-    pub pads: Vec<Vec<(f64, f64)>>,
-    /// Per node (border gates only), reserved passage times, sorted.
-    pub gates: Vec<Vec<f64>>,
-    /// Per node where lanes meet, reserved transitions (see [`junction_passages`]),
-    /// sorted by start.
-    pub junctions: Vec<Vec<Passage>>,
-    /// Per crossing of the network, reserved passages (see [`crossing_passages`]),
-    /// sorted by start.
-    pub crossings: Vec<Vec<Passage>>,
-    longest_pad_s: f64,
-    longest_passage_s: f64,
+    /// Per lane, booked entries with their exits (no booking overtakes another inside a
+    /// lane, so they are in the same order at both ends).
+    pub lanes: Vec<Table<f64>>,
+    /// Per node, per FATO, booked movements: from when it is taken to when it is free
+    /// again (see [`Plan::fato_s`]); never two at once on one FATO.
+    pub fatos: Vec<Vec<Table<f64>>>,
+    /// Per node, booked stand turnarounds (from the FATO cleared to the turnaround done).
+    pub stands: Vec<Table<f64>>,
+    /// Per node (border gates only), booked passage times.
+    pub gates: Vec<Table<()>>,
+    /// Per node where lanes meet, booked transitions (see [`junction_passages`]).
+    pub junctions: Vec<Table<Passage>>,
+    /// Per crossing of the network, booked passages (see [`crossing_passages`]).
+    pub crossings: Vec<Table<Passage>>,
+    /// Per lane, booked passages through its ramp zone (see [`ramp_passages`]).
+    pub ramps: Vec<Table<Passage>>,
+    /// Per terminal, booked passages through its departure and arrival fans (see
+    /// [`fan_passages`]).
+    pub fans: Vec<Table<Passage>>,
     /// Added to every headway and to both ends of every occupied interval, seconds.
     buffer_s: f64,
+    /// Bookings made so far (ties the order of equal start times).
+    seq: u64,
 }
 
 /// The passages of a plan through the crossings of the lanes it flies (see
@@ -94,13 +190,18 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
                 horiz += h;
             }
             let Some(s) = at else { continue };
-            let total = plan.path.total_m();
+            let (from, to) = (
+                plan.path.horizontal_from(s, -x.zone_m),
+                plan.path.horizontal_from(s, x.zone_m),
+            );
             out.push((
                 c,
                 Passage {
-                    from_s: plan.planned_time_at((s - x.zone_m).max(0.0)),
-                    to_s: plan.planned_time_at((s + x.zone_m).min(total)),
+                    from_s: plan.planned_time_at(from),
+                    to_s: plan.planned_time_at(to),
                     lanes: (lane, lane),
+                    exclusive: false,
+                    alt_m: alt_range(plan, from, to, 0.5 * x.vertical_m),
                 },
             ));
         }
@@ -108,21 +209,63 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
     out
 }
 
-/// What a plan uses, in seconds from take-off (independent of its departure).
-struct PlanUses {
-    lanes: Vec<(LaneId, f64, f64)>,
+/// Every altitude: a passage that is never vertically apart from another.
+const ANY_ALT: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
+
+/// The lowest and highest altitude `plan` flies between path distances `from` and `to`,
+/// grown by `grow` at both ends, metres.
+fn alt_range(plan: &Plan, from: f64, to: f64, grow: f64) -> (f64, f64) {
+    let path = &plan.path;
+    let z = |s: f64| {
+        let k = path.cum.partition_point(|&c| c <= s).saturating_sub(1);
+        path.position(k.min(path.segs.len() - 1), s)[2]
+    };
+    let (mut lo, mut hi) = (z(from).min(z(to)), z(from).max(z(to)));
+    for &c in path.cum.iter().filter(|&&c| c > from && c < to) {
+        lo = lo.min(z(c));
+        hi = hi.max(z(c));
+    }
+    (lo - grow, hi + grow)
+}
+
+/// What a plan uses, in seconds from take-off (independent of its departure): found once
+/// per plan, then tried at many departures.
+#[derive(Debug, Clone)]
+pub struct PlanUses {
+    /// `(lane, entry, exit, headway_s)`.
+    lanes: Vec<(LaneId, f64, f64, f64)>,
+    /// `(node, from, to)` at the origin and at the destination: any FATO of the node will
+    /// do (every FATO's legs take the same time; see [`crate::network::terminal`]).
+    fatos: [(NodeId, f64, f64); 2],
+    /// `(node, from, to, stands)`: the turnaround on a stand at the destination.
+    stand: (NodeId, f64, f64, u32),
+    /// `(node, passage, spacing_s)`.
     gates: Vec<(NodeId, f64, f64)>,
     junctions: Vec<(NodeId, Passage)>,
     crossings: Vec<(usize, Passage)>,
+    ramps: Vec<(LaneId, Passage)>,
+    fans: Vec<(usize, Passage)>,
 }
 
 impl PlanUses {
-    fn of(net: &Network, plan: &Plan) -> PlanUses {
+    /// What `plan` uses.
+    pub fn of(net: &Network, plan: &Plan) -> PlanUses {
+        let [o, d] = plan.fato_s();
+        let term = net
+            .terminal(plan.destination)
+            .expect("flights end at vertiports");
         PlanUses {
-            lanes: lane_spans(plan),
+            lanes: lane_spans(plan)
+                .into_iter()
+                .map(|(l, e, x)| (l, e, x, net.lanes[l].booked_headway_s(net.slowest_mps)))
+                .collect(),
+            fatos: [(plan.origin, o.0, o.1), (plan.destination, d.0, d.1)],
+            stand: (plan.destination, d.1, d.1 + term.turnaround_s, term.stands),
             gates: gate_passages(net, plan),
             junctions: junction_passages(net, plan),
             crossings: crossing_passages(net, plan),
+            ramps: ramp_passages(net, plan),
+            fans: fan_passages(net, plan),
         }
     }
 }
@@ -136,6 +279,68 @@ pub struct Passage {
     pub to_s: f64,
     /// The lane it leaves and the lane it takes.
     pub lanes: (LaneId, LaneId),
+    /// Whether even a drone on the same pair of lanes may not overlap it: when the lanes'
+    /// headways at its speed do not keep two drones either side of the turn a minimum
+    /// apart in a straight line.
+    pub exclusive: bool,
+    /// The altitudes it flies at in the zone, grown by half the vertical minimum at both
+    /// ends, metres: two passages whose ranges do not overlap are a vertical minimum
+    /// apart and may overlap in time (unbounded at junctions, where levels change).
+    pub alt_m: (f64, f64),
+}
+
+impl Passage {
+    /// Whether `self` and `other` may overlap in time: on the same pair of lanes, one
+    /// following the other, neither exclusive; or a vertical minimum apart.
+    fn may_overlap(&self, other: &Passage) -> bool {
+        (self.lanes == other.lanes && !self.exclusive && !other.exclusive)
+            || self.alt_m.1 <= other.alt_m.0
+            || other.alt_m.1 <= self.alt_m.0
+    }
+}
+
+/// The unit direction of a lane's first leg (`start`) or last leg (else), `[east, north]`.
+fn leg_dir(lane: &crate::network::Lane, start: bool) -> [f64; 2] {
+    let p = &lane.points;
+    let (a, b) = if start {
+        (p[0], p[1])
+    } else {
+        (p[p.len() - 2], p[p.len() - 1])
+    };
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len = dx.hypot(dy).max(1e-12);
+    [dx / len, dy / len]
+}
+
+/// The angle at a node between the lane arriving (`into`) and the lane leaving (`out`),
+/// radians: pi straight on, small for a sharp turn back.
+fn turn_angle(net: &Network, into: LaneId, out: LaneId) -> f64 {
+    let (a, b) = (
+        leg_dir(&net.lanes[into], false),
+        leg_dir(&net.lanes[out], true),
+    );
+    // Between the way back along `into` and the way on along `out`.
+    let cos = (-a[0] * b[0] - a[1] * b[1]).clamp(-1.0, 1.0);
+    cos.acos()
+}
+
+/// The sharpest angle at `node` between any lane arriving and any lane leaving, radians
+/// (but for the two directions of one corridor, a vertical minimum apart: nobody turns
+/// back, and one direction's drones ramp to their level within the zone).
+fn sharpest_turn(net: &Network, node: NodeId) -> f64 {
+    use petgraph::Direction::{Incoming, Outgoing};
+    use petgraph::graph::NodeIndex;
+    let n = NodeIndex::new(node.index());
+    let mut sharpest = std::f64::consts::PI;
+    for a in net.graph.edges_directed(n, Incoming) {
+        for b in net.graph.edges_directed(n, Outgoing) {
+            let (into, out) = (*a.weight(), *b.weight());
+            if net.lanes[into].corridor != net.lanes[out].corridor {
+                sharpest = sharpest.min(turn_angle(net, into, out));
+            }
+        }
+    }
+    sharpest
 }
 
 /// How far from a junction, in multiples of the horizontal minimum, a drone is in its
@@ -144,12 +349,15 @@ pub struct Passage {
 pub const JUNCTION_ZONE_MINIMA: f64 = 1.5;
 
 /// The junction transitions of a plan, in seconds from take-off: at each node where its
-/// route changes lane, from `JUNCTION_ZONE_MINIMA` horizontal minima before the node
-/// until as far after it or the end of the level change that starts there, whichever is
-/// later. Two transitions of a node may not overlap in time unless they take the same
-/// pair of lanes (one following the other, kept apart by the lanes' own bookings): the
-/// junction is a conflict point of the network, where merges, crossings and the level
-/// changes between layers happen.
+/// route changes lane, from the node's zone radius before the node until as far after
+/// it or the end of the level change that starts there, whichever is later. The radius is
+/// `JUNCTION_ZONE_MINIMA` horizontal minima, or more where the node's sharpest turn
+/// needs it to keep two drones either side of it 1.05 minima apart. Two transitions of a
+/// node may not overlap in time unless they take the same pair of lanes, one following
+/// the other, kept apart by the lanes' own bookings (not when the turn is so sharp that
+/// a headway at the drone's speed leaves them less than 1.05 minima apart in a straight
+/// line: such a transition is exclusive). The junction is a conflict point of the
+/// network, where merges, crossings and the level changes between layers happen.
 pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
     let segs = &plan.path.segs;
     let mut out = Vec::new();
@@ -159,8 +367,18 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
             continue;
         };
         k = start;
-        let node = net.lanes[w[0]].to;
-        let r = JUNCTION_ZONE_MINIMA * net.lanes[w[0]].minima[0].max(net.lanes[w[1]].minima[0]);
+        let (into, leave) = (&net.lanes[w[0]], &net.lanes[w[1]]);
+        let node = into.to;
+        let h_min = into.minima[0].max(leave.minima[0]);
+        // Two drones either side of a turn of angle a, r from the node, are 2 r sin(a/2)
+        // apart: the zone reaches far enough for 1.05 minima at the node's sharpest turn.
+        let half = 0.5 * sharpest_turn(net, node);
+        let r = (JUNCTION_ZONE_MINIMA * h_min).max(1.05 * h_min / (2.0 * half.sin().max(1e-3)));
+        // Drones one lane headway apart on this turn, at this drone's speed there.
+        let v = segs[start.saturating_sub(1)].u_max.min(segs[start].u_max);
+        let headway = |l: &crate::network::Lane| l.booked_headway_s(net.slowest_mps);
+        let gap_m = headway(into).max(headway(leave)) * v;
+        let exclusive = gap_m * (0.5 * turn_angle(net, w[0], w[1])).sin() < 1.05 * h_min;
         let at = plan.path.cum[start];
         let ramp_end = if segs[start].dir[2] != 0.0 {
             plan.path.cum[start + 1]
@@ -170,9 +388,115 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
         out.push((
             node,
             Passage {
-                from_s: plan.planned_time_at((at - r).max(0.0)),
-                to_s: plan.planned_time_at((at + r).max(ramp_end).min(plan.path.total_m())),
+                from_s: plan.planned_time_at(plan.path.horizontal_from(at, -r)),
+                to_s: plan.planned_time_at(plan.path.horizontal_from(at, r).max(ramp_end)),
                 lanes: (w[0], w[1]),
+                exclusive,
+                alt_m: ANY_ALT,
+            },
+        ));
+    }
+    out
+}
+
+/// The ramp passages of a plan, in seconds from take-off, by the lane whose level they
+/// concern ([`Network::ramp_zone_m`]): on a lane `l` whose other direction others ramp
+/// onto through its level, from its ramp zone before its end to its end (tagged `(l,
+/// l)`); and on a ramp onto a lane `r` through the level of its corridor's other
+/// direction `l`, from the node to the end of the ramp (tagged `(r, r)`). Two passages of
+/// one lane with different tags may not overlap: head-on on one ground track, the ramping
+/// drone crosses the other's level.
+pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
+    let (segs, mut out) = (&plan.path.segs, Vec::new());
+    let mut k = 0;
+    while k < segs.len() {
+        let run = plan.path.lane_run(k);
+        k = run.end;
+        let Some(lane) = segs[run.start].lane else {
+            continue;
+        };
+        let l = &net.lanes[lane];
+        let zone = net.ramp_zone_m[lane.index()];
+        let end = plan.path.cum[run.end];
+        if zone > 0.0 && run.end < segs.len() && segs[run.end].lane.is_some() {
+            out.push((
+                lane,
+                Passage {
+                    from_s: plan.planned_time_at(plan.path.horizontal_from(end, -zone)),
+                    to_s: plan.planned_time_at(end),
+                    lanes: (lane, lane),
+                    exclusive: false,
+                    alt_m: ANY_ALT,
+                },
+            ));
+        }
+        // A ramp at this lane's start through the level of its other direction.
+        if run.start > 0 && segs[run.start].dir[2] != 0.0 {
+            let other = net
+                .lanes
+                .iter()
+                .position(|o| o.corridor == l.corridor && o.from == l.to && o.to == l.from);
+            if let Some(o) = other.filter(|&o| net.ramp_zone_m[o] > 0.0) {
+                let at = plan.path.cum[run.start];
+                out.push((
+                    LaneId::new(o),
+                    Passage {
+                        from_s: plan.planned_time_at(at),
+                        to_s: plan.planned_time_at(plan.path.cum[run.start + 1]),
+                        lanes: (lane, lane),
+                        exclusive: false,
+                        alt_m: ANY_ALT,
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The passages of a plan through its terminals' fans, in seconds from take-off, by
+/// terminal and direction (`2 * terminal` departures, `2 * terminal + 1` arrivals): the
+/// legs of different FATOs converge at the fix, so a departure is in its origin's fan from
+/// [`Terminal::fan_m`](crate::network::Terminal::fan_m) before the fix until 1.05
+/// horizontal minima past it on the connector, and an arrival in its destination's from
+/// 1.05 minima before the fix until the fan's reach past it. Two passages of one fan may
+/// not overlap (arrivals and departures fly a vertical minimum apart: separate fans).
+pub fn fan_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
+    let path = &plan.path;
+    let Some(first) = path.segs.iter().position(|g| g.lane.is_some()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let ends = [
+        (plan.origin, path.cum[first], true),
+        (plan.destination, plan.fix_m(), false),
+    ];
+    for (node, fix, departing) in ends {
+        let (Some(i), Some(t)) = (net.nodes[node].terminal, net.terminal(node)) else {
+            continue;
+        };
+        if t.fan_m <= 0.0 {
+            continue;
+        }
+        let lane = if departing {
+            t.departure_lane
+        } else {
+            t.arrival_lane
+        };
+        let clear = 1.05 * net.lanes[lane].minima[0];
+        let (before, after) = if departing {
+            (t.fan_m, clear)
+        } else {
+            (clear, t.fan_m)
+        };
+        out.push((
+            2 * i + usize::from(!departing),
+            Passage {
+                from_s: plan.planned_time_at(path.horizontal_from(fix, -before)),
+                to_s: plan.planned_time_at(path.horizontal_from(fix, after)),
+                lanes: (lane, lane),
+                exclusive: true,
+                alt_m: ANY_ALT,
             },
         ));
     }
@@ -255,28 +579,6 @@ pub fn lane_spans(plan: &Plan) -> Vec<(LaneId, f64, f64)> {
     out
 }
 
-/// Whether a lane whose bookings are `v` (`(entry, exit)`, sorted by entry, exits in the
-/// same order a headway apart) admits one more entering at `e` and leaving at `x`: a
-/// headway from the entries next to it, and leaving in the same order as it enters, a
-/// headway from those bookings' exits (so nobody overtakes anybody inside the lane,
-/// whatever their speeds).
-fn span_free(v: &[(f64, f64)], e: f64, x: f64, h: f64) -> bool {
-    let i = v.partition_point(|&(s, _)| s < e);
-    let before = i.checked_sub(1).map(|j| v[j]);
-    let after = v.get(i).copied();
-    before.is_none_or(|(be, bx)| e - be >= h - 1e-9 && x - bx >= h - 1e-9)
-        && after.is_none_or(|(ae, ax)| ae - e >= h - 1e-9 && ax - x >= h - 1e-9)
-}
-
-/// Whether sorted times `v` leave `t` at least `spacing_s` from every one of them.
-fn slot_free(v: &[f64], t: f64, spacing_s: f64) -> bool {
-    let i = v.partition_point(|&x| x < t);
-    let before = i.checked_sub(1).map(|j| v[j]);
-    let after = v.get(i).copied();
-    before.is_none_or(|b| t - b >= spacing_s - 1e-9)
-        && after.is_none_or(|a| a - t >= spacing_s - 1e-9)
-}
-
 /// Border-gate passages `(node, seconds from take-off, spacing_s)` of a plan.
 pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, f64, f64)> {
     plan.gates
@@ -288,32 +590,72 @@ pub fn gate_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, f64, f64)> {
         .collect()
 }
 
-/// FATO intervals `(node, from, to)` of a plan departing at `dep`: at the origin from
-/// take-off until the climb is done, at the destination from its fix (where it is
-/// granted one) until its type's `fato_clear_s` after touchdown, each with a margin.
-pub fn pad_intervals(plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
+/// FATO movements `(node, FATO, from, to)` of a plan departing at `dep`: at its origin
+/// and at its destination, on its FATOs (see [`Plan::fato_s`]).
+pub fn fato_intervals(plan: &Plan, dep: f64) -> [(NodeId, u8, f64, f64); 2] {
+    let [o, d] = plan.fato_s();
     [
-        (plan.origin, dep, dep + plan.seg_t[1] + PAD_MARGIN_S),
-        (
-            plan.destination,
-            dep + plan.planned_time_at(plan.fix_m()) - PAD_MARGIN_S,
-            dep + plan.duration_s + plan.fato_clear_s,
-        ),
+        (plan.origin, plan.fato[0], dep + o.0, dep + o.1),
+        (plan.destination, plan.fato[1], dep + d.0, dep + d.1),
     ]
 }
+
+/// Sorted, disjoint intervals covering the same as `v`.
+fn merged(v: impl Iterator<Item = (f64, f64)>) -> Forbidden {
+    let mut v: Forbidden = v.collect();
+    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Forbidden = Vec::with_capacity(v.len());
+    for (a, z) in v {
+        match out.last_mut() {
+            Some(last) if a < last.1 => last.1 = last.1.max(z),
+            _ => out.push((a, z)),
+        }
+    }
+    out
+}
+
+/// What two sorted, disjoint interval lists both cover.
+fn intersection(x: &[(f64, f64)], y: &[(f64, f64)]) -> Forbidden {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < x.len() && j < y.len() {
+        let (a, z) = (x[i].0.max(y[j].0), x[i].1.min(y[j].1));
+        if a < z {
+            out.push((a, z));
+        }
+        if x[i].1 < y[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Tolerance on times, seconds: a booking may start exactly where another's headway or
+/// occupation ends.
+const EPS: f64 = 1e-9;
+
+/// Departure times one booked resource forbids a plan: open intervals `(from, to)`.
+type Forbidden = Vec<(f64, f64)>;
 
 impl Reservations {
     /// Empty tables for a network.
     pub fn new(net: &Network) -> Self {
         Reservations {
-            lanes: vec![Vec::new(); net.lanes.len()],
-            pads: vec![Vec::new(); net.nodes.len()],
-            gates: vec![Vec::new(); net.nodes.len()],
-            junctions: vec![Vec::new(); net.nodes.len()],
-            crossings: vec![Vec::new(); net.crossings.len()],
-            longest_pad_s: 0.0,
-            longest_passage_s: 0.0,
+            lanes: vec![Table::default(); net.lanes.len()],
+            fatos: net
+                .nodes
+                .iter()
+                .map(|n| vec![Table::default(); n.fatos() as usize])
+                .collect(),
+            stands: vec![Table::default(); net.nodes.len()],
+            gates: vec![Table::default(); net.nodes.len()],
+            junctions: vec![Table::default(); net.nodes.len()],
+            crossings: vec![Table::default(); net.crossings.len()],
+            ramps: vec![Table::default(); net.lanes.len()],
+            fans: vec![Table::default(); 2 * net.terminals.len()],
             buffer_s: 0.0,
+            seq: 0,
         }
     }
 
@@ -325,10 +667,14 @@ impl Reservations {
     }
 
     /// Whether lane `lane` admits an entry at `e` and an exit at `x` with `headway_s`
-    /// (plus the buffer; see [`lane_spans`]): the same order at both ends, a headway
-    /// apart.
+    /// (plus the buffer; see [`lane_spans`]): a headway from the entries next to it, and
+    /// leaving in the same order as it enters, a headway from those bookings' exits (so
+    /// nobody overtakes anybody inside the lane, whatever their speeds).
     pub fn lane_free(&self, lane: LaneId, e: f64, x: f64, headway_s: f64) -> bool {
-        span_free(&self.lanes[lane.index()], e, x, headway_s + self.buffer_s)
+        let h = headway_s + self.buffer_s - EPS;
+        let (before, after) = self.lanes[lane.index()].around(e);
+        before.is_none_or(|(be, bx)| e - be >= h && x - bx >= h)
+            && after.is_none_or(|(ae, ax)| ae - e >= h && ax - x >= h)
     }
 
     /// `p` shifted by `dep` and grown by the buffer at both ends.
@@ -337,12 +683,9 @@ impl Reservations {
             from_s: dep + p.from_s - self.buffer_s,
             to_s: dep + p.to_s + self.buffer_s,
             lanes: p.lanes,
+            exclusive: p.exclusive,
+            alt_m: p.alt_m,
         }
-    }
-
-    /// FATO intervals of `plan` departing at `dep`, grown by the buffer at both ends.
-    fn fato_intervals(&self, plan: &Plan, dep: f64) -> [(NodeId, f64, f64); 2] {
-        pad_intervals(plan, dep).map(|(n, a, b)| (n, a - self.buffer_s, b + self.buffer_s))
     }
 
     /// Whether junction `node` admits transition `p` shifted by `dep`: no booked one on
@@ -357,131 +700,256 @@ impl Reservations {
         self.zone_free(&self.crossings[c], p, dep)
     }
 
-    /// Whether booked passages `v` (sorted by start) leave room for `p` shifted by `dep`.
-    fn zone_free(&self, v: &[Passage], p: &Passage, dep: f64) -> bool {
+    fn zone_free(&self, v: &Table<Passage>, p: &Passage, dep: f64) -> bool {
         let q = self.placed(p, dep);
-        let (a, b) = (q.from_s, q.to_s);
-        let end = v.partition_point(|q| q.from_s < b);
-        v[..end]
+        v.near(q.from_s, q.to_s)
+            .all(|(_, b)| b.to_s <= q.from_s + EPS || b.may_overlap(p))
+    }
+
+    /// Movements booked on FATOs of `node` overlapping `[from, to)`.
+    pub fn fatos_in_use(&self, node: NodeId, from: f64, to: f64) -> usize {
+        self.fatos[node.index()]
             .iter()
-            .rev()
-            .take_while(|q| q.from_s >= a - self.longest_passage_s)
-            .all(|q| q.to_s <= a || q.lanes == p.lanes)
+            .map(|t| t.near(from, to).filter(|&(_, e)| e > from).count())
+            .sum()
     }
 
-    /// Books passage `q` (placed) into `v`.
-    fn book_zone(v: &mut Vec<Passage>, longest: &mut f64, q: Passage) {
-        let i = v.partition_point(|x| x.from_s < q.from_s);
-        v.insert(i, q);
-        *longest = longest.max(q.to_s - q.from_s);
+    /// Whether FATO `fato` of `node` is free over `[from, to)` (grown by the buffer).
+    pub fn fato_free(&self, node: NodeId, fato: u8, from: f64, to: f64) -> bool {
+        let (from, to) = (from - self.buffer_s, to + self.buffer_s);
+        self.fatos[node.index()][fato as usize]
+            .near(from, to)
+            .all(|(_, e)| e <= from + EPS)
     }
 
-    /// Removes passage `q` (placed) from `v`.
-    fn unbook_zone(v: &mut Vec<Passage>, q: Passage) {
-        if let Some(i) = v.iter().position(|x| *x == q) {
-            v.remove(i);
-        }
+    /// The first FATO of `node` free over `[from, to)` (grown by the buffer).
+    pub fn free_fato(&self, node: NodeId, from: f64, to: f64) -> Option<u8> {
+        (0..self.fatos[node.index()].len() as u8).find(|&k| self.fato_free(node, k, from, to))
     }
 
-    /// Reservations at `node` overlapping `[from, to)`.
-    pub fn pads_in_use(&self, node: NodeId, from: f64, to: f64) -> usize {
-        let v = &self.pads[node.index()];
-        let end = v.partition_point(|&(s, _)| s < to);
-        v[..end]
-            .iter()
-            .rev()
-            .take_while(|(s, _)| *s >= from - self.longest_pad_s)
-            .filter(|(_, e)| *e > from)
-            .count()
+    /// Whether the stands of `node` (`stands` of them) admit one more turnaround over
+    /// `[from, to)`: fewer than that many booked ones overlap it (conservative: they
+    /// need not all overlap each other).
+    fn stand_free(&self, node: NodeId, from: f64, to: f64, stands: u32) -> bool {
+        let t = &self.stands[node.index()];
+        t.len() < stands as usize
+            || t.near(from, to).filter(|&(_, e)| e > from + EPS).count() < stands as usize
+    }
+
+    /// Whether gate `node` admits a passage at `t`: no booked one closer than `spacing_s`
+    /// (plus the buffer).
+    fn gate_free(&self, node: NodeId, t: f64, spacing_s: f64) -> bool {
+        let s = spacing_s + self.buffer_s - EPS;
+        let (before, after) = self.gates[node.index()].around(t);
+        before.is_none_or(|(b, _)| t - b >= s) && after.is_none_or(|(a, _)| a - t >= s)
     }
 
     /// Whether `plan` departing at `dep` fits.
     pub fn fits(&self, net: &Network, plan: &Plan, dep: f64) -> bool {
-        self.fits_uses(net, &PlanUses::of(net, plan), plan, dep)
+        self.fits_uses(&PlanUses::of(net, plan), dep)
     }
 
-    /// [`Reservations::fits`] with the plan's uses found beforehand (the search tries
-    /// many departures of one plan).
-    fn fits_uses(&self, net: &Network, u: &PlanUses, plan: &Plan, dep: f64) -> bool {
+    /// Whether a plan that uses `u` fits departing at `dep`.
+    pub fn fits_uses(&self, u: &PlanUses, dep: f64) -> bool {
+        let b = self.buffer_s;
         u.lanes
             .iter()
-            .all(|&(l, e, x)| self.lane_free(l, dep + e, dep + x, net.lanes[l].headway_s))
-            && self
-                .fato_intervals(plan, dep)
+            .all(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
+            && u.fatos
                 .iter()
-                .all(|&(n, a, b)| self.pads_in_use(n, a, b) < net.nodes[n].fatos() as usize)
-            && u.gates.iter().all(|&(n, t, spacing)| {
-                slot_free(&self.gates[n.index()], dep + t, spacing + self.buffer_s)
-            })
+                .all(|&(n, a, z)| self.free_fato(n, dep + a, dep + z).is_some())
+            && {
+                let (n, a, z, stands) = u.stand;
+                self.stand_free(n, dep + a - b, dep + z + b, stands)
+            }
+            && u.gates
+                .iter()
+                .all(|&(n, t, spacing)| self.gate_free(n, dep + t, spacing))
             && u.junctions
                 .iter()
                 .all(|(n, p)| self.junction_free(*n, p, dep))
             && u.crossings
                 .iter()
                 .all(|(c, p)| self.crossing_free(*c, p, dep))
+            && u.ramps
+                .iter()
+                .all(|(l, p)| self.zone_free(&self.ramps[l.index()], p, dep))
+            && u.fans
+                .iter()
+                .all(|(k, p)| self.zone_free(&self.fans[*k], p, dep))
+    }
+
+    /// The departures in `[from, to]` that the bookings forbid a plan that uses `u`,
+    /// as open intervals (unsorted; stands, counted rather than exclusive, are left to
+    /// [`Reservations::fits_uses`]). Each booking forbids one interval:
+    /// - a lane's `(E, X)` to a span `(e, x)` with headway `h`: every departure within
+    ///   `h` of `E - e` or of `X - x`, or between them (it would enter on one side of
+    ///   that booking and leave on the other): `(min - h, max + h)`;
+    /// - a FATO's `[a, z)` to a movement `[a', z')`: `(a - z', z - a')`, where every
+    ///   FATO of the node forbids it;
+    /// - a gate's passage `g` to a passage at `t`: `(g - t - spacing, g - t + spacing)`;
+    /// - a zone's `[a, z)` on other lanes to a passage `[a', z')`: as a FATO's.
+    fn forbidden(&self, u: &PlanUses, from: f64, to: f64, out: &mut Forbidden) {
+        let b = self.buffer_s;
+        for &(l, e, x, h) in &u.lanes {
+            let (t, h) = (&self.lanes[l.index()], h + b);
+            let first = from + e.min(x - t.longest_s) - h;
+            for (be, bx) in t.starting_in(first, to + x + h) {
+                let (p, q) = (be - e, bx - x);
+                out.push((p.min(q) - h, p.max(q) + h));
+            }
+        }
+        for &(n, a, z) in &u.fatos {
+            // Forbidden where every FATO is taken: the intersection over the FATOs of the
+            // departures each one's bookings forbid.
+            let (a, z) = (a - b, z + b);
+            let mut all: Option<Forbidden> = None;
+            for table in &self.fatos[n.index()] {
+                let one = merged(
+                    table
+                        .near(from + a, to + z)
+                        .map(|(ba, bz)| (ba - z, bz - a)),
+                );
+                all = Some(match all {
+                    None => one,
+                    Some(prev) => intersection(&prev, &one),
+                });
+            }
+            out.extend(all.unwrap_or_default());
+        }
+        for &(n, t, spacing) in &u.gates {
+            let s = spacing + b;
+            for (g, ()) in self.gates[n.index()].starting_in(from + t - s, to + t + s) {
+                out.push((g - t - s, g - t + s));
+            }
+        }
+        let zones = u
+            .junctions
+            .iter()
+            .map(|(n, p)| (&self.junctions[n.index()], p))
+            .chain(u.crossings.iter().map(|(c, p)| (&self.crossings[*c], p)))
+            .chain(u.ramps.iter().map(|(l, p)| (&self.ramps[l.index()], p)))
+            .chain(u.fans.iter().map(|(k, p)| (&self.fans[*k], p)));
+        for (table, p) in zones {
+            let (a, z) = (p.from_s - b, p.to_s + b);
+            for (_, q) in table.near(from + a, to + z) {
+                if !q.may_overlap(p) {
+                    out.push((q.from_s - z, q.to_s - a));
+                }
+            }
+        }
+    }
+
+    /// The earliest departure `from + k * dt` (`k` up to `max_steps`) at which a plan that
+    /// uses `u` fits, and its `k`: the forbidden intervals merged in order of start, the
+    /// first step in a gap taken (then checked with [`Reservations::fits_uses`], which
+    /// also counts stands; a step that fails is skipped).
+    pub fn earliest(&self, u: &PlanUses, from: f64, dt: f64, max_steps: u64) -> Option<u64> {
+        let to = from + max_steps as f64 * dt;
+        let mut out = Forbidden::new();
+        self.forbidden(u, from, to, &mut out);
+        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let step_at = |t: f64| ((t - from) / dt - EPS).ceil().max(0.0) as u64;
+        let mut k = 0;
+        while k <= max_steps {
+            let mut t = from + k as f64 * dt;
+            for &(lo, hi) in &out {
+                if lo >= t - EPS {
+                    break;
+                }
+                if hi > t + EPS {
+                    k = k.max(step_at(hi));
+                    t = from + k as f64 * dt;
+                }
+            }
+            if k > max_steps {
+                return None;
+            }
+            if self.fits_uses(u, t) {
+                return Some(k);
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// Books a plan that uses `u` departing at `dep` from and to FATOs `fato`.
+    pub fn book_uses(&mut self, u: &PlanUses, dep: f64, fato: [u8; 2]) {
+        let b = self.buffer_s;
+        for &(l, e, x, _) in &u.lanes {
+            self.seq += 1;
+            self.lanes[l.index()].insert(dep + e, self.seq, dep + x, x - e);
+        }
+        for (&(n, a, z), k) in u.fatos.iter().zip(fato) {
+            self.seq += 1;
+            let (a, z) = (dep + a - b, dep + z + b);
+            self.fatos[n.index()][k as usize].insert(a, self.seq, z, z - a);
+        }
+        let (n, a, z, _) = u.stand;
+        self.seq += 1;
+        let (a, z) = (dep + a - b, dep + z + b);
+        self.stands[n.index()].insert(a, self.seq, z, z - a);
+        for &(n, t, _) in &u.gates {
+            self.seq += 1;
+            self.gates[n.index()].insert(dep + t, self.seq, (), 0.0);
+        }
+        for (n, p) in &u.junctions {
+            let q = self.placed(p, dep);
+            self.seq += 1;
+            self.junctions[n.index()].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+        }
+        for (c, p) in &u.crossings {
+            let q = self.placed(p, dep);
+            self.seq += 1;
+            self.crossings[*c].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+        }
+        for (l, p) in &u.ramps {
+            let q = self.placed(p, dep);
+            self.seq += 1;
+            self.ramps[l.index()].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+        }
+        for (k, p) in &u.fans {
+            let q = self.placed(p, dep);
+            self.seq += 1;
+            self.fans[*k].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+        }
     }
 
     /// Books `plan` departing at `dep`.
     pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        for (l, e, x) in lane_spans(plan) {
-            let v = &mut self.lanes[l.index()];
-            let i = v.partition_point(|&(s, _)| s < dep + e);
-            v.insert(i, (dep + e, dep + x));
-        }
-        for (n, a, b) in self.fato_intervals(plan, dep) {
-            let v = &mut self.pads[n.index()];
-            let i = v.partition_point(|&(s, _)| s < a);
-            v.insert(i, (a, b));
-            self.longest_pad_s = self.longest_pad_s.max(b - a);
-        }
-        for (n, t, _) in gate_passages(net, plan) {
-            let v = &mut self.gates[n.index()];
-            let i = v.partition_point(|&x| x < dep + t);
-            v.insert(i, dep + t);
-        }
-        for (n, p) in junction_passages(net, plan) {
-            let q = self.placed(&p, dep);
-            Self::book_zone(
-                &mut self.junctions[n.index()],
-                &mut self.longest_passage_s,
-                q,
-            );
-        }
-        for (c, p) in crossing_passages(net, plan) {
-            let q = self.placed(&p, dep);
-            Self::book_zone(&mut self.crossings[c], &mut self.longest_passage_s, q);
-        }
+        self.book_uses(&PlanUses::of(net, plan), dep, plan.fato);
     }
-}
 
-impl Reservations {
     /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
     pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        for (l, e, x) in lane_spans(plan) {
-            let v = &mut self.lanes[l.index()];
-            if let Some(i) = v.iter().position(|&b| b == (dep + e, dep + x)) {
-                v.remove(i);
-            }
+        let u = PlanUses::of(net, plan);
+        let b = self.buffer_s;
+        for &(l, e, x, _) in &u.lanes {
+            self.lanes[l.index()].remove(dep + e, |&v| v == dep + x);
         }
-        for (n, a, b) in self.fato_intervals(plan, dep) {
-            let v = &mut self.pads[n.index()];
-            if let Some(i) = v.iter().position(|&x| x == (a, b)) {
-                v.remove(i);
-            }
+        for (&(n, a, z), k) in u.fatos.iter().zip(plan.fato) {
+            self.fatos[n.index()][k as usize].remove(dep + a - b, |&v| v == dep + z + b);
         }
-        for (n, t, _) in gate_passages(net, plan) {
-            let v = &mut self.gates[n.index()];
-            if let Some(i) = v.iter().position(|&x| x == dep + t) {
-                v.remove(i);
-            }
+        let (n, a, z, _) = u.stand;
+        self.stands[n.index()].remove(dep + a - b, |&v| v == dep + z + b);
+        for &(n, t, _) in &u.gates {
+            self.gates[n.index()].remove(dep + t, |_| true);
         }
-        for (n, p) in junction_passages(net, plan) {
-            let q = self.placed(&p, dep);
-            Self::unbook_zone(&mut self.junctions[n.index()], q);
+        for (n, p) in &u.junctions {
+            let q = self.placed(p, dep);
+            self.junctions[n.index()].remove(q.from_s, |v| *v == q);
         }
-        for (c, p) in crossing_passages(net, plan) {
-            let q = self.placed(&p, dep);
-            Self::unbook_zone(&mut self.crossings[c], q);
+        for (c, p) in &u.crossings {
+            let q = self.placed(p, dep);
+            self.crossings[*c].remove(q.from_s, |v| *v == q);
+        }
+        for (l, p) in &u.ramps {
+            let q = self.placed(p, dep);
+            self.ramps[l.index()].remove(q.from_s, |v| *v == q);
+        }
+        for (k, p) in &u.fans {
+            let q = self.placed(p, dep);
+            self.fans[*k].remove(q.from_s, |v| *v == q);
         }
     }
 
@@ -516,8 +984,63 @@ fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec
     out
 }
 
-/// Clears every flight: assigns departure, route (plan) or cancellation. `flights` are in
-/// filed-departure order; plans of alternative routes are appended to `plans`.
+/// The FATO variants of the routes cleared so far: per route (its plan of the first
+/// FATOs) and pair of FATOs, the variant's plan.
+struct Variants(BTreeMap<(PlanId, [u8; 2]), PlanId>);
+
+impl Variants {
+    /// Route `family` between FATOs `fato`, planned (and appended to `plans`) on first use.
+    fn get(
+        &mut self,
+        net: &Network,
+        s: &Scenario,
+        plans: &mut Vec<Plan>,
+        family: PlanId,
+        fato: [u8; 2],
+    ) -> PlanId {
+        *self.0.entry((family, fato)).or_insert_with(|| {
+            if fato == plans[family].fato {
+                return family;
+            }
+            let base = &plans[family];
+            let ty = base.drone_type;
+            let mut plan = build_plan(
+                net,
+                base.lanes.clone(),
+                ty,
+                &s.drone_types[ty],
+                s.dt_s,
+                fato,
+            );
+            plan.family = family;
+            plans.push(plan);
+            PlanId::new(plans.len() - 1)
+        })
+    }
+}
+
+/// The best clearance found so far for a flight: its arrival, ground delay in steps and
+/// route (plan of the first FATOs).
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    arrival_s: f64,
+    steps: u64,
+    plan: PlanId,
+}
+
+impl Best {
+    /// Whether arriving at `arrival_s` after `steps` of ground delay beats `best`: an
+    /// earlier arrival, or the same with less delay.
+    fn beaten_by(best: Option<Best>, arrival_s: f64, steps: u64) -> bool {
+        best.is_none_or(|b| {
+            arrival_s < b.arrival_s - EPS || (arrival_s <= b.arrival_s + EPS && steps < b.steps)
+        })
+    }
+}
+
+/// Clears every flight: assigns departure, route and FATOs (plan) or cancellation.
+/// `flights` are in filed-departure order; plans of alternative routes and of FATO
+/// variants are appended to `plans`.
 pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut [Flight]) {
     let cfg = &s.deconfliction;
     let dt = s.dt_s;
@@ -527,6 +1050,8 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
+    let mut variants = Variants(BTreeMap::new());
+    let mut uses: BTreeMap<PlanId, PlanUses> = BTreeMap::new();
     let mut table = Reservations::new(net).with_buffer(cfg.buffer_s);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {
@@ -558,8 +1083,8 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             };
             t.battery_wh * (1.0 - cfg.battery_reserve - extra)
         };
-        let f = &flights[i];
-        let mut best: Option<(f64, u64, PlanId)> = None;
+        let scheduled = flights[i].scheduled_s;
+        let mut best: Option<Best> = None;
         let mut battery_short = true;
         for &c in &candidates {
             let plan = &plans[c];
@@ -567,25 +1092,43 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                 continue;
             }
             battery_short = false;
-            let uses = PlanUses::of(net, plan);
-            let found = (0..=max_steps)
-                .find(|&k| table.fits_uses(net, &uses, plan, f.scheduled_s + k as f64 * dt));
-            if let Some(k) = found {
-                let arrival = f.scheduled_s + k as f64 * dt + plan.duration_s;
-                if best
-                    .is_none_or(|(a, bk, _)| arrival < a - 1e-9 || (arrival <= a + 1e-9 && k < bk))
-                {
-                    best = Some((arrival, k, c));
+            // A later departure than this cannot arrive before the best found.
+            let limit = match best {
+                None => max_steps,
+                Some(b) => {
+                    let latest = b.arrival_s - plan.duration_s - scheduled;
+                    if latest < -EPS {
+                        continue;
+                    }
+                    ((latest / dt + EPS).floor() as u64).min(max_steps)
+                }
+            };
+            let u = uses.entry(c).or_insert_with(|| PlanUses::of(net, plan));
+            if let Some(k) = table.earliest(u, scheduled, dt, limit) {
+                let arrival = scheduled + k as f64 * dt + plan.duration_s;
+                if Best::beaten_by(best, arrival, k) {
+                    best = Some(Best {
+                        arrival_s: arrival,
+                        steps: k,
+                        plan: c,
+                    });
                 }
             }
         }
         let f = &mut flights[i];
         match best {
-            Some((_, k, c)) => {
-                f.departure_s = f.scheduled_s + k as f64 * dt;
-                f.rerouted = c != primary;
-                f.plan = c;
-                table.book(net, &plans[c], f.departure_s);
+            Some(b) => {
+                let dep = f.scheduled_s + b.steps as f64 * dt;
+                let u = &uses[&b.plan];
+                let fato = u.fatos.map(|(n, a, z)| {
+                    table
+                        .free_fato(n, dep + a, dep + z)
+                        .expect("the departure fits")
+                });
+                f.departure_s = dep;
+                f.rerouted = b.plan != primary;
+                f.plan = variants.get(net, s, plans, b.plan, fato);
+                table.book_uses(u, dep, fato);
             }
             None if battery_short => {
                 let cheapest = candidates

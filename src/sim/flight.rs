@@ -130,12 +130,10 @@ impl Dynamics {
         }
     }
 
-    /// How far ahead along its path a drone asks for what it will need to stop for (a
-    /// destination pad, a gate's clearance), metres: its braking distance from the speed it
-    /// may reach this step, plus two steps at that speed and a metre.
+    /// How far ahead along its path it asks for what it will need to stop for (see
+    /// [`crate::planner::asking_reach_m`]), metres.
     pub fn asking_reach_m(&self, accel_mps2: f64, dt: f64) -> f64 {
-        let u = self.motion.u + accel_mps2 * dt;
-        u * u / (2.0 * accel_mps2) + 2.0 * u * dt + 1.0
+        crate::planner::asking_reach_m(self.motion.u, accel_mps2, dt)
     }
 
     /// Whether the terminal area manages it (in the holding stack or the line behind it):

@@ -115,13 +115,21 @@ impl Gates {
 
     /// One step at time `t`: drones near their next gate join its queue, each gate clears
     /// those whose turn has come, and places in line are handed out again if a queue
-    /// changed.
-    pub(crate) fn clear(&mut self, t: f64, dt: f64, airborne: &mut [Airborne], fleet: &Fleet) {
+    /// changed. By the book (strategic deconfliction on), every passage is booked a slot
+    /// the gate's spacing from the others, so the gate clears each drone as it asks.
+    pub(crate) fn clear(
+        &mut self,
+        t: f64,
+        dt: f64,
+        airborne: &mut [Airborne],
+        fleet: &Fleet,
+        by_the_book: bool,
+    ) {
         if !self.any {
             return;
         }
         let joined = self.join(t, dt, airborne, fleet);
-        let mut cleared = self.pass(t, dt);
+        let mut cleared = self.pass(t, dt, by_the_book);
         // Places in line change only when a queue does.
         if joined || !cleared.is_empty() {
             cleared.sort_unstable();
@@ -168,13 +176,14 @@ impl Gates {
     }
 
     /// Each gate clears the drones whose slot falls in this step; the flights cleared.
-    fn pass(&mut self, t: f64, dt: f64) -> Vec<FlightId> {
+    fn pass(&mut self, t: f64, dt: f64, by_the_book: bool) -> Vec<FlightId> {
         let mut cleared = Vec::new();
         for g in &mut self.stats {
+            let spacing = if by_the_book { 0.0 } else { g.spacing_s };
             while !g.queue.is_empty() && g.next_free_s < t + dt - 1e-9 {
                 let (f, asked) = g.queue.pop_front().expect("not empty");
                 let slot = g.next_free_s.max(t);
-                g.next_free_s = slot + g.spacing_s;
+                g.next_free_s = slot + spacing;
                 let wait = t - asked;
                 g.passages += 1;
                 g.wait_total_s += wait;

@@ -183,6 +183,11 @@ pub struct Simulation {
     events: EventTracker,
     tactical: TacticalLayer,
     bookings: Option<Bookings>,
+    /// Flights told to leave their stand late ([`Simulation::delay_takeoff`]): seconds
+    /// past their cleared departure.
+    takeoff_delays: BTreeMap<FlightId, f64>,
+    /// Delayed flights that are due, with when they are ready, seconds.
+    delayed: Vec<(f64, FlightId)>,
 }
 
 impl Simulation {
@@ -223,6 +228,8 @@ impl Simulation {
             events: EventTracker::default(),
             tactical: TacticalLayer::default(),
             bookings: None,
+            takeoff_delays: BTreeMap::new(),
+            delayed: Vec::new(),
         }
     }
 
@@ -249,8 +256,11 @@ impl Simulation {
             &mut self.states,
             &mut self.fleet,
             &self.net,
+            self.bookings.as_ref(),
         );
-        self.gates.clear(t, dt, &mut self.airborne, &self.fleet);
+        let by_the_book = self.bookings.is_some();
+        self.gates
+            .clear(t, dt, &mut self.airborne, &self.fleet, by_the_book);
         motion::advance_all(&mut self.airborne, &self.fleet, &self.gates, dt);
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {
@@ -295,20 +305,46 @@ impl Simulation {
     }
 
     /// Flights due by `t` join their origin's ground queue (those already put in the air
-    /// by [`Self::place_airborne`] are skipped).
+    /// by [`Self::place_airborne`] are skipped; those told to leave late wait until then).
     fn admit_due(&mut self, t: f64) {
-        let flights = self.fleet.flights();
-        while self.next_due < flights.len() && flights[self.next_due].departure_s <= t + 1e-9 {
+        while let Some(dep) = self
+            .fleet
+            .flights()
+            .get(self.next_due)
+            .map(|f| f.departure_s)
+            .filter(|&d| d <= t + 1e-9)
+        {
             let f = FlightId::new(self.next_due);
             self.next_due += 1;
-            let st = &mut self.states[f.index()];
-            if st.status != Status::Scheduled {
+            if self.states[f.index()].status != Status::Scheduled {
                 continue;
             }
-            st.status = Status::WaitingForPad;
-            let origin = self.fleet.plan(f).origin;
-            self.terminals.queue_departure(&self.net, origin, f, t);
+            match self.takeoff_delays.get(&f) {
+                Some(&late) => self.delayed.push((dep + late, f)),
+                None => self.queue(f, t),
+            }
         }
+        if !self.delayed.is_empty() {
+            let mut ready: Vec<FlightId> = Vec::new();
+            self.delayed.retain(|&(at, f)| {
+                let due = at <= t + 1e-9;
+                if due {
+                    ready.push(f);
+                }
+                !due
+            });
+            ready.sort_unstable();
+            for f in ready {
+                self.queue(f, t);
+            }
+        }
+    }
+
+    /// Flight `f` waits on a stand at its origin from `t`.
+    fn queue(&mut self, f: FlightId, t: f64) {
+        self.states[f.index()].status = Status::WaitingForPad;
+        let origin = self.fleet.plan(f).origin;
+        self.terminals.queue_departure(&self.net, origin, f, t);
     }
 
     /// In drone order, after the move to `t1`: FATOs freed by climbs, lane statistics,
@@ -620,6 +656,18 @@ impl Simulation {
     /// [`Simulation::separation_mismatches`] (slow: for tests).
     pub fn set_verify_separation(&mut self, on: bool) {
         self.detection.set_verify(on);
+    }
+
+    /// Flight `flight` leaves its stand `late_s` seconds after its cleared departure (a
+    /// late crew, a slow turnaround): a disturbance its plan and its bookings did not
+    /// foresee. The flight must still be scheduled.
+    pub fn delay_takeoff(&mut self, flight: FlightId, late_s: f64) {
+        assert_eq!(
+            self.states[flight.index()].status,
+            Status::Scheduled,
+            "{flight} is not scheduled"
+        );
+        self.takeoff_delays.insert(flight, late_s.max(0.0));
     }
 
     /// Puts a flight straight into the air at path distance `s_m` with speed `u_mps`, its

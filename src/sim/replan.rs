@@ -6,7 +6,7 @@
 //! Owns: the reservation table, each flight's booked departure, the re-plan counters.
 
 use super::Fleet;
-use super::flight::Airborne;
+use super::flight::{Airborne, Dynamics};
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::planner::strategic::{Reservations, lane_spans};
@@ -43,6 +43,11 @@ impl Bookings {
         self.booked_s[flight.index()]
     }
 
+    /// How far behind its booking a flight flying `d` is at time `now`, seconds.
+    fn late_s(&self, f: FlightId, now: f64, d: &Dynamics, fleet: &Fleet) -> f64 {
+        now - (self.booked_s[f.index()] + fleet.plan(f).planned_time_at(d.motion.s))
+    }
+
     /// In-flight re-plans so far.
     pub fn replans(&self) -> u64 {
         self.replans
@@ -66,8 +71,7 @@ impl Bookings {
     ) {
         for a in airborne {
             let f = a.flight.index();
-            let plan = fleet.plan(a.flight);
-            let late = now - (self.booked_s[f] + plan.planned_time_at(a.d.motion.s));
+            let late = self.late_s(a.flight, now, &a.d, fleet);
             if late <= limit_s {
                 continue;
             }
@@ -76,7 +80,7 @@ impl Bookings {
             let plan = fleet.cleared_plan(a.flight);
             self.table.unbook(net, plan, old);
             for (l, e, x) in lane_spans(plan) {
-                let h = net.lanes[l].headway_s;
+                let h = net.lanes[l].booked_headway_s(net.slowest_mps);
                 if new + e > now && !self.table.lane_free(l, new + e, new + x, h) {
                     self.headway_breaches += 1;
                 }

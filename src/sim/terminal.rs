@@ -36,6 +36,7 @@ use serde::Serialize;
 
 use super::Fleet;
 use super::flight::{Airborne, Dynamics, FlightState, Status};
+use super::replan::Bookings;
 use crate::ids::{FlightId, NodeId};
 use crate::network::{Network, Terminal};
 use crate::planner::Plan;
@@ -91,12 +92,16 @@ struct Port {
     entering: Option<FlightId>,
     /// Every drone that asked and is not yet `clear_m` past the fix, in the order they
     /// fly in (see [`Port::in_flying_order`]), with its distance to the fix at the last
-    /// step and whether it was at the arrival level: the trail each follows in.
+    /// step and whether the drones behind keep their distance from it (at the arrival
+    /// level, and off its booking if strategic deconfliction is on): the trail each
+    /// follows in.
     trail: Vec<(FlightId, f64, bool)>,
     /// Earliest entry the departure connector admits next, and earliest exit from it
     /// (both the headway after the last release's), seconds.
     next_entry_s: f64,
     next_exit_s: f64,
+    /// The departure connector's headway, seconds.
+    departure_headway_s: f64,
     stats: TerminalStats,
 }
 
@@ -162,6 +167,7 @@ impl Terminals {
                 trail: Vec::new(),
                 next_entry_s: f64::NEG_INFINITY,
                 next_exit_s: f64::NEG_INFINITY,
+                departure_headway_s: net.lanes[t.departure_lane].headway_s,
                 stats: TerminalStats::default(),
             })
             .collect();
@@ -219,17 +225,21 @@ impl Terminals {
         states: &mut [FlightState],
         fleet: &mut Fleet,
         net: &Network,
+        booked: Option<&Bookings>,
     ) {
         let mut decisions: Vec<(FlightId, Decision)> = Vec::new();
-        for (port, term) in self.ports.iter_mut().zip(&net.terminals) {
+        for port in &mut self.ports {
             port.in_flying_order();
-            port.grant_arrivals(t, &mut decisions);
-            port.release_departures(t, term, airborne, states, fleet, net);
-            port.place_waiting(&mut decisions);
+            let book = booked.map(|b| Book { bookings: b, fleet });
+            port.grant_arrivals(t, book, &mut decisions);
+            port.release_departures(t, airborne, states, fleet, net, booked.is_some());
+            let book = booked.map(|b| Book { bookings: b, fleet });
+            port.place_waiting(t, book, &mut decisions);
         }
         decisions.sort_unstable_by_key(|d| d.0);
-        // In trail: each drone at the arrival level keeps `clear_m` behind the one ahead of
-        // it at that level (as of the last step, so no nearer than now).
+        // In trail: each drone at the arrival level keeps `trail_m` behind the one ahead of
+        // it at that level (as of the last step, so no nearer than now). By the book, only
+        // behind a drone off its cleared plan: the bookings space the others.
         let mut follow: Vec<(FlightId, f32)> = Vec::new();
         for (port, term) in self.ports.iter_mut().zip(&net.terminals) {
             port.trail.retain(|e| e.1 > -term.clear_m);
@@ -251,8 +261,10 @@ impl Terminals {
             .map(|(p, t)| p.tail_m(t))
             .collect();
         for a in airborne.iter_mut() {
+            let kept_behind = a.d.offset_m == 0.0
+                && (booked.is_none() || off_book(&a.d, &states[a.flight.index()], fleet, a.flight));
             if !a.d.fato_asked {
-                self.ask(a, &mut tails, fleet, net);
+                self.ask(a, kept_behind, &mut tails, fleet, net);
                 continue;
             }
             let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
@@ -274,7 +286,7 @@ impl Terminals {
                     .map_or(0.0, |k| follow[k].1);
                 if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
                     e.1 = fix - d.motion.s;
-                    e.2 = d.offset_m == 0.0;
+                    e.2 = kept_behind;
                 }
             }
             // Its place in line (which moves up as the line does): `trail_m` apart, the
@@ -298,8 +310,16 @@ impl Terminals {
     }
 
     /// `a` asks for a FATO at its destination if it is within its asking reach of the
-    /// fix plus that terminal's tail (see [`Port::tail_m`]).
-    fn ask(&mut self, a: &mut Airborne, tails: &mut [f64], fleet: &Fleet, net: &Network) {
+    /// fix plus that terminal's tail (see [`Port::tail_m`]); it joins the trail, the
+    /// others kept behind it if `kept_behind`.
+    fn ask(
+        &mut self,
+        a: &mut Airborne,
+        kept_behind: bool,
+        tails: &mut [f64],
+        fleet: &Fleet,
+        net: &Network,
+    ) {
         let plan = fleet.plan(a.flight);
         let ti = net.nodes[plan.destination]
             .terminal
@@ -312,7 +332,7 @@ impl Terminals {
             let port = &mut self.ports[ti];
             a.d.fato_asked = true;
             port.air_queue.push_back(a.flight);
-            port.trail.push((a.flight, r, a.d.offset_m == 0.0));
+            port.trail.push((a.flight, r, kept_behind));
             tails[ti] = port.tail_m(&net.terminals[ti]);
         }
     }
@@ -442,7 +462,36 @@ impl Port {
         self.since[i] = t;
     }
 
-    fn grant_arrivals(&mut self, t: f64, decisions: &mut Vec<(FlightId, Decision)>) {
+    /// Whether FATO `i` is free at `t`.
+    fn is_free(&self, i: usize, t: f64) -> bool {
+        self.holder[i].is_none() && self.free_at[i] <= t + 1e-9
+    }
+
+    /// FATOs to the asking arrivals: by the book, each its booked FATO once its booked
+    /// movement has begun and the FATO is free; else the first free FATO to the first in
+    /// the queue, in turn.
+    fn grant_arrivals(
+        &mut self,
+        t: f64,
+        book: Option<Book>,
+        decisions: &mut Vec<(FlightId, Decision)>,
+    ) {
+        if let Some(book) = book {
+            let mut k = 0;
+            while k < self.air_queue.len() {
+                let f = self.air_queue[k];
+                let (j, from) = book.arrival(f);
+                if t + 1e-9 >= from && self.is_free(j as usize, t) {
+                    self.air_queue.remove(k);
+                    self.take(j as usize, f, t);
+                    self.line.retain(|&q| q != f);
+                    decisions.push((f, Decision::Grant(j)));
+                } else {
+                    k += 1;
+                }
+            }
+            return;
+        }
         while !self.air_queue.is_empty() {
             let Some(i) = self.available(t) else { break };
             let f = self.air_queue.pop_front().expect("not empty");
@@ -455,24 +504,37 @@ impl Port {
     fn release_departures(
         &mut self,
         t: f64,
-        term: &Terminal,
         airborne: &mut Vec<Airborne>,
         states: &mut [FlightState],
         fleet: &mut Fleet,
         net: &Network,
+        by_the_book: bool,
     ) {
         while let Some(&(f, due)) = self.ground_queue.front() {
-            let Some(i) = self.available(t) else { break };
-            let to = fleet.plan(f).fato[1];
-            fleet.fly_fatos(net, f, [i as u8, to]);
+            let i = if by_the_book {
+                // Its booked FATO (its plan is the booked variant).
+                let i = fleet.plan(f).fato[0] as usize;
+                if !self.is_free(i, t) {
+                    break;
+                }
+                i
+            } else {
+                let Some(i) = self.available(t) else { break };
+                let to = fleet.plan(f).fato[1];
+                fleet.fly_fatos(net, f, [i as u8, to]);
+                i
+            };
             let plan = fleet.plan(f);
             // The connector admits it when it enters and leaves it a headway after the
-            // last release (so no departure overtakes another on the way out).
+            // last release (so no departure overtakes another on the way out). By the
+            // book its entry and exit are booked a headway from every other's, in
+            // whichever order the bookings put them.
             let (entry, exit) = (t + plan.connector_entry_s(), t + plan.connector_exit_s());
-            if entry < self.next_entry_s - 1e-9 || exit < self.next_exit_s - 1e-9 {
+            if !by_the_book && (entry < self.next_entry_s - 1e-9 || exit < self.next_exit_s - 1e-9)
+            {
                 break;
             }
-            let headway = net.lanes[term.departure_lane].headway_s;
+            let headway = self.departure_headway_s;
             self.next_entry_s = entry + headway;
             self.next_exit_s = exit + headway;
             self.ground_queue.pop_front();
@@ -493,11 +555,17 @@ impl Port {
         }
     }
 
-    /// Stack levels, then line places, to asking arrivals that have neither.
-    fn place_waiting(&mut self, decisions: &mut Vec<(FlightId, Decision)>) {
+    /// Stack levels, then line places, to asking arrivals that have neither (by the book,
+    /// only to those whose booked movement has begun: the others are expected).
+    fn place_waiting(
+        &mut self,
+        t: f64,
+        book: Option<Book>,
+        decisions: &mut Vec<(FlightId, Decision)>,
+    ) {
         for qi in 0..self.air_queue.len() {
             let f = self.air_queue[qi];
-            if self.stack.contains(&Some(f)) {
+            if self.stack.contains(&Some(f)) || book.is_some_and(|b| t + 1e-9 < b.arrival(f).1) {
                 continue;
             }
             let free = self.stack.iter().position(Option::is_none);
@@ -515,6 +583,31 @@ impl Port {
         let in_stack = self.stack.iter().filter(|s| s.is_some()).count() as u32;
         self.stats.max_stack = self.stats.max_stack.max(in_stack);
         self.stats.max_line = self.stats.max_line.max(self.line.len() as u32);
+    }
+}
+
+/// Whether a drone has left the 4D plan it was cleared for: it took off late, or something
+/// held, spaced or manoeuvred it (its bookings no longer keep others clear of it).
+fn off_book(d: &Dynamics, st: &FlightState, fleet: &Fleet, f: FlightId) -> bool {
+    st.takeoff_s > fleet.flight(f).departure_s + 1e-9
+        || d.fato_waited
+        || d.holding_s > 0.0
+        || d.manoeuvring_s > 0.0
+}
+
+/// The bookings a terminal works by when strategic deconfliction is on.
+#[derive(Clone, Copy)]
+struct Book<'a> {
+    bookings: &'a Bookings,
+    fleet: &'a Fleet,
+}
+
+impl Book<'_> {
+    /// An arrival's booked FATO and when its booked movement there begins.
+    fn arrival(&self, f: FlightId) -> (u8, f64) {
+        let plan = self.fleet.plan(f);
+        let from = self.bookings.booked_departure(f) + plan.fato_s()[1].0;
+        (plan.fato[1], from)
     }
 }
 

@@ -20,12 +20,12 @@ use crate::prepare_text;
 
 /// A generated scenario as text, and what it is made of (for the failure message).
 #[derive(Debug, Clone)]
-struct Case {
-    text: String,
+pub(crate) struct Case {
+    pub text: String,
 }
 
 #[derive(Debug, Clone)]
-struct Spec {
+pub(crate) struct Spec {
     nodes: Vec<(f64, f64, u32)>,
     waypoints: Vec<(f64, f64)>,
     tree: Vec<usize>,
@@ -37,13 +37,18 @@ struct Spec {
     sep: (f64, f64, f64),
     duration_s: f64,
     dt_s: f64,
-    strategic: bool,
-    tactical: usize,
+    pub strategic: bool,
+    pub tactical: usize,
     profile: bool,
     zone: bool,
+    /// Waypoints are border gates clearing this many drones an hour (none: plain
+    /// waypoints).
+    pub gates: Option<f64>,
+    /// Every flow's rate is multiplied by this.
+    pub demand_scale: f64,
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
+pub(crate) fn spec() -> impl Strategy<Value = Spec> {
     (2usize..6, 0usize..3).prop_flat_map(|(n, w)| {
         let total = n + w;
         (
@@ -82,6 +87,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 prop_oneof![Just(1.0), Just(0.5), Just(2.0)],
             ),
             (any::<bool>(), 0usize..4, any::<bool>(), any::<bool>()),
+            prop::option::of(30.0..600.0f64),
         )
             .prop_map(
                 |(
@@ -96,6 +102,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     sep,
                     time,
                     flags,
+                    gates,
                 )| Spec {
                     nodes,
                     waypoints,
@@ -112,6 +119,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                     tactical: flags.1,
                     profile: flags.2,
                     zone: flags.3,
+                    gates,
+                    demand_scale: 1.0,
                 },
             )
     })
@@ -119,7 +128,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 
 /// The scenario text of a spec: nodes far enough apart, flows between distinct
 /// vertiports (a flow with equal ends is dropped).
-fn render(s: &Spec) -> Case {
+pub(crate) fn render(s: &Spec) -> Case {
     let mut t = String::new();
     let n = s.nodes.len();
     let id = |k: usize| {
@@ -159,11 +168,15 @@ fn render(s: &Spec) -> Case {
             id(k)
         );
     }
+    let waypoint = match s.gates {
+        Some(c) => format!("Gate(capacity_per_hour: {c})"),
+        None => "Waypoint".to_string(),
+    };
     for (k, (e, no)) in s.waypoints.iter().enumerate() {
         let (e, no) = at(n + k, *e, *no);
         let _ = writeln!(
             t,
-            "  (id: \"{}\", kind: Waypoint, east_m: {e}, north_m: {no}),",
+            "  (id: \"{}\", kind: {waypoint}, east_m: {e}, north_m: {no}),",
             id(n + k)
         );
     }
@@ -207,9 +220,10 @@ fn render(s: &Spec) -> Case {
     for (o, d, rate, ty, prio) in s.flows.iter().filter(|f| f.0 != f.1) {
         let _ = writeln!(
             t,
-            "   (origin: \"{}\", destination: \"{}\", flights_per_hour: {rate}, mix: {{\"T{}\": 1.0}}, priority: {prio}),",
+            "   (origin: \"{}\", destination: \"{}\", flights_per_hour: {}, mix: {{\"T{}\": 1.0}}, priority: {prio}),",
             id(*o),
             id(*d),
+            rate * s.demand_scale,
             ty % nt
         );
     }
@@ -305,7 +319,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
+pub(crate) fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -13,6 +13,7 @@ mod head_on;
 mod interop;
 mod regional;
 mod separation_oracle;
+mod sound;
 mod strategic;
 mod sweep;
 mod tactical;
