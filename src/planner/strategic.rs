@@ -126,6 +126,17 @@ impl<V: Copy> Table<V> {
     }
 }
 
+/// Every distinct fan profile, by id, and the gaps found between pairs of them.
+#[derive(Debug, Clone, Default)]
+struct FanProfiles {
+    ids: std::collections::HashMap<Vec<u64>, u32>,
+    list: Vec<FanProfile>,
+    /// `(leader, follower)` -> [`fan_gap_s`].
+    gaps: std::collections::HashMap<(u32, u32), f64>,
+    /// The distance kept along the paths, metres.
+    gap_m: f64,
+}
+
 /// The reservation tables.
 #[derive(Debug, Default, Clone)]
 pub struct Reservations {
@@ -146,8 +157,10 @@ pub struct Reservations {
     /// Per lane, booked passages through its ramp zone (see [`ramp_passages`]).
     pub ramps: Vec<Table<Passage>>,
     /// Per terminal, booked passages through its departure and arrival fans (see
-    /// [`fan_passages`]).
-    pub fans: Vec<Table<Passage>>,
+    /// [`fan_passages`]), with their profile ids.
+    pub fans: Vec<Table<(Passage, u32)>>,
+    /// The fan profiles met so far and the gaps between them.
+    profiles: std::sync::Arc<std::sync::Mutex<FanProfiles>>,
     /// Added to every headway and to both ends of every occupied interval, seconds.
     buffer_s: f64,
     /// Bookings made so far (ties the order of equal start times).
@@ -244,12 +257,13 @@ pub struct PlanUses {
     junctions: Vec<(NodeId, Passage)>,
     crossings: Vec<(usize, Passage)>,
     ramps: Vec<(LaneId, Passage)>,
-    fans: Vec<(usize, Passage)>,
+    /// `(fan, passage, profile id)`.
+    fans: Vec<(usize, Passage, u32)>,
 }
 
 impl PlanUses {
-    /// What `plan` uses.
-    pub fn of(net: &Network, plan: &Plan) -> PlanUses {
+    /// What `plan` uses (its fan profiles known to `table`).
+    pub fn of(net: &Network, plan: &Plan, table: &Reservations) -> PlanUses {
         let [o, d] = plan.fato_s();
         let term = net
             .terminal(plan.destination)
@@ -265,7 +279,10 @@ impl PlanUses {
             junctions: junction_passages(net, plan),
             crossings: crossing_passages(net, plan),
             ramps: ramp_passages(net, plan),
-            fans: fan_passages(net, plan),
+            fans: fan_passages(net, plan)
+                .into_iter()
+                .map(|(k, p, profile)| (k, p, table.profile_id(profile)))
+                .collect(),
         }
     }
 }
@@ -454,14 +471,23 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
     out
 }
 
+/// A drone's progress through a fan: `(seconds since it entered, path distance past the
+/// fix)` at every knot of its plan in the fan (negative before the fix), first and last
+/// included.
+pub type FanProfile = Vec<(f64, f64)>;
+
 /// The passages of a plan through its terminals' fans, in seconds from take-off, by
-/// terminal and direction (`2 * terminal` departures, `2 * terminal + 1` arrivals): the
-/// legs of different FATOs converge at the fix, so a departure is in its origin's fan from
-/// [`Terminal::fan_m`](crate::network::Terminal::fan_m) before the fix until 1.05
-/// horizontal minima past it on the connector, and an arrival in its destination's from
-/// 1.05 minima before the fix until the fan's reach past it. Two passages of one fan may
-/// not overlap (arrivals and departures fly a vertical minimum apart: separate fans).
-pub fn fan_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
+/// terminal and direction (`2 * terminal` departures, `2 * terminal + 1` arrivals), with
+/// its progress through each. The legs of different FATOs converge at the fix: a
+/// departure is in its origin's fan from
+/// [`Terminal::fan_m`](crate::network::Terminal::fan_m) before the fix (farther out, the
+/// legs' angle keeps drones on two of them apart) until [`FAN_GAP_MINIMA`] minima past
+/// it on the connector, and an arrival in its destination's from that far before the
+/// fix to the fan's reach past it. Two passages of one fan may overlap only one behind
+/// the other, far enough that the follower stays that many minima behind the leader
+/// along their paths from the fix all the while (see [`Reservations`]'s fan gaps;
+/// arrivals and departures fly a vertical minimum apart: separate fans).
+pub fn fan_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage, FanProfile)> {
     let path = &plan.path;
     let Some(first) = path.segs.iter().position(|g| g.lane.is_some()) else {
         return Vec::new();
@@ -483,24 +509,102 @@ pub fn fan_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
         } else {
             t.arrival_lane
         };
-        let clear = 1.05 * net.lanes[lane].minima[0];
+        let clear = FAN_GAP_MINIMA * net.lanes[lane].minima[0];
         let (before, after) = if departing {
             (t.fan_m, clear)
         } else {
             (clear, t.fan_m)
         };
+        let (a, z) = (
+            path.horizontal_from(fix, -before),
+            path.horizontal_from(fix, after),
+        );
+        let t0 = plan.planned_time_at(a);
+        let mut profile: FanProfile = vec![(0.0, a - fix)];
+        profile.extend(
+            plan.knots
+                .iter()
+                .filter(|k| k.0 > a && k.0 < z)
+                .map(|&(s, t)| (t - t0, s - fix)),
+        );
+        profile.push((plan.planned_time_at(z) - t0, z - fix));
         out.push((
             2 * i + usize::from(!departing),
             Passage {
-                from_s: plan.planned_time_at(path.horizontal_from(fix, -before)),
-                to_s: plan.planned_time_at(path.horizontal_from(fix, after)),
+                from_s: t0,
+                to_s: plan.planned_time_at(z),
                 lanes: (lane, lane),
                 exclusive: true,
                 alt_m: ANY_ALT,
             },
+            profile,
         ));
     }
     out
+}
+
+/// How far apart along their paths from the fix two drones in a fan keep, in horizontal
+/// minima: 1.05 over sin 60 degrees, since a leg and the connector meet at 120 degrees
+/// or more (so a drone on each, that far apart along their paths, are 1.05 minima apart
+/// in a straight line; on two legs or one line, more).
+pub const FAN_GAP_MINIMA: f64 = 1.05 / 0.866;
+
+/// Where `profile` is `tau` seconds after its start (before the start: its first point;
+/// after its end: its last).
+fn fan_at(profile: &[(f64, f64)], tau: f64) -> f64 {
+    let i = profile.partition_point(|p| p.0 <= tau);
+    if i == 0 {
+        return profile[0].1;
+    }
+    if i == profile.len() {
+        return profile[i - 1].1;
+    }
+    let ((t0, s0), (t1, s1)) = (profile[i - 1], profile[i]);
+    if t1 > t0 {
+        s0 + (s1 - s0) * (tau - t0) / (t1 - t0)
+    } else {
+        s1
+    }
+}
+
+/// The shortest time after a leader with progress `lead` enters a fan that a follower
+/// with progress `follow` may enter it, so that the follower stays `gap_m` behind along
+/// their paths while both are in it (checked every 0.1 s of the follower's passage and at
+/// every knot), seconds; the leader's whole passage if no shorter time does.
+fn fan_gap_s(lead: &[(f64, f64)], follow: &[(f64, f64)], gap_m: f64) -> f64 {
+    let (tl, tf) = (lead[lead.len() - 1].0, follow[follow.len() - 1].0);
+    let ok = |delta: f64| {
+        let end = tf.min(tl - delta);
+        let mut taus: Vec<f64> = (0..)
+            .map(|k| f64::from(k) * 0.1)
+            .take_while(|&t| t < end)
+            .collect();
+        taus.extend(follow.iter().map(|p| p.0).filter(|&t| t <= end));
+        taus.extend(
+            lead.iter()
+                .map(|p| p.0 - delta)
+                .filter(|&t| (0.0..=end).contains(&t)),
+        );
+        taus.push(end.max(0.0));
+        taus.iter()
+            .all(|&t| fan_at(lead, t + delta) - fan_at(follow, t) >= gap_m - 1e-6)
+    };
+    if !ok(tl) {
+        return tl;
+    }
+    let (mut lo, mut hi) = (0.0, tl);
+    if ok(0.0) {
+        return 0.0;
+    }
+    while hi - lo > 0.01 {
+        let mid = 0.5 * (lo + hi);
+        if ok(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 /// Why strategic deconfliction cancelled a flight before take-off.
@@ -654,6 +758,10 @@ impl Reservations {
             crossings: vec![Table::default(); net.crossings.len()],
             ramps: vec![Table::default(); net.lanes.len()],
             fans: vec![Table::default(); 2 * net.terminals.len()],
+            profiles: std::sync::Arc::new(std::sync::Mutex::new(FanProfiles {
+                gap_m: net.max_minima[0] * FAN_GAP_MINIMA,
+                ..FanProfiles::default()
+            })),
             buffer_s: 0.0,
             seq: 0,
         }
@@ -706,6 +814,60 @@ impl Reservations {
             .all(|(_, b)| b.to_s <= q.from_s + EPS || b.may_overlap(p))
     }
 
+    /// The fan profiles and gaps (shared by clones of the table: they only grow, and
+    /// depend on nothing booked).
+    fn fan_profiles(&self) -> std::sync::MutexGuard<'_, FanProfiles> {
+        self.profiles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The id of a fan profile (a new one is kept).
+    pub fn profile_id(&self, profile: FanProfile) -> u32 {
+        let mut p = self.fan_profiles();
+        let key: Vec<u64> = profile
+            .iter()
+            .flat_map(|&(t, s)| [t.to_bits(), s.to_bits()])
+            .collect();
+        if let Some(&id) = p.ids.get(&key) {
+            return id;
+        }
+        let id = p.list.len() as u32;
+        p.list.push(profile);
+        p.ids.insert(key, id);
+        id
+    }
+
+    /// How long after a drone with profile `lead` enters a fan one with profile `follow`
+    /// may enter it (see [`fan_gap_s`]), plus the buffer, seconds.
+    fn fan_gap(&self, lead: u32, follow: u32) -> f64 {
+        let mut p = self.fan_profiles();
+        if let Some(&g) = p.gaps.get(&(lead, follow)) {
+            return g + self.buffer_s;
+        }
+        let g = fan_gap_s(&p.list[lead as usize], &p.list[follow as usize], p.gap_m);
+        p.gaps.insert((lead, follow), g);
+        g + self.buffer_s
+    }
+
+    /// Whether fan `k` admits passage `p` (profile `id`) shifted by `dep`: every booked
+    /// one it overlaps is far enough ahead of it or behind it.
+    fn fan_free(&self, k: usize, p: &Passage, id: u32, dep: f64) -> bool {
+        let q = self.placed(p, dep);
+        let reach = self.fan_profiles().list[id as usize]
+            .last()
+            .map_or(0.0, |x| x.0);
+        let t = &self.fans[k];
+        t.starting_in(
+            q.from_s - t.longest_s - reach,
+            q.from_s + t.longest_s + reach,
+        )
+        .all(|(aq, (_, qid))| {
+            q.from_s >= aq + self.fan_gap(qid, id) - EPS
+                || aq >= q.from_s + self.fan_gap(id, qid) - EPS
+        })
+    }
+
     /// Movements booked on FATOs of `node` overlapping `[from, to)`.
     pub fn fatos_in_use(&self, node: NodeId, from: f64, to: f64) -> usize {
         self.fatos[node.index()]
@@ -746,7 +908,7 @@ impl Reservations {
 
     /// Whether `plan` departing at `dep` fits.
     pub fn fits(&self, net: &Network, plan: &Plan, dep: f64) -> bool {
-        self.fits_uses(&PlanUses::of(net, plan), dep)
+        self.fits_uses(&PlanUses::of(net, plan, self), dep)
     }
 
     /// Whether a plan that uses `u` fits departing at `dep`.
@@ -776,7 +938,7 @@ impl Reservations {
                 .all(|(l, p)| self.zone_free(&self.ramps[l.index()], p, dep))
             && u.fans
                 .iter()
-                .all(|(k, p)| self.zone_free(&self.fans[*k], p, dep))
+                .all(|&(k, ref p, id)| self.fan_free(k, p, id, dep))
     }
 
     /// The departures in `[from, to]` that the bookings forbid a plan that uses `u`,
@@ -828,8 +990,22 @@ impl Reservations {
             .iter()
             .map(|(n, p)| (&self.junctions[n.index()], p))
             .chain(u.crossings.iter().map(|(c, p)| (&self.crossings[*c], p)))
-            .chain(u.ramps.iter().map(|(l, p)| (&self.ramps[l.index()], p)))
-            .chain(u.fans.iter().map(|(k, p)| (&self.fans[*k], p)));
+            .chain(u.ramps.iter().map(|(l, p)| (&self.ramps[l.index()], p)));
+        for &(k, ref p, id) in &u.fans {
+            // p starting at a (placed) conflicts with q starting at aq unless
+            // a >= aq + gap(q, p) or aq >= a + gap(p, q).
+            let a = p.from_s - b;
+            let t = &self.fans[k];
+            let reach = self.fan_profiles().list[id as usize]
+                .last()
+                .map_or(0.0, |x| x.0);
+            for (aq, (_, qid)) in
+                t.starting_in(from + a - reach - t.longest_s, to + a + t.longest_s + reach)
+            {
+                let (after, before) = (self.fan_gap(qid, id), self.fan_gap(id, qid));
+                out.push((aq - before - a, aq + after - a));
+            }
+        }
         for (table, p) in zones {
             let (a, z) = (p.from_s - b, p.to_s + b);
             for (_, q) in table.near(from + a, to + z) {
@@ -908,21 +1084,21 @@ impl Reservations {
             self.seq += 1;
             self.ramps[l.index()].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
         }
-        for (k, p) in &u.fans {
+        for &(k, ref p, id) in &u.fans {
             let q = self.placed(p, dep);
             self.seq += 1;
-            self.fans[*k].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+            self.fans[k].insert(q.from_s, self.seq, (q, id), q.to_s - q.from_s);
         }
     }
 
     /// Books `plan` departing at `dep`.
     pub fn book(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        self.book_uses(&PlanUses::of(net, plan), dep, plan.fato);
+        self.book_uses(&PlanUses::of(net, plan, self), dep, plan.fato);
     }
 
     /// Removes what [`Reservations::book`] booked for `plan` departing at `dep`.
     pub fn unbook(&mut self, net: &Network, plan: &Plan, dep: f64) {
-        let u = PlanUses::of(net, plan);
+        let u = PlanUses::of(net, plan, self);
         let b = self.buffer_s;
         for &(l, e, x, _) in &u.lanes {
             self.lanes[l.index()].remove(dep + e, |&v| v == dep + x);
@@ -947,9 +1123,9 @@ impl Reservations {
             let q = self.placed(p, dep);
             self.ramps[l.index()].remove(q.from_s, |v| *v == q);
         }
-        for (k, p) in &u.fans {
+        for &(k, ref p, id) in &u.fans {
             let q = self.placed(p, dep);
-            self.fans[*k].remove(q.from_s, |v| *v == q);
+            self.fans[k].remove(q.from_s, |v| *v == (q, id));
         }
     }
 
@@ -1103,7 +1279,9 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                     ((latest / dt + EPS).floor() as u64).min(max_steps)
                 }
             };
-            let u = uses.entry(c).or_insert_with(|| PlanUses::of(net, plan));
+            let u = uses
+                .entry(c)
+                .or_insert_with(|| PlanUses::of(net, plan, &table));
             if let Some(k) = table.earliest(u, scheduled, dt, limit) {
                 let arrival = scheduled + k as f64 * dt + plan.duration_s;
                 if Best::beaten_by(best, arrival, k) {
