@@ -129,8 +129,8 @@ impl Plan {
         self.path.cum[1]
     }
     /// When it holds its FATOs flown as planned, seconds from take-off: `[origin,
-    /// destination]`, each `(from, to)`. The origin's from take-off to the end of the step
-    /// its climb ends in; the destination's from a step before it asks for it at the
+    /// destination]`, each `(from, to)`. The origin's from take-off to a step after it is
+    /// 1.05 horizontal minima along its leg (the next departure's climb is clear of it); the destination's from a step before it asks for it at the
     /// latest (its asking reach at its type's cruise speed plus the climb point's distance
     /// before the fix: granted then, it never brakes for the terminal area) until its
     /// type's `fato_clear_s` after touchdown. Strategic bookings reserve exactly these.
@@ -342,8 +342,12 @@ pub fn build_plan(
     let u = t.cruise_speed_mps;
     let ask_m = asking_reach_m(u, t.accel_mps2, dt) + u * dt + td.clear_m;
     let asks_s = plan.planned_time_at((plan.fix_m() - ask_m).max(0.0));
+    // The origin FATO is free once the departure is a horizontal minimum (and 5 %) along
+    // its leg: the next one's climb is then clear of it.
+    let h_min = net.lanes[to.departure_lane].minima[0];
+    let clear_of_fato = plan.path.horizontal_from(plan.climb_done_m(), 1.05 * h_min);
     plan.marks.fato_s = [
-        (0.0, plan.seg_t[1] + dt),
+        (0.0, plan.planned_time_at(clear_of_fato) + dt),
         ((asks_s - dt).max(0.0), time + t.fato_clear_s),
     ];
     plan

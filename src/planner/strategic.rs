@@ -159,6 +159,8 @@ pub struct Reservations {
     /// Per terminal, booked passages through its departure and arrival fans (see
     /// [`fan_passages`]), with their profile ids.
     pub fans: Vec<Table<(Passage, u32)>>,
+    /// Per node, per FATO, booked departures along its leg, with their profile ids.
+    pub legs: Vec<Vec<Table<(Passage, u32)>>>,
     /// The fan profiles met so far and the gaps between them.
     profiles: std::sync::Arc<std::sync::Mutex<FanProfiles>>,
     /// Added to every headway and to both ends of every occupied interval, seconds.
@@ -259,6 +261,8 @@ pub struct PlanUses {
     ramps: Vec<(LaneId, Passage)>,
     /// `(fan, passage, profile id)`.
     fans: Vec<(usize, Passage, u32)>,
+    /// The departure's passage along its FATO's leg, and its profile id.
+    leg: Option<(Passage, u32)>,
 }
 
 impl PlanUses {
@@ -283,6 +287,7 @@ impl PlanUses {
                 .into_iter()
                 .map(|(k, p, profile)| (k, p, table.profile_id(profile)))
                 .collect(),
+            leg: leg_passage(net, plan).map(|(p, profile)| (p, table.profile_id(profile))),
         }
     }
 }
@@ -481,9 +486,9 @@ pub type FanProfile = Vec<(f64, f64)>;
 /// its progress through each. The legs of different FATOs converge at the fix: a
 /// departure is in its origin's fan from
 /// [`Terminal::fan_m`](crate::network::Terminal::fan_m) before the fix (farther out, the
-/// legs' angle keeps drones on two of them apart) until [`FAN_GAP_MINIMA`] minima past
-/// it on the connector, and an arrival in its destination's from that far before the
-/// fix to the fan's reach past it. Two passages of one fan may overlap only one behind
+/// legs' angle keeps drones on two of them apart; none with one FATO) until
+/// [`FAN_GAP_MINIMA`] minima past it on the connector, and an arrival in its
+/// destination's from that far before the fix to the fan's reach past it. Two passages of one fan may overlap only one behind
 /// the other, far enough that the follower stays that many minima behind the leader
 /// along their paths from the fix all the while (see [`Reservations`]'s fan gaps;
 /// arrivals and departures fly a vertical minimum apart: separate fans).
@@ -519,28 +524,51 @@ pub fn fan_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage, FanProfi
             path.horizontal_from(fix, -before),
             path.horizontal_from(fix, after),
         );
-        let t0 = plan.planned_time_at(a);
-        let mut profile: FanProfile = vec![(0.0, a - fix)];
-        profile.extend(
-            plan.knots
-                .iter()
-                .filter(|k| k.0 > a && k.0 < z)
-                .map(|&(s, t)| (t - t0, s - fix)),
-        );
-        profile.push((plan.planned_time_at(z) - t0, z - fix));
-        out.push((
-            2 * i + usize::from(!departing),
-            Passage {
-                from_s: t0,
-                to_s: plan.planned_time_at(z),
-                lanes: (lane, lane),
-                exclusive: true,
-                alt_m: ANY_ALT,
-            },
-            profile,
-        ));
+        let (passage, profile) = progress(plan, (a, z), fix, lane);
+        out.push((2 * i + usize::from(!departing), passage, profile));
     }
     out
+}
+
+/// A passage along `plan` from path distance `a` to `z` (tagged with `lane`), with its
+/// progress past path distance `fix`.
+fn progress(plan: &Plan, (a, z): (f64, f64), fix: f64, lane: LaneId) -> (Passage, FanProfile) {
+    let t0 = plan.planned_time_at(a);
+    let mut profile: FanProfile = vec![(0.0, a - fix)];
+    profile.extend(
+        plan.knots
+            .iter()
+            .filter(|k| k.0 > a && k.0 < z)
+            .map(|&(s, t)| (t - t0, s - fix)),
+    );
+    profile.push((plan.planned_time_at(z) - t0, z - fix));
+    let passage = Passage {
+        from_s: t0,
+        to_s: plan.planned_time_at(z),
+        lanes: (lane, lane),
+        exclusive: true,
+        alt_m: ANY_ALT,
+    };
+    (passage, profile)
+}
+
+/// A departure's passage along the leg of its FATO, from the top of its climb to
+/// [`FAN_GAP_MINIMA`] minima past the fix, with its progress: two departures from one
+/// FATO fly one leg, the later one far enough behind (as in a fan) that it never closes
+/// on the earlier; `None` at a node with no terminal.
+pub fn leg_passage(net: &Network, plan: &Plan) -> Option<(Passage, FanProfile)> {
+    let path = &plan.path;
+    let first = path.segs.iter().position(|g| g.lane.is_some())?;
+    let t = net.terminal(plan.origin)?;
+    let clear = FAN_GAP_MINIMA * net.lanes[t.departure_lane].minima[0];
+    let fix = path.cum[first];
+    let z = path.horizontal_from(fix, clear);
+    Some(progress(
+        plan,
+        (plan.climb_done_m(), z),
+        fix,
+        t.departure_lane,
+    ))
 }
 
 /// How far apart along their paths from the fix two drones in a fan keep, in horizontal
@@ -753,6 +781,11 @@ impl Reservations {
                 .map(|n| vec![Table::default(); n.fatos() as usize])
                 .collect(),
             stands: vec![Table::default(); net.nodes.len()],
+            legs: net
+                .nodes
+                .iter()
+                .map(|n| vec![Table::default(); n.fatos() as usize])
+                .collect(),
             gates: vec![Table::default(); net.nodes.len()],
             junctions: vec![Table::default(); net.nodes.len()],
             crossings: vec![Table::default(); net.crossings.len()],
@@ -853,11 +886,14 @@ impl Reservations {
     /// Whether fan `k` admits passage `p` (profile `id`) shifted by `dep`: every booked
     /// one it overlaps is far enough ahead of it or behind it.
     fn fan_free(&self, k: usize, p: &Passage, id: u32, dep: f64) -> bool {
+        self.gap_free(&self.fans[k], p, id, dep)
+    }
+
+    /// Whether passages `t` (a fan's or a leg's) admit passage `p` (profile `id`)
+    /// shifted by `dep`: every booked one it overlaps is far enough ahead or behind.
+    fn gap_free(&self, t: &Table<(Passage, u32)>, p: &Passage, id: u32, dep: f64) -> bool {
         let q = self.placed(p, dep);
-        let reach = self.fan_profiles().list[id as usize]
-            .last()
-            .map_or(0.0, |x| x.0);
-        let t = &self.fans[k];
+        let reach = self.reach_s(id);
         t.starting_in(
             q.from_s - t.longest_s - reach,
             q.from_s + t.longest_s + reach,
@@ -866,6 +902,36 @@ impl Reservations {
             q.from_s >= aq + self.fan_gap(qid, id) - EPS
                 || aq >= q.from_s + self.fan_gap(id, qid) - EPS
         })
+    }
+
+    /// How long a passage with profile `id` lasts, seconds.
+    fn reach_s(&self, id: u32) -> f64 {
+        self.fan_profiles().list[id as usize]
+            .last()
+            .map_or(0.0, |x| x.0)
+    }
+
+    /// The departures in `[from, to]` that passages `t` (a fan's or a leg's) forbid
+    /// passage `p` (profile `id`): those starting it less than the gap behind or ahead
+    /// of a booked one.
+    fn gap_forbidden(
+        &self,
+        t: &Table<(Passage, u32)>,
+        p: &Passage,
+        id: u32,
+        (from, to): (f64, f64),
+        out: &mut Forbidden,
+    ) {
+        // p starting at a (placed) conflicts with q starting at aq unless
+        // a >= aq + gap(q, p) or aq >= a + gap(p, q).
+        let a = p.from_s - self.buffer_s;
+        let reach = self.reach_s(id);
+        for (aq, (_, qid)) in
+            t.starting_in(from + a - reach - t.longest_s, to + a + t.longest_s + reach)
+        {
+            let (after, before) = (self.fan_gap(qid, id), self.fan_gap(id, qid));
+            out.push((aq - before - a, aq + after - a));
+        }
     }
 
     /// Movements booked on FATOs of `node` overlapping `[from, to)`.
@@ -887,6 +953,18 @@ impl Reservations {
     /// The first FATO of `node` free over `[from, to)` (grown by the buffer).
     pub fn free_fato(&self, node: NodeId, from: f64, to: f64) -> Option<u8> {
         (0..self.fatos[node.index()].len() as u8).find(|&k| self.fato_free(node, k, from, to))
+    }
+
+    /// The first FATO at the origin a plan that uses `u` may depart from at `dep`: free
+    /// for its movement, and its leg free for its passage.
+    pub fn free_origin(&self, u: &PlanUses, dep: f64) -> Option<u8> {
+        let (n, a, z) = u.fatos[0];
+        (0..self.fatos[n.index()].len() as u8).find(|&k| {
+            self.fato_free(n, k, dep + a, dep + z)
+                && u.leg.as_ref().is_none_or(|(p, id)| {
+                    self.gap_free(&self.legs[n.index()][k as usize], p, *id, dep)
+                })
+        })
     }
 
     /// Whether the stands of `node` (`stands` of them) admit one more turnaround over
@@ -917,9 +995,11 @@ impl Reservations {
         u.lanes
             .iter()
             .all(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
-            && u.fatos
-                .iter()
-                .all(|&(n, a, z)| self.free_fato(n, dep + a, dep + z).is_some())
+            && self.free_origin(u, dep).is_some()
+            && {
+                let (n, a, z) = u.fatos[1];
+                self.free_fato(n, dep + a, dep + z).is_some()
+            }
             && {
                 let (n, a, z, stands) = u.stand;
                 self.stand_free(n, dep + a - b, dep + z + b, stands)
@@ -961,17 +1041,21 @@ impl Reservations {
                 out.push((p.min(q) - h, p.max(q) + h));
             }
         }
-        for &(n, a, z) in &u.fatos {
-            // Forbidden where every FATO is taken: the intersection over the FATOs of the
-            // departures each one's bookings forbid.
+        for (end, &(n, a, z)) in u.fatos.iter().enumerate() {
+            // Forbidden where every FATO is taken (at the origin, or its leg): the
+            // intersection over the FATOs of the departures each one's bookings forbid.
             let (a, z) = (a - b, z + b);
             let mut all: Option<Forbidden> = None;
-            for table in &self.fatos[n.index()] {
-                let one = merged(
-                    table
-                        .near(from + a, to + z)
-                        .map(|(ba, bz)| (ba - z, bz - a)),
-                );
+            for (k, table) in self.fatos[n.index()].iter().enumerate() {
+                let mut one: Forbidden = table
+                    .near(from + a, to + z)
+                    .map(|(ba, bz)| (ba - z, bz - a))
+                    .collect();
+                if let (0, Some((p, id))) = (end, &u.leg) {
+                    let leg = &self.legs[n.index()][k];
+                    self.gap_forbidden(leg, p, *id, (from, to), &mut one);
+                }
+                let one = merged(one.into_iter());
                 all = Some(match all {
                     None => one,
                     Some(prev) => intersection(&prev, &one),
@@ -992,19 +1076,7 @@ impl Reservations {
             .chain(u.crossings.iter().map(|(c, p)| (&self.crossings[*c], p)))
             .chain(u.ramps.iter().map(|(l, p)| (&self.ramps[l.index()], p)));
         for &(k, ref p, id) in &u.fans {
-            // p starting at a (placed) conflicts with q starting at aq unless
-            // a >= aq + gap(q, p) or aq >= a + gap(p, q).
-            let a = p.from_s - b;
-            let t = &self.fans[k];
-            let reach = self.fan_profiles().list[id as usize]
-                .last()
-                .map_or(0.0, |x| x.0);
-            for (aq, (_, qid)) in
-                t.starting_in(from + a - reach - t.longest_s, to + a + t.longest_s + reach)
-            {
-                let (after, before) = (self.fan_gap(qid, id), self.fan_gap(id, qid));
-                out.push((aq - before - a, aq + after - a));
-            }
+            self.gap_forbidden(&self.fans[k], p, id, (from, to), out);
         }
         for (table, p) in zones {
             let (a, z) = (p.from_s - b, p.to_s + b);
@@ -1089,6 +1161,12 @@ impl Reservations {
             self.seq += 1;
             self.fans[k].insert(q.from_s, self.seq, (q, id), q.to_s - q.from_s);
         }
+        if let Some((p, id)) = &u.leg {
+            let q = self.placed(p, dep);
+            self.seq += 1;
+            let leg = &mut self.legs[u.fatos[0].0.index()][fato[0] as usize];
+            leg.insert(q.from_s, self.seq, (q, *id), q.to_s - q.from_s);
+        }
     }
 
     /// Books `plan` departing at `dep`.
@@ -1126,6 +1204,11 @@ impl Reservations {
         for &(k, ref p, id) in &u.fans {
             let q = self.placed(p, dep);
             self.fans[k].remove(q.from_s, |v| *v == (q, id));
+        }
+        if let Some((p, id)) = &u.leg {
+            let q = self.placed(p, dep);
+            let leg = &mut self.legs[u.fatos[0].0.index()][plan.fato[0] as usize];
+            leg.remove(q.from_s, |v| *v == (q, *id));
         }
     }
 
@@ -1298,11 +1381,13 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             Some(b) => {
                 let dep = f.scheduled_s + b.steps as f64 * dt;
                 let u = &uses[&b.plan];
-                let fato = u.fatos.map(|(n, a, z)| {
+                let (n, a, z) = u.fatos[1];
+                let fato = [
+                    table.free_origin(u, dep).expect("the departure fits"),
                     table
                         .free_fato(n, dep + a, dep + z)
-                        .expect("the departure fits")
-                });
+                        .expect("the departure fits"),
+                ];
                 f.departure_s = dep;
                 f.rerouted = b.plan != primary;
                 f.plan = variants.get(net, s, plans, b.plan, fato);
