@@ -162,6 +162,14 @@ impl Plan {
         }
     }
 
+    /// The same route between FATOs `fato` for its type `t`, in steps of `dt`: a variant
+    /// of this plan's family (see [`crate::sim::Fleet`]).
+    pub fn variant(&self, net: &Network, t: &DroneType, dt: f64, fato: [u8; 2]) -> Plan {
+        let mut plan = build_plan(net, self.lanes.clone(), self.drone_type, t, dt, fato);
+        plan.family = self.family;
+        plan
+    }
+
     /// Corridor route as `A>B>C` (corridor ids; the vertiports' connectors left out).
     pub fn route_label(&self, net: &Network) -> String {
         self.lanes

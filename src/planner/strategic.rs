@@ -767,6 +767,14 @@ fn intersection(x: &[(f64, f64)], y: &[(f64, f64)]) -> Forbidden {
 /// occupation ends.
 const EPS: f64 = 1e-9;
 
+/// An empty table per FATO of every node.
+fn per_fato<V>(net: &Network) -> Vec<Vec<Table<V>>> {
+    net.nodes
+        .iter()
+        .map(|n| (0..n.fatos()).map(|_| Table::default()).collect())
+        .collect()
+}
+
 /// Departure times one booked resource forbids a plan: open intervals `(from, to)`.
 type Forbidden = Vec<(f64, f64)>;
 
@@ -775,17 +783,9 @@ impl Reservations {
     pub fn new(net: &Network) -> Self {
         Reservations {
             lanes: vec![Table::default(); net.lanes.len()],
-            fatos: net
-                .nodes
-                .iter()
-                .map(|n| vec![Table::default(); n.fatos() as usize])
-                .collect(),
+            fatos: per_fato(net),
             stands: vec![Table::default(); net.nodes.len()],
-            legs: net
-                .nodes
-                .iter()
-                .map(|n| vec![Table::default(); n.fatos() as usize])
-                .collect(),
+            legs: per_fato(net),
             gates: vec![Table::default(); net.nodes.len()],
             junctions: vec![Table::default(); net.nodes.len()],
             crossings: vec![Table::default(); net.crossings.len()],
@@ -1262,16 +1262,7 @@ impl Variants {
                 return family;
             }
             let base = &plans[family];
-            let ty = base.drone_type;
-            let mut plan = build_plan(
-                net,
-                base.lanes.clone(),
-                ty,
-                &s.drone_types[ty],
-                s.dt_s,
-                fato,
-            );
-            plan.family = family;
+            let plan = base.variant(net, &s.drone_types[base.drone_type], s.dt_s, fato);
             plans.push(plan);
             PlanId::new(plans.len() - 1)
         })

@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 
 use crate::ids::{FlightId, PlanId};
 use crate::network::Network;
-use crate::planner::{Flight, Motion, Plan, build_plan};
+use crate::planner::{Flight, Motion, Plan};
 use crate::scenario::{DroneType, Scenario, Tactical};
 pub use detect::{
     DEFAULT_REFRESH_STEPS, Detection, TerminalPart, TrackPlace, TrackTable, reach_box,
@@ -108,16 +108,7 @@ impl Fleet {
             Some(&id) => id,
             None => {
                 let base = &self.plans[now.family];
-                let ty = base.drone_type;
-                let mut plan = build_plan(
-                    net,
-                    base.lanes.clone(),
-                    ty,
-                    &self.types[ty],
-                    self.dt_s,
-                    fato,
-                );
-                plan.family = base.family;
+                let plan = base.variant(net, &self.types[base.drone_type], self.dt_s, fato);
                 let id = PlanId::new(self.plans.len());
                 self.plans.push(plan);
                 self.variants.insert(key, id);
