@@ -1,11 +1,13 @@
 //! `skycorridor bench`: the simulation step timed on synthetic traffic (see
-//! [`skycorridor::bench`]), with memory per drone in the air.
+//! [`skycorridor::bench`]), with memory per drone in the air; or, with `--clear FILE`,
+//! strategic deconfliction timed on a scenario's flight requests.
 //!
 //! Memory is the process's peak resident set during the run (Linux `VmHWM`, reset before
 //! each size through `/proc/self/clear_refs`) minus the resident set before the traffic
 //! was built: everything the run touched, heap and all, at no cost to other commands. Where
 //! `/proc` is missing the column says `n/a`.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -33,6 +35,13 @@ pub struct BenchArgs {
     /// Tactical resolution method to include in the step.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Tactical::None)]
     pub tactical: Tactical,
+    /// Instead of the step: time strategic deconfliction clearing this scenario's flight
+    /// requests (repeatable; planning without clearing is timed apart and left out).
+    #[arg(long, value_name = "FILE")]
+    pub clear: Vec<PathBuf>,
+    /// With `--clear`: override fields of those scenarios as in `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "clear")]
+    pub set: Vec<skycorridor::scenario::Override>,
 }
 
 /// Resident memory now and at its peak since the last reset, bytes (Linux only).
@@ -59,6 +68,9 @@ fn reset_peak() {
 /// Times each size and prints a table.
 pub fn main(a: BenchArgs) -> Result<()> {
     super::set_threads(a.threads)?;
+    if !a.clear.is_empty() {
+        return clearing(&a.clear, &a.set);
+    }
     println!(
         "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
          R-tree rebuilt every {} steps, {} threads",
@@ -80,6 +92,46 @@ pub fn main(a: BenchArgs) -> Result<()> {
     );
     for &n in &a.drones {
         one_size(n, &a);
+    }
+    Ok(())
+}
+
+/// Times strategic deconfliction on each scenario's requests and prints one row each.
+fn clearing(files: &[PathBuf], set: &[skycorridor::scenario::Override]) -> Result<()> {
+    use skycorridor::{network::Network, planner, scenario};
+    println!(
+        "{:<32} {:>9} {:>10} {:>10} {:>12} {:>8} {:>10}",
+        "scenario", "requests", "plan s", "clear s", "requests/s", "delayed", "cancelled"
+    );
+    for path in files {
+        let (s, text) = scenario::load_file(path)?;
+        let mut s = scenario::apply_overrides(&s, set)?;
+        let fail = |e| scenario::ScenarioError::invalid(path, Some(&text), e);
+        scenario::validate(&s).map_err(fail)?;
+        let net = Network::build(&s).map_err(fail)?;
+        s.deconfliction.strategic = false;
+        let t0 = Instant::now();
+        let (_, flights) = planner::plan_all(&s, &net).map_err(fail)?;
+        let plan_s = t0.elapsed().as_secs_f64();
+        s.deconfliction.strategic = true;
+        let t1 = Instant::now();
+        let (_, cleared) = planner::plan_all(&s, &net).map_err(fail)?;
+        let clear_s = (t1.elapsed().as_secs_f64() - plan_s).max(0.0);
+        let delayed = cleared
+            .iter()
+            .filter(|f| f.cancelled.is_none() && f.departure_s > f.scheduled_s)
+            .count();
+        let cancelled = cleared.iter().filter(|f| f.cancelled.is_some()).count();
+        println!(
+            "{:<32} {:>9} {:>10.2} {:>10.2} {:>12.0} {:>8} {:>10}",
+            path.display(),
+            flights.len(),
+            plan_s,
+            clear_s,
+            flights.len() as f64 / clear_s.max(1e-9),
+            delayed,
+            cancelled
+        );
     }
     Ok(())
 }

@@ -185,6 +185,27 @@ fn help_lists_the_commands() {
 }
 
 #[test]
+fn bench_times_strategic_clearing_of_a_scenario() {
+    // overtake.ron: two requests, the fast one held on the ground behind the slow one.
+    let out = skycorridor()
+        .args(["bench", "--clear"])
+        .arg(scenario_path("overtake.ron"))
+        .output()
+        .unwrap();
+    crate::assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.contains("overtake.ron"))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .split_whitespace()
+        .collect();
+    // requests, plan s, clear s, requests/s, delayed, cancelled
+    assert_eq!((row[1], row[5], row[6]), ("2", "1", "0"), "{stdout}");
+    assert!(row[3].parse::<f64>().unwrap() >= 0.0);
+}
+
+#[test]
 fn validate_warns_of_a_headway_shorter_than_the_minimum() {
     // head_on.ron's drones fly 10 m/s: a 3 s headway keeps them 30 m apart, under 50 m.
     let dir = tempfile::tempdir().unwrap();
@@ -208,6 +229,11 @@ fn validate_warns_of_a_headway_shorter_than_the_minimum() {
         stdout.contains(
             "warning    NORTHBOUND (A1->B1): a 3 s headway keeps drones 30 m apart at 10 m/s"
         ),
+        "{stdout}"
+    );
+    // ... and what strategic deconfliction books there instead (1.05 x 50 m at 10 m/s).
+    assert!(
+        stdout.contains("strategic deconfliction books 5.2 s there instead"),
         "{stdout}"
     );
     assert_eq!(stdout.matches("warning").count(), 1, "{stdout}");
