@@ -106,6 +106,10 @@ pub struct Lane {
     pub minima: [f64; 2],
     /// Whether it is a vertiport's connector (not a scenario corridor).
     pub connector: bool,
+    /// Its own slice of its corridor's altitude band as its jurisdiction cuts it (the
+    /// whole band one-way; the upper half forward and the lower half reverse two-way; its
+    /// level for a connector), metres: where tactical resolution may move a drone on it.
+    pub band_m: (f64, f64),
 }
 
 /// A lane whose headway guarantees less than its horizontal minimum (see

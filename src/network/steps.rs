@@ -216,7 +216,7 @@ impl CorridorEnds<'_> {
             let leg_m: Vec<f64> = geo_pts.windows(2).map(|w| geodesic_m(w[0], w[1])).collect();
             let band = r.band;
             let mid = 0.5 * (band.0 + band.1);
-            let mut add = |reverse: bool, alt_m: f64| {
+            let mut add = |reverse: bool, alt_m: f64, band_m: (f64, f64)| {
                 let (mut pts, mut legs) = (points.clone(), leg_m.clone());
                 let (a, b) = if reverse { (to, from) } else { (from, to) };
                 if reverse {
@@ -239,14 +239,15 @@ impl CorridorEnds<'_> {
                     jurisdiction: r.jurisdiction,
                     minima: r.minima,
                     connector: false,
+                    band_m,
                 });
                 graph.add_edge(gnodes[a.index()], gnodes[b.index()], li);
             };
             match c.direction {
-                Direction::OneWay => add(false, mid),
+                Direction::OneWay => add(false, mid, band),
                 Direction::TwoWay => {
-                    add(false, 0.5 * (mid + band.1));
-                    add(true, 0.5 * (band.0 + mid));
+                    add(false, 0.5 * (mid + band.1), (mid, band.1));
+                    add(true, 0.5 * (band.0 + mid), (band.0, mid));
                 }
             }
         }
@@ -743,6 +744,7 @@ impl Terminals<'_> {
             jurisdiction,
             minima: e.minima,
             connector: true,
+            band_m: (alt_m, alt_m),
         };
         let arrival_lane = LaneId::new(lanes.len());
         lanes.push(connector(e.node, fix, false, e.levels.0));

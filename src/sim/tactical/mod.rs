@@ -76,8 +76,10 @@ pub struct Conflict<'a> {
     pub other: &'a Dynamics,
     /// The give-way drone's type.
     pub ty: &'a DroneType,
-    /// Its corridor's altitude band, metres.
+    /// Its lane's slice of its corridor's band as its jurisdiction cuts it, metres.
     pub band: (f64, f64),
+    /// Its lane's level, metres.
+    pub level_m: f64,
     /// Whether the two go the same way.
     pub same_way: bool,
     /// Whether the other is ahead of it along its track.
@@ -105,9 +107,10 @@ impl Conflict<'_> {
         c.max(self.ty.min_speed())
     }
 
-    /// The give-way drone's planned altitude (without its offset), metres.
+    /// The level the give-way drone's plan flies on its lane (where it is headed if it
+    /// is still changing level at the lane's start), metres.
     fn base_alt(&self) -> f64 {
-        self.me.pos.z - f64::from(self.me.offset_m)
+        self.level_m
     }
 
     /// Whether offset `o` keeps it inside its band (a metre inside each edge).
@@ -205,18 +208,17 @@ impl TacticalLayer {
             ) else {
                 continue; // on a terminal leg: the terminal area sequences it
             };
-            // On a connector (no scenario corridor) or held by the terminal area: left to it.
-            let Some(corridor) = scenario.corridors.get(net.lanes[lane].corridor) else {
-                continue;
-            };
-            if me.in_terminal_hold() {
+            // On a connector or held by the terminal area: left to it.
+            let l = &net.lanes[lane];
+            if l.connector || me.in_terminal_hold() {
                 continue;
             }
             let c = Conflict {
                 me,
                 other,
                 ty: fleet.drone_type(airborne[g].flight),
-                band: (corridor.min_alt_m, corridor.max_alt_m),
+                band: l.band_m,
+                level_m: l.alt_m,
                 same_way,
                 behind: (other.pos.truncate() - me.pos.truncate()).dot(dir) > 0.0,
                 dir,
