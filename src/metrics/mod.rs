@@ -23,7 +23,7 @@ pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
 
 use crate::ids::FlightId;
-use crate::sim::events::{EventKind, location_kind};
+use crate::sim::events::{EventKind, EventSummary, location_kind};
 use crate::sim::{Simulation, Status, TrackPlace};
 
 /// Counts of flights by outcome.
@@ -280,9 +280,16 @@ fn is_zero(x: &u64) -> bool {
 pub struct TacticalSummary {
     /// The method (`None`, `Speed`, `Vertical`, `Mvp`).
     pub method: crate::scenario::Tactical,
-    /// Intrusion prevention rate: (conflicts - losses of separation) / conflicts (1 when
-    /// there is no conflict).
+    /// Intrusion prevention rate on conflict episodes: the share of episodes that never
+    /// became a loss of separation (1 when there is none). Episodes that resolution
+    /// itself causes count too: read it beside the domino effect parameter
+    /// (`run --compare-resolution`).
     pub intrusion_prevention_rate: f64,
+    /// Conflict episodes that became a loss of separation.
+    pub conflicts_became_los: u64,
+    /// Losses of separation with no prior alert: the episode was already in loss of
+    /// separation in the step it was first detected.
+    pub los_without_alert: u64,
     /// Manoeuvres begun by slowing down.
     pub speed_manoeuvres: u64,
     /// Manoeuvres begun by changing altitude.
@@ -467,15 +474,17 @@ impl StrategicSummary {
 }
 
 impl TacticalSummary {
-    fn of(sim: &Simulation, conflicts: usize, los: usize, t: &FlightTotals) -> TacticalSummary {
+    fn of(sim: &Simulation, ev: &EventSummary, t: &FlightTotals) -> TacticalSummary {
         let stats = sim.tactical_stats();
         TacticalSummary {
             method: sim.scenario().deconfliction.tactical,
-            intrusion_prevention_rate: if conflicts > 0 {
-                (conflicts as f64 - los as f64) / conflicts as f64
+            intrusion_prevention_rate: if ev.conflicts > 0 {
+                1.0 - ev.conflicts_became_los as f64 / ev.conflicts as f64
             } else {
                 1.0
             },
+            conflicts_became_los: ev.conflicts_became_los,
+            los_without_alert: ev.los_without_alert,
             speed_manoeuvres: stats.speed_manoeuvres,
             vertical_manoeuvres: stats.vertical_manoeuvres,
             manoeuvring_hours: t.manoeuvring_s / 3600.0,
@@ -542,7 +551,7 @@ impl Report {
             over_water_km: t.water_m / 1000.0,
             corridors: corridor_use(sim),
             strategic: StrategicSummary::of(sim),
-            tactical: TacticalSummary::of(sim, conflicts, los, &t),
+            tactical: TacticalSummary::of(sim, ev, &t),
         }
     }
 
@@ -594,12 +603,13 @@ impl Report {
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;
             out += &format!(
-                "tactical      {:?}: {} speed and {} vertical manoeuvres, {:.1} h manoeuvring, intrusion prevention rate {:.2}\n",
+                "tactical      {:?}: {} speed and {} vertical manoeuvres, {:.1} h manoeuvring, intrusion prevention rate {:.2}, {} losses with no prior alert\n",
                 t.method,
                 t.speed_manoeuvres,
                 t.vertical_manoeuvres,
                 t.manoeuvring_hours,
-                t.intrusion_prevention_rate
+                t.intrusion_prevention_rate,
+                t.los_without_alert
             );
         }
         out += &format!(

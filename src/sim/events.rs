@@ -155,8 +155,14 @@ pub type CityPair = (Option<JurisdictionId>, Option<JurisdictionId>);
 /// itself is kept.
 #[derive(Debug, Clone, Default)]
 pub struct EventSummary {
-    /// Conflict events.
+    /// Conflict events: conflict *episodes*, one per pair from first detection until the
+    /// pair is no longer in conflict (a loss of separation happens inside one).
     pub conflicts: u64,
+    /// Of those, the episodes that became a loss of separation.
+    pub conflicts_became_los: u64,
+    /// Episodes already in loss of separation in the step they were first detected: a
+    /// loss with no prior alert.
+    pub los_without_alert: u64,
     /// Loss-of-separation events.
     pub los: u64,
     /// Of those, in a terminal area.
@@ -284,6 +290,7 @@ impl EventTracker {
                 ev.at = (first.pos + first.vel * tc).to_array();
                 o.conflict = Some(ev);
                 self.conflicts_opened += 1;
+                self.summary.los_without_alert += u64::from(e.los_in_step(p.dt_s));
             }
             let c = o.conflict.as_mut().expect("opened above");
             c.end_s = t + p.dt_s;
@@ -367,7 +374,10 @@ impl EventTracker {
         places: Places,
     ) {
         match e.kind {
-            EventKind::Conflict => sum.conflicts += 1,
+            EventKind::Conflict => {
+                sum.conflicts += 1;
+                sum.conflicts_became_los += u64::from(e.became_los);
+            }
             EventKind::Los => {
                 sum.los += 1;
                 sum.los_at_vertiports += u64::from(e.at_vertiport());

@@ -52,6 +52,27 @@ fn conflict_and_loss_of_separation_match_the_hand_derivation() {
     close(r.min_separation_m.unwrap(), 48.0, 1e-6);
     // Nobody waited for anything: both arrive exactly on plan.
     assert_eq!(r.delay_s.max, 0.0);
+    // One episode, which became a loss of separation, alerted 29 s before: IPR 0.
+    let t = &r.tactical;
+    assert_eq!((t.conflicts_became_los, t.los_without_alert), (1, 0));
+    assert_eq!(t.intrusion_prevention_rate, 0.0);
+}
+
+#[test]
+fn a_loss_of_separation_with_no_look_ahead_has_no_prior_alert() {
+    // With no look-ahead the pair is first in conflict in the step the loss begins
+    // (t = 179, LoS from 179.214): a loss with no prior alert.
+    let mut sim = crate::head_on_with("lookahead_s: 30.0", "lookahead_s: 0.0").unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!((r.conflicts, r.losses_of_separation), (1, 1));
+    assert_eq!(
+        (
+            r.tactical.conflicts_became_los,
+            r.tactical.los_without_alert
+        ),
+        (1, 1)
+    );
 }
 
 #[test]
