@@ -2,27 +2,31 @@
 //!
 //! Flights are served one by one (first filed first, or by priority class). Each tries
 //! its time-optimal route and up to `alternatives - 1` others (A* again with the lanes of
-//! the routes found so far made four times as costly), each at its filed departure and
-//! then one step later at a time, and takes the combination that *arrives* earliest. It
-//! fits when
-//! - every lane it flies admits it: no other reserved entry into that lane is closer in
-//!   time than the corridor's headway, and it leaves the lane in the order it entered, a
-//!   headway from the exits before and after it (so no flight overtakes another inside a
-//!   lane, whatever their speeds; the terminal area's release rule for departure
-//!   connectors is the same);
-//! - every junction it changes lanes at admits its transition ([`junction_passages`]):
-//!   no booked transition on another pair of lanes overlaps it in time; and every
-//!   crossing of its lanes with others away from nodes admits its passage
-//!   ([`crossing_passages`]) likewise;
-//! - its origin vertiport has a free FATO from take-off until it has climbed to the
-//!   departure level, and its destination one from shortly before its fix until its
-//!   type's `fato_clear_s` after touchdown (counted against the FATOs; a FATO is taken
-//!   while any reservation overlaps; this is conservative);
-//! - every border gate on it admits it: no other reserved passage of that gate is closer in
+//! the routes found so far made four times as costly), each at the earliest departure its
+//! bookings allow ([`Reservations::earliest`]: every booking forbids one open interval of
+//! departures, and the first free step is found in one sweep), and takes the one that
+//! *arrives* earliest. It fits when
+//! - every lane it flies admits it: no other booked entry into that lane is closer in
+//!   time than the lane's booked headway ([`crate::network::Lane::booked_headway_s`]),
+//!   and it leaves the lane in the order it entered, a headway from the exits before and
+//!   after it (so no flight overtakes another inside a lane, whatever their speeds);
+//! - every junction it changes lanes at admits its transition ([`junction_passages`]),
+//!   every crossing of its lanes with others admits its passage ([`crossing_passages`]),
+//!   and every lane whose other direction it ramps onto through that lane's level admits
+//!   its ramp ([`ramp_passages`]);
+//! - its origin has a FATO free from take-off until it is 1.05 minima along its leg, with
+//!   that FATO's leg admitting it ([`leg_passage`]), and its destination one free from a
+//!   step before it would ask until its type's `fato_clear_s` after touchdown (every FATO
+//!   of a vertiport is as far from its fix, so any will do: the booking names the one
+//!   taken); the destination has a stand for the turnaround; the fans where the legs meet
+//!   the fix admit it ([`fan_passages`]);
+//! - every border gate on it admits it: no other booked passage of that gate is closer in
 //!   time than `3600 / capacity_per_hour` seconds.
 //!
 //! A flight whose every route needs more than `1 - battery_reserve` of its battery, or that
-//! would wait longer than `max_ground_delay_s`, is cancelled with the reason.
+//! would wait longer than `max_ground_delay_s`, is cancelled with the reason. With the
+//! simulation flying by the book, a flight nothing disturbs flies its cleared plan exactly
+//! and never loses separation (tests/it/sound.rs).
 
 use std::collections::BTreeMap;
 use std::fmt;
