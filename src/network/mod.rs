@@ -140,8 +140,9 @@ impl Lane {
 /// For each lane `l` (arriving at node `n`), the distance before `n` within which a drone
 /// that changes level onto the other direction `r` of `l`'s corridor at `n` (ramping from
 /// the level of any other lane arriving at `n`, over the ground track `l` flies) can be
-/// within `vertical_m` of `l`'s level, for the drone type that ramps longest, plus 1.05
-/// horizontal minima; 0 when no such ramp passes `l`'s level. A drone on `l` inside it
+/// within a vertical minimum of `l`'s level (the larger of `vertical_m` and theirs), for
+/// the drone type that ramps longest, plus 1.05 horizontal minima; 0 when no such ramp
+/// passes `l`'s level. A drone on `l` inside it
 /// and a ramping drone head-on to it on `r` must not be there at once.
 pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f64> {
     lanes
@@ -153,10 +154,12 @@ pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f
                 .iter()
                 .filter(|r| r.from == l.to && r.corridor == l.corridor && r.to == l.from)
             {
+                let v_min = vertical_m.max(l.minima[1]).max(r.minima[1]);
                 for (j, a) in lanes.iter().enumerate() {
-                    let (lo, hi) = (a.alt_m.min(r.alt_m), a.alt_m.max(r.alt_m));
-                    let through = l.alt_m > lo - vertical_m && l.alt_m < hi + vertical_m;
-                    if j == i || a.to != l.to || a.alt_m == r.alt_m || !through {
+                    // How far along the ramp from `a`'s level to `r`'s it is still within
+                    // a vertical minimum of `l`'s level (0: never).
+                    let until = ramp_within(a.alt_m, r.alt_m, l.alt_m, v_min);
+                    if j == i || a.to != l.to || a.alt_m == r.alt_m || until <= 0.0 {
                         continue;
                     }
                     for t in types {
@@ -167,13 +170,30 @@ pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f
                         };
                         let v = r.speed_limit_mps.min(t.cruise_speed_mps);
                         let ramp = ((r.alt_m - a.alt_m).abs() / rate * v).min(r.leg_m[0]);
-                        zone = zone.max(ramp + 1.05 * l.minima[0].max(r.minima[0]));
+                        zone = zone.max(until * ramp + 1.05 * l.minima[0].max(r.minima[0]));
                     }
                 }
             }
             zone
         })
         .collect()
+}
+
+/// The fraction of a level change from `from_m` to `to_m` (linear) after which it is
+/// never again within `v_min` of `level_m` (0 when it never is).
+pub fn ramp_within(from_m: f64, to_m: f64, level_m: f64, v_min: f64) -> f64 {
+    let (lo, hi) = (level_m - v_min, level_m + v_min);
+    let span = to_m - from_m;
+    if span == 0.0 {
+        return if from_m > lo && from_m < hi { 1.0 } else { 0.0 };
+    }
+    // Where it leaves (lo, hi) last, going from `from_m` toward `to_m`.
+    let exit = if span > 0.0 { hi } else { lo };
+    let enter = if span > 0.0 { lo } else { hi };
+    if (to_m - enter) * span.signum() <= 0.0 || (from_m - exit) * span.signum() >= 0.0 {
+        return 0.0; // ends before the band or starts past it
+    }
+    ((exit - from_m) / span).clamp(0.0, 1.0)
 }
 
 /// A zone placed in the local frame.

@@ -463,12 +463,23 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
                 .iter()
                 .position(|o| o.corridor == l.corridor && o.from == l.to && o.to == l.from);
             if let Some(o) = other.filter(|&o| net.ramp_zone_m[o] > 0.0) {
-                let at = plan.path.cum[run.start];
+                // Until the ramp is a vertical minimum clear of that lane's level.
+                let (k, ol) = (run.start, &net.lanes[o]);
+                let (z0, z1) = (
+                    segs[k].start[2],
+                    segs[k].start[2] + segs[k].dir[2] * segs[k].len_m,
+                );
+                let v_min = net.base_minima[1].max(l.minima[1]).max(ol.minima[1]);
+                let until = crate::network::ramp_within(z0, z1, ol.alt_m, v_min);
+                if until <= 0.0 {
+                    continue;
+                }
+                let at = plan.path.cum[k];
                 out.push((
                     LaneId::new(o),
                     Passage {
                         from_s: plan.planned_time_at(at),
-                        to_s: plan.planned_time_at(plan.path.cum[run.start + 1]),
+                        to_s: plan.planned_time_at(at + until * segs[k].len_m),
                         lanes: (lane, lane),
                         exclusive: false,
                         alt_m: ANY_ALT,

@@ -396,3 +396,17 @@ fn a_crossing_away_from_nodes_is_booked_as_a_conflict_point() {
     let r = Report::from_sim(&sim);
     assert_eq!((r.conflicts, r.losses_of_separation), (0, 0));
 }
+
+#[test]
+fn a_ramp_is_near_another_level_only_until_a_vertical_minimum_past_it() {
+    use skycorridor::network::ramp_within;
+    // Climbing 82 -> 127.5 m through 97.5 m with a 15 m minimum: within it until 112.5 m,
+    // (112.5 - 82) / 45.5 of the way.
+    assert!((ramp_within(82.0, 127.5, 97.5, 15.0) - 30.5 / 45.5).abs() < 1e-12);
+    // Descending through it: until 82.5 m, nearly all the way.
+    assert!((ramp_within(127.5, 82.0, 97.5, 15.0) - 45.0 / 45.5).abs() < 1e-12);
+    // Ending inside the band: all of it; never near it: none.
+    assert_eq!(ramp_within(60.0, 100.0, 97.5, 15.0), 1.0);
+    assert_eq!(ramp_within(130.0, 150.0, 97.5, 15.0), 0.0);
+    assert_eq!(ramp_within(60.0, 80.0, 97.5, 15.0), 0.0);
+}
