@@ -25,6 +25,11 @@
 //!   exit from it are each at least its headway after the previous release's (so no
 //!   departure catches up with the one before on the way out, whatever their speeds, and
 //!   no two drones are ever released onto one path in one step).
+//! - **By the book** (strategic deconfliction on): a departure leaves at its cleared time
+//!   on its booked FATO (its bookings space it on the connector); an arrival is granted
+//!   its booked FATO from its booked start, and is given no stack level or line place
+//!   while it is expected; drones keep `trail_m` only behind one off its cleared plan
+//!   (it took off late, or something held, spaced or manoeuvred it).
 //!
 //! Owns: each terminal's FATO, stand, queue and stack state and its counters. Does not own
 //! the drones: it sets the fields of their [`Dynamics`] that motion obeys
