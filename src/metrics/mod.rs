@@ -221,6 +221,9 @@ pub struct Report {
     /// Of those, how many began in a vertiport's terminal area (its connectors, the legs
     /// to and from its FATOs, its holding stack), junctions excluded.
     pub losses_of_separation_at_vertiports: usize,
+    /// Losses of separation in which the two drones' centres came closer than the sum of
+    /// their types' body radii (`radius_m`): collisions.
+    pub collisions: u64,
     /// Losses of separation by where they began: `en_route`, `junction` (within one
     /// horizontal minimum of a node where lanes meet, or changing level there), and the
     /// terminal parts `fato`, `departure`, `holding`, `approach`.
@@ -523,6 +526,7 @@ impl Report {
             conflicts,
             losses_of_separation: los,
             losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
+            collisions: ev.collisions,
             losses_of_separation_by_location: ev
                 .los_by_location
                 .iter()
@@ -592,13 +596,14 @@ impl Report {
             self.energy_wh / 1000.0
         );
         out += &format!(
-            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}\n",
+            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}, {} collisions\n",
             self.conflicts,
             self.losses_of_separation,
             self.losses_of_separation_at_vertiports,
             self.los_per_flight_hour,
             self.min_separation_m
-                .map_or("-".to_string(), |m| format!("{m:.1} m"))
+                .map_or("-".to_string(), |m| format!("{m:.1} m")),
+            self.collisions
         );
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;

@@ -353,6 +353,10 @@ pub fn markdown(r: &Report) -> String {
             "LoS per flight hour",
             format!("{:.3}", r.los_per_flight_hour),
         ),
+        (
+            "collisions (within the bodies' radii)",
+            r.collisions.to_string(),
+        ),
         ("energy (kWh)", format!("{:.1}", r.energy_wh / 1000.0)),
         (
             "over-water flights / km",

@@ -38,7 +38,7 @@ use serde::Serialize;
 use super::Fleet;
 use super::detect::{PlaceInput, TerminalPart, TrackPlace, TrackTable};
 use super::flight::Airborne;
-use super::separation::{Encounter, Params, closest_in, pair_params};
+use super::separation::{Encounter, Params, Track, closest_in, pair_params};
 use crate::ids::{FlightId, JurisdictionId, NodeId};
 use crate::network::Network;
 
@@ -126,6 +126,8 @@ struct Open {
     conflict: Option<Event>,
     los: Option<Event>,
     seen_step: u64,
+    /// Whether the open loss of separation has been counted as a collision.
+    collided: bool,
 }
 
 /// What an event's place is read against when it closes: the network (jurisdictions) and
@@ -163,6 +165,9 @@ pub struct EventSummary {
     /// Episodes already in loss of separation in the step they were first detected: a
     /// loss with no prior alert.
     pub los_without_alert: u64,
+    /// Losses of separation in which the two drones' centres came closer than the sum of
+    /// their types' body radii (`radius_m`): collisions.
+    pub collisions: u64,
     /// Loss-of-separation events.
     pub los: u64,
     /// Of those, in a terminal area.
@@ -243,6 +248,19 @@ fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
     }
 }
 
+/// The smallest 3D distance between two tracks moving on straight lines between `lo` and
+/// `hi` seconds from now, metres.
+fn closest_3d(a: &Track, b: &Track, lo: f64, hi: f64) -> f64 {
+    let (p, w) = (b.pos - a.pos, b.vel - a.vel);
+    let w2 = w.length_squared();
+    let t = if w2 > 1e-12 {
+        (-p.dot(w) / w2).clamp(lo, hi)
+    } else {
+        lo
+    };
+    (p + w * t).length()
+}
+
 impl EventTracker {
     /// Feeds one step's encounters at time `t` (state after the step), as track indices
     /// into `table` and `airborne` (the drones the table was filled from, in its order);
@@ -278,6 +296,7 @@ impl EventTracker {
                 conflict: None,
                 los: None,
                 seen_step: step,
+                collided: false,
             });
             o.seen_step = step;
             if o.conflict.is_none() {
@@ -301,7 +320,16 @@ impl EventTracker {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
                     ev.location = location();
                     o.los = Some(ev);
+                    o.collided = false;
                     self.los_opened += 1;
+                }
+                // A collision: the centres closer than the two bodies' radii.
+                if !o.collided {
+                    let radius = |f| places.fleet.drone_type(f).radius_m;
+                    if closest_3d(ta, tb, lo, hi) < radius(fa) + radius(fb) {
+                        o.collided = true;
+                        self.summary.collisions += 1;
+                    }
                 }
                 let l = o.los.as_mut().expect("opened above");
                 l.end_s = t + hi;

@@ -59,6 +59,21 @@ fn conflict_and_loss_of_separation_match_the_hand_derivation() {
 }
 
 #[test]
+fn a_collision_is_counted_when_the_bodies_touch() {
+    // 48 m apart laterally the pair never comes within 2 m (two 1 m bodies): no
+    // collision. Moved to 1.5 m apart (both corridors' ends), they pass 1.5 m apart: one.
+    let mut sim = skycorridor::load(&scenario_path("head_on.ron"), &[]).unwrap();
+    sim.run_to_end();
+    assert_eq!(Report::from_sim(&sim).collisions, 0);
+    let text = crate::scenario_text("head_on.ron").replace("east_m: 48.0", "east_m: 1.5");
+    let mut sim = crate::prepare_text(&text, "head_on.ron").unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!((r.losses_of_separation, r.collisions), (1, 1));
+    close(r.min_separation_m.unwrap(), 1.5, 1e-6);
+}
+
+#[test]
 fn a_loss_of_separation_with_no_look_ahead_has_no_prior_alert() {
     // With no look-ahead the pair is first in conflict in the step the loss begins
     // (t = 179, LoS from 179.214): a loss with no prior alert.
