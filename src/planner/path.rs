@@ -128,6 +128,22 @@ impl Path {
         }
     }
 
+    /// Every run of segments that flies one lane, in order: the lane and its segments (see
+    /// [`Path::lane_run`]); terminal legs left out.
+    pub fn lane_runs(&self) -> impl Iterator<Item = (LaneId, std::ops::Range<usize>)> + '_ {
+        let mut k = 0;
+        std::iter::from_fn(move || {
+            while k < self.segs.len() {
+                let run = self.lane_run(k);
+                k = run.end;
+                if let Some(lane) = self.segs[run.start].lane {
+                    return Some((lane, run));
+                }
+            }
+            None
+        })
+    }
+
     /// The segments around segment `k` that fly its lane (or its terminal leg, for a
     /// segment with none), consecutively: `cum[run.start]` is where that lane starts on
     /// the path and `cum[run.end]` where it ends.

@@ -178,16 +178,8 @@ pub struct Reservations {
 /// before it to as far after it, tagged with the lane flown (twice). Two passages of a
 /// crossing on different lanes may not overlap in time.
 pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
-    let segs = &plan.path.segs;
     let mut out = Vec::new();
-    let mut k = 0;
-    while k < segs.len() {
-        let run = plan.path.lane_run(k);
-        k = run.end;
-        let Some(lane) = segs[run.start].lane else {
-            continue;
-        };
-        // The lane's segments: path distance at each horizontal distance along it.
+    for (lane, run) in plan.path.lane_runs() {
         for &c in &net.lane_crossings[lane.index()] {
             let x = &net.crossings[c];
             let d = if x.lanes.0 == lane {
@@ -195,20 +187,11 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
             } else {
                 x.along_m.1
             };
-            let mut horiz = 0.0;
-            let mut at = None;
-            for (j, g) in segs.iter().enumerate().take(run.end).skip(run.start) {
-                let h = (g.len_m * g.len_m - (g.dir[2] * g.len_m).powi(2))
-                    .max(0.0)
-                    .sqrt();
-                if horiz + h >= d {
-                    let f = if h > 0.0 { (d - horiz) / h } else { 0.0 };
-                    at = Some(plan.path.cum[j] + f * g.len_m);
-                    break;
-                }
-                horiz += h;
+            // Where on the path it is that far along the lane (horizontally).
+            let s = plan.path.horizontal_from(plan.path.cum[run.start], d);
+            if s > plan.path.cum[run.end] + 1e-9 {
+                continue;
             }
-            let Some(s) = at else { continue };
             let (from, to) = (
                 plan.path.horizontal_from(s, -x.zone_m),
                 plan.path.horizontal_from(s, x.zone_m),
@@ -434,13 +417,7 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
 /// drone crosses the other's level.
 pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
     let (segs, mut out) = (&plan.path.segs, Vec::new());
-    let mut k = 0;
-    while k < segs.len() {
-        let run = plan.path.lane_run(k);
-        k = run.end;
-        let Some(lane) = segs[run.start].lane else {
-            continue;
-        };
+    for (lane, run) in plan.path.lane_runs() {
         let l = &net.lanes[lane];
         let zone = net.ramp_zone_m[lane.index()];
         let end = plan.path.cum[run.end];
@@ -713,17 +690,10 @@ impl fmt::Display for CancelReason {
 
 /// Lane entries and exits `(lane, seconds from take-off at entry, at exit)` of a plan.
 pub fn lane_spans(plan: &Plan) -> Vec<(LaneId, f64, f64)> {
-    let path = &plan.path;
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < path.segs.len() {
-        let run = path.lane_run(k);
-        if let Some(lane) = path.segs[k].lane {
-            out.push((lane, plan.seg_t[run.start], plan.seg_t[run.end]));
-        }
-        k = run.end;
-    }
-    out
+    plan.path
+        .lane_runs()
+        .map(|(lane, run)| (lane, plan.seg_t[run.start], plan.seg_t[run.end]))
+        .collect()
 }
 
 /// Border-gate passages `(node, seconds from take-off, spacing_s)` of a plan.
@@ -898,12 +868,6 @@ impl Reservations {
         g + self.buffer_s
     }
 
-    /// Whether fan `k` admits passage `p` (profile `id`) shifted by `dep`: every booked
-    /// one it overlaps is far enough ahead of it or behind it.
-    fn fan_free(&self, k: usize, p: &Passage, id: u32, dep: f64) -> bool {
-        self.gap_free(&self.fans[k], p, id, dep)
-    }
-
     /// Whether passages `t` (a fan's or a leg's) admit passage `p` (profile `id`)
     /// shifted by `dep`: every booked one it overlaps is far enough ahead or behind.
     fn gap_free(&self, t: &Table<(Passage, u32)>, p: &Passage, id: u32, dep: f64) -> bool {
@@ -1033,7 +997,7 @@ impl Reservations {
                 .all(|(l, p)| self.zone_free(&self.ramps[l.index()], p, dep))
             && u.fans
                 .iter()
-                .all(|&(k, ref p, id)| self.fan_free(k, p, id, dep))
+                .all(|&(k, ref p, id)| self.gap_free(&self.fans[k], p, id, dep))
     }
 
     /// The departures in `[from, to]` that the bookings forbid a plan that uses `u`,
