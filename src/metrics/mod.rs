@@ -293,10 +293,12 @@ pub struct TacticalSummary {
     /// Losses of separation with no prior alert: the episode was already in loss of
     /// separation in the step it was first detected.
     pub los_without_alert: u64,
-    /// Manoeuvres begun by slowing down.
+    /// Manoeuvres begun by changing speed.
     pub speed_manoeuvres: u64,
     /// Manoeuvres begun by changing altitude.
     pub vertical_manoeuvres: u64,
+    /// Manoeuvres begun by moving sideways off the lane's centre line (MVP).
+    pub lateral_manoeuvres: u64,
     /// Time drones spent manoeuvring, hours in total.
     pub manoeuvring_hours: f64,
     /// Extra vertical distance flown off plan, km in total.
@@ -490,6 +492,7 @@ impl TacticalSummary {
             los_without_alert: ev.los_without_alert,
             speed_manoeuvres: stats.speed_manoeuvres,
             vertical_manoeuvres: stats.vertical_manoeuvres,
+            lateral_manoeuvres: stats.lateral_manoeuvres,
             manoeuvring_hours: t.manoeuvring_s / 3600.0,
             extra_vertical_km: t.offset_m / 1000.0,
             replans: stats.replans,
@@ -608,10 +611,11 @@ impl Report {
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;
             out += &format!(
-                "tactical      {:?}: {} speed and {} vertical manoeuvres, {:.1} h manoeuvring, intrusion prevention rate {:.2}, {} losses with no prior alert\n",
+                "tactical      {:?}: {} speed, {} vertical and {} sideways manoeuvres, {:.1} h manoeuvring, intrusion prevention rate {:.2}, {} losses with no prior alert\n",
                 t.method,
                 t.speed_manoeuvres,
                 t.vertical_manoeuvres,
+                t.lateral_manoeuvres,
                 t.manoeuvring_hours,
                 t.intrusion_prevention_rate,
                 t.los_without_alert

@@ -110,6 +110,9 @@ pub struct Lane {
     /// whole band one-way; the upper half forward and the lower half reverse two-way; its
     /// level for a connector), metres: where tactical resolution may move a drone on it.
     pub band_m: (f64, f64),
+    /// Its corridor's width, metres (0 for a connector): tactical resolution may move a
+    /// drone sideways within it.
+    pub width_m: f64,
 }
 
 /// A lane whose headway guarantees less than its horizontal minimum (see
@@ -127,6 +130,13 @@ pub struct ShortHeadway {
 }
 
 impl Lane {
+    /// How far a drone of body radius `radius_m` may move sideways off the lane's centre
+    /// line and stay inside the corridor (a metre inside its edge), metres (0 on a
+    /// connector).
+    pub fn side_room_m(&self, radius_m: f64) -> f64 {
+        (0.5 * self.width_m - radius_m - 1.0).max(0.0)
+    }
+
     /// The time between two drones entering (and leaving) it that strategic deconfliction
     /// books: its headway, or longer where that keeps less than 1.05 horizontal minima
     /// between two drones at the slowest speed flown on it (`slowest_mps` the slowest

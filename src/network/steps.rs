@@ -240,6 +240,7 @@ impl CorridorEnds<'_> {
                     minima: r.minima,
                     connector: false,
                     band_m,
+                    width_m: c.width_m,
                 });
                 graph.add_edge(gnodes[a.index()], gnodes[b.index()], li);
             };
@@ -745,6 +746,7 @@ impl Terminals<'_> {
             minima: e.minima,
             connector: true,
             band_m: (alt_m, alt_m),
+            width_m: 0.0,
         };
         let arrival_lane = LaneId::new(lanes.len());
         lanes.push(connector(e.node, fix, false, e.levels.0));

@@ -203,14 +203,22 @@ pub fn advance(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64) -> f6
     advance_capped(path, m, a, dt, stop_at, f64::INFINITY)
 }
 
-/// [`advance`] never faster than `cap` m/s (tactical speed resolution). A cap only lowers
-/// speed, so everything that bounds a drone by its path's limits still holds.
+/// [`advance`] at tactical speed `cap` m/s: below the segment's limit it caps the speed;
+/// above it, on a lane segment, it is the speed to fly (tactical resolution speeding a
+/// drone up, within its lane's limit and its type's top speed), still slowing in time
+/// for the segments ahead. Off lanes a cap only lowers speed.
 pub fn advance_capped(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64, cap: f64) -> f64 {
     // A stop point already passed (the end of a gate queue that grew past the drone) means
     // stop here: never move backwards.
     let stop_at = stop_at.max(m.s);
     let k = m.seg as usize;
-    let mut target = path.segs[k].u_max.min(m.u + a * dt).min(cap);
+    let seg = &path.segs[k];
+    let limit = if cap > seg.u_max && cap.is_finite() && seg.lane.is_some() {
+        cap
+    } else {
+        seg.u_max.min(cap)
+    };
+    let mut target = limit.min(m.u + a * dt);
     let reach = (m.u + a * dt).powi(2) / (2.0 * a) + (m.u + a * dt) * dt + 1.0;
     target = target.min(safe_speed(m.u, stop_at - m.s, 0.0, a, dt));
     let mut j = k + 1;

@@ -224,6 +224,12 @@ impl Detection {
         &self.table
     }
 
+    /// The broad phase's candidate pairs of flight indices (see
+    /// [`Broadphase::candidates`]).
+    pub fn candidates(&self) -> &[(u32, u32)] {
+        self.broadphase.candidates()
+    }
+
     /// This step's encounters (pairs in conflict), track indices into [`Self::table`].
     pub fn encounters(&self) -> &[Encounter] {
         &self.encounters
@@ -246,14 +252,14 @@ impl Detection {
         self.verify = on;
     }
 
-    /// Checks the drones in the air after a step of `dt`; `vertical` says whether tactical resolution may move drones off
-    /// their plan's altitude (reach boxes then widen by what a drone can climb).
+    /// Checks the drones in the air after a step of `dt`; `moves` says how tactical
+    /// resolution may move drones off their plan (reach boxes then widen by it).
     pub(crate) fn detect(
         &mut self,
         airborne: &[Airborne],
         fleet: &Fleet,
         net: &Network,
-        vertical: bool,
+        moves: Manoeuvres,
         dt: f64,
     ) {
         self.table.fill(airborne, fleet, net);
@@ -266,14 +272,10 @@ impl Detection {
             |i| {
                 let a = &airborne[i];
                 let t = fleet.drone_type(a.flight);
-                let climb = if vertical {
-                    t.climb_rate_mps.max(t.descent_rate_mps)
-                } else {
-                    0.0
-                };
                 let plan = fleet.plan(a.flight);
                 let term = net.terminal(plan.destination);
-                reach_box(plan, &a.d, ahead_s, p, climb, term.map(|tm| (tm, t)))
+                let reach = moves.reach(t);
+                reach_box(plan, &a.d, ahead_s, p, reach, term.map(|tm| (tm, t)))
             },
             &mut self.encounters,
         );
@@ -301,12 +303,52 @@ impl Detection {
     }
 }
 
+/// Which ways tactical resolution may move drones off their plans (all false: none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Manoeuvres {
+    /// Up or down off the plan's level.
+    pub vertical: bool,
+    /// Sideways off the lane's centre line, and faster than planned on a lane.
+    pub horizontal: bool,
+}
+
+impl Manoeuvres {
+    /// How far those moves can take a drone of type `t` (see [`Reach`]).
+    pub fn reach(self, t: &DroneType) -> Reach {
+        Reach {
+            climb_mps: if self.vertical {
+                t.climb_rate_mps.max(t.descent_rate_mps)
+            } else {
+                0.0
+            },
+            side_mps: if self.horizontal {
+                super::motion::side_rate_mps(t)
+            } else {
+                0.0
+            },
+            fast_mps: if self.horizontal { t.max_speed() } else { 0.0 },
+        }
+    }
+}
+
+/// What tactical resolution can do to one drone, for its reach box (zeros: nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reach {
+    /// Fastest rate it can change level off its plan, m/s.
+    pub climb_mps: f64,
+    /// Fastest it moves sideways off its lane's centre line, m/s.
+    pub side_mps: f64,
+    /// Fastest it may fly on a lane when sped up, m/s.
+    pub fast_mps: f64,
+}
+
 /// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
 /// look-ahead) a drone on `plan` in state `d` can make during the next `ahead_s` seconds,
-/// grown by half the minima. `climb_mps` bounds tactical vertical offsets (0 without).
-/// Speed along a path never exceeds the largest segment limit met so far (the rule in
-/// [`crate::planner::advance`]), so walking the path with that running maximum bounds both
-/// where the drone gets to and how far it can extrapolate from there.
+/// grown by half the minima. `tactical` bounds what resolution may do to it (vertical
+/// and sideways offsets, speeding up on lanes). Speed along a path never exceeds the
+/// largest segment limit met so far (the rule in [`crate::planner::advance`]), or on a
+/// lane the speed resolution may order, so walking the path with that running maximum
+/// bounds both where the drone gets to and how far it can extrapolate from there.
 ///
 /// `terminal`: the destination's terminal area and the drone's type. When the drone can
 /// reach its arrival connector within `ahead_s`, the box also covers what the terminal
@@ -318,7 +360,7 @@ pub fn reach_box(
     d: &Dynamics,
     ahead_s: f64,
     p: &Params,
-    climb_mps: f64,
+    tactical: Reach,
     terminal: Option<(&Terminal, &DroneType)>,
 ) -> Aabb {
     let path = &plan.path;
@@ -335,6 +377,9 @@ pub fn reach_box(
     loop {
         let g = &path.segs[k];
         ub = ub.max(g.u_max);
+        if g.lane.is_some() {
+            ub = ub.max(tactical.fast_mps);
+        }
         let s_end = (s0 + ub * ahead_s).min(total);
         let a = s0.max(path.cum[k]);
         let b = s_end.min(path.cum[k + 1]);
@@ -373,15 +418,19 @@ pub fn reach_box(
         lo.z = lo.z.min(d.pos.z - top - down);
         hi.z = hi.z.max(d.pos.z + top + up);
     }
-    // Tactical altitude offsets: the current one, what it can become by the next rebuild,
-    // and its rate extrapolated over the look-ahead (`climb_mps` is 0 when no method moves
-    // drones vertically).
-    let slack = if climb_mps > 0.0 {
-        f64::from(d.offset_m.abs()) + climb_mps * (ahead_s + horizon)
-    } else {
-        0.0
+    // Tactical altitude and sideways offsets: the current one, what it can become by the
+    // next rebuild, and its rate extrapolated over the look-ahead (the rates are 0 when no
+    // method moves drones that way).
+    let slack = |now: f32, rate: f64| {
+        if rate > 0.0 || now != 0.0 {
+            f64::from(now.abs()) + rate * (ahead_s + horizon)
+        } else {
+            0.0
+        }
     };
-    lo.z -= slack;
-    hi.z += slack;
+    let up = slack(d.offset_m, tactical.climb_mps);
+    let side = slack(d.lateral_m, tactical.side_mps);
+    lo -= DVec3::new(side, side, up);
+    hi += DVec3::new(side, side, up);
     grow(lo.to_array(), hi.to_array(), p)
 }

@@ -97,14 +97,22 @@ pub struct Dynamics {
     pub gate_slot: u16,
     // Tactical state in single precision (centimetres and milliseconds are plenty): the
     // 100k-drone step is memory-bound, and a smaller record per drone is faster.
-    /// Tactical speed limit in force, m/s.
+    /// Tactical speed in force, m/s: a limit, or with `speed_up` the speed to fly even
+    /// above the plan's on a lane.
     pub cap_mps: Option<f32>,
+    /// Whether `cap_mps` may take it faster than its plan (MVP).
+    pub speed_up: bool,
     /// Tactical altitude offset from the plan, metres (positive up).
     pub offset_m: f32,
     /// Offset the drone is moving to, metres (0: back on plan).
     pub offset_target_m: f32,
     /// Rate of change of the offset in the last step, m/s.
     pub offset_rate_mps: f32,
+    /// Tactical sideways offset from the lane's centre line, metres (positive to the
+    /// left of the direction of travel).
+    pub lateral_m: f32,
+    /// Sideways offset the drone is moving to, metres (0: back on the centre line).
+    pub lateral_target_m: f32,
     /// Vertical distance flown off plan, metres.
     pub offset_flown_m: f32,
     /// Seconds under 0.5 m/s while slowed by a speed resolution.
@@ -140,6 +148,15 @@ impl Dynamics {
     /// tactical resolution leaves it alone.
     pub fn in_terminal_hold(&self) -> bool {
         self.stack_level > 0 || self.line_place > 0
+    }
+
+    /// Whether tactical resolution has it off its plan (a speed in force, off its level
+    /// or off the centre line, or moving to be).
+    pub fn manoeuvring(&self) -> bool {
+        self.cap_mps.is_some()
+            || self.offset_target_m != 0.0
+            || self.lateral_m != 0.0
+            || self.lateral_target_m != 0.0
     }
 
     /// Speed over the ground and through the air (3D), m/s.

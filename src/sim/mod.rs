@@ -47,7 +47,8 @@ use crate::network::Network;
 use crate::planner::{Flight, Motion, Plan};
 use crate::scenario::{DroneType, Scenario, Tactical};
 pub use detect::{
-    DEFAULT_REFRESH_STEPS, Detection, TerminalPart, TrackPlace, TrackTable, reach_box,
+    DEFAULT_REFRESH_STEPS, Detection, Manoeuvres, Reach, TerminalPart, TrackPlace, TrackTable,
+    reach_box,
 };
 use events::EventTracker;
 use flight::Airborne;
@@ -273,13 +274,18 @@ impl Simulation {
             encounters,
             places,
         );
+        let input = tactical::StepInput {
+            encounters,
+            table,
+            candidates: self.detection.candidates(),
+            params,
+        };
         self.tactical.resolve(
             &mut self.airborne,
-            encounters,
+            input,
             &self.fleet,
             &self.scenario,
             &self.net,
-            params,
         );
         self.replan_late(t1, dt);
         self.t_s = self.step as f64 * dt;
@@ -381,12 +387,13 @@ impl Simulation {
 
     /// The separation check of the drones in the air now.
     fn detect(&mut self, dt: f64) {
-        let vertical = matches!(
-            self.scenario.deconfliction.tactical,
-            Tactical::Vertical | Tactical::Mvp
-        );
+        let tactical = self.scenario.deconfliction.tactical;
+        let moves = Manoeuvres {
+            vertical: matches!(tactical, Tactical::Vertical | Tactical::Mvp),
+            horizontal: tactical == Tactical::Mvp,
+        };
         self.detection
-            .detect(&self.airborne, &self.fleet, &self.net, vertical, dt);
+            .detect(&self.airborne, &self.fleet, &self.net, moves, dt);
     }
 
     /// Every 10 s, with strategic deconfliction: re-plan drones far behind their plan.

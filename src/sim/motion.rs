@@ -14,8 +14,10 @@ use rayon::prelude::*;
 
 use super::Fleet;
 use super::flight::Airborne;
+use super::flight::Dynamics;
 use super::gates::Gates;
-use crate::planner::{advance_capped, power_w};
+use crate::planner::{Plan, advance_capped, power_w};
+use crate::scenario::DroneType;
 
 /// Moves every drone in `airborne` by `dt` seconds.
 pub(crate) fn advance_all(airborne: &mut [Airborne], fleet: &Fleet, gates: &Gates, dt: f64) {
@@ -72,7 +74,10 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     a.prev_seg = d.motion.seg;
     let s0 = d.motion.s;
     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
-    let cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
+    let mut cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
+    if !d.speed_up {
+        cap = cap.min(plan.path.segs[d.motion.seg as usize].u_max);
+    }
     advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
     let seg = &plan.path.segs[d.motion.seg as usize];
     // A stack level is climbed to only at the climb point, `clear_m` before the fix (the
@@ -88,15 +93,22 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     d.offset_m = (f64::from(d.offset_m) + change) as f32;
     d.offset_rate_mps = (change / dt) as f32;
     d.offset_flown_m += change.abs() as f32;
+    let moved_on = a.prev_seg != d.motion.seg;
+    let side = side_step(d, plan, ty, moved_on, dt);
     d.pos = DVec3::from(plan.path.position(d.motion.seg as usize, d.motion.s));
     d.pos.z += f64::from(d.offset_m);
     // (z added alone: adding a zero vector would turn -0.0 components into +0.0)
     d.vel = DVec3::from(seg.dir) * d.motion.u;
     d.vel.z += change / dt;
+    if d.lateral_m != 0.0 || side != 0.0 {
+        let n = left_of(&seg.dir);
+        d.pos += n * f64::from(d.lateral_m);
+        d.vel += n * (side / dt);
+    }
     let power = if change / dt > 0.05 {
         ty.climb_power()
     } else {
-        power_w(ty, &dir0, d.motion.u)
+        power_w(ty, &dir0, d.motion.u.hypot(side / dt))
     };
     d.energy_wh += power * dt / 3600.0;
     d.at_gate = gates.is_queued(a.flight)
@@ -110,7 +122,55 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     } else {
         d.slow_s = 0.0;
     }
-    if d.cap_mps.is_some() || d.offset_m != 0.0 {
+    if d.cap_mps.is_some() || d.offset_m != 0.0 || d.lateral_m != 0.0 {
         d.manoeuvring_s += dt as f32;
+    }
+}
+
+/// Moves a drone's sideways offset toward its target at its type's climb rate (see
+/// [`side_rate_mps`]) and returns the change, metres. Only on a level lane segment, and
+/// back on the centre line before the segment ends: the path turns there, and an offset
+/// kept through the turn would jump sideways. A target set on one segment lapses on the
+/// next (`moved_on`: whether it entered a new segment this step).
+fn side_step(d: &mut Dynamics, plan: &Plan, ty: &DroneType, moved_on: bool, dt: f64) -> f64 {
+    if d.lateral_m == 0.0 && d.lateral_target_m == 0.0 {
+        return 0.0;
+    }
+    let k = d.motion.seg as usize;
+    let seg = &plan.path.segs[k];
+    let rate = side_rate_mps(ty);
+    let lat = f64::from(d.lateral_m);
+    // Distance it covers while it returns, at the fastest it may ever fly there (a
+    // tactical speed-up may come while it returns), with a step spare.
+    let fast = d.motion.u.max(seg.u_max).max(ty.max_speed());
+    let returning = fast * (lat.abs() / rate + 2.0 * dt);
+    let level = seg.lane.is_some() && seg.dir[2] == 0.0;
+    let target = if level && !moved_on && plan.path.cum[k + 1] - d.motion.s > returning {
+        f64::from(d.lateral_target_m)
+    } else {
+        0.0
+    };
+    if target == 0.0 {
+        d.lateral_target_m = 0.0;
+    }
+    let change = (target - lat).clamp(-rate * dt, rate * dt);
+    d.lateral_m = (lat + change) as f32;
+    change
+}
+
+/// How fast a drone moves sideways in a tactical manoeuvre: its climb rate (a stated
+/// assumption: a multirotor's lateral authority is of the order of its vertical one),
+/// m/s.
+pub fn side_rate_mps(ty: &DroneType) -> f64 {
+    ty.climb_rate_mps
+}
+
+/// The horizontal unit vector to the left of direction `dir` (zero for a vertical one).
+pub fn left_of(dir: &[f64; 3]) -> DVec3 {
+    let h = dir[0].hypot(dir[1]);
+    if h < 1e-9 {
+        DVec3::ZERO
+    } else {
+        DVec3::new(-dir[1] / h, dir[0] / h, 0.0)
     }
 }

@@ -207,6 +207,12 @@ impl Broadphase {
         self.candidates.len()
     }
 
+    /// The candidate pairs of ids (`a < b`): every pair whose reach boxes meet, so every
+    /// pair that can come within the minima until the next rebuild.
+    pub fn candidates(&self) -> &[(u32, u32)] {
+        &self.candidates
+    }
+
     /// Conflicting pairs among `tracks` (with stable external `ids`, e.g. flight indices),
     /// into `out` (cleared first), in a fixed order (that of the candidate pairs). `reach(i)` gives track `i`'s
     /// reach box. Runs on rayon's pool; the result does not depend on the thread count.

@@ -11,6 +11,7 @@ mod fuzz;
 mod golden;
 mod head_on;
 mod interop;
+mod mvp;
 mod regional;
 mod separation_oracle;
 mod sound;
