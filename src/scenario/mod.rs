@@ -149,9 +149,10 @@ fn default_max_hover() -> f64 {
     60.0
 }
 
-/// How conflicts are resolved in flight. In a pair, one drone gives way: the lower
-/// priority class; at equal priority, the follower of two drones going the same way, else
-/// the later-filed flight. Drones return to their plan when the conflict is gone.
+/// How conflicts are resolved in flight. With `Speed` and `Vertical`, one drone of a
+/// pair gives way: the lower priority class; at equal priority, the follower of two
+/// drones going the same way, else the later-filed flight. With `Mvp` both act at equal
+/// priority. Drones return to their plan when the conflict is past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[value(rename_all = "verbatim")]
 pub enum Tactical {
@@ -163,13 +164,14 @@ pub enum Tactical {
     /// the type's `min_speed_mps`. Crossing conflicts are left alone (slowing one drone
     /// may only move the meeting point): use `Vertical` or `Mvp` for those.
     Speed,
-    /// Move the give-way drone up or down within its corridor's band, clear of the other
-    /// by the vertical minimum (falling back to speed when the band has no room).
+    /// Move the give-way drone up or down within its lane's slice of the band, clear of
+    /// the other by the vertical minimum (falling back to speed when there is no room).
     Vertical,
-    /// Modified voltage potential, kept to the corridor: the displacement that would
-    /// clear the predicted intrusion at closest approach is taken along the cheaper of the
-    /// two dimensions the drone may use: vertically within the band, or as a speed
-    /// reduction along the track.
+    /// Modified voltage potential (BlueSky's `mvp.py`), kept to the corridor: the
+    /// displacements that clear each predicted intrusion at closest approach, summed over
+    /// a drone's conflicts and taken by both drones, flown as a speed change (slower or
+    /// faster), a sideways offset within the corridor's width, and vertically within the
+    /// lane's slice only what those cannot take.
     Mvp,
 }
 

@@ -270,6 +270,7 @@ proptest! {
     fn no_mvp_manoeuvre_leaves_the_corridor_and_detection_stays_exact(s in spec()) {
         let mut s = s;
         s.tactical = 3;
+        s.demand_scale = 8.0; // busy enough that most cases have drones manoeuvring
         let case = render(&s);
         let mut sim = prepare_text(&case.text, "arbitrary.ron").unwrap();
         sim.set_verify_separation(true);

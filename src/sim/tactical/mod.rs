@@ -1,16 +1,23 @@
-//! Tactical resolution: after each step's detection, every pair in conflict gets a
-//! give-way drone and that drone an [`Order`] (a speed limit, an altitude offset, or
-//! both) for the next step; drones return to their plan once the conflict is past.
+//! Tactical resolution: after each step's detection, drones in conflict get an [`Order`]
+//! (a speed, an altitude offset, a sideways offset) for the next step; they return to
+//! their plan once the conflict is past.
 //!
 //! The shape follows BlueSky's `traffic/asas`: the shared parts live here once (who gives
 //! way, when a drone may resume its plan, turning orders into manoeuvres); each method is
 //! one [`Resolution`] in its own file ([`speed`], [`vertical`], [`mvp`]).
 //!
-//! - Right of way: the lower priority class gives way; at equal priority the follower of
-//!   two drones going the same way, else the later-filed flight. Pairs where either drone
-//!   is climbing off or descending onto a pad are left to the pads.
-//! - Resumption: a drone keeps giving way to the same drone, with the same order, until
-//!   the two are no longer closing and are two horizontal minima apart.
+//! - Right of way (`Speed`, `Vertical`): the lower priority class gives way; at equal
+//!   priority the follower of two drones going the same way, else the later-filed
+//!   flight. A cooperative method (`Mvp`) has both drones act at equal priority, and
+//!   only the lower class otherwise; it sums each drone's conflicts, then
+//!   [`Resolution::finish`] fits the sum into the drone's [`Room`]. Pairs where the
+//!   drone is on a connector, a terminal leg or in the terminal area's hold are left to
+//!   the terminal area.
+//! - Secondary conflicts (cooperative): an order that would put the drone in conflict
+//!   with a third drone is replaced by the next option (speed, sideways, vertical alone).
+//! - Resumption: a drone keeps its order while the drone it last resolved is closing or
+//!   within two horizontal minima; a cooperative method also waits until its way back
+//!   is clear of every neighbour (the broad phase's candidate pairs).
 //! - A drone held slow for `max_hover_s` goes on (never hover forever).
 //!
 //! Metres, seconds, m/s. Owns: the manoeuvre counters and its scratch space.
