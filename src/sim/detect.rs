@@ -310,6 +310,9 @@ pub struct Manoeuvres {
     pub vertical: bool,
     /// Sideways off the lane's centre line, and faster than planned on a lane.
     pub horizontal: bool,
+    /// The most any drone may be off its centre line, metres (half the widest
+    /// corridor).
+    pub side_max_m: f64,
 }
 
 impl Manoeuvres {
@@ -327,6 +330,11 @@ impl Manoeuvres {
                 0.0
             },
             fast_mps: if self.horizontal { t.max_speed() } else { 0.0 },
+            side_max_m: if self.horizontal {
+                self.side_max_m
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -340,6 +348,8 @@ pub struct Reach {
     pub side_mps: f64,
     /// Fastest it may fly on a lane when sped up, m/s.
     pub fast_mps: f64,
+    /// The most it may be off its centre line, metres.
+    pub side_max_m: f64,
 }
 
 /// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
@@ -354,7 +364,9 @@ pub struct Reach {
 /// reach its arrival connector within `ahead_s`, the box also covers what the terminal
 /// area may do to it meanwhile: a stack level (an offset up to the top level, changed at
 /// the type's rates, only on the connector or past the fix) and an approach to any of the
-/// FATOs (a plan variant that differs only past the fix).
+/// FATOs (a plan variant that differs only past the fix). So does a drone that has asked
+/// for a FATO or holds a stack level; an altitude offset alone does not (tactical offsets
+/// happen anywhere on a lane, and would stretch every such box to its destination).
 pub fn reach_box(
     plan: &Plan,
     d: &Dynamics,
@@ -400,7 +412,7 @@ pub fn reach_box(
                 .arrival_connector_m()
                 .min(plan.fix_m() - tm.clear_m - 1.0)
             || d.stack_level > 0
-            || d.offset_m != 0.0)
+            || d.fato_asked)
     {
         let top = f64::from(tm.stack_levels) * tm.stack_spacing_m.abs();
         let (up, down) = (ty.climb_rate_mps * horizon, ty.descent_rate_mps * horizon);
@@ -429,7 +441,10 @@ pub fn reach_box(
         }
     };
     let up = slack(d.offset_m, tactical.climb_mps);
-    let side = slack(d.lateral_m, tactical.side_mps);
+    // Sideways only the offset itself counts (its rate is not in the velocity), and it
+    // never passes the corridor's edge.
+    let side = (f64::from(d.lateral_m.abs()) + tactical.side_mps * ahead_s)
+        .min(tactical.side_max_m.max(f64::from(d.lateral_m.abs())));
     lo -= DVec3::new(side, side, up);
     hi += DVec3::new(side, side, up);
     grow(lo.to_array(), hi.to_array(), p)

@@ -65,7 +65,9 @@ pub struct Dynamics {
     pub motion: Motion,
     /// Position `[east_m, north_m, alt_m]` after the last step.
     pub pos: DVec3,
-    /// Velocity after the last step, m/s.
+    /// Velocity after the last step, m/s: along its path at its speed, and its rate of
+    /// climb to an altitude offset; a sideways move to an offset is not in it (see
+    /// `motion`).
     pub vel: DVec3,
     /// Energy used, watt-hours.
     pub energy_wh: f64,

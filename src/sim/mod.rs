@@ -391,6 +391,12 @@ impl Simulation {
         let moves = Manoeuvres {
             vertical: matches!(tactical, Tactical::Vertical | Tactical::Mvp),
             horizontal: tactical == Tactical::Mvp,
+            side_max_m: self
+                .net
+                .lanes
+                .iter()
+                .map(|l| 0.5 * l.width_m)
+                .fold(0.0, f64::max),
         };
         self.detection
             .detect(&self.airborne, &self.fleet, &self.net, moves, dt);

@@ -100,10 +100,12 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     // (z added alone: adding a zero vector would turn -0.0 components into +0.0)
     d.vel = DVec3::from(seg.dir) * d.motion.u;
     d.vel.z += change / dt;
-    if d.lateral_m != 0.0 || side != 0.0 {
-        let n = left_of(&seg.dir);
-        d.pos += n * f64::from(d.lateral_m);
-        d.vel += n * (side / dt);
+    // A sideways offset moves the position; its rate stays out of the velocity the
+    // separation check extrapolates (a 5 m/s sidestep extrapolated over the look-ahead
+    // would put the drone 150 m out of a corridor it cannot leave; it stops at its
+    // target within seconds). Its energy is counted below.
+    if d.lateral_m != 0.0 {
+        d.pos += left_of(&seg.dir) * f64::from(d.lateral_m);
     }
     let power = if change / dt > 0.05 {
         ty.climb_power()

