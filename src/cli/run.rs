@@ -1,6 +1,7 @@
 //! `skycorridor run`: a scenario headless, its reports written, and optionally the same
 //! run without tactical resolution beside it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use skycorridor::app;
+use skycorridor::ids::FlightId;
 use skycorridor::metrics::{self, Comparison, Report};
 use skycorridor::scenario::Override;
 use skycorridor::sim::MAX_TRAJECTORY_POINTS;
@@ -68,19 +70,23 @@ pub fn main(a: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The scenario run to its end, without the window.
-fn finished(file: &Path, set: &[Override]) -> Result<Report> {
+/// The scenario run to its end, without the window: its report and its conflict pairs.
+fn finished(
+    file: &Path,
+    set: &[Override],
+) -> Result<(Report, BTreeMap<(FlightId, FlightId), u32>)> {
     let mut sim = skycorridor::load(file, set)?;
     sim.run_to_end();
-    Ok(Report::from_sim(&sim))
+    Ok((Report::from_sim(&sim), metrics::conflict_pairs(&sim)))
 }
 
 /// The same scenario with and without tactical resolution, side by side.
 fn compare(file: &Path, out: &Path, set: &[Override]) -> Result<()> {
-    let with = finished(file, set)?;
+    let (with, pairs_with) = finished(file, set)?;
     let off = super::with_override(set.to_vec(), "deconfliction.tactical", Some("None".into()));
-    let without = finished(file, &off)?;
-    let c = Comparison::of(&with, &without);
+    let (without, pairs_without) = finished(file, &off)?;
+    let c = Comparison::of(&with, &without)
+        .with_attribution(metrics::Attribution::of(&pairs_with, &pairs_without));
     let path = out.join("comparison.json");
     metrics::write_atomic(&path, c.to_json().as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;

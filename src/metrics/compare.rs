@@ -3,9 +3,76 @@
 //! (conflicts with resolution over conflicts without, minus 1), losses of separation,
 //! energy, distance and delay of both.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Report;
+use crate::ids::FlightId;
+use crate::sim::Simulation;
+use crate::sim::events::EventKind;
+
+/// Conflict episodes per pair of flights in a finished run (from the events it kept:
+/// all of them unless `run --max-events` cut the list).
+pub fn conflict_pairs(sim: &Simulation) -> BTreeMap<(FlightId, FlightId), u32> {
+    let mut pairs = BTreeMap::new();
+    for e in &sim.events().closed {
+        if e.kind == EventKind::Conflict {
+            *pairs.entry((e.a.min(e.b), e.a.max(e.b))).or_default() += 1;
+        }
+    }
+    pairs
+}
+
+/// Where the extra conflict episodes of a run with resolution come from, against the
+/// same run without: pairs of drones that conflict only with resolution (the manoeuvres
+/// brought them together), and pairs that conflict in both but more often with it (a
+/// resolved pair coming back into conflict).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Attribution {
+    /// Distinct pairs in conflict with resolution.
+    pub pairs_with: usize,
+    /// Distinct pairs in conflict without.
+    pub pairs_without: usize,
+    /// Pairs in conflict only with resolution.
+    pub new_pairs: usize,
+    /// Their conflict episodes.
+    pub new_pair_episodes: u64,
+    /// Episodes beyond the first of pairs in conflict in both runs, with resolution.
+    pub repeat_episodes: u64,
+    /// The same without resolution.
+    pub repeat_episodes_without: u64,
+    /// Pairs in conflict without resolution that never are with it.
+    pub pairs_avoided: usize,
+}
+
+impl Attribution {
+    /// Compares the conflict pairs of a run with resolution to those of one without.
+    pub fn of(
+        with: &BTreeMap<(FlightId, FlightId), u32>,
+        without: &BTreeMap<(FlightId, FlightId), u32>,
+    ) -> Attribution {
+        let mut a = Attribution {
+            pairs_with: with.len(),
+            pairs_without: without.len(),
+            ..Attribution::default()
+        };
+        for (pair, &n) in with {
+            match without.get(pair) {
+                None => {
+                    a.new_pairs += 1;
+                    a.new_pair_episodes += u64::from(n);
+                }
+                Some(&m) => {
+                    a.repeat_episodes += u64::from(n - 1);
+                    a.repeat_episodes_without += u64::from(m - 1);
+                }
+            }
+        }
+        a.pairs_avoided = without.keys().filter(|p| !with.contains_key(p)).count();
+        a
+    }
+}
 
 /// One side of a comparison.
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +126,9 @@ pub struct Comparison {
     pub extra_energy_wh: f64,
     /// Distance the manoeuvres added, kilometres.
     pub extra_distance_km: f64,
+    /// Where the extra conflicts come from (`None` when the pairs were not compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
 }
 
 impl Comparison {
@@ -76,7 +146,14 @@ impl Comparison {
             domino_effect_parameter: dep,
             extra_energy_wh: with.energy_wh - without.energy_wh,
             extra_distance_km: with.distance_km - without.distance_km,
+            attribution: None,
         }
+    }
+
+    /// With the attribution of the extra conflicts to pairs (see [`Attribution`]).
+    pub fn with_attribution(mut self, a: Attribution) -> Comparison {
+        self.attribution = Some(a);
+        self
     }
 
     /// `comparison.json`, pretty-printed with a final newline, keys in alphabetical order
@@ -88,9 +165,21 @@ impl Comparison {
         text
     }
 
-    /// One summary line.
+    /// One summary line (two with the attribution).
     pub fn summary(&self) -> String {
         let (w, wo) = (&self.with_resolution, &self.without_resolution);
+        let pairs = self.attribution.as_ref().map_or(String::new(), |a| {
+            format!(
+                "              {} pairs in conflict with resolution, {} without: {} new ({} episodes), {} avoided; {} repeat episodes with, {} without\n",
+                a.pairs_with,
+                a.pairs_without,
+                a.new_pairs,
+                a.new_pair_episodes,
+                a.pairs_avoided,
+                a.repeat_episodes,
+                a.repeat_episodes_without
+            )
+        });
         format!(
             "compare       {:?}: {} conflicts / {} LoS with resolution, {} / {} without; domino effect parameter {:.3}, extra energy {:.1} kWh\n",
             self.method,
@@ -100,6 +189,6 @@ impl Comparison {
             wo.losses_of_separation,
             self.domino_effect_parameter,
             self.extra_energy_wh / 1000.0
-        )
+        ) + &pairs
     }
 }

@@ -17,7 +17,7 @@ mod regional;
 mod trajectories;
 mod vertiports;
 
-pub use compare::{Comparison, Side};
+pub use compare::{Attribution, Comparison, Side, conflict_pairs};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
@@ -230,6 +230,8 @@ pub struct Report {
     pub losses_of_separation_by_location: BTreeMap<String, u64>,
     /// Losses of separation per flight hour.
     pub los_per_flight_hour: f64,
+    /// Time pairs of drones spent in loss of separation, summed, seconds.
+    pub los_time_s: f64,
     /// Smallest horizontal distance in any loss of separation, metres (`null` if none).
     pub min_separation_m: Option<f64>,
     /// Intrusion severity over losses of separation (0..1).
@@ -530,6 +532,7 @@ impl Report {
             losses_of_separation: los,
             losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
             collisions: ev.collisions,
+            los_time_s: ev.los_s,
             losses_of_separation_by_location: ev
                 .los_by_location
                 .iter()
@@ -599,14 +602,15 @@ impl Report {
             self.energy_wh / 1000.0
         );
         out += &format!(
-            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}, {} collisions\n",
+            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}, {} collisions, {:.0} s in loss of separation\n",
             self.conflicts,
             self.losses_of_separation,
             self.losses_of_separation_at_vertiports,
             self.los_per_flight_hour,
             self.min_separation_m
                 .map_or("-".to_string(), |m| format!("{m:.1} m")),
-            self.collisions
+            self.collisions,
+            self.los_time_s
         );
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;

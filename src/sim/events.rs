@@ -170,6 +170,8 @@ pub struct EventSummary {
     pub collisions: u64,
     /// Loss-of-separation events.
     pub los: u64,
+    /// Time spent in loss of separation, summed over pairs, seconds.
+    pub los_s: f64,
     /// Of those, in a terminal area.
     pub los_at_vertiports: u64,
     /// Losses of separation by location kind ([`location_kind`]).
@@ -408,6 +410,7 @@ impl EventTracker {
             }
             EventKind::Los => {
                 sum.los += 1;
+                sum.los_s += e.end_s - e.start_s;
                 sum.los_at_vertiports += u64::from(e.at_vertiport());
                 *sum.los_by_location
                     .entry(location_kind(e.location))

@@ -50,6 +50,8 @@ fn conflict_and_loss_of_separation_match_the_hand_derivation() {
     assert_eq!((r.conflicts, r.losses_of_separation), (1, 1));
     assert_eq!(r.flights.completed, 2);
     close(r.min_separation_m.unwrap(), 48.0, 1e-6);
+    // The pair spends the loss's 1.4 s in it.
+    close(r.los_time_s, 1.4, 1e-6);
     // Nobody waited for anything: both arrive exactly on plan.
     assert_eq!(r.delay_s.max, 0.0);
     // One episode, which became a loss of separation, alerted 29 s before: IPR 0.

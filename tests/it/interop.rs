@@ -329,3 +329,58 @@ fn bluesky_loads_the_exported_flights() {
     assert!(sim.flights().len() > 50);
     assert_eq!(created, expected, "BlueSky created every flight");
 }
+
+#[test]
+fn the_mvp_comparison_script_sets_bluesky_beside_skycorridor() {
+    // tests/bluesky/compare_mvp.py on the default scenario's first two minutes: both
+    // simulators, each with and without MVP; skycorridor's side is its own
+    // `run --compare-resolution`.
+    let python = std::env::var("SKYCORRIDOR_BLUESKY_PYTHON").ok();
+    let Some(python) = python.filter(|p| Path::new(p).exists()) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the MVP comparison: set SKYCORRIDOR_BLUESKY_PYTHON (see .ci/run)"
+        );
+        eprintln!("SKIPPED the MVP comparison: set SKYCORRIDOR_BLUESKY_PYTHON");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(python)
+        .arg(root.join("tests/bluesky/compare_mvp.py"))
+        .arg(env!("CARGO_BIN_EXE_skycorridor"))
+        .arg(root.join(skycorridor::DEFAULT_SCENARIO))
+        .arg(dir.path())
+        .arg("120")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["seconds"], 120.0);
+    let mut sims = Vec::new();
+    for method in ["None", "Mvp"] {
+        let set = [
+            "duration_s=120".parse().unwrap(),
+            format!("deconfliction.tactical={method}").parse().unwrap(),
+        ];
+        let mut sim = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &set).unwrap();
+        sim.run_to_end();
+        sims.push(skycorridor::metrics::Report::from_sim(&sim));
+    }
+    for (side, r) in ["none", "mvp"].iter().zip(&sims) {
+        assert_eq!(v["skycorridor"][side]["conflicts"], r.conflicts);
+        assert_eq!(
+            v["skycorridor"][side]["losses_of_separation"],
+            r.losses_of_separation
+        );
+        for key in ["conflicts", "losses_of_separation"] {
+            assert!(v["bluesky"][side][key].as_u64().is_some(), "{v}");
+        }
+    }
+}

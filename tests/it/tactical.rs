@@ -371,4 +371,46 @@ fn compare_resolution_writes_both_sides_and_the_domino_effect() {
         "climbing out of the way costs energy"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("domino effect parameter"));
+    // The head-on pair is in conflict in both runs, once each.
+    let a = &c["attribution"];
+    assert_eq!(
+        (a["pairs_with"].as_u64(), a["pairs_without"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (a["new_pairs"].as_u64(), a["pairs_avoided"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn the_extra_conflicts_of_mvp_are_attributed_to_pairs() {
+    // Every episode with resolution is a pair's first, a new pair's, or a repeat.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let run = |method: &str| {
+        let set = vec![Override {
+            path: "deconfliction.tactical".into(),
+            value: method.into(),
+        }];
+        let mut sim = skycorridor::load(&file, &set).unwrap();
+        sim.run_to_end();
+        (
+            Report::from_sim(&sim),
+            skycorridor::metrics::conflict_pairs(&sim),
+        )
+    };
+    let ((with, pw), (without, po)) = (run("Mvp"), run("None"));
+    let a = skycorridor::metrics::Attribution::of(&pw, &po);
+    assert_eq!(
+        (a.pairs_with, a.pairs_without, a.new_pairs, a.pairs_avoided),
+        (320, 288, 80, 48)
+    );
+    assert_eq!(
+        with.conflicts as u64,
+        (a.pairs_with - a.new_pairs) as u64 + a.repeat_episodes + a.new_pair_episodes
+    );
+    assert_eq!(
+        without.conflicts as u64,
+        a.pairs_without as u64 + a.repeat_episodes_without
+    );
 }
