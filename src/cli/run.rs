@@ -1,7 +1,6 @@
 //! `skycorridor run`: a scenario headless, its reports written, and optionally the same
 //! run without tactical resolution beside it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,8 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use skycorridor::app;
-use skycorridor::ids::FlightId;
-use skycorridor::metrics::{self, Comparison, Report};
+use skycorridor::metrics::{self, Comparison, ConflictPairs, Report};
 use skycorridor::scenario::Override;
 use skycorridor::sim::MAX_TRAJECTORY_POINTS;
 
@@ -71,10 +69,7 @@ pub fn main(a: RunArgs) -> Result<()> {
 }
 
 /// The scenario run to its end, without the window: its report and its conflict pairs.
-fn finished(
-    file: &Path,
-    set: &[Override],
-) -> Result<(Report, BTreeMap<(FlightId, FlightId), u32>)> {
+fn finished(file: &Path, set: &[Override]) -> Result<(Report, ConflictPairs)> {
     let mut sim = skycorridor::load(file, set)?;
     sim.run_to_end();
     Ok((Report::from_sim(&sim), metrics::conflict_pairs(&sim)))

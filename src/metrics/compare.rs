@@ -12,9 +12,12 @@ use crate::ids::FlightId;
 use crate::sim::Simulation;
 use crate::sim::events::EventKind;
 
+/// Conflict episodes per pair of flights (lower id first).
+pub type ConflictPairs = BTreeMap<(FlightId, FlightId), u32>;
+
 /// Conflict episodes per pair of flights in a finished run (from the events it kept:
 /// all of them unless `run --max-events` cut the list).
-pub fn conflict_pairs(sim: &Simulation) -> BTreeMap<(FlightId, FlightId), u32> {
+pub fn conflict_pairs(sim: &Simulation) -> ConflictPairs {
     let mut pairs = BTreeMap::new();
     for e in &sim.events().closed {
         if e.kind == EventKind::Conflict {
@@ -48,10 +51,7 @@ pub struct Attribution {
 
 impl Attribution {
     /// Compares the conflict pairs of a run with resolution to those of one without.
-    pub fn of(
-        with: &BTreeMap<(FlightId, FlightId), u32>,
-        without: &BTreeMap<(FlightId, FlightId), u32>,
-    ) -> Attribution {
+    pub fn of(with: &ConflictPairs, without: &ConflictPairs) -> Attribution {
         let mut a = Attribution {
             pairs_with: with.len(),
             pairs_without: without.len(),

@@ -17,7 +17,7 @@ mod regional;
 mod trajectories;
 mod vertiports;
 
-pub use compare::{Attribution, Comparison, Side, conflict_pairs};
+pub use compare::{Attribution, Comparison, ConflictPairs, Side, conflict_pairs};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
