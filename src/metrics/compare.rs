@@ -47,6 +47,8 @@ pub struct Attribution {
     pub repeat_episodes_without: u64,
     /// Pairs in conflict without resolution that never are with it.
     pub pairs_avoided: usize,
+    /// Their conflict episodes without resolution.
+    pub avoided_episodes: u64,
 }
 
 impl Attribution {
@@ -69,7 +71,12 @@ impl Attribution {
                 }
             }
         }
-        a.pairs_avoided = without.keys().filter(|p| !with.contains_key(p)).count();
+        for (pair, &m) in without {
+            if !with.contains_key(pair) {
+                a.pairs_avoided += 1;
+                a.avoided_episodes += u64::from(m);
+            }
+        }
         a
     }
 }

@@ -253,7 +253,12 @@ impl Simulation {
         let by_the_book = self.bookings.is_some();
         self.gates
             .clear(t, dt, &mut self.airborne, &self.fleet, by_the_book);
-        motion::advance_all(&mut self.airborne, &self.fleet, &self.gates, dt);
+        motion::advance_all(
+            &mut self.airborne,
+            (&self.fleet, &self.net),
+            &self.gates,
+            dt,
+        );
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {
             log.sample(&self.airborne, t1, &self.fleet, &self.net);

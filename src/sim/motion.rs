@@ -16,18 +16,24 @@ use super::Fleet;
 use super::flight::Airborne;
 use super::flight::Dynamics;
 use super::gates::Gates;
+use crate::network::Network;
 use crate::planner::{Plan, advance_capped, power_w};
 use crate::scenario::DroneType;
 
 /// Moves every drone in `airborne` by `dt` seconds.
-pub(crate) fn advance_all(airborne: &mut [Airborne], fleet: &Fleet, gates: &Gates, dt: f64) {
+pub(crate) fn advance_all(
+    airborne: &mut [Airborne],
+    (fleet, net): (&Fleet, &Network),
+    gates: &Gates,
+    dt: f64,
+) {
     airborne
         .par_iter_mut()
         .with_min_len(1024)
-        .for_each(|a| advance_one(a, fleet, gates, dt));
+        .for_each(|a| advance_one(a, (fleet, net), gates, dt));
 }
 
-fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
+fn advance_one(a: &mut Airborne, (fleet, net): (&Fleet, &Network), gates: &Gates, dt: f64) {
     let plan = fleet.plan(a.flight);
     let ty = fleet.drone_type(a.flight);
     let d = &mut a.d;
@@ -84,6 +90,9 @@ fn advance_one(a: &mut Airborne, fleet: &Fleet, gates: &Gates, dt: f64) {
     // reach boxes of `detect` count on it).
     let to_stack = d.stack_level > 0 && !d.fato_granted;
     let climb_point = plan.fix_m() - plan.hold_short_m(0);
+    if d.offset_target_m != 0.0 && !d.fato_asked && d.stack_level == 0 && d.line_place == 0 {
+        level_by_lane_end(d, (plan, net), ty, dt);
+    }
     let change = if to_stack && d.motion.s < climb_point - 1e-6 {
         0.0
     } else {
@@ -158,6 +167,49 @@ fn side_step(d: &mut Dynamics, plan: &Plan, ty: &DroneType, moved_on: bool, dt: 
     let change = (target - lat).clamp(-rate * dt, rate * dt);
     d.lateral_m = (lat + change) as f32;
     change
+}
+
+/// A tactical altitude offset stays inside the slice of the band of every lane it is
+/// flown on: the drone is back on its plan's level before its lane ends unless the offset
+/// fits the next lane's slice too (each lane has its own level and slice; a connector's
+/// slice is its level), and has none off a lane.
+fn level_by_lane_end(d: &mut Dynamics, (plan, net): (&Plan, &Network), ty: &DroneType, dt: f64) {
+    let k = d.motion.seg as usize;
+    let seg = &plan.path.segs[k];
+    if seg.lane.is_none() {
+        d.offset_target_m = 0.0;
+        return;
+    }
+    let run = plan.path.lane_run(k);
+    let fits_next = next_slice(plan, net, run.end).is_some_and(|(level, band)| {
+        [d.offset_m, d.offset_target_m]
+            .iter()
+            .all(|&o| fits_slice(level + f64::from(o), band))
+    });
+    let left = plan.path.cum[run.end] - d.motion.s;
+    if !fits_next && left <= level_off_m(d.motion.u.max(seg.u_max), f64::from(d.offset_m), ty, dt) {
+        d.offset_target_m = 0.0;
+    }
+}
+
+/// The level and slice of the band of the lane a path's segment `k` is on, if any.
+pub fn next_slice(plan: &Plan, net: &Network, k: usize) -> Option<(f64, (f64, f64))> {
+    let lane = plan.path.segs.get(k)?.lane?;
+    let l = &net.lanes[lane];
+    Some((l.alt_m, l.band_m))
+}
+
+/// Whether altitude `alt` is inside slice `band`, a metre inside each edge.
+pub fn fits_slice(alt: f64, band: (f64, f64)) -> bool {
+    alt >= band.0 + 1.0 && alt <= band.1 - 1.0
+}
+
+/// How far along its path a drone of type `ty` flying at up to `u` m/s (or its top
+/// speed) travels while it comes back from altitude offset `offset_m`, with two steps
+/// spare, metres.
+pub fn level_off_m(u: f64, offset_m: f64, ty: &DroneType, dt: f64) -> f64 {
+    let rate = ty.climb_rate_mps.min(ty.descent_rate_mps);
+    u.max(ty.max_speed()) * (offset_m.abs() / rate + 2.0 * dt)
 }
 
 /// How fast a drone moves sideways in a tactical manoeuvre: its climb rate (a stated

@@ -244,13 +244,23 @@ pub struct Room {
     pub level_m: f64,
     /// That slice, metres.
     pub band: (f64, f64),
+    /// The largest altitude offset it can still come back from before its lane ends,
+    /// metres.
+    pub up_max_m: f64,
+    /// The level and slice of the band of the lane after this one, if the path goes on
+    /// to one (an offset that fits it too need not come back before the lane ends).
+    pub next: Option<(f64, (f64, f64))>,
 }
 
 impl Room {
-    /// Whether altitude offset `o` keeps it inside its band (a metre inside each edge).
+    /// Whether altitude offset `o` keeps it inside its band (a metre inside each edge)
+    /// and is one it can come back from before its lane ends.
     pub fn fits(&self, o: f64) -> bool {
-        let alt = self.level_m + o;
-        alt >= self.band.0 + 1.0 && alt <= self.band.1 - 1.0
+        super::motion::fits_slice(self.level_m + o, self.band)
+            && (o.abs() <= self.up_max_m
+                || self
+                    .next
+                    .is_some_and(|(level, band)| super::motion::fits_slice(level + o, band)))
     }
 }
 
@@ -426,7 +436,7 @@ impl TacticalLayer {
                 }
                 if order.sum.n > 0 {
                     let ty = fleet.drone_type(a.flight);
-                    let room = room(a, ty, fleet.plan(a.flight), &net.lanes[lane], p.dt_s);
+                    let room = room(a, ty, fleet.plan(a.flight), (net, &net.lanes[lane]), p.dt_s);
                     method.finish(&room, order);
                 }
             });
@@ -722,7 +732,13 @@ fn eligible(a: &Airborne, fleet: &Fleet, net: &Network) -> Option<crate::ids::La
 /// level segment, and toward the segment's end no more than it can still come back from
 /// before the end (the rule `motion::side_step` enforces, so an order never asks for an
 /// offset the drone would be pulled back from).
-fn room(a: &Airborne, ty: &DroneType, plan: &crate::planner::Plan, l: &Lane, dt: f64) -> Room {
+fn room(
+    a: &Airborne,
+    ty: &DroneType,
+    plan: &crate::planner::Plan,
+    (net, l): (&Network, &Lane),
+    dt: f64,
+) -> Room {
     let k = a.d.motion.seg as usize;
     let seg = &plan.path.segs[k];
     let fast = ty.max_speed().min(l.speed_limit_mps);
@@ -732,6 +748,11 @@ fn room(a: &Airborne, ty: &DroneType, plan: &crate::planner::Plan, l: &Lane, dt:
     let back = (left_m / quickest - 3.0 * dt) * super::motion::side_rate_mps(ty);
     let most = l.side_room_m(ty.radius_m).min(back.max(0.0));
     let level = seg.dir[2] == 0.0;
+    // The largest offset it can come back from by its lane's end (`motion::level_off_m`
+    // solved for the offset, a step spare).
+    let lane_left = plan.path.cum[plan.path.lane_run(k).end] - a.d.motion.s;
+    let rate = ty.climb_rate_mps.min(ty.descent_rate_mps);
+    let up_max_m = ((lane_left / quickest - 3.0 * dt) * rate).max(0.0);
     Room {
         u_mps: a.d.motion.u,
         capped: a.d.cap_mps.is_some(),
@@ -740,6 +761,8 @@ fn room(a: &Airborne, ty: &DroneType, plan: &crate::planner::Plan, l: &Lane, dt:
         offset_m: f64::from(a.d.offset_m),
         level_m: l.alt_m,
         band: l.band_m,
+        up_max_m,
+        next: super::motion::next_slice(plan, net, plan.path.lane_run(k).end),
     }
 }
 
