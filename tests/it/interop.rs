@@ -278,17 +278,26 @@ fn trajectories_follow_the_flights() {
     );
 }
 
-#[test]
-fn bluesky_loads_the_exported_flights() {
+/// The Python with `bluesky-simulator` that `SKYCORRIDOR_BLUESKY_PYTHON` names; without
+/// one, test `name` is skipped with a message (and fails in CI, which must run it).
+fn bluesky_python(name: &str) -> Option<String> {
     let python = std::env::var("SKYCORRIDOR_BLUESKY_PYTHON").ok();
-    let Some(python) = python.filter(|p| Path::new(p).exists()) else {
+    let found = python.filter(|p| Path::new(p).exists());
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must run bluesky_loads_the_exported_flights: set SKYCORRIDOR_BLUESKY_PYTHON (see .ci/run)"
+            "CI must run {name}: set SKYCORRIDOR_BLUESKY_PYTHON (see .ci/run)"
         );
         eprintln!(
-            "SKIPPED bluesky_loads_the_exported_flights: set SKYCORRIDOR_BLUESKY_PYTHON to a python with bluesky-simulator"
+            "SKIPPED {name}: set SKYCORRIDOR_BLUESKY_PYTHON to a python with bluesky-simulator"
         );
+    }
+    found
+}
+
+#[test]
+fn bluesky_loads_the_exported_flights() {
+    let Some(python) = bluesky_python("bluesky_loads_the_exported_flights") else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -335,13 +344,8 @@ fn the_mvp_comparison_script_sets_bluesky_beside_skycorridor() {
     // tests/bluesky/compare_mvp.py on the default scenario's first two minutes: both
     // simulators, each with and without MVP; skycorridor's side is its own
     // `run --compare-resolution`.
-    let python = std::env::var("SKYCORRIDOR_BLUESKY_PYTHON").ok();
-    let Some(python) = python.filter(|p| Path::new(p).exists()) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the MVP comparison: set SKYCORRIDOR_BLUESKY_PYTHON (see .ci/run)"
-        );
-        eprintln!("SKIPPED the MVP comparison: set SKYCORRIDOR_BLUESKY_PYTHON");
+    let Some(python) = bluesky_python("the_mvp_comparison_script_sets_bluesky_beside_skycorridor")
+    else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -43,6 +43,17 @@ pub fn scenario_text(name: &str) -> String {
 }
 
 /// Parses and prepares scenario text as if read from `name`.
+/// The default scenario loaded with tactical resolution `method` (`None`, `Mvp`, ...),
+/// not yet run.
+pub fn default_with_tactical(method: &str) -> skycorridor::sim::Simulation {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let set = vec![skycorridor::scenario::Override {
+        path: "deconfliction.tactical".into(),
+        value: method.into(),
+    }];
+    skycorridor::load(&file, &set).unwrap()
+}
+
 pub fn prepare_text(
     text: &str,
     name: &str,

@@ -6,7 +6,6 @@
 //! speeding up.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use proptest::prelude::*;
 use skycorridor::ids::FlightId;
@@ -119,9 +118,8 @@ fn fly_checked(sim: &mut Simulation) -> HashMap<FlightId, Seen> {
     seen
 }
 
-fn sim_id(file: &Path, f: FlightId) -> String {
-    let sim = skycorridor::load(file, &[]).unwrap();
-    sim.flights()[f].id.clone()
+fn sim_id(f: FlightId) -> String {
+    crate::default_with_tactical("None").flights()[f].id.clone()
 }
 
 fn load(name: &str, set: &[&str]) -> Simulation {
@@ -249,13 +247,8 @@ fn mvp_on_the_default_scenario() {
     // The default hour without strategic deconfliction. MVP removes 92 % of the en-route
     // losses of separation and more than half of all; what is left is at the junctions,
     // mostly where lanes meet the connectors the terminal areas sequence (see the README).
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
     let report = |method: &str| {
-        let set = vec![Override {
-            path: "deconfliction.tactical".into(),
-            value: method.into(),
-        }];
-        let mut sim = skycorridor::load(&file, &set).unwrap();
+        let mut sim = crate::default_with_tactical(method);
         let seen = fly_checked(&mut sim);
         (Report::from_sim(&sim), seen)
     };
@@ -278,7 +271,7 @@ fn mvp_on_the_default_scenario() {
     let stopped: Vec<_> = seen
         .iter()
         .filter(|(_, s)| s.stopped_steps >= 60)
-        .map(|(f, s)| (sim_id(&file, *f), s.stopped_steps))
+        .map(|(f, s)| (sim_id(*f), s.stopped_steps))
         .collect();
     assert!(stopped.is_empty(), "{stopped:?}");
 }

@@ -144,29 +144,6 @@ fn speed_is_never_driven_below_the_minimum() {
 }
 
 #[test]
-fn resolution_reduces_en_route_losses_of_separation_on_the_default_scenario() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
-    let report = |method: &str| {
-        let set = vec![Override {
-            path: "deconfliction.tactical".into(),
-            value: method.into(),
-        }];
-        let mut sim = skycorridor::load(&file, &set).unwrap();
-        sim.run_to_end();
-        Report::from_sim(&sim)
-    };
-    let (off, mvp) = (report("None"), report("Mvp"));
-    // Outside the terminal areas (which tactical resolution leaves to the terminal's
-    // sequencing), junctions included, MVP removes more than half the losses of separation
-    // (tests/it/mvp.rs has the rest).
-    let en_route = |r: &Report| r.losses_of_separation - r.losses_of_separation_at_vertiports;
-    assert_eq!((en_route(&off), en_route(&mvp)), (180, 84));
-    crate::assert_every_flight_accounted(&off);
-    crate::assert_every_flight_accounted(&mvp);
-    assert_eq!(mvp.flights.battery_depleted, 0);
-}
-
-#[test]
 fn no_manoeuvre_leaves_the_lanes_own_slice_of_the_cut_band() {
     // The default scenario, where Hong Kong and Macau cut bands at 150 m and 120 m and
     // most corridors are two-way (each direction its half of the band): every drone moved
@@ -386,13 +363,8 @@ fn compare_resolution_writes_both_sides_and_the_domino_effect() {
 #[test]
 fn the_extra_conflicts_of_mvp_are_attributed_to_pairs() {
     // Every episode with resolution is a pair's first, a new pair's, or a repeat.
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
     let run = |method: &str| {
-        let set = vec![Override {
-            path: "deconfliction.tactical".into(),
-            value: method.into(),
-        }];
-        let mut sim = skycorridor::load(&file, &set).unwrap();
+        let mut sim = crate::default_with_tactical(method);
         sim.run_to_end();
         (
             Report::from_sim(&sim),
