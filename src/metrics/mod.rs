@@ -224,6 +224,10 @@ pub struct Report {
     /// Losses of separation in which the two drones' centres came closer than the sum of
     /// their types' body radii (`radius_m`): collisions.
     pub collisions: u64,
+    /// Losses of separation in which the centres came closer than √10 times the sum of the
+    /// body radii (collisions included): near misses, sized so that about one in ten would
+    /// be a collision ([`crate::sim::events::NEAR_MISS_FACTOR`]).
+    pub near_misses: u64,
     /// Losses of separation by where they began: `en_route`, `junction` (within one
     /// horizontal minimum of a node where lanes meet, or changing level there), and the
     /// terminal parts `fato`, `departure`, `holding`, `approach`.
@@ -532,6 +536,7 @@ impl Report {
             losses_of_separation: los,
             losses_of_separation_at_vertiports: ev.los_at_vertiports as usize,
             collisions: ev.collisions,
+            near_misses: ev.near_misses,
             los_time_s: ev.los_s,
             losses_of_separation_by_location: ev
                 .los_by_location
@@ -602,13 +607,14 @@ impl Report {
             self.energy_wh / 1000.0
         );
         out += &format!(
-            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}, {} collisions, {:.0} s in loss of separation\n",
+            "safety        {} conflicts, {} losses of separation ({} at vertiports; {:.3} per flight hour), min separation {}, {} near misses, {} collisions, {:.0} s in loss of separation\n",
             self.conflicts,
             self.losses_of_separation,
             self.losses_of_separation_at_vertiports,
             self.los_per_flight_hour,
             self.min_separation_m
                 .map_or("-".to_string(), |m| format!("{m:.1} m")),
+            self.near_misses,
             self.collisions,
             self.los_time_s
         );

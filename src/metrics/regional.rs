@@ -354,6 +354,10 @@ pub fn markdown(r: &Report) -> String {
             format!("{:.3}", r.los_per_flight_hour),
         ),
         (
+            "near misses (within √10 × the bodies' radii)",
+            r.near_misses.to_string(),
+        ),
+        (
             "collisions (within the bodies' radii)",
             r.collisions.to_string(),
         ),

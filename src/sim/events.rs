@@ -128,6 +128,8 @@ struct Open {
     seen_step: u64,
     /// Whether the open loss of separation has been counted as a collision.
     collided: bool,
+    /// Whether it has been counted as a near miss.
+    near_missed: bool,
 }
 
 /// What an event's place is read against when it closes: the network (jurisdictions) and
@@ -168,6 +170,9 @@ pub struct EventSummary {
     /// Losses of separation in which the two drones' centres came closer than the sum of
     /// their types' body radii (`radius_m`): collisions.
     pub collisions: u64,
+    /// Losses of separation in which the centres came closer than [`NEAR_MISS_FACTOR`]
+    /// times the sum of the bodies' radii: near misses (collisions included).
+    pub near_misses: u64,
     /// Loss-of-separation events.
     pub los: u64,
     /// Time spent in loss of separation, summed over pairs, seconds.
@@ -192,6 +197,14 @@ pub struct EventSummary {
     /// Events closed but not kept in `closed` (beyond `max_kept`).
     pub not_kept: u64,
 }
+
+/// A near miss is a pass with the centres closer than this times the sum of the two
+/// bodies' radii. For a straight pass the miss point lies in the plane across the relative
+/// velocity; spread evenly over a disc of radius `k·(r₁+r₂)` there, one pass in `k²` hits.
+/// `k = √10` gives the ratio of one collision in ten near misses that sized the manned NMAC
+/// (FAA NMAC study group, 1969) and that Weinert et al. take as the bound for their drone
+/// analog (sNMAC, Journal of Air Transportation 2022).
+pub const NEAR_MISS_FACTOR: f64 = 3.162_277_660_168_379_5;
 
 /// Events kept by default: a million rows of `events.csv` is as many as anyone reads; the
 /// summary counts all of them.
@@ -299,6 +312,7 @@ impl EventTracker {
                 los: None,
                 seen_step: step,
                 collided: false,
+                near_missed: false,
             });
             o.seen_step = step;
             if o.conflict.is_none() {
@@ -323,14 +337,22 @@ impl EventTracker {
                     ev.location = location();
                     o.los = Some(ev);
                     o.collided = false;
+                    o.near_missed = false;
                     self.los_opened += 1;
                 }
-                // A collision: the centres closer than the two bodies' radii.
+                // A collision: the centres closer than the two bodies' radii; a near
+                // miss: closer than NEAR_MISS_FACTOR times that.
                 if !o.collided {
                     let radius = |f| places.fleet.drone_type(f).radius_m;
-                    if closest_3d(ta, tb, lo, hi) < radius(fa) + radius(fb) {
+                    let bodies = radius(fa) + radius(fb);
+                    let d = closest_3d(ta, tb, lo, hi);
+                    if d < bodies {
                         o.collided = true;
                         self.summary.collisions += 1;
+                    }
+                    if !o.near_missed && d < NEAR_MISS_FACTOR * bodies {
+                        o.near_missed = true;
+                        self.summary.near_misses += 1;
                     }
                 }
                 let l = o.los.as_mut().expect("opened above");

@@ -76,6 +76,21 @@ fn a_collision_is_counted_when_the_bodies_touch() {
 }
 
 #[test]
+fn a_near_miss_is_a_pass_within_root_ten_times_the_bodies() {
+    // Two 1 m bodies: a near miss inside √10 × 2 m = 6.32 m. Passing 6 m apart is one
+    // (and no collision), 6.5 m apart is none; 1.5 m apart is both.
+    for (east, near, hit) in [("6.0", 1, 0), ("6.5", 0, 0), ("1.5", 1, 1), ("48.0", 0, 0)] {
+        let text =
+            crate::scenario_text("head_on.ron").replace("east_m: 48.0", &format!("east_m: {east}"));
+        let mut sim = crate::prepare_text(&text, "head_on.ron").unwrap();
+        sim.run_to_end();
+        let r = Report::from_sim(&sim);
+        assert_eq!(r.losses_of_separation, 1, "{east} m");
+        assert_eq!((r.near_misses, r.collisions), (near, hit), "{east} m");
+    }
+}
+
+#[test]
 fn a_loss_of_separation_with_no_look_ahead_has_no_prior_alert() {
     // With no look-ahead the pair is first in conflict in the step the loss begins
     // (t = 179, LoS from 179.214): a loss with no prior alert.
