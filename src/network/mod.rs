@@ -13,6 +13,7 @@ pub mod land;
 pub mod places;
 mod steps;
 pub mod terminal;
+pub mod weather;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ use steps::{
     CorridorEnds, Regions, Terminals, length_errors, place_nodes, place_zones, zone_errors,
 };
 pub use terminal::Terminal;
+pub use weather::Weather;
 
 /// A vertiport or waypoint, placed.
 #[derive(Debug, Clone)]
@@ -266,6 +268,8 @@ pub struct Network {
     pub ramp_zone_m: Vec<f64>,
     /// The slowest cruise speed of the scenario's drone types, m/s.
     pub slowest_mps: f64,
+    /// The wind, forecast and actual.
+    pub weather: Weather,
 }
 
 impl Network {
@@ -352,6 +356,7 @@ impl Network {
             .map(|t| t.cruise_speed_mps)
             .fold(f64::INFINITY, f64::min);
         Ok(Network {
+            weather: Weather::of(&s.uncertainty),
             ramp_zone_m,
             slowest_mps,
             frame,

@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::{Network, Terminal};
 use crate::scenario::{DroneType, Scenario, ValidationError};
-pub use path::{Motion, Path, Seg, advance, advance_capped};
+pub use path::{Motion, Path, Seg, advance, advance_capped, advance_limited};
 pub use strategic::CancelReason;
 
 /// A route and its unobstructed flight profile for one drone type.
@@ -210,10 +210,24 @@ pub struct Flight {
 
 /// Power in watts at along-path speed `u` on a segment with direction `dir`.
 pub fn power_w(t: &DroneType, dir: &[f64; 3], u: f64) -> f64 {
+    power_in_wind_w(t, dir, u, [0.0; 2])
+}
+
+/// [`power_w`] in wind `w` (`[east, north]` m/s): the power follows the airspeed, so a
+/// headwind costs power as well as time, and hovering in wind costs what flying at the
+/// wind's speed does.
+pub fn power_in_wind_w(t: &DroneType, dir: &[f64; 3], u: f64, w: [f64; 2]) -> f64 {
     if dir[2] > 1e-3 && u > 0.0 {
         return t.climb_power();
     }
-    let vh = u * dir[0].hypot(dir[1]);
+    let vh = crate::network::weather::horizontal_airspeed(u, dir, [0.0; 2], w)
+        .unwrap_or(u * dir[0].hypot(dir[1]));
+    power_at_airspeed_w(t, vh)
+}
+
+/// Level-flight power at horizontal airspeed `vh`: linear from hover power at 0 to
+/// cruise power at cruise speed, the same slope beyond, watts.
+pub fn power_at_airspeed_w(t: &DroneType, vh: f64) -> f64 {
     t.hover_power_w + (t.cruise_power_w - t.hover_power_w) * vh / t.cruise_speed_mps
 }
 
@@ -312,7 +326,7 @@ pub fn build_plan(
         knots,
         time,
         energy_wh,
-    } = fly(&path, t, dt);
+    } = fly(&path, t, dt, net.weather.forecast);
     let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
     // A gate is passed where the lane after it starts (its first segment, ramp or level).
     let mut gates = Vec::new();
@@ -381,6 +395,7 @@ fn route_path(
     (td, fd): (&Terminal, [f64; 2]),
 ) -> Path {
     let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let w = net.weather.forecast;
     let mut pts = vec![[fo[0], fo[1], to.ground_alt_m]];
     let (mut horiz, mut vh, mut lane_of) = (Vec::new(), Vec::new(), Vec::new());
     let (first, last) = (&net.lanes[lanes[0]], &net.lanes[lanes[lanes.len() - 1]]);
@@ -437,6 +452,18 @@ fn route_path(
     horiz.push(0.0);
     vh.push(t.cruise_speed_mps);
     lane_of.push(None);
+    // Planned in the forecast wind: each leg's speed is the ground speed its airspeed
+    // gives along the leg's track.
+    if w != [0.0; 2] {
+        for (k, v) in vh.iter_mut().enumerate() {
+            let (a, b) = (pts[k], pts[k + 1]);
+            let h = (b[0] - a[0]).hypot(b[1] - a[1]);
+            if h > 1e-9 {
+                let track = [(b[0] - a[0]) / h, (b[1] - a[1]) / h];
+                *v = crate::network::weather::ground_along(*v, track, w);
+            }
+        }
+    }
     Path::new(
         &pts,
         &horiz,
@@ -458,7 +485,7 @@ struct Flown {
 /// Flies `path` unobstructed with the simulation's own rule (steps of `dt`): the time
 /// from take-off at each segment start and at the end, the profile's knots (see
 /// [`Plan::knots`]), the flight time, and the energy used, watt-hours.
-fn fly(path: &Path, t: &DroneType, dt: f64) -> Flown {
+fn fly(path: &Path, t: &DroneType, dt: f64, wind: [f64; 2]) -> Flown {
     let total = path.total_m();
     let mut m = Motion::default();
     let mut seg_t = vec![0.0];
@@ -468,7 +495,7 @@ fn fly(path: &Path, t: &DroneType, dt: f64) -> Flown {
         let (s0, seg0, u0) = (m.s, m.seg as usize, m.u);
         let dir = path.segs[seg0].dir;
         advance(path, &mut m, t.accel_mps2, dt, total);
-        energy_wh += power_w(t, &dir, m.u) * dt / 3600.0;
+        energy_wh += power_in_wind_w(t, &dir, m.u, wind) * dt / 3600.0;
         let moved = m.s - s0;
         let mut crossed = false;
         for k in seg0 + 1..=path.segs.len() {

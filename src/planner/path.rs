@@ -208,15 +208,29 @@ pub fn advance(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64) -> f6
 /// drone up, within its lane's limit and its type's top speed), still slowing in time
 /// for the segments ahead. Off lanes a cap only lowers speed.
 pub fn advance_capped(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64, cap: f64) -> f64 {
+    advance_limited(path, m, (a, dt), stop_at, cap, |k| path.segs[k].u_max)
+}
+
+/// [`advance_capped`] with each segment's speed limit from `u_max(k)` instead of the
+/// plan's (a drone flying in another wind than its plan's, or at another airspeed).
+pub fn advance_limited(
+    path: &Path,
+    m: &mut Motion,
+    (a, dt): (f64, f64),
+    stop_at: f64,
+    cap: f64,
+    u_max: impl Fn(usize) -> f64,
+) -> f64 {
     // A stop point already passed (the end of a gate queue that grew past the drone) means
     // stop here: never move backwards.
     let stop_at = stop_at.max(m.s);
     let k = m.seg as usize;
     let seg = &path.segs[k];
-    let limit = if cap > seg.u_max && cap.is_finite() && seg.lane.is_some() {
+    let u_k = u_max(k);
+    let limit = if cap > u_k && cap.is_finite() && seg.lane.is_some() {
         cap
     } else {
-        seg.u_max.min(cap)
+        u_k.min(cap)
     };
     let mut target = limit.min(m.u + a * dt);
     let reach = (m.u + a * dt).powi(2) / (2.0 * a) + (m.u + a * dt) * dt + 1.0;
@@ -226,13 +240,7 @@ pub fn advance_capped(path: &Path, m: &mut Motion, a: f64, dt: f64, stop_at: f64
         if path.cum[j] >= stop_at {
             break;
         }
-        target = target.min(safe_speed(
-            m.u,
-            path.cum[j] - m.s,
-            path.segs[j].u_max,
-            a,
-            dt,
-        ));
+        target = target.min(safe_speed(m.u, path.cum[j] - m.s, u_max(j), a, dt));
         j += 1;
     }
     let u1 = target.max(m.u - a * dt).max(0.0);

@@ -87,6 +87,79 @@ pub struct Scenario {
     /// work starts. Default: see [`Limits`].
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
+    /// Disturbances: the wind, and noise on departure times and speeds. Default: none
+    /// (every drone flies its plan exactly).
+    #[serde(default, skip_serializing_if = "Uncertainty::is_none")]
+    pub uncertainty: Uncertainty,
+}
+
+/// What the drones meet that their plans did not foresee, all of it seeded by the
+/// scenario's `seed` (see the README's Uncertainty section).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uncertainty {
+    /// The wind the drones fly in, the same everywhere and at every height. Default: calm.
+    #[serde(default)]
+    pub wind: Wind,
+    /// The wind plans are made with (their times, speeds and energy). Default: the actual
+    /// wind (a perfect forecast).
+    #[serde(default)]
+    pub forecast: Option<Wind>,
+    /// Noise on when flights leave and how fast they fly. Default: none.
+    #[serde(default)]
+    pub schedule: ScheduleNoise,
+}
+
+impl Uncertainty {
+    /// Whether nothing is disturbed.
+    pub fn is_none(&self) -> bool {
+        *self == Uncertainty::default()
+    }
+    /// The wind plans are made with.
+    pub fn forecast_wind(&self) -> Wind {
+        self.forecast.unwrap_or(self.wind)
+    }
+}
+
+/// A uniform wind: where it blows from and how fast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wind {
+    /// Direction it blows *from*, degrees clockwise from north (meteorological: 270 is a
+    /// west wind, blowing toward the east).
+    #[serde(default)]
+    pub from_deg: f64,
+    /// Speed, m/s. Must be below every type's cruise speed (else a drone could not make
+    /// headway). Default: 0.
+    #[serde(default)]
+    pub speed_mps: f64,
+}
+
+impl Wind {
+    /// The air's velocity, `[east, north]` m/s.
+    pub fn velocity(&self) -> [f64; 2] {
+        if self.speed_mps == 0.0 {
+            return [0.0, 0.0];
+        }
+        let toward = (self.from_deg + 180.0).to_radians();
+        [self.speed_mps * toward.sin(), self.speed_mps * toward.cos()]
+    }
+}
+
+/// Seeded noise on each flight's schedule and speed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleNoise {
+    /// Scale of the lateness of each take-off past its cleared departure, seconds: the
+    /// lateness is half-normal, `sd × |Z|` (mean 0.80 × sd; nobody leaves early).
+    /// Default: 0.
+    #[serde(default)]
+    pub departure_sd_s: f64,
+    /// Standard deviation of each flight's airspeed error, as a fraction of its planned
+    /// airspeed: the flight flies `1 + sd × Z` times it throughout (clamped to ±3 sd,
+    /// never above its type's top speed). Default: 0.
+    #[serde(default)]
+    pub speed_sd: f64,
 }
 
 /// How traffic is kept apart.

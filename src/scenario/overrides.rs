@@ -49,6 +49,10 @@ fn parse_value(raw: &str) -> Value {
     Value::String(raw.to_string())
 }
 
+/// Top-level sections a scenario file leaves out when they hold only defaults (and that
+/// are not written back then): an override may still set a field in them.
+const OMITTED_SECTIONS: [&str; 2] = ["uncertainty", "limits"];
+
 /// Applies overrides in order; errors name the override and what it hit.
 pub fn apply_overrides(
     scenario: &Scenario,
@@ -78,6 +82,10 @@ pub fn apply_overrides(
                             // Optional fields left out of the file are absent here: allowed
                             // when the final deserialisation accepts the name.
                             map.insert(part.to_string(), Value::Null);
+                        } else if OMITTED_SECTIONS.contains(walked.first().unwrap_or(part)) {
+                            // A section left out when it is all defaults (or a part of
+                            // one): start it empty, the defaults fill it.
+                            map.insert(part.to_string(), Value::Object(Default::default()));
                         } else {
                             let known: Vec<&String> = map.keys().collect();
                             return Err(err(format!(
@@ -108,6 +116,14 @@ pub fn apply_overrides(
                             )));
                         }
                     }
+                }
+                // An optional section not given (`forecast: None`): start it empty.
+                Value::Null if !walked.is_empty() => {
+                    *here = Value::Object(Default::default());
+                    let Value::Object(map) = here else {
+                        unreachable!("set above")
+                    };
+                    map.entry(part.to_string()).or_insert(Value::Null)
                 }
                 _ => {
                     return Err(err(format!(

@@ -123,6 +123,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     regions(&mut c, s);
     fleet(&mut c, s);
     demand(&mut c, s);
+    uncertainty(&mut c, s);
     // Only numbers that passed are estimated from.
     if c.errors.is_empty() {
         c.number("limits", None, "max_flights", s.limits.max_flights, true);
@@ -698,5 +699,65 @@ fn demand(c: &mut Checker, s: &Scenario) {
             );
         }
         c.number("flight", Some(&id), "departure_s", f.departure_s, true);
+    }
+}
+
+/// Winds below the slowest planned airspeed, noise scales that are numbers.
+fn uncertainty(c: &mut Checker, s: &Scenario) {
+    let u = &s.uncertainty;
+    let slowest = s
+        .drone_types
+        .iter()
+        .map(|t| t.cruise_speed_mps)
+        .chain(s.corridors.iter().map(|k| k.speed_limit_mps))
+        .fold(f64::INFINITY, f64::min);
+    for (field, w) in [("wind", Some(u.wind)), ("forecast", u.forecast)] {
+        let Some(w) = w else { continue };
+        c.number(
+            "uncertainty",
+            None,
+            &format!("{field}.from_deg"),
+            w.from_deg,
+            true,
+        );
+        c.number(
+            "uncertainty",
+            None,
+            &format!("{field}.speed_mps"),
+            w.speed_mps,
+            true,
+        );
+        if w.speed_mps.is_finite() && w.speed_mps >= slowest {
+            c.push(
+                "uncertainty",
+                None,
+                &format!("{field}.speed_mps"),
+                format!(
+                    "a wind of {} m/s is not below the slowest planned airspeed ({slowest} m/s, \
+                     the slowest cruise speed or corridor limit): a drone could not make headway",
+                    w.speed_mps
+                ),
+            );
+        }
+    }
+    let n = &u.schedule;
+    c.number(
+        "uncertainty",
+        None,
+        "schedule.departure_sd_s",
+        n.departure_sd_s,
+        true,
+    );
+    c.number("uncertainty", None, "schedule.speed_sd", n.speed_sd, true);
+    if n.speed_sd.is_finite() && n.speed_sd > 0.3 {
+        c.push(
+            "uncertainty",
+            None,
+            "schedule.speed_sd",
+            format!(
+                "expected at most 0.3 (30 % of the planned airspeed), got {}",
+                n.speed_sd
+            ),
+        );
     }
 }

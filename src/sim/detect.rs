@@ -275,7 +275,17 @@ impl Detection {
                 let plan = fleet.plan(a.flight);
                 let term = net.terminal(plan.destination);
                 let reach = moves.reach(t);
-                reach_box(plan, &a.d, ahead_s, p, reach, term.map(|tm| (tm, t)))
+                let w = net.weather.actual;
+                reach_box(
+                    plan,
+                    &a.d,
+                    ahead_s,
+                    p,
+                    reach,
+                    term.map(|tm| (tm, t)),
+                    |k| fleet.flown_speed(net, a.flight, k),
+                    w[0].hypot(w[1]),
+                )
             },
             &mut self.encounters,
         );
@@ -367,6 +377,11 @@ pub struct Reach {
 /// FATOs (a plan variant that differs only past the fix). So does a drone that has asked
 /// for a FATO or holds a stack level; an altitude offset alone does not (tactical offsets
 /// happen anywhere on a lane, and would stretch every such box to its destination).
+///
+/// `flown(k)`: the speed the drone can fly on segment `k` (its plan's in the forecast
+/// wind; see [`Fleet::flown_speed`]); `wind_mps`: the actual wind's speed, which a drone
+/// off its path's speeds (in the terminal area) may have on top of its type's top speed.
+#[allow(clippy::too_many_arguments)]
 pub fn reach_box(
     plan: &Plan,
     d: &Dynamics,
@@ -374,6 +389,8 @@ pub fn reach_box(
     p: &Params,
     tactical: Reach,
     terminal: Option<(&Terminal, &DroneType)>,
+    flown: impl Fn(usize) -> f64,
+    wind_mps: f64,
 ) -> Aabb {
     let path = &plan.path;
     let horizon = p.lookahead_s.max(p.dt_s);
@@ -388,7 +405,7 @@ pub fn reach_box(
     let mut k = d.motion.seg as usize;
     loop {
         let g = &path.segs[k];
-        ub = ub.max(g.u_max);
+        ub = ub.max(flown(k));
         if g.lane.is_some() {
             ub = ub.max(tactical.fast_mps);
         }
@@ -416,7 +433,7 @@ pub fn reach_box(
     {
         let top = f64::from(tm.stack_levels) * tm.stack_spacing_m.abs();
         let (up, down) = (ty.climb_rate_mps * horizon, ty.descent_rate_mps * horizon);
-        let far = ub.max(ty.max_speed()) * horizon;
+        let far = ub.max(ty.max_speed() + wind_mps) * horizon;
         let fix = DVec3::new(tm.fix_en[0], tm.fix_en[1], tm.arrival_alt_m);
         add(fix + DVec3::Z * (top + up));
         for f in &tm.fatos {

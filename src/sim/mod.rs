@@ -26,6 +26,7 @@
 //! own element, and everything that is summed is summed in drone order.
 
 pub mod detect;
+pub mod disturb;
 pub mod events;
 mod flight;
 pub mod gates;
@@ -74,6 +75,8 @@ pub struct Fleet {
     current: Vec<PlanId>,
     variants: BTreeMap<(PlanId, [u8; 2]), PlanId>,
     dt_s: f64,
+    /// Each flight's schedule noise.
+    disturbances: disturb::Disturbances,
 }
 
 impl Fleet {
@@ -93,7 +96,37 @@ impl Fleet {
             current,
             variants,
             dt_s,
+            disturbances: disturb::Disturbances::default(),
         }
+    }
+
+    /// Each flight's schedule noise.
+    pub fn disturbances(&self) -> &disturb::Disturbances {
+        &self.disturbances
+    }
+
+    /// The speed flight `f` can fly along segment `k` of its current plan: the plan's,
+    /// unless the wind is not the forecast or the flight's airspeed is off its plan's.
+    pub fn flown_speed(&self, net: &Network, f: FlightId, k: usize) -> f64 {
+        let seg = &self.plan(f).path.segs[k];
+        let factor = self.disturbances.speed_factor(f);
+        if factor == 1.0 && net.weather.forecast == net.weather.actual {
+            return seg.u_max;
+        }
+        let ty = self.drone_type(f);
+        let rate = if seg.dir[2] > 0.0 {
+            ty.climb_rate_mps
+        } else {
+            ty.descent_rate_mps
+        };
+        crate::network::weather::flown_speed(
+            seg.u_max,
+            &seg.dir,
+            &net.weather,
+            factor,
+            ty.max_speed(),
+            rate,
+        )
     }
 
     /// From now on `f` flies its route between FATOs `fato = [origin, destination]`. The
@@ -206,7 +239,14 @@ impl Simulation {
             terminals: Terminals::new(&net, scenario.dt_s),
             gates: Gates::new(&net, flights.len()),
             lane_stats: vec![LaneStats::default(); net.lanes.len()],
-            fleet: Fleet::new(plans, flights, scenario.drone_types.clone(), scenario.dt_s),
+            fleet: Fleet {
+                disturbances: disturb::Disturbances::sample(
+                    &scenario.uncertainty.schedule,
+                    scenario.seed,
+                    flights.len(),
+                ),
+                ..Fleet::new(plans, flights, scenario.drone_types.clone(), scenario.dt_s)
+            },
             scenario,
             net,
             states,
@@ -321,9 +361,14 @@ impl Simulation {
             if self.states[f.index()].status != Status::Scheduled {
                 continue;
             }
-            match self.takeoff_delays.get(&f) {
-                Some(&late) => self.delayed.push((dep + late, f)),
-                None => self.queue(f, t),
+            // Told to leave late, and late by its own schedule noise.
+            let noise = self.fleet.disturbances.late_s.get(f.index()).copied();
+            match (self.takeoff_delays.get(&f).copied(), noise) {
+                (None, None) => self.queue(f, t),
+                (told, noise) => {
+                    let late = told.unwrap_or(0.0) + noise.unwrap_or(0.0);
+                    self.delayed.push((dep + late, f));
+                }
             }
         }
         if !self.delayed.is_empty() {

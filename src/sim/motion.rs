@@ -17,7 +17,8 @@ use super::flight::Airborne;
 use super::flight::Dynamics;
 use super::gates::Gates;
 use crate::network::Network;
-use crate::planner::{Plan, advance_capped, power_w};
+use crate::network::weather::horizontal_airspeed;
+use crate::planner::{Plan, advance_limited, power_at_airspeed_w, power_w};
 use crate::scenario::DroneType;
 
 /// Moves every drone in `airborne` by `dt` seconds.
@@ -80,11 +81,22 @@ fn advance_one(a: &mut Airborne, (fleet, net): (&Fleet, &Network), gates: &Gates
     a.prev_seg = d.motion.seg;
     let s0 = d.motion.s;
     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
+    // The speed it can fly on each segment: its plan's, unless the wind is not the
+    // forecast or its airspeed is off its plan's.
+    let flight = a.flight;
+    let flown = |k: usize| fleet.flown_speed(net, flight, k);
     let mut cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
     if !d.speed_up {
-        cap = cap.min(plan.path.segs[d.motion.seg as usize].u_max);
+        cap = cap.min(flown(d.motion.seg as usize));
     }
-    advance_capped(&plan.path, &mut d.motion, ty.accel_mps2, dt, stop, cap);
+    advance_limited(
+        &plan.path,
+        &mut d.motion,
+        (ty.accel_mps2, dt),
+        stop,
+        cap,
+        flown,
+    );
     let seg = &plan.path.segs[d.motion.seg as usize];
     // A stack level is climbed to only at the climb point, `clear_m` before the fix (the
     // reach boxes of `detect` count on it).
@@ -116,10 +128,20 @@ fn advance_one(a: &mut Airborne, (fleet, net): (&Fleet, &Network), gates: &Gates
     if d.lateral_m != 0.0 {
         d.pos += left_of(&seg.dir) * f64::from(d.lateral_m);
     }
+    let wind = net.weather.actual;
     let power = if change / dt > 0.05 {
         ty.climb_power()
-    } else {
+    } else if wind == [0.0; 2] {
         power_w(ty, &dir0, d.motion.u.hypot(side / dt))
+    } else {
+        // Through the air: the path speed and the sideways step against the wind.
+        let l = left_of(&dir0) * (side / dt);
+        let air = horizontal_airspeed(d.motion.u, &dir0, [l.x, l.y], wind).unwrap_or(0.0);
+        if dir0[2] > 1e-3 && d.motion.u > 0.0 {
+            ty.climb_power()
+        } else {
+            power_at_airspeed_w(ty, air)
+        }
     };
     d.energy_wh += power * dt / 3600.0;
     d.at_gate = gates.is_queued(a.flight)

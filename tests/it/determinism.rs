@@ -7,6 +7,10 @@ use skycorridor::metrics::{self, Report};
 use skycorridor::scenario::Override;
 
 fn outputs(threads: usize, seed: Option<u64>) -> (String, Vec<u8>, Vec<u8>) {
+    outputs_with(threads, seed, &[])
+}
+
+fn outputs_with(threads: usize, seed: Option<u64>, extra: &[&str]) -> (String, Vec<u8>, Vec<u8>) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -17,6 +21,7 @@ fn outputs(threads: usize, seed: Option<u64>) -> (String, Vec<u8>, Vec<u8>) {
             path: "duration_s".into(),
             value: "1200".into(),
         }];
+        set.extend(extra.iter().map(|s| s.parse::<Override>().unwrap()));
         if let Some(seed) = seed {
             set.push(Override {
                 path: "seed".into(),
@@ -52,4 +57,24 @@ fn identical_across_runs_and_thread_counts() {
 #[test]
 fn another_seed_gives_other_traffic() {
     assert_ne!(outputs(2, None).1, outputs(2, Some(7)).1);
+}
+
+#[test]
+fn identical_across_thread_counts_with_wind_and_schedule_noise() {
+    let noise = [
+        "uncertainty.wind.from_deg=200",
+        "uncertainty.wind.speed_mps=4",
+        "uncertainty.forecast.speed_mps=2",
+        "uncertainty.schedule.departure_sd_s=30",
+        "uncertainty.schedule.speed_sd=0.05",
+        "deconfliction.tactical=Mvp",
+    ];
+    let one = outputs_with(1, None, &noise);
+    assert_eq!(one, outputs_with(2, None, &noise));
+    assert_ne!(one.1, outputs(2, None).1, "the noise changes the flights");
+    assert_ne!(
+        one.1,
+        outputs_with(2, Some(7), &noise).1,
+        "and its draws follow the seed"
+    );
 }

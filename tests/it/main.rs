@@ -20,6 +20,7 @@ mod sweep;
 mod tactical;
 mod terminal;
 mod tuning;
+mod uncertainty;
 mod validation;
 #[cfg(feature = "viewer")]
 mod viewer;
