@@ -52,7 +52,15 @@ pub struct RunArgs {
     /// (the report counts every one; an overloaded stress scenario has millions).
     #[arg(long, default_value_t = skycorridor::sim::events::DEFAULT_MAX_KEPT, value_name = "N")]
     pub max_events: usize,
+    /// Monte Carlo: run N seeds (the scenario's seed, or --seed, and the N-1 after it) in
+    /// parallel, each seed's outputs in seed_S/, and write montecarlo.json and
+    /// montecarlo.csv: every KPI as its mean with a 95 % confidence interval.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
 }
+
+/// Most seeds one `run --seeds` may ask for.
+pub const MAX_SEEDS: usize = 10_000;
 
 /// Runs the scenario and writes its outputs.
 pub fn main(a: RunArgs) -> Result<()> {
@@ -61,10 +69,75 @@ pub fn main(a: RunArgs) -> Result<()> {
     let set = super::with_override(set, "duration_s", a.duration.map(|d| d.to_string()));
     let file = a.file.unwrap_or_else(super::default_scenario);
     let trajectories = a.trajectories.then_some(a.trajectory_interval);
+    if let Some(n) = a.seeds {
+        anyhow::ensure!(
+            !a.trajectories && !a.compare_resolution,
+            "--seeds runs each seed's reports only: leave out --trajectories and --compare-resolution"
+        );
+        anyhow::ensure!(
+            (1..=MAX_SEEDS).contains(&n),
+            "--seeds {n}: expected 1 to {MAX_SEEDS} seeds"
+        );
+        return monte_carlo(&file, &a.out, &set, n, a.max_events);
+    }
     run(&file, &a.out, &set, trajectories, a.max_events)?;
     if a.compare_resolution {
         compare(&file, &a.out, &set)?;
     }
+    Ok(())
+}
+
+/// `n` seeds from the scenario's (after the overrides) in parallel: each one's outputs in
+/// `seed_S/`, then every KPI's mean and 95 % confidence interval.
+fn monte_carlo(
+    file: &Path,
+    out: &Path,
+    set: &[Override],
+    n: usize,
+    max_events: usize,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let started = Instant::now();
+    // Loaded once to check it and read its seed; each seed is loaded again below.
+    let first = skycorridor::load(file, set)?.scenario().seed;
+    let seeds: Vec<u64> = (0..n as u64)
+        .map(|k| first.checked_add(k))
+        .collect::<Option<_>>()
+        .with_context(|| format!("seed {first} + {n} seeds overflows"))?;
+    eprintln!("{}: {n} seeds from {first}, in parallel", file.display());
+    let bar = ProgressBar::new(n as u64);
+    let reports: Vec<Report> = seeds
+        .par_iter()
+        .map(|&seed| -> Result<Report> {
+            let set = super::with_override(set.to_vec(), "seed", Some(seed.to_string()));
+            let mut sim = skycorridor::load(file, &set)?;
+            sim.events_mut().max_kept = max_events;
+            sim.run_to_end();
+            let report = Report::from_sim(&sim);
+            let dir = out.join(format!("seed_{seed}"));
+            metrics::write_outputs(&sim, &report, &dir)
+                .with_context(|| format!("writing outputs to {}", dir.display()))?;
+            bar.inc(1);
+            Ok(report)
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    let mc = metrics::MonteCarlo::of(&seeds, &reports);
+    for (name, bytes) in [
+        ("montecarlo.json", mc.to_json().into_bytes()),
+        ("montecarlo.csv", mc.to_csv()),
+    ] {
+        let path = out.join(name);
+        metrics::write_atomic(&path, &bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    print!("{}", mc.summary());
+    println!(
+        "wrote         {}/montecarlo.json, montecarlo.csv, seed_{first}/ .. seed_{}/ ({:.1} s wall)",
+        out.display(),
+        seeds[n - 1],
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

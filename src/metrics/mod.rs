@@ -13,11 +13,13 @@ use serde::Serialize;
 
 use crate::scenario::Separation;
 mod compare;
+mod montecarlo;
 mod regional;
 mod trajectories;
 mod vertiports;
 
 pub use compare::{Attribution, Comparison, ConflictPairs, Side, conflict_pairs};
+pub use montecarlo::{Interval, MonteCarlo, t975};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};

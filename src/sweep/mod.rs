@@ -214,6 +214,12 @@ pub fn kpi_columns() -> Vec<(&'static str, Kpi)> {
         }),
         ("severity_mean", |r| r.intrusion_severity.mean),
         ("severity_max", |r| r.intrusion_severity.max),
+        ("near_misses", |r| r.near_misses as f64),
+        ("collisions", |r| r.collisions as f64),
+        ("los_time_s", |r| r.los_time_s),
+        ("intrusion_prevention_rate", |r| {
+            r.tactical.intrusion_prevention_rate
+        }),
         ("delay_mean_s", |r| r.delay_s.mean),
         ("delay_p95_s", |r| r.delay_s.p95),
         ("ground_delay_mean_s", |r| r.ground_delay_s.mean),

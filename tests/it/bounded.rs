@@ -198,4 +198,18 @@ fn runaway_sweep_grids_and_scaling_are_refused_before_running() {
         "{stderr}"
     );
     assert!(!dir.path().join("absurd.ron").exists());
+    // Monte Carlo over more seeds than the stated limit: refused before the first run.
+    let out = skycorridor()
+        .args(["run"])
+        .arg(&file)
+        .args(["--seeds", "1000000", "--out"])
+        .arg(dir.path().join("mc"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("--seeds 1000000: expected 1 to 10000 seeds"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("mc").exists());
 }

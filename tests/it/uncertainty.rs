@@ -205,3 +205,103 @@ fn strategic_plans_meet_losses_only_when_disturbed() {
     crate::assert_every_flight_accounted(&r);
     assert!(r.losses_of_separation > 0, "{}", r.losses_of_separation);
 }
+
+/// `run --seeds 4` on the default scenario's first 15 minutes, disturbed, with `threads`
+/// threads: the folder.
+fn monte_carlo(threads: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skycorridor"))
+        .args([
+            "run",
+            "--seeds",
+            "4",
+            "--threads",
+            threads,
+            "--duration",
+            "900",
+        ])
+        .args([
+            "--set",
+            "uncertainty.wind.speed_mps=4",
+            "--set",
+            "uncertainty.schedule.departure_sd_s=30",
+            "--set",
+            "uncertainty.schedule.speed_sd=0.05",
+            "--out",
+        ])
+        .arg(dir.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    crate::assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("monte carlo   4 seeds"), "{stdout}");
+    dir
+}
+
+#[test]
+fn the_monte_carlo_mean_is_the_mean_of_the_seeds_reports_whatever_the_threads() {
+    let dir = monte_carlo("2");
+    let read = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
+    };
+    let mc = read(dir.path().join("montecarlo.json"));
+    let seeds: Vec<u64> = mc["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, (20261122..20261126).collect::<Vec<_>>());
+    let reports: Vec<serde_json::Value> = seeds
+        .iter()
+        .map(|s| read(dir.path().join(format!("seed_{s}/report.json"))))
+        .collect();
+    let kpi = |name: &str| {
+        mc["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == name)
+            .unwrap()
+            .clone()
+    };
+    for (name, field) in [
+        ("losses_of_separation", "losses_of_separation"),
+        ("conflicts", "conflicts"),
+        ("energy_wh", "energy_wh"),
+        ("near_misses", "near_misses"),
+    ] {
+        let values: Vec<f64> = reports.iter().map(|r| r[field].as_f64().unwrap()).collect();
+        let mean = values.iter().sum::<f64>() / 4.0;
+        let k = kpi(name);
+        close(
+            k["mean"].as_f64().unwrap(),
+            mean,
+            1e-9 * mean.abs().max(1.0),
+        );
+        // The interval is t(0.975, 3) = 3.182 standard errors either side.
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+        let half = 3.182 * sd / 2.0;
+        close(
+            k["ci95"][1].as_f64().unwrap(),
+            mean + half,
+            1e-6 * mean.abs().max(1.0),
+        );
+    }
+    // The seeds differ (else the interval says nothing).
+    assert_ne!(reports[0]["flights"], reports[1]["flights"]);
+    // Same bytes on one thread.
+    let one = monte_carlo("1");
+    for name in [
+        "montecarlo.json",
+        "montecarlo.csv",
+        "seed_20261123/flights.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            std::fs::read(one.path().join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
