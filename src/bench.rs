@@ -41,6 +41,7 @@ fn drone(id: &str, cruise: f64) -> DroneType {
         climb_power_w: None,
         min_speed_mps: None,
         fato_clear_s: 15.0,
+        navigation: Default::default(),
     }
 }
 

@@ -695,6 +695,81 @@ pub struct DroneType {
         skip_serializing_if = "is_default_fato_clear"
     )]
     pub fato_clear_s: f64,
+    /// How far the drone strays from where it means to be (total system error: position
+    /// estimate plus flight technical error). Default: none (it flies its path exactly).
+    #[serde(default, skip_serializing_if = "NavError::is_none")]
+    pub navigation: NavError,
+}
+
+/// A drone type's navigation error: each axis a first-order Gauss-Markov process
+/// `e(t+dt) = φ e(t) + σ √(1-φ²) Z`, `φ = exp(-dt/τ)`, stationary standard deviation `σ`,
+/// starting at zero at take-off (the pad's position is known) and truncated at
+/// [`NavError::TRUNCATION`] σ. Horizontal error is the same in east and north (circular;
+/// it includes the along-track part), vertical has its own `σ`. The true position is the
+/// path position plus the error: separation is measured, and conflicts predicted, on
+/// it; the error's rate is not in the velocity (like a tactical sidestep's).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NavError {
+    /// Standard deviation of the east and of the north error, metres (a 95 % horizontal
+    /// containment radius is 2.45 σ). Default: 0.
+    #[serde(default)]
+    pub horizontal_sd_m: f64,
+    /// Standard deviation of the vertical error, metres (95 %: 1.96 σ). Default: 0.
+    #[serde(default)]
+    pub vertical_sd_m: f64,
+    /// Correlation time τ, seconds. Default: 60.
+    #[serde(default = "default_nav_tau")]
+    pub time_constant_s: f64,
+}
+
+fn default_nav_tau() -> f64 {
+    60.0
+}
+
+impl Default for NavError {
+    fn default() -> Self {
+        NavError {
+            horizontal_sd_m: 0.0,
+            vertical_sd_m: 0.0,
+            time_constant_s: default_nav_tau(),
+        }
+    }
+}
+
+impl NavError {
+    /// Errors beyond this many standard deviations are cut to it (a bound detection's
+    /// reach boxes can count on; a normal draw passes 4 σ with probability 6e-5).
+    pub const TRUNCATION: f64 = 4.0;
+
+    /// Whether the drone flies its path exactly.
+    pub fn is_none(&self) -> bool {
+        self.horizontal_sd_m == 0.0 && self.vertical_sd_m == 0.0
+    }
+
+    /// The most the error can be, `[east and north, vertical]`, metres.
+    pub fn bound_m(&self) -> [f64; 2] {
+        [
+            Self::TRUNCATION * self.horizontal_sd_m,
+            Self::TRUNCATION * self.vertical_sd_m,
+        ]
+    }
+
+    /// The error `dt` seconds after `e` (`[east, north, up]`), given three standard
+    /// normal draws `z`.
+    pub fn step(&self, e: [f32; 3], dt: f64, z: [f64; 3]) -> [f32; 3] {
+        let phi = (-dt / self.time_constant_s).exp();
+        let kick = (1.0 - phi * phi).sqrt();
+        let sd = [
+            self.horizontal_sd_m,
+            self.horizontal_sd_m,
+            self.vertical_sd_m,
+        ];
+        std::array::from_fn(|i| {
+            let cap = Self::TRUNCATION * sd[i];
+            (phi * f64::from(e[i]) + sd[i] * kick * z[i]).clamp(-cap, cap) as f32
+        })
+    }
 }
 
 fn default_fato_clear() -> f64 {

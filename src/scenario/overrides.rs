@@ -53,6 +53,10 @@ fn parse_value(raw: &str) -> Value {
 /// are not written back then): an override may still set a field in them.
 const OMITTED_SECTIONS: [&str; 2] = ["uncertainty", "limits"];
 
+/// Sections inside a scenario's items left out when they hold only defaults (a drone
+/// type's `navigation`).
+const OMITTED_ITEM_SECTIONS: [&str; 1] = ["navigation"];
+
 /// Applies overrides in order; errors name the override and what it hit.
 pub fn apply_overrides(
     scenario: &Scenario,
@@ -82,7 +86,9 @@ pub fn apply_overrides(
                             // Optional fields left out of the file are absent here: allowed
                             // when the final deserialisation accepts the name.
                             map.insert(part.to_string(), Value::Null);
-                        } else if OMITTED_SECTIONS.contains(walked.first().unwrap_or(part)) {
+                        } else if OMITTED_SECTIONS.contains(walked.first().unwrap_or(part))
+                            || OMITTED_ITEM_SECTIONS.contains(part)
+                        {
                             // A section left out when it is all defaults (or a part of
                             // one): start it empty, the defaults fill it.
                             map.insert(part.to_string(), Value::Object(Default::default()));

@@ -563,6 +563,9 @@ fn regions(c: &mut Checker, s: &Scenario) {
     }
 }
 
+/// Largest navigation error standard deviation a drone type may have, metres.
+const MAX_NAV_SD_M: f64 = 50.0;
+
 /// Drone types and their performance.
 fn fleet(c: &mut Checker, s: &Scenario) {
     c.unique("drone type", s.drone_types.iter().map(|t| t.id.as_str()));
@@ -598,6 +601,31 @@ fn fleet(c: &mut Checker, s: &Scenario) {
         c.number("drone type", id, "hover_power_w", t.hover_power_w, true);
         c.number("drone type", id, "cruise_power_w", t.cruise_power_w, true);
         c.number("drone type", id, "climb_power_w", t.climb_power(), true);
+        let n = &t.navigation;
+        for (field, sd) in [
+            ("navigation.horizontal_sd_m", n.horizontal_sd_m),
+            ("navigation.vertical_sd_m", n.vertical_sd_m),
+        ] {
+            c.number("drone type", id, field, sd, true);
+            if sd.is_finite() && sd > MAX_NAV_SD_M {
+                c.push(
+                    "drone type",
+                    id,
+                    field,
+                    format!(
+                        "expected at most {MAX_NAV_SD_M} m (a drone that strays further \
+                         does not fly a corridor), got {sd}"
+                    ),
+                );
+            }
+        }
+        c.number(
+            "drone type",
+            id,
+            "navigation.time_constant_s",
+            n.time_constant_s,
+            false,
+        );
     }
 }
 

@@ -345,6 +345,7 @@ impl Manoeuvres {
             } else {
                 0.0
             },
+            nav_m: t.navigation.bound_m(),
         }
     }
 }
@@ -360,6 +361,9 @@ pub struct Reach {
     pub fast_mps: f64,
     /// The most it may be off its centre line, metres.
     pub side_max_m: f64,
+    /// The most its navigation error can be, `[east and north, vertical]`, metres (not
+    /// tactical, but it moves the drone off its plan too).
+    pub nav_m: [f64; 2],
 }
 
 /// A box containing every straight-line prediction (`pos + vel * tau`, `tau` up to the
@@ -462,6 +466,10 @@ pub fn reach_box(
     // never passes the corridor's edge.
     let side = (f64::from(d.lateral_m.abs()) + tactical.side_mps * ahead_s)
         .min(tactical.side_max_m.max(f64::from(d.lateral_m.abs())));
+    // Navigation error: the box's path points are where the drone means to be, its true
+    // position is within the error's bound of them.
+    let [nav_h, nav_v] = tactical.nav_m;
+    let (side, up) = (side + nav_h, up + nav_v);
     lo -= DVec3::new(side, side, up);
     hi += DVec3::new(side, side, up);
     grow(lo.to_array(), hi.to_array(), p)

@@ -123,6 +123,10 @@ pub struct Dynamics {
     pub manoeuvring_s: f32,
     /// The flight this drone is giving way to, until they have passed.
     pub giving_way_to: Option<FlightId>,
+    /// Navigation error `[east, north, up]` in force, metres: the true position is the
+    /// path position (with any tactical offsets) plus this (see
+    /// [`crate::scenario::NavError`]).
+    pub nav_m: [f32; 3],
 }
 
 impl Dynamics {

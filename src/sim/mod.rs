@@ -297,7 +297,7 @@ impl Simulation {
             &mut self.airborne,
             (&self.fleet, &self.net),
             &self.gates,
-            dt,
+            (dt, self.step),
         );
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {

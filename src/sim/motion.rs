@@ -21,20 +21,26 @@ use crate::network::weather::horizontal_airspeed;
 use crate::planner::{Plan, advance_limited, power_at_airspeed_w, power_w};
 use crate::scenario::DroneType;
 
-/// Moves every drone in `airborne` by `dt` seconds.
+/// Moves every drone in `airborne` by `dt` seconds, the simulation's `step`-th step (which
+/// keys the navigation error's draws).
 pub(crate) fn advance_all(
     airborne: &mut [Airborne],
     (fleet, net): (&Fleet, &Network),
     gates: &Gates,
-    dt: f64,
+    (dt, step): (f64, u64),
 ) {
     airborne
         .par_iter_mut()
         .with_min_len(1024)
-        .for_each(|a| advance_one(a, (fleet, net), gates, dt));
+        .for_each(|a| advance_one(a, (fleet, net), gates, (dt, step)));
 }
 
-fn advance_one(a: &mut Airborne, (fleet, net): (&Fleet, &Network), gates: &Gates, dt: f64) {
+fn advance_one(
+    a: &mut Airborne,
+    (fleet, net): (&Fleet, &Network),
+    gates: &Gates,
+    (dt, step): (f64, u64),
+) {
     let plan = fleet.plan(a.flight);
     let ty = fleet.drone_type(a.flight);
     let d = &mut a.d;
@@ -127,6 +133,16 @@ fn advance_one(a: &mut Airborne, (fleet, net): (&Fleet, &Network), gates: &Gates
     // target within seconds). Its energy is counted below.
     if d.lateral_m != 0.0 {
         d.pos += left_of(&seg.dir) * f64::from(d.lateral_m);
+    }
+    // Where it truly is: off by its navigation error (out of the velocity too).
+    if !ty.navigation.is_none() {
+        let z = fleet.disturbances().nav_normals(a.flight, step);
+        d.nav_m = ty.navigation.step(d.nav_m, dt, z);
+        d.pos += DVec3::new(
+            f64::from(d.nav_m[0]),
+            f64::from(d.nav_m[1]),
+            f64::from(d.nav_m[2]),
+        );
     }
     let wind = net.weather.actual;
     let power = if change / dt > 0.05 {

@@ -60,7 +60,7 @@ fn another_seed_gives_other_traffic() {
 }
 
 #[test]
-fn identical_across_thread_counts_with_wind_and_schedule_noise() {
+fn identical_across_thread_counts_with_wind_schedule_noise_and_navigation_error() {
     let noise = [
         "uncertainty.wind.from_deg=200",
         "uncertainty.wind.speed_mps=4",
@@ -68,6 +68,10 @@ fn identical_across_thread_counts_with_wind_and_schedule_noise() {
         "uncertainty.schedule.departure_sd_s=30",
         "uncertainty.schedule.speed_sd=0.05",
         "deconfliction.tactical=Mvp",
+        crate::uncertainty::NAVIGATION[0],
+        crate::uncertainty::NAVIGATION[1],
+        crate::uncertainty::NAVIGATION[6],
+        crate::uncertainty::NAVIGATION[7],
     ];
     let one = outputs_with(1, None, &noise);
     assert_eq!(one, outputs_with(2, None, &noise));

@@ -1,4 +1,4 @@
-//! Disturbances: wind (forecast and actual), schedule noise.
+//! Disturbances: wind (forecast and actual), schedule noise, navigation error.
 //!
 //! By hand (tests/scenarios/headwind.ron): one drone flies north the whole way at 10 m/s
 //! through the air: 3390 m level, a ramp 10 m up over 10 m along the corridor (path speed
@@ -172,6 +172,103 @@ fn departures_are_late_by_their_own_draw_and_never_early() {
     crate::assert_every_flight_accounted(&r);
 }
 
+/// Navigation error on every type of the default scenario: 4 m horizontal and 3 m
+/// vertical for the small drones, 3 m and 3 m for the eVTOLs.
+pub const NAVIGATION: [&str; 8] = [
+    "drone_types.parcel.navigation.horizontal_sd_m=4",
+    "drone_types.parcel.navigation.vertical_sd_m=3",
+    "drone_types.food.navigation.horizontal_sd_m=4",
+    "drone_types.food.navigation.vertical_sd_m=3",
+    "drone_types.evtol.navigation.horizontal_sd_m=3",
+    "drone_types.evtol.navigation.vertical_sd_m=3",
+    "drone_types.evtol5.navigation.horizontal_sd_m=3",
+    "drone_types.evtol5.navigation.vertical_sd_m=3",
+];
+
+/// The headwind scenario's one flight, calm, stepped at 1 s beside the same flight with
+/// navigation error `sd` (horizontal, vertical) and time constant `tau_s`: each step's
+/// true position minus the calm one while both are in the air, once the error has had
+/// ten time constants to settle from zero.
+fn navigation_offsets(sd: [f64; 2], tau_s: f64) -> Vec<[f64; 3]> {
+    let nav = [
+        format!("drone_types.test.navigation.horizontal_sd_m={}", sd[0]),
+        format!("drone_types.test.navigation.vertical_sd_m={}", sd[1]),
+        format!("drone_types.test.navigation.time_constant_s={tau_s}"),
+    ];
+    let nav: Vec<Override> = nav.iter().map(|s| s.parse().unwrap()).collect();
+    let mut calm = skycorridor::load(&scenario_path("headwind.ron"), &[]).unwrap();
+    let mut off = skycorridor::load(&scenario_path("headwind.ron"), &nav).unwrap();
+    let mut offsets = Vec::new();
+    let mut t = 0.0;
+    while !calm.finished() {
+        calm.step();
+        off.step();
+        t += 1.0;
+        let (Some((_, a)), Some((_, b))) = (calm.airborne().next(), off.airborne().next()) else {
+            continue;
+        };
+        // Navigation error moves where it is, not where it is along its path.
+        assert_eq!(a.motion, b.motion, "at {t} s");
+        if t > 10.0 * tau_s {
+            offsets.push((b.pos - a.pos).to_array());
+        }
+    }
+    assert_eq!(
+        Report::from_sim(&calm).flights.completed,
+        Report::from_sim(&off).flights.completed
+    );
+    offsets
+}
+
+#[test]
+fn navigation_error_is_a_gauss_markov_process_with_the_stated_sigma_and_time_constant() {
+    // sigma 5 m horizontal, 2 m vertical, tau 2 s: at the 1 s step each axis is
+    // e' = phi e + sigma sqrt(1 - phi^2) Z with phi = exp(-1/2) = 0.607, so the error's
+    // standard deviation is sigma and its correlation one step apart is 0.607. Some 330
+    // samples, correlated: the sd is good to about 6 % (1 standard error), the
+    // correlation to about 0.04; the bounds are three and more of those.
+    let (sd, tau) = ([5.0, 2.0], 2.0);
+    let e = navigation_offsets(sd, tau);
+    assert!(e.len() > 300, "{}", e.len());
+    let phi = (-1.0_f64 / tau).exp();
+    for (axes, sigma) in [(&[0, 1][..], sd[0]), (&[2][..], sd[1])] {
+        let mut sq = 0.0;
+        let mut lag = 0.0;
+        let mut n = 0.0;
+        for &i in axes {
+            // Never past the truncation.
+            assert!(e.iter().all(|x| x[i].abs() <= 4.0 * sigma + 1e-4));
+            sq += e.iter().map(|x| x[i] * x[i]).sum::<f64>();
+            lag += e.windows(2).map(|w| w[0][i] * w[1][i]).sum::<f64>();
+            n += e.len() as f64;
+        }
+        let got_sd = (sq / n).sqrt();
+        assert!(
+            (got_sd / sigma - 1.0).abs() < 0.2,
+            "sd {got_sd} for {sigma}"
+        );
+        let rho = lag / sq;
+        assert!((rho - phi).abs() < 0.12, "correlation {rho}, want {phi}");
+    }
+}
+
+#[test]
+fn detection_stays_exact_with_navigation_error() {
+    for method in ["None", "Mvp"] {
+        let mut set = vec![
+            format!("deconfliction.tactical={method}"),
+            "duration_s=900".into(),
+        ];
+        set.extend(NAVIGATION.iter().map(|s| s.to_string()));
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        let mut sim = disturbed(&set);
+        sim.set_verify_separation(true);
+        sim.run_to_end();
+        assert_eq!(sim.separation_mismatches(), 0, "{method}");
+        assert!(Report::from_sim(&sim).conflicts > 0);
+    }
+}
+
 #[test]
 fn detection_stays_exact_in_wind_with_noisy_speeds() {
     for method in ["None", "Mvp"] {
@@ -202,6 +299,21 @@ fn strategic_plans_meet_losses_only_when_disturbed() {
     let mut windy = disturbed(&["deconfliction.strategic=true"]);
     windy.run_to_end();
     let r = Report::from_sim(&windy);
+    crate::assert_every_flight_accounted(&r);
+    assert!(r.losses_of_separation > 0, "{}", r.losses_of_separation);
+    // Navigation error alone, on time and at the planned speeds in calm air, is enough.
+    let mut set = vec![
+        "deconfliction.strategic=true",
+        "uncertainty.wind.speed_mps=0",
+        "uncertainty.forecast.speed_mps=0",
+        "uncertainty.schedule.departure_sd_s=0",
+        "uncertainty.schedule.speed_sd=0",
+        "duration_s=3600",
+    ];
+    set.extend(NAVIGATION);
+    let mut strays = disturbed(&set);
+    strays.run_to_end();
+    let r = Report::from_sim(&strays);
     crate::assert_every_flight_accounted(&r);
     assert!(r.losses_of_separation > 0, "{}", r.losses_of_separation);
 }
