@@ -14,6 +14,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::metrics::Interval;
 use crate::metrics::Report;
 use crate::scenario::{Override, Scenario, ScenarioError, apply_overrides};
 
@@ -379,8 +380,36 @@ impl Table {
     }
 }
 
-/// Per value of `param`: (value, mean, min, max) of `kpi` over all other runs with it.
-pub fn spread(t: &Table, param: &str, kpi: &str) -> Vec<(f64, f64, f64, f64)> {
+/// One point of a plotted KPI: its values over the runs sharing one value of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    /// The parameter's value.
+    pub x: f64,
+    /// Mean over the runs.
+    pub mean: f64,
+    /// 95 % confidence interval of the mean (Student's t, as `run --seeds`; the mean
+    /// itself for one run).
+    pub ci95: [f64; 2],
+    /// Smallest and largest run.
+    pub range: [f64; 2],
+}
+
+impl Band {
+    /// The band of `values` at `x`.
+    pub fn of(x: f64, values: &[f64]) -> Band {
+        let i = Interval::of("", values);
+        Band {
+            x,
+            mean: i.mean,
+            ci95: i.ci95,
+            range: i.range,
+        }
+    }
+}
+
+/// Per value of `param`, in increasing order: `kpi` over all other runs with it (the
+/// seeds, and the other parameters' values).
+pub fn spread(t: &Table, param: &str, kpi: &str) -> Vec<Band> {
     let (Some(p), Some(k)) = (t.column(param), t.column(kpi)) else {
         return Vec::new();
     };
@@ -400,25 +429,32 @@ pub fn spread(t: &Table, param: &str, kpi: &str) -> Vec<(f64, f64, f64, f64)> {
     order.sort_by(|a, b| a.0.total_cmp(&b.0));
     order
         .into_iter()
-        .map(|(x, key)| {
-            let ys = &by[&key];
-            let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-            let min = ys.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (x, mean, min, max)
-        })
+        .map(|(x, key)| Band::of(x, &by[&key]))
         .collect()
+}
+
+/// The capacity of one combination of the other varied parameters: the highest
+/// `demand.scale` at or under the thresholds judged by the means over seeds, and the
+/// same judged by the ends of their 95 % confidence intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capacity {
+    /// The other varied parameters' values.
+    pub key: Vec<String>,
+    /// By the means.
+    pub scale: Option<f64>,
+    /// By the upper ends of the intervals (the scale the thresholds are met at with 95 %
+    /// confidence): at most `scale`.
+    pub low: Option<f64>,
+    /// By the lower ends (beyond it the thresholds are crossed with 95 % confidence): at
+    /// least `scale`.
+    pub high: Option<f64>,
 }
 
 /// Capacity: the highest `demand.scale` whose mean (over seeds) losses of separation per
 /// flight hour and mean delay stay at or under the thresholds, for each combination of
-/// the other varied parameters. `(other values, capacity)`; capacity `None` when even the
-/// lowest scale is over.
-pub fn capacity(
-    t: &Table,
-    max_los_per_fh: f64,
-    max_delay_s: f64,
-) -> Option<Vec<(Vec<String>, Option<f64>)>> {
+/// the other varied parameters, with the interval from the means' confidence intervals
+/// (see [`Capacity`]); `None` when even the lowest scale is over.
+pub fn capacity(t: &Table, max_los_per_fh: f64, max_delay_s: f64) -> Option<Vec<Capacity>> {
     let scale = t.column("demand.scale")?;
     let (los, delay) = (t.column("los_per_flight_hour")?, t.column("delay_mean_s")?);
     let others: Vec<usize> = t
@@ -460,23 +496,34 @@ pub fn capacity(
         groups
             .into_iter()
             .map(|(key, by_scale)| {
-                // Scales in increasing order; capacity is the last one before the first over.
-                let mut scales: Vec<(f64, f64, f64)> = by_scale
+                let mut scales: Vec<(f64, Interval, Interval)> = by_scale
                     .into_iter()
                     .map(|(s, v)| {
-                        let n = v.len() as f64;
-                        let l = v.iter().map(|x| x.0).sum::<f64>() / n;
-                        let d = v.iter().map(|x| x.1).sum::<f64>() / n;
-                        (s.parse::<f64>().unwrap_or(f64::NAN), l, d)
+                        let l: Vec<f64> = v.iter().map(|x| x.0).collect();
+                        let d: Vec<f64> = v.iter().map(|x| x.1).collect();
+                        (
+                            s.parse::<f64>().unwrap_or(f64::NAN),
+                            Interval::of("los_per_flight_hour", &l),
+                            Interval::of("delay_mean_s", &d),
+                        )
                     })
                     .collect();
                 scales.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let best = scales
-                    .iter()
-                    .take_while(|(_, l, d)| *l <= max_los_per_fh && *d <= max_delay_s)
-                    .last()
-                    .map(|x| x.0);
-                (key, best)
+                // Scales in increasing order; capacity is the last one before the first
+                // over (a NaN, no value at all, is over).
+                let last_under = |pick: fn(&Interval) -> f64| {
+                    scales
+                        .iter()
+                        .take_while(|(_, l, d)| pick(l) <= max_los_per_fh && pick(d) <= max_delay_s)
+                        .last()
+                        .map(|x| x.0)
+                };
+                Capacity {
+                    key,
+                    scale: last_under(|i| i.mean),
+                    low: last_under(|i| i.ci95[1]),
+                    high: last_under(|i| i.ci95[0]),
+                }
             })
             .collect(),
     )
@@ -501,8 +548,9 @@ pub const PLOTTED: [(&str, &str); 9] = [
     ),
 ];
 
-/// An SVG chart: one series of (x, mean, min, max), points joined, min-max as bars.
-pub fn chart(title: &str, x_label: &str, y_label: &str, data: &[(f64, f64, f64, f64)]) -> String {
+/// An SVG chart: one series of bands, the means joined, the 95 % confidence interval of
+/// each mean shaded, min-max as thin bars.
+pub fn chart(title: &str, x_label: &str, y_label: &str, data: &[Band]) -> String {
     use plotters::prelude::*;
     let mut svg = String::new();
     {
@@ -511,12 +559,14 @@ pub fn chart(title: &str, x_label: &str, y_label: &str, data: &[(f64, f64, f64, 
         let (x0, x1) = data
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| {
-                (a.min(d.0), b.max(d.0))
+                (a.min(d.x), b.max(d.x))
             });
         let (y0, y1) = data
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| {
-                (a.min(d.2), b.max(d.3))
+                let lo = d.range[0].min(d.ci95[0]);
+                let hi = d.range[1].max(d.ci95[1]);
+                (a.min(lo), b.max(hi))
             });
         let pad_x = ((x1 - x0) * 0.05).max(1e-9);
         let pad_y = ((y1 - y0) * 0.1).max(1e-6 + y1.abs() * 0.05);
@@ -531,7 +581,14 @@ pub fn chart(title: &str, x_label: &str, y_label: &str, data: &[(f64, f64, f64, 
             (0.0, 1.0)
         };
         let Ok(mut c) = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 15))
+            // Shrunk to fit a long title (about half the font size per character).
+            .caption(
+                title,
+                (
+                    "sans-serif",
+                    (1360.0 / title.chars().count().max(1) as f64).min(15.0),
+                ),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
@@ -541,17 +598,36 @@ pub fn chart(title: &str, x_label: &str, y_label: &str, data: &[(f64, f64, f64, 
         };
         let _ = c.configure_mesh().x_desc(x_label).y_desc(y_label).draw();
         let blue = RGBColor(31, 119, 180);
-        let _ =
-            c.draw_series(data.iter().map(|&(x, _, lo, hi)| {
-                PathElement::new(vec![(x, lo), (x, hi)], blue.stroke_width(2))
-            }));
+        // The interval as one shaded polygon: up along the upper ends, back along the
+        // lower.
+        let band: Vec<(f64, f64)> = data
+            .iter()
+            .map(|d| (d.x, d.ci95[1]))
+            .chain(data.iter().rev().map(|d| (d.x, d.ci95[0])))
+            .filter(|p| p.1.is_finite())
+            .collect();
+        if data.len() > 1 {
+            let _ = c.draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())));
+        }
+        let _ = c.draw_series(data.iter().map(|d| {
+            PathElement::new(
+                vec![(d.x, d.range[0]), (d.x, d.range[1])],
+                blue.stroke_width(1),
+            )
+        }));
+        let _ = c.draw_series(data.iter().map(|d| {
+            PathElement::new(
+                vec![(d.x, d.ci95[0]), (d.x, d.ci95[1])],
+                blue.stroke_width(3),
+            )
+        }));
         let _ = c.draw_series(LineSeries::new(
-            data.iter().map(|&(x, m, _, _)| (x, m)),
+            data.iter().map(|d| (d.x, d.mean)),
             blue.stroke_width(2),
         ));
         let _ = c.draw_series(
             data.iter()
-                .map(|&(x, m, _, _)| Circle::new((x, m), 4, blue.filled())),
+                .map(|d| Circle::new((d.x, d.mean), 4, blue.filled())),
         );
         let _ = root.present();
     }
@@ -572,7 +648,7 @@ pub fn outputs(t: &Table, max_los_per_fh: f64, max_delay_s: f64) -> Vec<(String,
         for (kpi, label) in PLOTTED {
             let data = spread(t, &param, kpi);
             let name = format!("{kpi}_vs_{}.svg", param.replace(['.', '/'], "_"));
-            let title = format!("{label} against {param} (mean, min-max over runs)");
+            let title = format!("{label} against {param} (mean, 95 % CI shaded, min-max)");
             files.push((name, chart(&title, &param, label, &data).into_bytes()));
         }
     }
@@ -584,31 +660,45 @@ pub fn outputs(t: &Table, max_los_per_fh: f64, max_delay_s: f64) -> Vec<(String,
             .collect();
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut head = others.clone();
-        head.push("capacity_demand_scale".into());
+        head.extend([
+            "capacity_demand_scale".into(),
+            "capacity_ci95_low".into(),
+            "capacity_ci95_high".into(),
+        ]);
         w.write_record(&head).expect("writing to memory");
-        for (key, cap) in &caps {
-            let mut row = key.clone();
-            row.push(cap.map_or(String::new(), |c| format!("{c}")));
+        let text = |c: Option<f64>| c.map_or(String::new(), |c| format!("{c}"));
+        for cap in &caps {
+            let mut row = cap.key.clone();
+            row.extend([text(cap.scale), text(cap.low), text(cap.high)]);
             w.write_record(&row).expect("writing to memory");
         }
         files.push((
             "capacity.csv".into(),
             w.into_inner().expect("writing to memory"),
         ));
-        let data: Vec<(f64, f64, f64, f64)> = caps
+        let data: Vec<Band> = caps
             .iter()
             .enumerate()
-            .filter_map(|(i, (key, cap))| {
-                let x = key
+            .filter_map(|(i, cap)| {
+                let x = cap
+                    .key
                     .first()
                     .and_then(|v| v.parse::<f64>().ok())
                     .unwrap_or(i as f64);
-                cap.map(|c| (x, c, c, c))
+                let c = cap.scale?;
+                // No scale met with confidence: the interval starts at nothing.
+                let ci95 = [cap.low.unwrap_or(0.0), cap.high.unwrap_or(c)];
+                Some(Band {
+                    x,
+                    mean: c,
+                    ci95,
+                    range: ci95,
+                })
             })
             .collect();
         let x_label = others.first().cloned().unwrap_or_else(|| "run".into());
         let title = format!(
-            "capacity: highest demand.scale with LoS/fh <= {max_los_per_fh} and mean delay <= {max_delay_s} s"
+            "capacity: highest demand.scale, LoS/fh <= {max_los_per_fh}, mean delay <= {max_delay_s} s (shaded: 95 % CI)"
         );
         files.push((
             "capacity.svg".into(),

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use skycorridor::sweep::{Shard, Table, Vary, capacity, grid};
+use skycorridor::sweep::{Capacity, Shard, Table, Vary, capacity, grid, spread};
 
 use crate::scenario_path;
 
@@ -173,11 +173,35 @@ fn capacity_is_the_last_scale_before_a_threshold_is_crossed() {
     let caps = capacity(&t, 1.0, 60.0).unwrap();
     // headway 5: already over the delay limit at scale 1; headway 10: scale 3 averages
     // 1.5 LoS/fh, so capacity is 2 even though scale 4 is under again.
+    // The interval, with two seeds (t = 12.706 at one degree of freedom): at scale 1 the
+    // LoS/fh are 0.1 and 0.3, sd 0.1414, half-width 12.706 × 0.1414 / √2 = 1.27, so the
+    // upper end 1.47 is over 1 already (low: none); the lower ends stay under both
+    // thresholds at every scale (scale 3: 1.5 − 12.706 × 0.7071 / √2 = −4.85; delays
+    // 20 and 30 at scale 2: 25 − 63.5), so high is the last scale, 4.
+    let cap = |k: &str, scale, low, high| Capacity {
+        key: vec![k.to_string()],
+        scale,
+        low,
+        high,
+    };
     assert_eq!(
         caps,
         vec![
-            (vec!["5".to_string()], None),
-            (vec!["10".to_string()], Some(2.0))
+            cap("5", None, None, None),
+            cap("10", Some(2.0), None, Some(4.0))
         ]
     );
+    // The plotted band for delay against headway: headway 5 has the two runs at 70 s
+    // (no spread); headway 10 has eight runs, mean 20, sd 14.88, half-width
+    // t(7) 2.365 × 14.88 / √8 = 12.44.
+    let bands = spread(&t, "corridors.X.headway_s", "delay_mean_s");
+    assert_eq!(bands.len(), 2);
+    assert_eq!(
+        (bands[0].x, bands[0].mean, bands[0].ci95, bands[0].range),
+        (5.0, 70.0, [70.0, 70.0], [70.0, 70.0])
+    );
+    let b = &bands[1];
+    assert_eq!((b.x, b.mean, b.range), (10.0, 20.0, [5.0, 40.0]));
+    assert!((b.ci95[0] - (20.0 - 12.44)).abs() < 0.01, "{:?}", b.ci95);
+    assert!((b.ci95[1] - (20.0 + 12.44)).abs() < 0.01, "{:?}", b.ci95);
 }
