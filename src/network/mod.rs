@@ -142,9 +142,23 @@ impl Lane {
     /// The time between two drones entering (and leaving) it that strategic deconfliction
     /// books: its headway, or longer where that keeps less than 1.05 horizontal minima
     /// between two drones at the slowest speed flown on it (`slowest_mps` the slowest
-    /// type's cruise speed), seconds.
-    pub fn booked_headway_s(&self, slowest_mps: f64) -> f64 {
-        let v = self.speed_limit_mps.min(slowest_mps).max(1e-3);
+    /// type's cruise speed, as airspeed: over the ground, the least it makes on any leg
+    /// of the lane in the forecast wind `wind`, `[east, north]` m/s), seconds.
+    pub fn booked_headway_s(&self, slowest_mps: f64, wind: [f64; 2]) -> f64 {
+        let air = self.speed_limit_mps.min(slowest_mps).max(1e-3);
+        let v = if wind == [0.0; 2] {
+            air
+        } else {
+            self.points
+                .windows(2)
+                .filter_map(|p| {
+                    let d = [p[1][0] - p[0][0], p[1][1] - p[0][1]];
+                    let n = d[0].hypot(d[1]);
+                    (n > 1e-9).then(|| weather::ground_along(air, [d[0] / n, d[1] / n], wind))
+                })
+                .fold(air, f64::min)
+                .max(1e-3)
+        };
         self.headway_s.max(1.05 * self.minima[0] / v)
     }
 }

@@ -262,7 +262,14 @@ impl PlanUses {
         PlanUses {
             lanes: lane_spans(plan)
                 .into_iter()
-                .map(|(l, e, x)| (l, e, x, net.lanes[l].booked_headway_s(net.slowest_mps)))
+                .map(|(l, e, x)| {
+                    (
+                        l,
+                        e,
+                        x,
+                        net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast),
+                    )
+                })
                 .collect(),
             fatos: [(plan.origin, o.0, o.1), (plan.destination, d.0, d.1)],
             stand: (plan.destination, d.1, d.1 + term.turnaround_s, term.stands),
@@ -385,7 +392,8 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
         let r = (JUNCTION_ZONE_MINIMA * h_min).max(1.05 * h_min / (2.0 * half.sin().max(1e-3)));
         // Drones one lane headway apart on this turn, at this drone's speed there.
         let v = segs[start.saturating_sub(1)].u_max.min(segs[start].u_max);
-        let headway = |l: &crate::network::Lane| l.booked_headway_s(net.slowest_mps);
+        let headway =
+            |l: &crate::network::Lane| l.booked_headway_s(net.slowest_mps, net.weather.forecast);
         let gap_m = headway(into).max(headway(leave)) * v;
         let exclusive = gap_m * (0.5 * turn_angle(net, w[0], w[1])).sin() < 1.05 * h_min;
         let at = plan.path.cum[start];

@@ -288,7 +288,9 @@ impl Simulation {
             &mut self.states,
             &mut self.fleet,
             &self.net,
-            self.bookings.as_ref(),
+            self.bookings
+                .as_mut()
+                .map(|b| (b, self.scenario.deconfliction.replan_after_s)),
         );
         let by_the_book = self.bookings.is_some();
         self.gates

@@ -19,6 +19,8 @@ pub struct Bookings {
     booked_s: Vec<f64>,
     replans: u64,
     headway_breaches: u64,
+    /// Flights late on their stand whose bookings are withdrawn until they take off.
+    withdrawn: Vec<bool>,
 }
 
 impl Bookings {
@@ -30,6 +32,7 @@ impl Bookings {
             booked_s: fleet.flights().iter().map(|f| f.departure_s).collect(),
             replans: 0,
             headway_breaches: 0,
+            withdrawn: vec![false; fleet.flights().len()],
         }
     }
 
@@ -59,6 +62,56 @@ impl Bookings {
         self.headway_breaches
     }
 
+    /// Whether flight `f`, later than its booked departure on its stand at `t`, may take
+    /// off now: its departure connector is free of every other booking by its headway
+    /// (plus the buffer) over the entry and exit it would have. Its own booking is
+    /// withdrawn while it waits (it holds a slot it can no longer fly); when it goes, its
+    /// plan is booked from `t` as an in-flight re-plan would (a re-plan if it is more
+    /// than `limit_s` late). Without this, late departures released at once from
+    /// different FATOs would share the connector and fly the same path together.
+    pub(crate) fn release_late(
+        &mut self,
+        f: FlightId,
+        t: f64,
+        limit_s: f64,
+        fleet: &Fleet,
+        net: &Network,
+    ) -> bool {
+        let plan = fleet.cleared_plan(f);
+        let i = f.index();
+        if !self.withdrawn[i] {
+            self.table.unbook(net, plan, self.booked_s[i]);
+            self.withdrawn[i] = true;
+        }
+        let free = lane_spans(plan).first().is_none_or(|&(l, e, x)| {
+            let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+            self.table.lane_free(l, t + e, t + x, h)
+        });
+        if !free {
+            return false;
+        }
+        self.rebook(f, t, limit_s, fleet, net);
+        self.withdrawn[i] = false;
+        true
+    }
+
+    /// Books `f`'s cleared plan departing at `new` (its old booking already removed),
+    /// counting the re-plan (when more than `limit_s` late) and its headway breaches.
+    fn rebook(&mut self, f: FlightId, new: f64, limit_s: f64, fleet: &Fleet, net: &Network) {
+        let plan = fleet.cleared_plan(f);
+        for (l, e, x) in lane_spans(plan) {
+            let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+            if !self.table.lane_free(l, new + e, new + x, h) {
+                self.headway_breaches += 1;
+            }
+        }
+        self.table.book(net, plan, new);
+        if new - self.booked_s[f.index()] > limit_s {
+            self.replans += 1;
+        }
+        self.booked_s[f.index()] = new;
+    }
+
     /// Re-times the plan of every drone more than `limit_s` behind it at time `now`, and
     /// moves its bookings to the new times.
     pub(crate) fn replan_late(
@@ -80,7 +133,7 @@ impl Bookings {
             let plan = fleet.cleared_plan(a.flight);
             self.table.unbook(net, plan, old);
             for (l, e, x) in lane_spans(plan) {
-                let h = net.lanes[l].booked_headway_s(net.slowest_mps);
+                let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
                 if new + e > now && !self.table.lane_free(l, new + e, new + x, h) {
                     self.headway_breaches += 1;
                 }

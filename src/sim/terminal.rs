@@ -230,14 +230,21 @@ impl Terminals {
         states: &mut [FlightState],
         fleet: &mut Fleet,
         net: &Network,
-        booked: Option<&Bookings>,
+        mut booked: Option<(&mut Bookings, f64)>,
     ) {
         let mut decisions: Vec<(FlightId, Decision)> = Vec::new();
         for port in &mut self.ports {
             port.in_flying_order();
-            let book = booked.map(|b| Book { bookings: b, fleet });
+            let book = booked.as_ref().map(|b| Book {
+                bookings: b.0,
+                fleet,
+            });
             port.grant_arrivals(t, book, &mut decisions);
-            port.release_departures(t, airborne, states, fleet, net, booked.is_some());
+            let late = booked.as_mut().map(|(b, limit)| (&mut **b, *limit));
+            port.release_departures(t, (airborne, states), fleet, net, late);
+        }
+        let booked = booked.map(|b| &*b.0);
+        for port in &mut self.ports {
             let book = booked.map(|b| Book { bookings: b, fleet });
             port.place_waiting(t, book, &mut decisions);
         }
@@ -509,18 +516,24 @@ impl Port {
     fn release_departures(
         &mut self,
         t: f64,
-        airborne: &mut Vec<Airborne>,
-        states: &mut [FlightState],
+        (airborne, states): (&mut Vec<Airborne>, &mut [FlightState]),
         fleet: &mut Fleet,
         net: &Network,
-        by_the_book: bool,
+        mut booked: Option<(&mut Bookings, f64)>,
     ) {
-        while let Some(&(f, due)) = self.ground_queue.front() {
-            let i = if by_the_book {
-                // Its booked FATO (its plan is the booked variant).
+        let by_the_book = booked.is_some();
+        // By the book each goes when its own FATO and slot allow, a late one not holding
+        // up those behind it; otherwise first come first served.
+        let mut k = 0;
+        while let Some(&(f, due)) = self.ground_queue.get(k) {
+            let i = if let Some((b, limit)) = booked.as_mut() {
+                // Its booked FATO (its plan is the booked variant); late, a slot on its
+                // connector clear of the bookings.
                 let i = fleet.plan(f).fato[0] as usize;
-                if !self.is_free(i, t) {
-                    break;
+                let late = t > b.booked_departure(f) + 1e-9;
+                if !self.is_free(i, t) || (late && !b.release_late(f, t, *limit, fleet, net)) {
+                    k += 1;
+                    continue;
                 }
                 i
             } else {
@@ -542,7 +555,7 @@ impl Port {
             let headway = self.departure_headway_s;
             self.next_entry_s = entry + headway;
             self.next_exit_s = exit + headway;
-            self.ground_queue.pop_front();
+            self.ground_queue.remove(k);
             self.take(i, f, t);
             self.stats.departures += 1;
             self.stats.departure_wait_s += (t - due).max(0.0);

@@ -417,3 +417,83 @@ fn the_monte_carlo_mean_is_the_mean_of_the_seeds_reports_whatever_the_threads() 
         );
     }
 }
+
+#[test]
+fn a_lanes_booked_headway_holds_the_minimum_at_the_ground_speed_in_the_forecast_wind() {
+    // tests/scenarios/headwind.ron's one lane runs north at a 10 m/s limit for a 10 m/s
+    // type: calm, its booked headway keeps 1.05 minima at 10 m/s; in a forecast 2 m/s
+    // north wind (a headwind) the drones make 8 m/s over the ground, and in a 6 m/s east
+    // wind (a crosswind) they crab at sqrt(100 - 36) = 8 m/s too: 1.05 minima at 8 m/s.
+    // (The corridor's own headway lowered to 1 s, so the minima decide.)
+    let headway = |set: &[&str]| {
+        let set: Vec<Override> = std::iter::once(&"corridors.NORTH.headway_s=1")
+            .chain(set)
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let sim = skycorridor::load(&scenario_path("headwind.ron"), &set).unwrap();
+        let net = sim.net();
+        let lane = net.lanes.iter().find(|l| !l.connector).unwrap();
+        let h = lane.booked_headway_s(net.slowest_mps, net.weather.forecast);
+        (h, lane.headway_s, lane.minima[0])
+    };
+    let (calm, floor, minimum) = headway(&[]);
+    close(calm, floor.max(1.05 * minimum / 10.0), 1e-9);
+    for wind in [["0", "2"], ["90", "6"]] {
+        let (from, speed) = (
+            format!("uncertainty.wind.from_deg={}", wind[0]),
+            format!("uncertainty.wind.speed_mps={}", wind[1]),
+        );
+        let (h, _, _) = headway(&[&from, &speed]);
+        close(h, floor.max(1.05 * minimum / 8.0), 1e-9);
+        assert!(h > calm);
+    }
+}
+
+#[test]
+fn late_departures_by_the_book_take_off_only_into_a_free_slot_on_their_connector() {
+    // Strategic deconfliction, departures late by 60 s (half-normal) and nothing else:
+    // before a late drone goes, its booking is withdrawn and its connector must be free
+    // of every other booking by the headway; so every two drones that took off onto one
+    // departure connector entered it and left it a headway apart, in the same order.
+    // (Released by the book on their FATOs alone, late drones from different FATOs went
+    // together and flew one path at 0 m for the rest of the flight.)
+    use skycorridor::planner::strategic::lane_spans;
+    let mut sim = disturbed(&[
+        "deconfliction.strategic=true",
+        "uncertainty.wind.speed_mps=0",
+        "uncertainty.forecast.speed_mps=0",
+        "uncertainty.schedule.departure_sd_s=60",
+        "uncertainty.schedule.speed_sd=0",
+        "duration_s=3600",
+    ]);
+    sim.run_to_end();
+    let net = sim.net().clone();
+    let mut on: std::collections::BTreeMap<usize, Vec<(f64, f64, f64)>> = Default::default();
+    let mut late = 0;
+    for (i, st) in sim.states().iter().enumerate() {
+        if !st.takeoff_s.is_finite() {
+            continue;
+        }
+        let f = skycorridor::ids::FlightId::new(i);
+        if st.takeoff_s > sim.flights()[f].departure_s + 1e-9 {
+            late += 1;
+        }
+        let plan = sim.fleet().cleared_plan(f);
+        let &(l, e, x) = lane_spans(plan).first().unwrap();
+        let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+        on.entry(l.index())
+            .or_default()
+            .push((st.takeoff_s + e, st.takeoff_s + x, h));
+    }
+    assert!(late > 100, "{late}");
+    for spans in on.values() {
+        for (k, a) in spans.iter().enumerate() {
+            for b in &spans[k + 1..] {
+                let h = a.2 - 1e-6;
+                let apart =
+                    (b.0 - a.0 >= h && b.1 - a.1 >= h) || (a.0 - b.0 >= h && a.1 - b.1 >= h);
+                assert!(apart, "{a:?} and {b:?}");
+            }
+        }
+    }
+}
