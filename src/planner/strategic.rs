@@ -976,6 +976,25 @@ impl Reservations {
         self.fits_uses(&PlanUses::of(net, plan, self), dep)
     }
 
+    /// Whether a plan that uses `u` may leave its origin's FATO `fato` at `dep`, as far as
+    /// the resources of its departure go: the FATO's movement, its leg, the departure fan
+    /// and its first lane (the departure connector). For a late departure: what comes
+    /// after is left to in-flight re-planning and tactical resolution.
+    pub fn departure_free(&self, u: &PlanUses, dep: f64, fato: u8) -> bool {
+        let (o, a, z) = u.fatos[0];
+        self.fato_free(o, fato, dep + a, dep + z)
+            && u.leg.as_ref().is_none_or(|(p, id)| {
+                self.gap_free(&self.legs[o.index()][fato as usize], p, *id, dep)
+            })
+            && u.fans
+                .iter()
+                .filter(|f| f.0 % 2 == 0)
+                .all(|&(k, ref p, id)| self.gap_free(&self.fans[k], p, id, dep))
+            && u.lanes
+                .first()
+                .is_none_or(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
+    }
+
     /// Whether a plan that uses `u` fits departing at `dep`.
     pub fn fits_uses(&self, u: &PlanUses, dep: f64) -> bool {
         let b = self.buffer_s;

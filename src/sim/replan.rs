@@ -9,7 +9,7 @@ use super::Fleet;
 use super::flight::{Airborne, Dynamics};
 use crate::ids::FlightId;
 use crate::network::Network;
-use crate::planner::strategic::{Reservations, lane_spans};
+use crate::planner::strategic::{PlanUses, Reservations, lane_spans};
 
 /// The reservation table and what each flight is booked for.
 #[derive(Debug, Clone)]
@@ -63,8 +63,8 @@ impl Bookings {
     }
 
     /// Whether flight `f`, later than its booked departure on its stand at `t`, may take
-    /// off now: its departure connector is free of every other booking by its headway
-    /// (plus the buffer) over the entry and exit it would have. Its own booking is
+    /// off now: its FATO, the FATO's leg, the departure fan and its departure connector
+    /// are free of every other booking (see [`Reservations::departure_free`]). Its own booking is
     /// withdrawn while it waits (it holds a slot it can no longer fly); when it goes, its
     /// plan is booked from `t` as an in-flight re-plan would (a re-plan if it is more
     /// than `limit_s` late). Without this, late departures released at once from
@@ -83,10 +83,8 @@ impl Bookings {
             self.table.unbook(net, plan, self.booked_s[i]);
             self.withdrawn[i] = true;
         }
-        let free = lane_spans(plan).first().is_none_or(|&(l, e, x)| {
-            let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
-            self.table.lane_free(l, t + e, t + x, h)
-        });
+        let uses = PlanUses::of(net, plan, &self.table);
+        let free = self.table.departure_free(&uses, t, plan.fato[0]);
         if !free {
             return false;
         }
