@@ -246,7 +246,7 @@ impl Terminals {
         let booked = booked.map(|b| &*b.0);
         for port in &mut self.ports {
             let book = booked.map(|b| Book { bookings: b, fleet });
-            port.place_waiting(t, book, &mut decisions);
+            port.place_waiting((t, self.dt_s), book, &mut decisions);
         }
         decisions.sort_unstable_by_key(|d| d.0);
         // In trail: each drone at the arrival level keeps `trail_m` behind the one ahead of
@@ -577,13 +577,22 @@ impl Port {
     /// only to those whose booked movement has begun: the others are expected).
     fn place_waiting(
         &mut self,
-        t: f64,
+        (t, dt): (f64, f64),
         book: Option<Book>,
         decisions: &mut Vec<(FlightId, Decision)>,
     ) {
         for qi in 0..self.air_queue.len() {
             let f = self.air_queue[qi];
-            if self.stack.contains(&Some(f)) || book.is_some_and(|b| t + 1e-9 < b.arrival(f).1) {
+            // By the book, an arrival waits for its booked movement on its plan, with no
+            // stack level or line place: unless it is more than a step ahead of its plan
+            // (a tailwind, a fast airspeed, a tactical speed-up), when it would stop at
+            // the fix until its booked start, where the next early one would stop too;
+            // it waits in the stack.
+            let expected = |b: Book| {
+                let r = self.trail.iter().find(|e| e.0 == f).map_or(0.0, |e| e.1);
+                t + 1e-9 < b.arrival(f).1 && !b.ahead(f, r, t + dt)
+            };
+            if self.stack.contains(&Some(f)) || book.is_some_and(expected) {
                 continue;
             }
             let free = self.stack.iter().position(Option::is_none);
@@ -621,6 +630,14 @@ struct Book<'a> {
 }
 
 impl Book<'_> {
+    /// Whether arrival `f`, `r` metres before its fix, is there before its booked time
+    /// (as of `t`).
+    fn ahead(&self, f: FlightId, r: f64, t: f64) -> bool {
+        let plan = self.fleet.plan(f);
+        let s = (plan.fix_m() - r).max(0.0);
+        t < self.bookings.booked_departure(f) + plan.planned_time_at(s)
+    }
+
     /// An arrival's booked FATO and when its booked movement there begins.
     fn arrival(&self, f: FlightId) -> (u8, f64) {
         let plan = self.fleet.plan(f);

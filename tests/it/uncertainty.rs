@@ -497,3 +497,36 @@ fn late_departures_by_the_book_take_off_only_into_a_free_slot_on_their_connector
         }
     }
 }
+
+#[test]
+fn by_the_book_an_arrival_ahead_of_its_plan_waits_in_the_stack_not_at_the_fix() {
+    // Strategic deconfliction, a tailwind the forecast did not know and noisy airspeeds:
+    // drones reach their fix before their booked FATO movement. One that stops there
+    // without a FATO must hold a stack level or a line place (by the book, arrivals on
+    // time get neither: before this, early ones stopped at the fix itself, where the
+    // next early one stopped too).
+    let mut sim = disturbed(&[
+        "deconfliction.strategic=true",
+        "uncertainty.wind.from_deg=20",
+        "uncertainty.wind.speed_mps=4",
+        "uncertainty.forecast.speed_mps=0",
+        "uncertainty.schedule.departure_sd_s=0",
+        "uncertainty.schedule.speed_sd=0.05",
+    ]);
+    let (mut stopped, mut waiting) = (0, 0);
+    while !sim.finished() {
+        sim.step();
+        for (f, d) in sim.airborne() {
+            let plan = sim.fleet().plan(f);
+            if d.fato_granted || d.motion.u > 0.0 || d.motion.s < plan.fix_m() - 1.0 {
+                continue;
+            }
+            stopped += 1;
+            if d.stack_level > 0 || d.line_place > 0 {
+                waiting += 1;
+            }
+        }
+    }
+    assert!(stopped > 100, "{stopped}");
+    assert_eq!(waiting, stopped);
+}
