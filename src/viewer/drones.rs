@@ -82,7 +82,7 @@ struct Trails {
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Trails>();
     app.add_systems(Startup, spawn_mesh);
-    app.add_systems(Update, (rebuild_mesh, draw_pairs_rings_trails));
+    app.add_systems(Update, (rebuild_mesh, draw_pairs_rings_trails, draw_wind));
 }
 
 fn spawn_mesh(
@@ -151,6 +151,18 @@ fn rebuild_mesh(
     }
     if let Some(mut mesh) = meshes.get_mut(&handle.0) {
         *mesh = super::colored_mesh(pos, col, None);
+    }
+}
+
+/// The wind the drones fly in, as a grid of arrows over the window (when there is one).
+fn draw_wind(state: Res<ViewState>, sim: Res<SimState>, mut gizmos: Gizmos) {
+    let wind = sim.0.net().weather.actual;
+    for (tail, head) in super::view::wind_arrows(&state.view, state.size, wind, 120.0) {
+        gizmos.arrow_2d(
+            Vec2::new(tail[0] as f32, tail[1] as f32),
+            Vec2::new(head[0] as f32, head[1] as f32),
+            Color::srgba(0.55, 0.85, 1.0, 0.45),
+        );
     }
 }
 

@@ -173,6 +173,16 @@ fn panels(
 /// Time, speed and the playback buttons.
 fn playback(ui: &mut egui::Ui, sim: &Simulation, play: &mut Playback) {
     ui.heading(format!("{}  {}", clock(sim.time_s()), sim.scenario().name));
+    let u = &sim.scenario().uncertainty;
+    if u.wind.speed_mps > 0.0 || u.forecast_wind().speed_mps > 0.0 {
+        let w =
+            |w: crate::scenario::Wind| format!("{:.1} m/s from {:.0}°", w.speed_mps, w.from_deg);
+        let forecast = match u.forecast {
+            Some(f) => format!(" (forecast {})", w(f)),
+            None => String::new(),
+        };
+        ui.label(format!("wind {}{forecast} (arrows: downwind)", w(u.wind)));
+    }
     let speed = if play.max_speed {
         "as fast as possible".to_string()
     } else {

@@ -73,9 +73,68 @@ pub fn fit(net: &Network, size: [f64; 2]) -> View {
     }
 }
 
+/// Arrows showing a uniform wind blowing `wind` (`[east, north]` m/s, the air's velocity)
+/// over a window of `size` pixels: one every `spacing_px` pixels on a grid offset by half
+/// a spacing, each centred on its grid point and pointing downwind, `0.7 × spacing_px`
+/// long at 10 m/s and above and in proportion below. World `(tail, head)` pairs; none in
+/// calm air.
+pub fn wind_arrows(
+    view: &View,
+    size: [f64; 2],
+    wind: [f64; 2],
+    spacing_px: f64,
+) -> Vec<([f64; 2], [f64; 2])> {
+    let speed = wind[0].hypot(wind[1]);
+    if speed == 0.0 || spacing_px <= 0.0 {
+        return Vec::new();
+    }
+    let half_m = 0.35 * spacing_px * (speed / 10.0).min(1.0) * view.m_per_px;
+    let u = [wind[0] / speed * half_m, wind[1] / speed * half_m];
+    let (nx, ny) = (
+        (size[0] / spacing_px).floor() as usize,
+        (size[1] / spacing_px).floor() as usize,
+    );
+    let mut out = Vec::with_capacity(nx * ny);
+    for j in 0..ny {
+        for i in 0..nx {
+            let px = [(i as f64 + 0.5) * spacing_px, (j as f64 + 0.5) * spacing_px];
+            let c = view.to_world(px, size);
+            out.push(([c[0] - u[0], c[1] - u[1]], [c[0] + u[0], c[1] + u[1]]));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wind_arrows_cover_the_window_and_point_downwind() {
+        let view = View {
+            center: [1000.0, -500.0],
+            m_per_px: 10.0,
+        };
+        let size = [1280.0, 720.0];
+        assert!(wind_arrows(&view, size, [0.0, 0.0], 120.0).is_empty());
+        // A 5 m/s west wind (from 270°) blows east: 10 x 6 arrows 120 px apart, each
+        // 0.7 x 120 x 5/10 = 42 px = 420 m long, level and pointing east.
+        let a = wind_arrows(&view, size, [5.0, 0.0], 120.0);
+        assert_eq!(a.len(), 60);
+        for (tail, head) in &a {
+            assert!((head[0] - tail[0] - 420.0).abs() < 1e-9);
+            assert!((head[1] - tail[1]).abs() < 1e-9);
+        }
+        // The first is centred on pixel (60, 60): 580 px left of and 300 px above the
+        // centre.
+        let mid = [(a[0].0[0] + a[0].1[0]) / 2.0, (a[0].0[1] + a[0].1[1]) / 2.0];
+        assert!(
+            (mid[0] - (1000.0 - 5800.0)).abs() < 1e-9 && (mid[1] - (-500.0 + 3000.0)).abs() < 1e-9
+        );
+        // 20 m/s from the north blows south, at the full 84 px.
+        let (tail, head) = wind_arrows(&view, size, [0.0, -20.0], 120.0)[0];
+        assert!((tail[1] - head[1] - 840.0).abs() < 1e-9 && (head[0] - tail[0]).abs() < 1e-9);
+    }
 
     #[test]
     fn pixels_and_world_round_trip_and_zoom_keeps_the_cursor_point() {
