@@ -995,6 +995,18 @@ impl Reservations {
                 .is_none_or(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
     }
 
+    /// Whether a plan that uses `u` fits departing at `dep` from and to FATOs `fato` (its
+    /// origin FATO's leg free for its passage too).
+    pub fn fits_on(&self, u: &PlanUses, dep: f64, fato: [u8; 2]) -> bool {
+        let [(o, oa, oz), (d, da, dz)] = u.fatos;
+        self.fato_free(o, fato[0], dep + oa, dep + oz)
+            && self.fato_free(d, fato[1], dep + da, dep + dz)
+            && u.leg.as_ref().is_none_or(|(p, id)| {
+                self.gap_free(&self.legs[o.index()][fato[0] as usize], p, *id, dep)
+            })
+            && self.fits_uses(u, dep)
+    }
+
     /// Whether a plan that uses `u` fits departing at `dep`.
     pub fn fits_uses(&self, u: &PlanUses, dep: f64) -> bool {
         let b = self.buffer_s;
@@ -1275,6 +1287,78 @@ impl Variants {
     }
 }
 
+/// Finds where a route's FATO variant fits: the family's uses `u` find each candidate
+/// departure, the variant between the FATOs free then is checked with its own uses (in a
+/// wind the legs of different FATOs take different times: each leg's ground speed depends
+/// on its heading; in calm air they are the family's).
+struct VariantSearch<'a> {
+    net: &'a Network,
+    s: &'a Scenario,
+    plans: &'a mut Vec<Plan>,
+    variants: &'a mut Variants,
+    table: &'a Reservations,
+    u: &'a PlanUses,
+    family: PlanId,
+}
+
+fn cleared_variant<'a>(
+    net: &'a Network,
+    s: &'a Scenario,
+    (plans, variants): (&'a mut Vec<Plan>, &'a mut Variants),
+    table: &'a Reservations,
+    (u, family): (&'a PlanUses, PlanId),
+) -> VariantSearch<'a> {
+    VariantSearch {
+        net,
+        s,
+        plans,
+        variants,
+        table,
+        u,
+        family,
+    }
+}
+
+impl VariantSearch<'_> {
+    /// The first departure from `steps` steps after `scheduled` (within `max_steps`) at
+    /// which the variant between the FATOs free then fits with its own uses: the
+    /// departure, the variant, its uses and its FATOs.
+    fn first_fit(
+        self,
+        scheduled: f64,
+        mut steps: u64,
+        max_steps: u64,
+    ) -> Option<(f64, PlanId, PlanUses, [u8; 2])> {
+        let dt = self.s.dt_s;
+        loop {
+            let dep = scheduled + steps as f64 * dt;
+            let (n, a, z) = self.u.fatos[1];
+            let fato = [
+                self.table
+                    .free_origin(self.u, dep)
+                    .expect("the departure fits"),
+                self.table
+                    .free_fato(n, dep + a, dep + z)
+                    .expect("the departure fits"),
+            ];
+            let plan = self
+                .variants
+                .get(self.net, self.s, self.plans, self.family, fato);
+            let vu = PlanUses::of(self.net, &self.plans[plan], self.table);
+            if self.table.fits_on(&vu, dep, fato) {
+                return Some((dep, plan, vu, fato));
+            }
+            if steps >= max_steps {
+                return None;
+            }
+            let next = self
+                .table
+                .earliest(self.u, dep + dt, dt, max_steps - steps - 1)?;
+            steps += 1 + next;
+        }
+    }
+}
+
 /// The best clearance found so far for a flight: its arrival, ground delay in steps and
 /// route (plan of the first FATOs).
 #[derive(Debug, Clone, Copy)]
@@ -1376,19 +1460,22 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         let f = &mut flights[i];
         match best {
             Some(b) => {
-                let dep = f.scheduled_s + b.steps as f64 * dt;
                 let u = &uses[&b.plan];
-                let (n, a, z) = u.fatos[1];
-                let fato = [
-                    table.free_origin(u, dep).expect("the departure fits"),
-                    table
-                        .free_fato(n, dep + a, dep + z)
-                        .expect("the departure fits"),
-                ];
-                f.departure_s = dep;
-                f.rerouted = b.plan != primary;
-                f.plan = variants.get(net, s, plans, b.plan, fato);
-                table.book_uses(u, dep, fato);
+                match cleared_variant(net, s, (plans, &mut variants), &table, (u, b.plan))
+                    .first_fit(f.scheduled_s, b.steps, max_steps)
+                {
+                    Some((dep, plan, vu, fato)) => {
+                        f.departure_s = dep;
+                        f.rerouted = b.plan != primary;
+                        f.plan = plan;
+                        table.book_uses(&vu, dep, fato);
+                    }
+                    None => {
+                        f.cancelled = Some(Box::new(CancelReason::GroundDelay {
+                            max_s: cfg.max_ground_delay_s,
+                        }));
+                    }
+                }
             }
             None if battery_short => {
                 let cheapest = candidates
