@@ -945,13 +945,18 @@ impl Reservations {
     /// The first FATO at the origin a plan that uses `u` may depart from at `dep`: free
     /// for its movement, and its leg free for its passage.
     pub fn free_origin(&self, u: &PlanUses, dep: f64) -> Option<u8> {
+        let n = u.fatos[0].0;
+        (0..self.fatos[n.index()].len() as u8).find(|&k| self.origin_fato_free(u, dep, k))
+    }
+
+    /// Whether FATO `k` at the origin is free for the movement of a plan that uses `u`
+    /// departing at `dep`, and its leg for its passage.
+    fn origin_fato_free(&self, u: &PlanUses, dep: f64, k: u8) -> bool {
         let (n, a, z) = u.fatos[0];
-        (0..self.fatos[n.index()].len() as u8).find(|&k| {
-            self.fato_free(n, k, dep + a, dep + z)
-                && u.leg.as_ref().is_none_or(|(p, id)| {
-                    self.gap_free(&self.legs[n.index()][k as usize], p, *id, dep)
-                })
-        })
+        self.fato_free(n, k, dep + a, dep + z)
+            && u.leg
+                .as_ref()
+                .is_none_or(|(p, id)| self.gap_free(&self.legs[n.index()][k as usize], p, *id, dep))
     }
 
     /// Whether the stands of `node` (`stands` of them) admit one more turnaround over
@@ -981,11 +986,7 @@ impl Reservations {
     /// and its first lane (the departure connector). For a late departure: what comes
     /// after is left to in-flight re-planning and tactical resolution.
     pub fn departure_free(&self, u: &PlanUses, dep: f64, fato: u8) -> bool {
-        let (o, a, z) = u.fatos[0];
-        self.fato_free(o, fato, dep + a, dep + z)
-            && u.leg.as_ref().is_none_or(|(p, id)| {
-                self.gap_free(&self.legs[o.index()][fato as usize], p, *id, dep)
-            })
+        self.origin_fato_free(u, dep, fato)
             && u.fans
                 .iter()
                 .filter(|f| f.0 % 2 == 0)
@@ -998,12 +999,9 @@ impl Reservations {
     /// Whether a plan that uses `u` fits departing at `dep` from and to FATOs `fato` (its
     /// origin FATO's leg free for its passage too).
     pub fn fits_on(&self, u: &PlanUses, dep: f64, fato: [u8; 2]) -> bool {
-        let [(o, oa, oz), (d, da, dz)] = u.fatos;
-        self.fato_free(o, fato[0], dep + oa, dep + oz)
-            && self.fato_free(d, fato[1], dep + da, dep + dz)
-            && u.leg.as_ref().is_none_or(|(p, id)| {
-                self.gap_free(&self.legs[o.index()][fato[0] as usize], p, *id, dep)
-            })
+        let (d, a, z) = u.fatos[1];
+        self.origin_fato_free(u, dep, fato[0])
+            && self.fato_free(d, fato[1], dep + a, dep + z)
             && self.fits_uses(u, dep)
     }
 
@@ -1301,24 +1299,6 @@ struct VariantSearch<'a> {
     family: PlanId,
 }
 
-fn cleared_variant<'a>(
-    net: &'a Network,
-    s: &'a Scenario,
-    (plans, variants): (&'a mut Vec<Plan>, &'a mut Variants),
-    table: &'a Reservations,
-    (u, family): (&'a PlanUses, PlanId),
-) -> VariantSearch<'a> {
-    VariantSearch {
-        net,
-        s,
-        plans,
-        variants,
-        table,
-        u,
-        family,
-    }
-}
-
 impl VariantSearch<'_> {
     /// The first departure from `steps` steps after `scheduled` (within `max_steps`) at
     /// which the variant between the FATOs free then fits with its own uses: the
@@ -1461,9 +1441,16 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         match best {
             Some(b) => {
                 let u = &uses[&b.plan];
-                match cleared_variant(net, s, (plans, &mut variants), &table, (u, b.plan))
-                    .first_fit(f.scheduled_s, b.steps, max_steps)
-                {
+                let search = VariantSearch {
+                    net,
+                    s,
+                    plans,
+                    variants: &mut variants,
+                    table: &table,
+                    u,
+                    family: b.plan,
+                };
+                match search.first_fit(f.scheduled_s, b.steps, max_steps) {
                     Some((dep, plan, vu, fato)) => {
                         f.departure_s = dep;
                         f.rerouted = b.plan != primary;
