@@ -142,7 +142,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
             w.gap_m,
             w.speed_mps,
             w.minimum_m,
-            l.booked_headway_s(net.slowest_mps, net.weather.forecast)
+            net.booked_headway_s(w.lane)
         );
     }
     Ok(())

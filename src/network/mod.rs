@@ -14,6 +14,7 @@ pub mod places;
 mod steps;
 pub mod terminal;
 pub mod weather;
+pub mod wind_grid;
 
 use std::collections::BTreeMap;
 
@@ -143,10 +144,11 @@ impl Lane {
     /// books: its headway, or longer where that keeps less than 1.05 horizontal minima
     /// between two drones at the slowest speed flown on it (`slowest_mps` the slowest
     /// type's cruise speed, as airspeed: over the ground, the least it makes on any leg
-    /// of the lane in the forecast wind `wind`, `[east, north]` m/s), seconds.
-    pub fn booked_headway_s(&self, slowest_mps: f64, wind: [f64; 2]) -> f64 {
+    /// of the lane in the forecast wind `wind`, its mean along each leg), seconds. See
+    /// [`Network::booked_headway_s`] for the scenario's lanes in its forecast.
+    pub fn booked_headway_s(&self, slowest_mps: f64, wind: &weather::WindField) -> f64 {
         let air = self.speed_limit_mps.min(slowest_mps).max(1e-3);
-        let v = if wind == [0.0; 2] {
+        let v = if wind.uniform() == Some([0.0; 2]) {
             air
         } else {
             self.points
@@ -154,7 +156,12 @@ impl Lane {
                 .filter_map(|p| {
                     let d = [p[1][0] - p[0][0], p[1][1] - p[0][1]];
                     let n = d[0].hypot(d[1]);
-                    (n > 1e-9).then(|| weather::ground_along(air, [d[0] / n, d[1] / n], wind))
+                    let (a, b) = (
+                        [p[0][0], p[0][1], self.alt_m],
+                        [p[1][0], p[1][1], self.alt_m],
+                    );
+                    (n > 1e-9)
+                        .then(|| weather::ground_along(air, [d[0] / n, d[1] / n], wind.along(a, b)))
                 })
                 .fold(air, f64::min)
                 .max(1e-3)
@@ -284,9 +291,59 @@ pub struct Network {
     pub slowest_mps: f64,
     /// The wind, forecast and actual.
     pub weather: Weather,
+    /// Each lane's [`Lane::booked_headway_s`] in the forecast wind, by lane.
+    booked_headway_s: Vec<f64>,
+}
+
+/// A wind grid (or a grid's wind plus the strongest gust) that is not below the slowest
+/// planned airspeed. (Uniform winds are checked with the scenario's fields.)
+fn wind_too_strong(s: &Scenario, w: &Weather) -> Option<ValidationError> {
+    let slowest = s
+        .drone_types
+        .iter()
+        .map(|t| t.cruise_speed_mps)
+        .chain(s.corridors.iter().map(|k| k.speed_limit_mps))
+        .fold(f64::INFINITY, f64::min);
+    let gust = w.gusts.max_mps();
+    [
+        ("wind.grid_csv", &w.actual, gust),
+        ("forecast.grid_csv", &w.forecast, 0.0),
+    ]
+    .into_iter()
+    .filter(|(_, f, _)| f.uniform().is_none())
+    .find(|(_, f, g)| f.max_speed() + g >= slowest)
+    .map(|(field, f, g)| {
+        let gust = if g > 0.0 {
+            format!(" and gusts of up to {g:.1} m/s")
+        } else {
+            String::new()
+        };
+        ValidationError::section(
+            "uncertainty",
+            field,
+            format!(
+                "the grid's strongest wind, {:.1} m/s{gust}, is not below the slowest \
+                     planned airspeed ({slowest} m/s, the slowest cruise speed or corridor \
+                     limit): a drone could not make headway",
+                f.max_speed()
+            ),
+        )
+    })
 }
 
 impl Network {
+    /// [`Lane::booked_headway_s`] of lane `l` at the slowest type's speed in the forecast
+    /// wind (computed once, when the network is built).
+    pub fn booked_headway_s(&self, l: LaneId) -> f64 {
+        self.booked_headway_s[l.index()]
+    }
+
+    /// The lanes' mean altitude, metres (0 without lanes): where the window samples a
+    /// gridded wind.
+    pub fn mean_lane_alt_m(&self) -> f64 {
+        self.lanes.iter().map(|l| l.alt_m).sum::<f64>() / self.lanes.len().max(1) as f64
+    }
+
     /// The local frame of a scenario: around `reference`, or the mean of the nodes given
     /// in lat/lon (0, 0 when every node is in local metres).
     pub fn frame_of(s: &Scenario) -> Frame {
@@ -369,8 +426,26 @@ impl Network {
             .iter()
             .map(|t| t.cruise_speed_mps)
             .fold(f64::INFINITY, f64::min);
+        let weather = match Weather::of(&s.uncertainty, &frame) {
+            Ok(w) => w,
+            Err((field, message)) => {
+                return Err(vec![ValidationError::section(
+                    "uncertainty",
+                    field,
+                    format!("cannot read the wind grid: {message}"),
+                )]);
+            }
+        };
+        if let Some(e) = wind_too_strong(s, &weather) {
+            return Err(vec![e]);
+        }
+        let booked_headway_s = lanes
+            .iter()
+            .map(|l| l.booked_headway_s(slowest_mps, &weather.forecast))
+            .collect();
         Ok(Network {
-            weather: Weather::of(&s.uncertainty),
+            weather,
+            booked_headway_s,
             ramp_zone_m,
             slowest_mps,
             frame,

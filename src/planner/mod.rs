@@ -17,6 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
+use crate::network::weather::SegWind;
 use crate::network::{Network, Terminal};
 use crate::scenario::{DroneType, Scenario, ValidationError};
 pub use path::{Motion, Path, Seg, advance, advance_capped, advance_limited};
@@ -59,6 +60,9 @@ pub struct Plan {
     pub family: PlanId,
     /// Where its terminal legs meet its lanes (read every step: kept, not searched).
     pub marks: Marks,
+    /// The winds each segment meets, forecast and actual, mean along it; empty when both
+    /// fields are uniform (then every segment meets the same).
+    pub seg_wind: Box<[SegWind]>,
 }
 
 /// Where a plan's terminal legs meet its lanes, found once when it is built.
@@ -321,12 +325,26 @@ pub fn build_plan(
     );
     let (fo, fd) = (to.fatos[fato[0] as usize], td.fatos[fato[1] as usize]);
     let path = route_path(net, &lanes, t, (to, fo), (td, fd));
+    let seg_wind: Box<[SegWind]> = if net.weather.uniform() {
+        Box::default()
+    } else {
+        path.segs
+            .iter()
+            .map(|g| net.weather.seg(g.start, g.end()))
+            .collect()
+    };
+    let forecast = |k: usize| {
+        seg_wind.get(k).map_or_else(
+            || net.weather.forecast.at(path.segs[k].start),
+            |w| w.forecast,
+        )
+    };
     let Flown {
         seg_t,
         knots,
         time,
         energy_wh,
-    } = fly(&path, t, dt, net.weather.forecast);
+    } = fly(&path, t, dt, forecast);
     let over_water_m = lanes.iter().map(|&l| net.lanes[l].over_water_m).sum();
     // A gate is passed where the lane after it starts (its first segment, ramp or level).
     let mut gates = Vec::new();
@@ -346,6 +364,7 @@ pub fn build_plan(
     marks.trail_m = td.trail_m;
     let mut plan = Plan {
         marks,
+        seg_wind,
         gates,
         fato,
         fato_clear_s: t.fato_clear_s,
@@ -395,7 +414,7 @@ fn route_path(
     (td, fd): (&Terminal, [f64; 2]),
 ) -> Path {
     let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-    let w = net.weather.forecast;
+    let w = &net.weather.forecast;
     let mut pts = vec![[fo[0], fo[1], to.ground_alt_m]];
     let (mut horiz, mut vh, mut lane_of) = (Vec::new(), Vec::new(), Vec::new());
     let (first, last) = (&net.lanes[lanes[0]], &net.lanes[lanes[lanes.len() - 1]]);
@@ -453,14 +472,14 @@ fn route_path(
     vh.push(t.cruise_speed_mps);
     lane_of.push(None);
     // Planned in the forecast wind: each leg's speed is the ground speed its airspeed
-    // gives along the leg's track.
-    if w != [0.0; 2] {
+    // gives along the leg's track in the wind's mean along it.
+    if w.uniform() != Some([0.0; 2]) {
         for (k, v) in vh.iter_mut().enumerate() {
             let (a, b) = (pts[k], pts[k + 1]);
             let h = (b[0] - a[0]).hypot(b[1] - a[1]);
             if h > 1e-9 {
                 let track = [(b[0] - a[0]) / h, (b[1] - a[1]) / h];
-                *v = crate::network::weather::ground_along(*v, track, w);
+                *v = crate::network::weather::ground_along(*v, track, w.along(a, b));
             }
         }
     }
@@ -485,7 +504,7 @@ struct Flown {
 /// Flies `path` unobstructed with the simulation's own rule (steps of `dt`): the time
 /// from take-off at each segment start and at the end, the profile's knots (see
 /// [`Plan::knots`]), the flight time, and the energy used, watt-hours.
-fn fly(path: &Path, t: &DroneType, dt: f64, wind: [f64; 2]) -> Flown {
+fn fly(path: &Path, t: &DroneType, dt: f64, wind: impl Fn(usize) -> [f64; 2]) -> Flown {
     let total = path.total_m();
     let mut m = Motion::default();
     let mut seg_t = vec![0.0];
@@ -495,7 +514,7 @@ fn fly(path: &Path, t: &DroneType, dt: f64, wind: [f64; 2]) -> Flown {
         let (s0, seg0, u0) = (m.s, m.seg as usize, m.u);
         let dir = path.segs[seg0].dir;
         advance(path, &mut m, t.accel_mps2, dt, total);
-        energy_wh += power_in_wind_w(t, &dir, m.u, wind) * dt / 3600.0;
+        energy_wh += power_in_wind_w(t, &dir, m.u, wind(seg0)) * dt / 3600.0;
         let moved = m.s - s0;
         let mut crossed = false;
         for k in seg0 + 1..=path.segs.len() {

@@ -38,6 +38,13 @@ pub struct Path {
     pub cum: Vec<f64>,
 }
 
+impl Seg {
+    /// End position.
+    pub fn end(&self) -> [f64; 3] {
+        std::array::from_fn(|i| self.start[i] + self.dir[i] * self.len_m)
+    }
+}
+
 impl Path {
     /// Builds a path through `points` (`[east_m, north_m, alt_m]`), where leg `k` has
     /// horizontal geodesic length `horiz_m[k]`, horizontal speed limit `vh[k]` and lane

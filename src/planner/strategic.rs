@@ -262,14 +262,7 @@ impl PlanUses {
         PlanUses {
             lanes: lane_spans(plan)
                 .into_iter()
-                .map(|(l, e, x)| {
-                    (
-                        l,
-                        e,
-                        x,
-                        net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast),
-                    )
-                })
+                .map(|(l, e, x)| (l, e, x, net.booked_headway_s(l)))
                 .collect(),
             fatos: [(plan.origin, o.0, o.1), (plan.destination, d.0, d.1)],
             stand: (plan.destination, d.1, d.1 + term.turnaround_s, term.stands),
@@ -392,9 +385,7 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
         let r = (JUNCTION_ZONE_MINIMA * h_min).max(1.05 * h_min / (2.0 * half.sin().max(1e-3)));
         // Drones one lane headway apart on this turn, at this drone's speed there.
         let v = segs[start.saturating_sub(1)].u_max.min(segs[start].u_max);
-        let headway =
-            |l: &crate::network::Lane| l.booked_headway_s(net.slowest_mps, net.weather.forecast);
-        let gap_m = headway(into).max(headway(leave)) * v;
+        let gap_m = net.booked_headway_s(w[0]).max(net.booked_headway_s(w[1])) * v;
         let exclusive = gap_m * (0.5 * turn_angle(net, w[0], w[1])).sin() < 1.05 * h_min;
         let at = plan.path.cum[start];
         let ramp_end = if segs[start].dir[2] != 0.0 {

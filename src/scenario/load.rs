@@ -168,6 +168,12 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         // Resolved here, where the scenario's folder is known.
         scenario.land_geojson = Some(dir.join(file).display().to_string());
     }
+    let u = &mut scenario.uncertainty;
+    for w in std::iter::once(&mut u.wind).chain(u.forecast.as_mut()) {
+        if let Some(file) = &mut w.grid_csv {
+            *file = dir.join(&*file).display().to_string();
+        }
+    }
     if let Some(a) = &mut scenario.airports {
         a.places_csv = dir.join(&a.places_csv).display().to_string();
     }

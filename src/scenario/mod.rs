@@ -98,13 +98,17 @@ pub struct Scenario {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Uncertainty {
-    /// The wind the drones fly in, the same everywhere and at every height. Default: calm.
+    /// The wind the drones fly in: uniform, or gridded by position and altitude from a
+    /// file. Default: calm.
     #[serde(default)]
     pub wind: Wind,
     /// The wind plans are made with (their times, speeds and energy). Default: the actual
     /// wind (a perfect forecast).
     #[serde(default)]
     pub forecast: Option<Wind>,
+    /// Gusts on top of the actual wind, each drone its own. Default: none.
+    #[serde(default, skip_serializing_if = "Gusts::is_none")]
+    pub gusts: Gusts,
     /// Noise on when flights leave and how fast they fly. Default: none.
     #[serde(default)]
     pub schedule: ScheduleNoise,
@@ -116,13 +120,13 @@ impl Uncertainty {
         *self == Uncertainty::default()
     }
     /// The wind plans are made with.
-    pub fn forecast_wind(&self) -> Wind {
-        self.forecast.unwrap_or(self.wind)
+    pub fn forecast_wind(&self) -> &Wind {
+        self.forecast.as_ref().unwrap_or(&self.wind)
     }
 }
 
-/// A uniform wind: where it blows from and how fast.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// A wind: uniform (where it blows from and how fast), or a gridded field from a file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Wind {
     /// Direction it blows *from*, degrees clockwise from north (meteorological: 270 is a
@@ -133,6 +137,12 @@ pub struct Wind {
     /// headway). Default: 0.
     #[serde(default)]
     pub speed_mps: f64,
+    /// A gridded field instead: a CSV of the wind's `u`, `v` components at the nodes of a
+    /// longitude × latitude × altitude grid (path relative to this file; format in the
+    /// README's Uncertainty section and [`crate::network::wind_grid`]), interpolated
+    /// trilinearly. With it, `from_deg` and `speed_mps` must be left out. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_csv: Option<String>,
 }
 
 impl Wind {
@@ -143,6 +153,58 @@ impl Wind {
         }
         let toward = (self.from_deg + 180.0).to_radians();
         [self.speed_mps * toward.sin(), self.speed_mps * toward.cos()]
+    }
+}
+
+/// Gusts: each drone's own deviation from the actual wind, east and north each a
+/// first-order Gauss-Markov process `g(t+dt) = φ g(t) + σ √(1-φ²) Z`, `φ = exp(-dt/τ)`,
+/// zero at take-off and truncated at [`NavError::TRUNCATION`] σ, drawn from the seed (as
+/// navigation error is). It is the low-altitude horizontal turbulence of the Dryden model
+/// (MIL-F-8785C) reduced to one time constant: `σ` about a tenth of the wind at 6 m
+/// (light turbulence) times 1.3 at 100-150 m, `τ = L/V` with the length scale `L` about
+/// 250-300 m there and `V` the airspeed (15-20 s for a drone at 15 m/s). Gusts change
+/// ground speed and power, not the track (drones crab to hold it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gusts {
+    /// Standard deviation of the east and of the north gust, m/s. Default: 0.
+    #[serde(default)]
+    pub sd_mps: f64,
+    /// Correlation time τ, seconds. Default: 20.
+    #[serde(default = "default_gust_tau")]
+    pub time_constant_s: f64,
+}
+
+fn default_gust_tau() -> f64 {
+    20.0
+}
+
+impl Default for Gusts {
+    fn default() -> Self {
+        Gusts {
+            sd_mps: 0.0,
+            time_constant_s: default_gust_tau(),
+        }
+    }
+}
+
+impl Gusts {
+    /// Whether there are none.
+    pub fn is_none(&self) -> bool {
+        self.sd_mps == 0.0
+    }
+    /// The strongest gust, m/s (both components at their truncation).
+    pub fn max_mps(&self) -> f64 {
+        NavError::TRUNCATION * self.sd_mps * std::f64::consts::SQRT_2
+    }
+    /// The gust `dt` seconds after `g` (`[east, north]`), given two standard normal draws.
+    pub fn step(&self, g: [f32; 2], dt: f64, z: [f64; 2]) -> [f32; 2] {
+        let phi = (-dt / self.time_constant_s).exp();
+        let kick = (1.0 - phi * phi).sqrt();
+        let cap = NavError::TRUNCATION * self.sd_mps;
+        std::array::from_fn(|i| {
+            (phi * f64::from(g[i]) + self.sd_mps * kick * z[i]).clamp(-cap, cap) as f32
+        })
     }
 }
 

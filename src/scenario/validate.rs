@@ -739,7 +739,24 @@ fn uncertainty(c: &mut Checker, s: &Scenario) {
         .map(|t| t.cruise_speed_mps)
         .chain(s.corridors.iter().map(|k| k.speed_limit_mps))
         .fold(f64::INFINITY, f64::min);
-    for (field, w) in [("wind", Some(u.wind)), ("forecast", u.forecast)] {
+    let g = &u.gusts;
+    c.number("uncertainty", None, "gusts.sd_mps", g.sd_mps, true);
+    c.number(
+        "uncertainty",
+        None,
+        "gusts.time_constant_s",
+        g.time_constant_s,
+        false,
+    );
+    let gust = if g.sd_mps.is_finite() {
+        g.max_mps()
+    } else {
+        0.0
+    };
+    for (field, w, gust) in [
+        ("wind", Some(&u.wind), gust),
+        ("forecast", u.forecast.as_ref(), 0.0),
+    ] {
         let Some(w) = w else { continue };
         c.number(
             "uncertainty",
@@ -755,14 +772,28 @@ fn uncertainty(c: &mut Checker, s: &Scenario) {
             w.speed_mps,
             true,
         );
-        if w.speed_mps.is_finite() && w.speed_mps >= slowest {
+        if w.grid_csv.is_some() && (w.speed_mps != 0.0 || w.from_deg != 0.0) {
+            c.push(
+                "uncertainty",
+                None,
+                &format!("{field}.grid_csv"),
+                "a gridded wind replaces `from_deg` and `speed_mps`: leave them out".into(),
+            );
+        }
+        if w.speed_mps.is_finite() && w.speed_mps + gust >= slowest {
+            let with = if gust > 0.0 {
+                format!(" with gusts of up to {gust:.1} m/s (4 sd on each axis)")
+            } else {
+                String::new()
+            };
             c.push(
                 "uncertainty",
                 None,
                 &format!("{field}.speed_mps"),
                 format!(
-                    "a wind of {} m/s is not below the slowest planned airspeed ({slowest} m/s, \
-                     the slowest cruise speed or corridor limit): a drone could not make headway",
+                    "a wind of {} m/s{with} is not below the slowest planned airspeed \
+                     ({slowest} m/s, the slowest cruise speed or corridor limit): a drone \
+                     could not make headway",
                     w.speed_mps
                 ),
             );

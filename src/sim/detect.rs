@@ -275,7 +275,6 @@ impl Detection {
                 let plan = fleet.plan(a.flight);
                 let term = net.terminal(plan.destination);
                 let reach = moves.reach(t);
-                let w = net.weather.actual;
                 reach_box(
                     plan,
                     &a.d,
@@ -283,8 +282,8 @@ impl Detection {
                     p,
                     reach,
                     term.map(|tm| (tm, t)),
-                    |k| fleet.flown_speed(net, a.flight, k),
-                    w[0].hypot(w[1]),
+                    |k| fleet.flown_speed_bound(net, a.flight, k),
+                    net.weather.max_actual_mps(),
                 )
             },
             &mut self.encounters,
@@ -382,8 +381,9 @@ pub struct Reach {
 /// for a FATO or holds a stack level; an altitude offset alone does not (tactical offsets
 /// happen anywhere on a lane, and would stretch every such box to its destination).
 ///
-/// `flown(k)`: the speed the drone can fly on segment `k` (its plan's in the forecast
-/// wind; see [`Fleet::flown_speed`]); `wind_mps`: the actual wind's speed, which a drone
+/// `flown(k)`: the most speed the drone can fly on segment `k` (its plan's in the forecast
+/// wind; see [`Fleet::flown_speed_bound`]); `wind_mps`: the strongest actual wind and
+/// gust, which a drone
 /// off its path's speeds (in the terminal area) may have on top of its type's top speed.
 #[allow(clippy::too_many_arguments)]
 pub fn reach_box(

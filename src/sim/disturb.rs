@@ -21,6 +21,8 @@ use crate::scenario::ScheduleNoise;
 const KEY: u64 = 0x5c4e_d0a1_d157_0b00;
 /// Keeps the navigation error's draws apart from both.
 const NAV_KEY: u64 = 0x6e61_7665_7272_6f72;
+/// Keeps the gusts' draws apart from all three.
+const GUST_KEY: u64 = 0x6775_7374_7761_7665;
 
 /// SplitMix64's finalizer (Steele, Lea and Flood, OOPSLA 2014): a bijection on `u64` that
 /// spreads neighbouring keys (flight 7 and 8, step 99 and 100) over unrelated seeds.
@@ -76,6 +78,14 @@ impl Disturbances {
     /// Three standard normal draws for flight `f`'s navigation error at step `step`.
     pub fn nav_normals(&self, f: FlightId, step: u64) -> [f64; 3] {
         let mut rng = Pcg64Mcg::seed_from_u64(mix(self.nav_key ^ f.index() as u64) ^ step);
+        std::array::from_fn(|_| StandardNormal.sample(&mut rng))
+    }
+
+    /// Two standard normal draws for flight `f`'s gust at step `step` (a stream of their
+    /// own, as the navigation error's).
+    pub fn gust_normals(&self, f: FlightId, step: u64) -> [f64; 2] {
+        let mut rng =
+            Pcg64Mcg::seed_from_u64(mix(self.nav_key ^ GUST_KEY ^ f.index() as u64) ^ step);
         std::array::from_fn(|_| StandardNormal.sample(&mut rng))
     }
 

@@ -127,6 +127,9 @@ pub struct Dynamics {
     /// path position (with any tactical offsets) plus this (see
     /// [`crate::scenario::NavError`]).
     pub nav_m: [f32; 3],
+    /// Its gust `[east, north]` in force, m/s, on top of the actual wind (see
+    /// [`crate::scenario::Gusts`]).
+    pub gust_mps: [f32; 2],
 }
 
 impl Dynamics {

@@ -45,6 +45,7 @@ use std::collections::BTreeMap;
 
 use crate::ids::{FlightId, PlanId};
 use crate::network::Network;
+use crate::network::weather::SegWind;
 use crate::planner::{Flight, Motion, Plan};
 use crate::scenario::{DroneType, Scenario, Tactical};
 pub use detect::{
@@ -105,14 +106,31 @@ impl Fleet {
         &self.disturbances
     }
 
-    /// The speed flight `f` can fly along segment `k` of its current plan: the plan's,
-    /// unless the wind is not the forecast or the flight's airspeed is off its plan's.
-    pub fn flown_speed(&self, net: &Network, f: FlightId, k: usize) -> f64 {
-        let seg = &self.plan(f).path.segs[k];
+    /// The speed flight `f` can fly along segment `k` of its current plan with gust `gust`
+    /// (`[east, north]` m/s): the plan's, unless the wind is not the forecast, there is a
+    /// gust, or the flight's airspeed is off its plan's.
+    pub fn flown_speed(&self, net: &Network, f: FlightId, k: usize, gust: [f64; 2]) -> f64 {
+        self.speed_in(net, f, k, gust, 0.0)
+    }
+
+    /// The most [`Fleet::flown_speed`] can be on segment `k` with any gust the weather
+    /// may bring (the plan's speed in the actual wind when there are no gusts).
+    pub fn flown_speed_bound(&self, net: &Network, f: FlightId, k: usize) -> f64 {
+        self.speed_in(net, f, k, [0.0; 2], net.weather.gusts.max_mps())
+    }
+
+    fn speed_in(&self, net: &Network, f: FlightId, k: usize, gust: [f64; 2], upto: f64) -> f64 {
+        let plan = self.plan(f);
+        let seg = &plan.path.segs[k];
         let factor = self.disturbances.speed_factor(f);
-        if factor == 1.0 && net.weather.forecast == net.weather.actual {
+        let mut wind = plan.seg_wind.get(k).copied().unwrap_or_else(|| SegWind {
+            forecast: net.weather.forecast.at(seg.start),
+            actual: net.weather.actual.at(seg.start),
+        });
+        if factor == 1.0 && wind.forecast == wind.actual && gust == [0.0; 2] && upto == 0.0 {
             return seg.u_max;
         }
+        wind.actual = [wind.actual[0] + gust[0], wind.actual[1] + gust[1]];
         let ty = self.drone_type(f);
         let rate = if seg.dir[2] > 0.0 {
             ty.climb_rate_mps
@@ -122,10 +140,19 @@ impl Fleet {
         crate::network::weather::flown_speed(
             seg.u_max,
             &seg.dir,
-            &net.weather,
-            factor,
-            ty.max_speed(),
+            &wind,
+            (factor, ty.max_speed()),
             rate,
+            upto,
+        )
+    }
+
+    /// The actual wind (before any gust) on segment `k` of flight `f`'s current plan.
+    pub fn actual_wind(&self, net: &Network, f: FlightId, k: usize) -> [f64; 2] {
+        let plan = self.plan(f);
+        plan.seg_wind.get(k).map_or_else(
+            || net.weather.actual.at(plan.path.segs[k].start),
+            |w| w.actual,
         )
     }
 

@@ -44,6 +44,13 @@ fn advance_one(
     let plan = fleet.plan(a.flight);
     let ty = fleet.drone_type(a.flight);
     let d = &mut a.d;
+    // Its gust this step.
+    let gusts = &net.weather.gusts;
+    if !gusts.is_none() {
+        let z = fleet.disturbances().gust_normals(a.flight, step);
+        d.gust_mps = gusts.step(d.gust_mps, dt, z);
+    }
+    let gust = d.gust_mps.map(f64::from);
     // An offset drone levels off before its final descent.
     let level = d.offset_m == 0.0;
     let mut stop = if d.fato_granted {
@@ -88,9 +95,9 @@ fn advance_one(
     let s0 = d.motion.s;
     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
     // The speed it can fly on each segment: its plan's, unless the wind is not the
-    // forecast or its airspeed is off its plan's.
+    // forecast, it meets a gust, or its airspeed is off its plan's.
     let flight = a.flight;
-    let flown = |k: usize| fleet.flown_speed(net, flight, k);
+    let flown = |k: usize| fleet.flown_speed(net, flight, k, gust);
     let mut cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
     if !d.speed_up {
         cap = cap.min(flown(d.motion.seg as usize));
@@ -144,7 +151,8 @@ fn advance_one(
             f64::from(d.nav_m[2]),
         );
     }
-    let wind = net.weather.actual;
+    let w = fleet.actual_wind(net, a.flight, a.prev_seg as usize);
+    let wind = [w[0] + gust[0], w[1] + gust[1]];
     let power = if change / dt > 0.05 {
         ty.climb_power()
     } else if wind == [0.0; 2] {

@@ -98,7 +98,7 @@ impl Bookings {
     fn rebook(&mut self, f: FlightId, new: f64, limit_s: f64, fleet: &Fleet, net: &Network) {
         let plan = fleet.cleared_plan(f);
         for (l, e, x) in lane_spans(plan) {
-            let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+            let h = net.booked_headway_s(l);
             if !self.table.lane_free(l, new + e, new + x, h) {
                 self.headway_breaches += 1;
             }
@@ -131,7 +131,7 @@ impl Bookings {
             let plan = fleet.cleared_plan(a.flight);
             self.table.unbook(net, plan, old);
             for (l, e, x) in lane_spans(plan) {
-                let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+                let h = net.booked_headway_s(l);
                 if new + e > now && !self.table.lane_free(l, new + e, new + x, h) {
                     self.headway_breaches += 1;
                 }

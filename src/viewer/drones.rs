@@ -154,9 +154,12 @@ fn rebuild_mesh(
     }
 }
 
-/// The wind the drones fly in, as a grid of arrows over the window (when there is one).
+/// The wind the drones fly in, as a grid of arrows over the window (when there is one; a
+/// gridded field at the lanes' mean altitude).
 fn draw_wind(state: Res<ViewState>, sim: Res<SimState>, mut gizmos: Gizmos) {
-    let wind = sim.0.net().weather.actual;
+    let net = sim.0.net();
+    let alt = net.mean_lane_alt_m();
+    let wind = |p: [f64; 2]| net.weather.actual.at([p[0], p[1], alt]);
     for (tail, head) in super::view::wind_arrows(&state.view, state.size, wind, 120.0) {
         gizmos.arrow_2d(
             Vec2::new(tail[0] as f32, tail[1] as f32),

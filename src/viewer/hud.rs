@@ -174,14 +174,33 @@ fn panels(
 fn playback(ui: &mut egui::Ui, sim: &Simulation, play: &mut Playback) {
     ui.heading(format!("{}  {}", clock(sim.time_s()), sim.scenario().name));
     let u = &sim.scenario().uncertainty;
-    if u.wind.speed_mps > 0.0 || u.forecast_wind().speed_mps > 0.0 {
-        let w =
-            |w: crate::scenario::Wind| format!("{:.1} m/s from {:.0}°", w.speed_mps, w.from_deg);
-        let forecast = match u.forecast {
+    let has = |w: &crate::scenario::Wind| w.speed_mps > 0.0 || w.grid_csv.is_some();
+    if has(&u.wind) || has(u.forecast_wind()) || !u.gusts.is_none() {
+        let w = |w: &crate::scenario::Wind| match &w.grid_csv {
+            Some(file) => {
+                let name = std::path::Path::new(file).file_name().unwrap_or_default();
+                format!("grid {}", name.to_string_lossy())
+            }
+            None => format!("{:.1} m/s from {:.0}°", w.speed_mps, w.from_deg),
+        };
+        let forecast = match &u.forecast {
             Some(f) => format!(" (forecast {})", w(f)),
             None => String::new(),
         };
-        ui.label(format!("wind {}{forecast} (arrows: downwind)", w(u.wind)));
+        let gusts = if u.gusts.is_none() {
+            String::new()
+        } else {
+            format!(", gusts sd {:.1} m/s", u.gusts.sd_mps)
+        };
+        let at = if u.wind.grid_csv.is_some() {
+            format!(" at {:.0} m", sim.net().mean_lane_alt_m())
+        } else {
+            String::new()
+        };
+        ui.label(format!(
+            "wind {}{forecast}{gusts} (arrows: downwind{at})",
+            w(&u.wind)
+        ));
     }
     let speed = if play.max_speed {
         "as fast as possible".to_string()

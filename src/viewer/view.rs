@@ -81,15 +81,12 @@ pub fn fit(net: &Network, size: [f64; 2]) -> View {
 pub fn wind_arrows(
     view: &View,
     size: [f64; 2],
-    wind: [f64; 2],
+    wind: impl Fn([f64; 2]) -> [f64; 2],
     spacing_px: f64,
 ) -> Vec<([f64; 2], [f64; 2])> {
-    let speed = wind[0].hypot(wind[1]);
-    if speed == 0.0 || spacing_px <= 0.0 {
+    if spacing_px <= 0.0 {
         return Vec::new();
     }
-    let half_m = 0.35 * spacing_px * (speed / 10.0).min(1.0) * view.m_per_px;
-    let u = [wind[0] / speed * half_m, wind[1] / speed * half_m];
     let (nx, ny) = (
         (size[0] / spacing_px).floor() as usize,
         (size[1] / spacing_px).floor() as usize,
@@ -99,6 +96,13 @@ pub fn wind_arrows(
         for i in 0..nx {
             let px = [(i as f64 + 0.5) * spacing_px, (j as f64 + 0.5) * spacing_px];
             let c = view.to_world(px, size);
+            let w = wind(c);
+            let speed = w[0].hypot(w[1]);
+            if speed == 0.0 {
+                continue;
+            }
+            let half_m = 0.35 * spacing_px * (speed / 10.0).min(1.0) * view.m_per_px;
+            let u = [w[0] / speed * half_m, w[1] / speed * half_m];
             out.push(([c[0] - u[0], c[1] - u[1]], [c[0] + u[0], c[1] + u[1]]));
         }
     }
@@ -116,10 +120,10 @@ mod tests {
             m_per_px: 10.0,
         };
         let size = [1280.0, 720.0];
-        assert!(wind_arrows(&view, size, [0.0, 0.0], 120.0).is_empty());
+        assert!(wind_arrows(&view, size, |_| [0.0, 0.0], 120.0).is_empty());
         // A 5 m/s west wind (from 270°) blows east: 10 x 6 arrows 120 px apart, each
         // 0.7 x 120 x 5/10 = 42 px = 420 m long, level and pointing east.
-        let a = wind_arrows(&view, size, [5.0, 0.0], 120.0);
+        let a = wind_arrows(&view, size, |_| [5.0, 0.0], 120.0);
         assert_eq!(a.len(), 60);
         for (tail, head) in &a {
             assert!((head[0] - tail[0] - 420.0).abs() < 1e-9);
@@ -132,8 +136,17 @@ mod tests {
             (mid[0] - (1000.0 - 5800.0)).abs() < 1e-9 && (mid[1] - (-500.0 + 3000.0)).abs() < 1e-9
         );
         // 20 m/s from the north blows south, at the full 84 px.
-        let (tail, head) = wind_arrows(&view, size, [0.0, -20.0], 120.0)[0];
+        let (tail, head) = wind_arrows(&view, size, |_| [0.0, -20.0], 120.0)[0];
         assert!((tail[1] - head[1] - 840.0).abs() < 1e-9 && (head[0] - tail[0]).abs() < 1e-9);
+        // A field: calm west of x = 0, 5 m/s east of it; arrows only where it blows.
+        let a = wind_arrows(
+            &view,
+            size,
+            |p| [if p[0] > 0.0 { 5.0 } else { 0.0 }, 0.0],
+            120.0,
+        );
+        assert!(!a.is_empty() && a.len() < 60);
+        assert!(a.iter().all(|(tail, head)| tail[0] + head[0] > 0.0));
     }
 
     #[test]

@@ -433,7 +433,7 @@ fn a_lanes_booked_headway_holds_the_minimum_at_the_ground_speed_in_the_forecast_
         let sim = skycorridor::load(&scenario_path("headwind.ron"), &set).unwrap();
         let net = sim.net();
         let lane = net.lanes.iter().find(|l| !l.connector).unwrap();
-        let h = lane.booked_headway_s(net.slowest_mps, net.weather.forecast);
+        let h = lane.booked_headway_s(net.slowest_mps, &net.weather.forecast);
         (h, lane.headway_s, lane.minima[0])
     };
     let (calm, floor, minimum) = headway(&[]);
@@ -480,7 +480,7 @@ fn late_departures_by_the_book_take_off_only_into_a_free_slot_on_their_connector
         }
         let plan = sim.fleet().cleared_plan(f);
         let &(l, e, x) = lane_spans(plan).first().unwrap();
-        let h = net.lanes[l].booked_headway_s(net.slowest_mps, net.weather.forecast);
+        let h = net.lanes[l].booked_headway_s(net.slowest_mps, &net.weather.forecast);
         on.entry(l.index())
             .or_default()
             .push((st.takeoff_s + e, st.takeoff_s + x, h));
@@ -555,4 +555,135 @@ fn a_cleared_plan_flown_in_a_perfectly_forecast_wind_never_loses_separation() {
         assert_eq!(r.losses_of_separation, 0, "wind from {from} at {speed} m/s");
         assert!(r.flights.completed > 300);
     }
+}
+
+/// A wind grid file in a temporary folder: `v_mps` (north) at each altitude of `alts`
+/// given by `v(alt)`, the same over a 2 × 2 box around the test scenarios.
+fn grid_file(alts: &[f64], v: impl Fn(f64) -> f64) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("# a test grid\nlon,lat,alt_m,u_mps,v_mps\n");
+    for &a in alts {
+        for (lon, lat) in [(113.0, 22.0), (115.0, 22.0), (113.0, 23.0), (115.0, 23.0)] {
+            text.push_str(&format!("{lon},{lat},{a},0,{}\n", v(a)));
+        }
+    }
+    let path = dir.path().join("wind.csv");
+    std::fs::write(&path, text).unwrap();
+    let quoted = format!("{:?}", path.display().to_string());
+    (dir, quoted)
+}
+
+#[test]
+fn a_uniform_wind_grid_flies_exactly_as_the_uniform_wind() {
+    // 2 m/s from the north as a grid: the same times, energy and report, to the bit.
+    let (_dir, file) = grid_file(&[0.0, 500.0], |_| -2.0);
+    let grid = format!("uncertainty.wind.grid_csv={file}");
+    for forecast in ["uncertainty.forecast.speed_mps=0", "dt_s=0.1"] {
+        let (t0, plan0, e0, r0) = flown(&headwind(&["uncertainty.wind.speed_mps=2", forecast]));
+        let (t1, plan1, e1, r1) = flown(&headwind(&[&grid, forecast]));
+        assert_eq!((t1, plan1, e1), (t0, plan0, e0), "{forecast}");
+        assert_eq!(
+            serde_json::to_string(&r1).unwrap(),
+            serde_json::to_string(&r0).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_wind_grid_by_altitude_is_met_at_the_lanes_level() {
+    // No wind on the ground, 4 m/s from the north at 200 m, linear between: at height
+    // `z` a headwind of z/50 m/s, so a level segment at `z` (the connectors at 90 and
+    // 110 m, the lane at 100 m) is planned at 10 − z/50 over the ground and the flight
+    // takes Σ h·(1/(10 − z/50) − 1/10) longer than in calm air, `h` each segment's
+    // horizontal length (its climb and descent are vertical: no change).
+    let (_dir, file) = grid_file(&[0.0, 200.0], |a| -a / 50.0);
+    let grid = format!("uncertainty.wind.grid_csv={file}");
+    let sim = headwind(&[&grid]);
+    let plan = sim.fleet().cleared_plan(skycorridor::ids::FlightId::new(0));
+    let mut extra = 0.0;
+    for g in &plan.path.segs {
+        // Its horizontal length, and the wind at its middle (a ramp's mean).
+        let h = g.len_m * (1.0 - g.dir[2] * g.dir[2]).sqrt();
+        let z = 0.5 * (g.start[2] + g.end()[2]);
+        if g.dir[2] == 0.0 {
+            assert!((50.0..150.0).contains(&z), "{z}");
+            close(g.u_max, 10.0 - z / 50.0, 1e-9);
+        }
+        extra += h * (1.0 / (10.0 - z / 50.0) - 0.1);
+    }
+    assert!(extra > 60.0, "{extra}");
+    let (t0, plan0, _, _) = flown(&headwind(&[]));
+    let (t1, plan1, _, r1) = flown(&sim);
+    close(plan1 - plan0, extra, 0.2);
+    close(t1 - t0, extra, 0.2);
+    close(r1.delay_s.max, 0.0, 1e-6);
+    // Planned in calm air and flown in the grid, it is late by the same.
+    let (t2, plan2, _, _) = flown(&headwind(&[&grid, "uncertainty.forecast.speed_mps=0"]));
+    close(plan2, plan0, 1e-9);
+    close(t2 - t0, extra, 0.2);
+}
+
+#[test]
+fn a_wind_grid_that_is_too_strong_or_broken_is_refused_with_its_field() {
+    let (_dir, file) = grid_file(&[0.0, 200.0], |a| -a / 10.0);
+    let set: Vec<Override> = vec![format!("uncertainty.wind.grid_csv={file}").parse().unwrap()];
+    let e = skycorridor::load(&scenario_path("headwind.ron"), &set)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("wind.grid_csv") && e.contains("20.0 m/s"), "{e}");
+    let set: Vec<Override> = vec![
+        "uncertainty.wind.grid_csv=\"/nonexistent/wind.csv\""
+            .parse()
+            .unwrap(),
+    ];
+    let e = skycorridor::load(&scenario_path("headwind.ron"), &set)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("/nonexistent/wind.csv"), "{e}");
+    // Gusts whose 4 sd bound with the wind reaches the airspeed.
+    let set: Vec<Override> = ["uncertainty.wind.speed_mps=5", "uncertainty.gusts.sd_mps=1"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let e = skycorridor::load(&scenario_path("headwind.ron"), &set)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("gusts of up to 5.7 m/s"), "{e}");
+}
+
+const GUSTS: [&str; 2] = [
+    "uncertainty.gusts.sd_mps=1",
+    "uncertainty.gusts.time_constant_s=20",
+];
+
+#[test]
+fn gusts_move_arrivals_both_ways_and_detection_stays_exact() {
+    for method in ["None", "Mvp"] {
+        let mut set = vec![
+            format!("deconfliction.tactical={method}"),
+            "duration_s=900".into(),
+        ];
+        set.extend(GUSTS.iter().map(|s| s.to_string()));
+        set.push("uncertainty.schedule.speed_sd=0".into());
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        let mut sim = disturbed(&set);
+        sim.set_verify_separation(true);
+        sim.run_to_end();
+        assert_eq!(sim.separation_mismatches(), 0, "{method}");
+        assert!(Report::from_sim(&sim).conflicts > 0);
+    }
+    // One drone in a gusty but on average calm air: its arrival moves by seconds, not
+    // minutes, and another seed moves it differently.
+    let (t0, _, _, _) = flown(&headwind(&[]));
+    let ts: Vec<f64> = (1..=6)
+        .map(|seed| {
+            let seed = format!("seed={seed}");
+            flown(&headwind(&[GUSTS[0], GUSTS[1], &seed])).0
+        })
+        .collect();
+    assert!(ts.iter().all(|t| (t - t0).abs() < 30.0), "{ts:?} vs {t0}");
+    assert!(ts.iter().any(|&t| t != ts[0]), "{ts:?}");
 }
