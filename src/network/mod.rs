@@ -298,12 +298,7 @@ pub struct Network {
 /// A wind grid (or a grid's wind plus the strongest gust) that is not below the slowest
 /// planned airspeed. (Uniform winds are checked with the scenario's fields.)
 fn wind_too_strong(s: &Scenario, w: &Weather) -> Option<ValidationError> {
-    let slowest = s
-        .drone_types
-        .iter()
-        .map(|t| t.cruise_speed_mps)
-        .chain(s.corridors.iter().map(|k| k.speed_limit_mps))
-        .fold(f64::INFINITY, f64::min);
+    let slowest = s.slowest_airspeed_mps();
     let gust = w.gusts.max_mps();
     [
         ("wind.grid_csv", &w.actual, gust),

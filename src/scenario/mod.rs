@@ -93,6 +93,18 @@ pub struct Scenario {
     pub uncertainty: Uncertainty,
 }
 
+impl Scenario {
+    /// The slowest planned airspeed: the slowest cruise speed or corridor speed limit,
+    /// m/s (a wind must stay below it, or a drone could not make headway).
+    pub fn slowest_airspeed_mps(&self) -> f64 {
+        self.drone_types
+            .iter()
+            .map(|t| t.cruise_speed_mps)
+            .chain(self.corridors.iter().map(|k| k.speed_limit_mps))
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
 /// What the drones meet that their plans did not foresee, all of it seeded by the
 /// scenario's `seed` (see the README's Uncertainty section).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -733,12 +733,7 @@ fn demand(c: &mut Checker, s: &Scenario) {
 /// Winds below the slowest planned airspeed, noise scales that are numbers.
 fn uncertainty(c: &mut Checker, s: &Scenario) {
     let u = &s.uncertainty;
-    let slowest = s
-        .drone_types
-        .iter()
-        .map(|t| t.cruise_speed_mps)
-        .chain(s.corridors.iter().map(|k| k.speed_limit_mps))
-        .fold(f64::INFINITY, f64::min);
+    let slowest = s.slowest_airspeed_mps();
     let g = &u.gusts;
     c.number("uncertainty", None, "gusts.sd_mps", g.sd_mps, true);
     c.number(
