@@ -211,13 +211,25 @@ impl Gusts {
     }
     /// The gust `dt` seconds after `g` (`[east, north]`), given two standard normal draws.
     pub fn step(&self, g: [f32; 2], dt: f64, z: [f64; 2]) -> [f32; 2] {
-        let phi = (-dt / self.time_constant_s).exp();
-        let kick = (1.0 - phi * phi).sqrt();
-        let cap = NavError::TRUNCATION * self.sd_mps;
-        std::array::from_fn(|i| {
-            (phi * f64::from(g[i]) + self.sd_mps * kick * z[i]).clamp(-cap, cap) as f32
-        })
+        gauss_markov_step(g, [self.sd_mps; 2], dt / self.time_constant_s, z)
     }
+}
+
+/// One step of independent first-order Gauss-Markov processes (navigation error, gusts):
+/// `e' = φ e + σ √(1-φ²) Z`, `φ = exp(-dt/τ)` (`dt_over_tau`), each component truncated
+/// at [`NavError::TRUNCATION`] of its `σ`.
+fn gauss_markov_step<const N: usize>(
+    e: [f32; N],
+    sd: [f64; N],
+    dt_over_tau: f64,
+    z: [f64; N],
+) -> [f32; N] {
+    let phi = (-dt_over_tau).exp();
+    let kick = (1.0 - phi * phi).sqrt();
+    std::array::from_fn(|i| {
+        let cap = NavError::TRUNCATION * sd[i];
+        (phi * f64::from(e[i]) + sd[i] * kick * z[i]).clamp(-cap, cap) as f32
+    })
 }
 
 /// Seeded noise on each flight's schedule and speed.
@@ -832,17 +844,12 @@ impl NavError {
     /// The error `dt` seconds after `e` (`[east, north, up]`), given three standard
     /// normal draws `z`.
     pub fn step(&self, e: [f32; 3], dt: f64, z: [f64; 3]) -> [f32; 3] {
-        let phi = (-dt / self.time_constant_s).exp();
-        let kick = (1.0 - phi * phi).sqrt();
         let sd = [
             self.horizontal_sd_m,
             self.horizontal_sd_m,
             self.vertical_sd_m,
         ];
-        std::array::from_fn(|i| {
-            let cap = Self::TRUNCATION * sd[i];
-            (phi * f64::from(e[i]) + sd[i] * kick * z[i]).clamp(-cap, cap) as f32
-        })
+        gauss_markov_step(e, sd, dt / self.time_constant_s, z)
     }
 }
 
