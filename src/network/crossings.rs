@@ -26,9 +26,22 @@ pub struct Crossing {
 
 /// Every crossing of `lanes`, in lane order.
 pub fn crossings(lanes: &[Lane]) -> Vec<Crossing> {
+    // Candidate pairs from an R-tree of the lanes' bounding boxes (a region-scale network
+    // has tens of thousands of lanes: all pairs would be billions of checks), visited in
+    // the order of the all-pairs loop so the result is the same.
+    let (boxes, tree) = lane_boxes(lanes);
     let mut out = Vec::new();
+    let mut near: Vec<usize> = Vec::new();
     for (ia, a) in lanes.iter().enumerate() {
-        for (ib, b) in lanes.iter().enumerate().skip(ia + 1) {
+        near.clear();
+        near.extend(
+            tree.locate_in_envelope_intersecting(&boxes[ia].envelope())
+                .map(|g| g.data)
+                .filter(|&ib| ib > ia),
+        );
+        near.sort_unstable();
+        for &ib in &near {
+            let b = &lanes[ib];
             let v = a.minima[1].max(b.minima[1]);
             let h = a.minima[0].max(b.minima[0]);
             for (da, db, angle) in intersections(a, b) {
@@ -47,6 +60,50 @@ pub fn crossings(lanes: &[Lane]) -> Vec<Crossing> {
         }
     }
     out
+}
+
+type Rect = rstar::primitives::Rectangle<[f64; 2]>;
+use rstar::RTreeObject;
+use rstar::primitives::GeomWithData;
+
+/// An R-tree of lane bounding boxes (grown by a metre), each tagged with its lane index.
+pub(crate) type LaneTree = rstar::RTree<GeomWithData<Rect, usize>>;
+
+/// The lanes' bounding boxes and an R-tree of them.
+pub(crate) fn lane_boxes(lanes: &[Lane]) -> (Vec<Rect>, LaneTree) {
+    let boxes: Vec<Rect> = lanes
+        .iter()
+        .map(|l| {
+            let lo = l
+                .points
+                .iter()
+                .fold([f64::INFINITY; 2], |m, p| [m[0].min(p[0]), m[1].min(p[1])]);
+            let hi = l.points.iter().fold([f64::NEG_INFINITY; 2], |m, p| {
+                [m[0].max(p[0]), m[1].max(p[1])]
+            });
+            Rect::from_corners([lo[0] - 1.0, lo[1] - 1.0], [hi[0] + 1.0, hi[1] + 1.0])
+        })
+        .collect();
+    let tree = rstar::RTree::bulk_load(
+        boxes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| GeomWithData::new(*r, i))
+            .collect(),
+    );
+    (boxes, tree)
+}
+
+/// Indices of the lanes whose bounding box meets the square of half-side `r` about `c`,
+/// in increasing order.
+pub(crate) fn lanes_near(tree: &LaneTree, c: [f64; 2], r: f64) -> Vec<usize> {
+    let env = rstar::AABB::from_corners([c[0] - r, c[1] - r], [c[0] + r, c[1] + r]);
+    let mut v: Vec<usize> = tree
+        .locate_in_envelope_intersecting(&env)
+        .map(|g| g.data)
+        .collect();
+    v.sort_unstable();
+    v
 }
 
 /// Plan-view intersections of two lanes' legs: distance along each (geodesic, scaled

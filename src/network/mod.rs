@@ -12,6 +12,7 @@ pub mod jurisdiction;
 pub mod land;
 pub mod places;
 mod steps;
+pub(crate) use steps::place_zones;
 pub mod terminal;
 pub mod weather;
 pub mod wind_grid;
@@ -26,9 +27,7 @@ use crate::scenario::{DroneType, NodeKind, Scenario, ValidationError, ZoneKind};
 pub use crossings::Crossing;
 pub use frame::{Frame, geodesic_m};
 pub use jurisdiction::{Locator, NetJurisdiction};
-use steps::{
-    CorridorEnds, Regions, Terminals, length_errors, place_nodes, place_zones, zone_errors,
-};
+use steps::{CorridorEnds, Regions, Terminals, length_errors, place_nodes, zone_errors};
 pub use terminal::Terminal;
 pub use weather::Weather;
 
@@ -178,17 +177,29 @@ impl Lane {
 /// passes `l`'s level. A drone on `l` inside it
 /// and a ramping drone head-on to it on `r` must not be there at once.
 pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f64> {
+    // Lanes by the node they leave and the node they reach, in lane order.
+    let nodes = lanes
+        .iter()
+        .map(|l| l.from.index().max(l.to.index()) + 1)
+        .max()
+        .unwrap_or(0);
+    let (mut leaving, mut arriving) = (vec![Vec::new(); nodes], vec![Vec::new(); nodes]);
+    for (j, l) in lanes.iter().enumerate() {
+        leaving[l.from.index()].push(j);
+        arriving[l.to.index()].push(j);
+    }
     lanes
         .iter()
         .enumerate()
         .map(|(i, l)| {
             let mut zone: f64 = 0.0;
-            for r in lanes
+            for r in leaving[l.to.index()]
                 .iter()
-                .filter(|r| r.from == l.to && r.corridor == l.corridor && r.to == l.from)
+                .map(|&k| &lanes[k])
+                .filter(|r| r.corridor == l.corridor && r.to == l.from)
             {
                 let v_min = vertical_m.max(l.minima[1]).max(r.minima[1]);
-                for (j, a) in lanes.iter().enumerate() {
+                for (j, a) in arriving[l.to.index()].iter().map(|&j| (j, &lanes[j])) {
                     // How far along the ramp from `a`'s level to `r`'s it is still within
                     // a vertical minimum of `l`'s level (0: never).
                     let until = ramp_within(a.alt_m, r.alt_m, l.alt_m, v_min);
@@ -289,6 +300,8 @@ pub struct Network {
     pub ramp_zone_m: Vec<f64>,
     /// The slowest cruise speed of the scenario's drone types, m/s.
     pub slowest_mps: f64,
+    /// The highest speed limit of any lane, m/s (a bound for route search).
+    pub max_speed_limit_mps: f64,
     /// The wind, forecast and actual.
     pub weather: Weather,
     /// Each lane's [`Lane::booked_headway_s`] in the forecast wind, by lane.
@@ -439,6 +452,7 @@ impl Network {
             .map(|l| l.booked_headway_s(slowest_mps, &weather.forecast))
             .collect();
         Ok(Network {
+            max_speed_limit_mps: lanes.iter().map(|l| l.speed_limit_mps).fold(0.0, f64::max),
             weather,
             booked_headway_s,
             ramp_zone_m,

@@ -312,7 +312,7 @@ fn empty_band(c: &Corridor, j: &NetJurisdiction) -> ValidationError {
 }
 
 /// The scenario's zones and the airport zones generated from its places file, placed.
-pub(super) fn place_zones(
+pub(crate) fn place_zones(
     s: &Scenario,
     frame: &Frame,
 ) -> Result<Vec<NetZone>, Vec<ValidationError>> {
@@ -765,9 +765,11 @@ impl Terminals<'_> {
         corridor_ids: &[String],
     ) -> Vec<ValidationError> {
         let mut errors = Vec::new();
+        let (_, tree) = super::crossings::lane_boxes(lanes);
         for t in terminals {
             let mut seen = Vec::new();
-            for (li, l) in lanes.iter().enumerate() {
+            for li in super::crossings::lanes_near(&tree, t.centre, t.radius_m) {
+                let l = &lanes[li];
                 let li = LaneId::new(li);
                 if li == t.arrival_lane || li == t.departure_lane || seen.contains(&l.corridor) {
                     continue;

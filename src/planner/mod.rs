@@ -242,10 +242,11 @@ pub fn route(
     destination: NodeId,
     t: &DroneType,
 ) -> Option<Vec<LaneId>> {
-    route_weighted(net, origin, destination, t, &vec![1.0; net.lanes.len()])
+    route_weighted(net, origin, destination, t, &[])
 }
 
-/// [`route`] with each lane's flight time multiplied by `penalty[lane]` (at least 1).
+/// [`route`] with each lane's flight time multiplied by `penalty[lane]` (at least 1; a
+/// lane past the end of `penalty` has none).
 pub fn route_weighted(
     net: &Network,
     origin: NodeId,
@@ -257,7 +258,8 @@ pub fn route_weighted(
     let fix = |n: NodeId| net.terminal(n).map_or(n, |t| t.fix);
     let (origin, destination) = (fix(origin), fix(destination));
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
-    let v_best = (0..net.lanes.len()).map(speed).fold(0.0_f64, f64::max);
+    let v_best = net.max_speed_limit_mps.min(t.cruise_speed_mps);
+    let penalty = |l: usize| penalty.get(l).copied().unwrap_or(1.0);
     if v_best <= 0.0 {
         return None;
     }
@@ -270,7 +272,7 @@ pub fn route_weighted(
         |e| {
             let li = e.weight().index();
             let l = &net.lanes[li];
-            let mut cost = l.length_m / speed(li) * penalty[li];
+            let mut cost = l.length_m / speed(li) * penalty(li);
             if l.from == origin {
                 cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
             }
@@ -293,7 +295,7 @@ pub fn route_weighted(
                 .edges_connecting(w[0], w[1])
                 .map(|e| *e.weight())
                 .min_by(|a, b| {
-                    let cost = |l: usize| net.lanes[l].length_m / speed(l) * penalty[l];
+                    let cost = |l: usize| net.lanes[l].length_m / speed(l) * penalty(l);
                     cost(a.index()).total_cmp(&cost(b.index()))
                 })
                 .expect("astar walked this edge")
