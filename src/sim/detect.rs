@@ -36,6 +36,51 @@ pub struct TrackTable {
     ids: Vec<u32>,
     /// With local minima, each track's `[horizontal_m, vertical_m]`.
     minima: Vec<[f32; 2]>,
+    /// Each track's next knot within the coming step, if its path bends there.
+    knots: Vec<Knot>,
+}
+
+/// Shortest overlap of a piece of a step with the minima that counts as a loss, seconds.
+const TOUCH_S: f64 = 1e-6;
+
+/// Where a drone's path bends within the coming step (a climb levelling off, a turn): in
+/// how many seconds, and its velocity after. `at_s` is infinite when it does not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Knot {
+    at_s: f64,
+    vel: [f32; 3],
+    /// Where the drone is at the knot (from the path's own geometry, so a level reached
+    /// there is exactly that level).
+    pos: [f64; 3],
+}
+
+impl Knot {
+    const NONE: Knot = Knot {
+        at_s: f64::INFINITY,
+        vel: [0.0; 3],
+        pos: [0.0; 3],
+    };
+
+    /// The knot of a drone at `d` on `plan` within a step of `dt` (speed held).
+    fn of(d: &Dynamics, plan: &Plan, dt: f64) -> Knot {
+        let (k, u, path) = (d.motion.seg as usize, d.motion.u, &plan.path);
+        if u <= 0.0 || k + 1 >= path.segs.len() {
+            return Knot::NONE;
+        }
+        let at_s = (path.cum[k + 1] - d.motion.s) / u;
+        if !(0.0..dt).contains(&at_s) {
+            return Knot::NONE;
+        }
+        // The offset's rate carries on; the path's part turns onto the next segment.
+        let own = DVec3::from(path.segs[k].dir) * u;
+        let vel = d.vel - own + DVec3::from(path.segs[k + 1].dir) * u;
+        let off = d.pos - DVec3::from(path.position(k, d.motion.s));
+        Knot {
+            at_s,
+            vel: vel.as_vec3().to_array(),
+            pos: (DVec3::from(path.segs[k + 1].start) + off).to_array(),
+        }
+    }
 }
 
 impl TrackTable {
@@ -45,22 +90,78 @@ impl TrackTable {
         self.tracks.clear();
         self.ids.clear();
         self.minima.clear();
+        self.knots.clear();
+        let dt = fleet.dt_s();
         for a in airborne {
             self.tracks.push(Track {
                 pos: a.d.pos,
                 vel: a.d.vel,
             });
             self.ids.push(a.flight.0);
+            let plan = fleet.plan(a.flight);
             if net.local_minima {
-                let plan = fleet.plan(a.flight);
                 self.minima.push(minima_at(net, plan, a.d.motion.seg));
             }
+            self.knots.push(Knot::of(&a.d, plan, dt));
         }
     }
 
     /// The tracks, in stepping order.
     pub fn tracks(&self) -> &[Track] {
         &self.tracks
+    }
+
+    /// When pair `e` is in loss of separation during the coming step `[0, dt)`, flying
+    /// their paths (speeds held), as `(from, to)` seconds; `None` when it is not. The
+    /// encounter's straight lines are exact unless a path bends within the step: then
+    /// each piece between bends is checked on its own (a climb levelling off is not
+    /// carried past its level, a turn not past its corner).
+    pub fn los_in_step(&self, p: &Params, e: &Encounter) -> Option<(f64, f64)> {
+        let dt = p.dt_s;
+        let (a, b) = (e.a as usize, e.b as usize);
+        let (ka, kb) = (self.knots[a], self.knots[b]);
+        if ka.at_s.is_infinite() && kb.at_s.is_infinite() {
+            return e
+                .los_in_step(dt)
+                .then(|| (e.t_in.max(0.0), e.t_out.min(dt)));
+        }
+        let pp = super::separation::pair_params(p, &self.minima, a, b);
+        let mut cuts = vec![0.0, ka.at_s, kb.at_s, dt];
+        cuts.retain(|t| (0.0..=dt).contains(t));
+        cuts.sort_by(f64::total_cmp);
+        let at = |t: &Track, k: Knot, t0: f64| {
+            let kt = k.at_s;
+            let after = DVec3::from(k.vel.map(f64::from));
+            if t0 < kt {
+                Track {
+                    pos: t.pos + t.vel * t0,
+                    vel: t.vel,
+                }
+            } else {
+                Track {
+                    pos: DVec3::from(k.pos) + after * (t0 - kt),
+                    vel: after,
+                }
+            }
+        };
+        let (ta, tb) = (&self.tracks[a], &self.tracks[b]);
+        let mut out: Option<(f64, f64)> = None;
+        for w in cuts.windows(2) {
+            let (t0, t1) = (w[0], w[1]);
+            if t1 <= t0 {
+                continue;
+            }
+            let (sa, sb) = (at(ta, ka, t0), at(tb, kb, t0));
+            if let Some((lo, hi)) = super::separation::encounter_interval(&pp, &sa, &sb) {
+                let (lo, hi) = ((t0 + lo).max(t0), (t0 + hi).min(t1));
+                // (A piece that only touches the minima where it meets the next, by
+                // rounding, is not a loss.)
+                if hi - lo > TOUCH_S {
+                    out = Some(out.map_or((lo, hi), |o| (o.0.min(lo), o.1.max(hi))));
+                }
+            }
+        }
+        out
     }
 
     /// The flight of track `i`.
@@ -473,4 +574,72 @@ pub fn reach_box(
     lo -= DVec3::new(side, side, up);
     hi += DVec3::new(side, side, up);
     grow(lo.to_array(), hi.to_array(), p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drone at 79.6 m climbing at 3 m/s that levels off at `level_m` within the step,
+    /// 10 m from another at 100 m (vertical minimum 20 m), both at 12 m/s.
+    fn table(level_m: f64) -> (TrackTable, Params, Encounter) {
+        let climbing = Track {
+            pos: DVec3::new(0.0, 0.0, 79.6),
+            vel: DVec3::new(12.0, 0.0, 3.0),
+        };
+        let above = Track {
+            pos: DVec3::new(10.0, 0.0, 100.0),
+            vel: DVec3::new(12.0, 0.0, 0.0),
+        };
+        let at_s = (level_m - 79.6) / 3.0;
+        let knot = Knot {
+            at_s,
+            vel: [12.0, 0.0, 0.0],
+            pos: [12.0 * at_s, 0.0, level_m],
+        };
+        let p = Params {
+            horizontal_m: 50.0,
+            vertical_m: 20.0,
+            lookahead_s: 30.0,
+            dt_s: 1.0,
+        };
+        let (t_in, t_out) = super::super::separation::encounter_interval(&p, &climbing, &above)
+            .expect("the straight lines meet");
+        let t = TrackTable {
+            tracks: vec![climbing, above],
+            ids: vec![0, 1],
+            minima: Vec::new(),
+            knots: vec![knot, Knot::NONE],
+        };
+        (
+            t,
+            p,
+            Encounter {
+                a: 0,
+                b: 1,
+                t_in,
+                t_out,
+            },
+        )
+    }
+
+    #[test]
+    fn a_climb_levelling_off_a_minimum_below_another_is_no_loss() {
+        let (t, p, e) = table(80.0);
+        // The straight line climbs through 80 m at 0.4 / 3 s and stays under 20 m from
+        // the drone above for the rest of the step.
+        assert!(e.los_in_step(p.dt_s));
+        assert!((e.t_in - 0.4 / 3.0).abs() < 1e-9, "{e:?}");
+        // Flown, it stops at 80 m: exactly the minimum, never under it.
+        assert_eq!(t.los_in_step(&p, &e), None);
+    }
+
+    #[test]
+    fn a_climb_levelling_off_inside_the_minimum_is_a_loss_from_when_it_enters() {
+        // Levelling at 81 m (at 0.467 s): under 20 m from 100 m from 80 m (0.133 s) on.
+        let (t, p, e) = table(81.0);
+        let (lo, hi) = t.los_in_step(&p, &e).expect("a loss");
+        assert!((lo - 0.4 / 3.0).abs() < 1e-9, "{lo}");
+        assert_eq!(hi, 1.0);
+    }
 }

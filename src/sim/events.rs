@@ -302,6 +302,7 @@ impl EventTracker {
             let location = || pair_location(place(e.a), place(e.b));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
+            let los = table.los_in_step(p, e);
             let (key, first) = if fa < fb {
                 ((fa, fb), ta)
             } else {
@@ -325,13 +326,12 @@ impl EventTracker {
                 ev.at = (first.pos + first.vel * tc).to_array();
                 o.conflict = Some(ev);
                 self.conflicts_opened += 1;
-                self.summary.los_without_alert += u64::from(e.los_in_step(p.dt_s));
+                self.summary.los_without_alert += u64::from(los.is_some());
             }
             let c = o.conflict.as_mut().expect("opened above");
             c.end_s = t + p.dt_s;
-            if e.los_in_step(p.dt_s) {
+            if let Some((lo, hi)) = los {
                 c.became_los = true;
-                let (lo, hi) = (e.t_in.max(0.0), e.t_out.min(p.dt_s));
                 if o.los.is_none() {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
                     ev.location = location();
