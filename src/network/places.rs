@@ -5,10 +5,19 @@ use std::path::Path;
 
 use crate::scenario::{Airports, LatLon, Shape, Zone, ZoneKind};
 
-/// One no-fly cylinder per `airport` row, from the ground to `ceiling_m`, of radius
-/// `radius_m` (or the airport's entry in `radius_by_id`), ids the airports' (ICAO) ids.
-pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
-    let path = Path::new(&a.places_csv);
+/// One row of a places CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// `city`, `airport`, ...
+    pub kind: String,
+    /// Identifier (an ICAO code for airports).
+    pub id: String,
+    /// Where it is.
+    pub at: LatLon,
+}
+
+/// Reads a places CSV (`kind,id,...,lat,lon`, `#` comments); errors name the file and line.
+pub fn read_places(path: &Path) -> Result<Vec<Place>, String> {
     let text =
         crate::scenario::read_limited(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut rd = csv::ReaderBuilder::new()
@@ -28,40 +37,55 @@ pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
         })
     };
     let (kind, id, lat, lon) = (col("kind")?, col("id")?, col("lat")?, col("lon")?);
-    let mut zones = Vec::new();
+    let mut out = Vec::new();
     for row in rd.records() {
         let row = row.map_err(|e| format!("{}: {e}", path.display()))?;
-        if &row[kind] != "airport" {
-            continue;
-        }
         let line = row.position().map_or(0, |p| p.line());
         let number = |c: usize, what: &str| {
-            row[c].parse::<f64>().map_err(|_| {
-                format!(
-                    "{}:{line}: airport `{}`: `{what}` must be a number, got `{}`",
-                    path.display(),
-                    &row[id],
-                    &row[c]
-                )
-            })
+            row[c]
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "{}:{line}: place `{}`: `{what}` must be a number, got `{}`",
+                        path.display(),
+                        &row[id],
+                        &row[c]
+                    )
+                })
         };
-        let centre = LatLon {
-            lat: number(lat, "lat")?,
-            lon: number(lon, "lon")?,
-        };
-        let ident = row[id].to_string();
-        zones.push(Zone {
+        out.push(Place {
+            kind: row[kind].to_string(),
+            id: row[id].to_string(),
+            at: LatLon {
+                lat: number(lat, "lat")?,
+                lon: number(lon, "lon")?,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// One no-fly cylinder per `airport` row, from the ground to `ceiling_m`, of radius
+/// `radius_m` (or the airport's entry in `radius_by_id`), ids the airports' (ICAO) ids.
+pub fn airport_zones(a: &Airports) -> Result<Vec<Zone>, String> {
+    let path = Path::new(&a.places_csv);
+    let zones: Vec<Zone> = read_places(path)?
+        .into_iter()
+        .filter(|p| p.kind == "airport")
+        .map(|p| Zone {
             kind: ZoneKind::NoFly,
             shape: Shape::Circle {
-                center: centre,
-                radius_m: a.radius_by_id.get(&ident).copied().unwrap_or(a.radius_m),
+                center: p.at,
+                radius_m: a.radius_by_id.get(&p.id).copied().unwrap_or(a.radius_m),
             },
-            id: ident,
+            id: p.id,
             min_alt_m: 0.0,
             max_alt_m: a.ceiling_m,
             active: None,
-        });
-    }
+        })
+        .collect();
     if zones.is_empty() {
         return Err(format!("{}: no row of kind `airport`", path.display()));
     }
