@@ -30,6 +30,7 @@
 pub mod app;
 pub mod bench;
 pub mod fuzz;
+pub mod generate;
 pub mod ids;
 pub mod interop;
 pub mod metrics;

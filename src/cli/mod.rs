@@ -1,9 +1,10 @@
-//! The subcommands, one module each: `run`, `sweep` and `sweep-merge`, `export`, `scale`,
+//! The subcommands, one module each: `run`, `sweep` and `sweep-merge`, `export`, `scale`, `generate`,
 //! `view`, `validate`, `bench`. Each parses its options (a clap `Args` struct), calls the
 //! library and prints; KPIs and file formats live in the library.
 
 mod bench;
 mod export;
+mod generate;
 mod run;
 mod scale;
 mod sweep;
@@ -44,6 +45,10 @@ enum Command {
     /// Write a copy of a scenario with its demand scaled to a number of drones in the air
     /// (Little's law) and pads raised to match: how scenarios/stress_*.ron are made.
     Scale(scale::ScaleArgs),
+    /// Write a GBA-wide layered corridor network with its vertiports, trunks, gates and
+    /// demand, from a template scenario and the cities' populations: how
+    /// scenarios/gba_100k.ron and gba_10k.ron are made.
+    Generate(generate::GenerateArgs),
     /// Watch a scenario fly in a window: pan, zoom, pause, speed up, click a drone.
     View(view::ViewArgs),
     /// Check a scenario and print a one-screen summary of its network and demand.
@@ -61,6 +66,7 @@ pub fn main() -> Result<()> {
         Command::SweepMerge(a) => sweep::merge(a),
         Command::Export(a) => export::main(a),
         Command::Scale(a) => scale::main(a),
+        Command::Generate(a) => generate::main(a),
         Command::View(a) => view::main(a),
         Command::Validate(a) => validate::main(a),
         Command::Bench(a) => bench::main(a),

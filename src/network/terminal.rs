@@ -112,7 +112,7 @@ impl Terminal {
 
 /// The geometry of a terminal from its junction, before lanes exist.
 #[derive(Debug, Clone)]
-pub(super) struct Layout {
+pub(crate) struct Layout {
     pub axis: [f64; 2],
     pub fix_en: [f64; 2],
     pub fatos: Vec<[f64; 2]>,
@@ -143,7 +143,7 @@ pub(super) fn widest_gap(bearings: &[f64]) -> f64 {
 
 /// Lays out a terminal at `junction` with `fatos` FATOs along `bearing` (radians), for a
 /// horizontal minimum `h_min`.
-pub(super) fn layout(
+pub(crate) fn layout(
     junction: [f64; 2],
     bearing: f64,
     fatos: u32,
