@@ -43,7 +43,7 @@ enum Command {
     /// BlueSky scenario.
     Export(export::ExportArgs),
     /// Write a copy of a scenario with its demand scaled to a number of drones in the air
-    /// (Little's law) and pads raised to match: how scenarios/stress_*.ron are made.
+    /// (Little's law) and pads raised to match.
     Scale(scale::ScaleArgs),
     /// Write a GBA-wide layered corridor network with its vertiports, trunks, gates and
     /// demand, from a template scenario and the cities' populations: how

@@ -477,6 +477,15 @@ impl Network {
         })
     }
 
+    /// The lane of the same corridor the other way, if it is two-way (a corridor's
+    /// forward lane comes just before its reverse lane).
+    pub fn other_direction(&self, lane: LaneId) -> Option<LaneId> {
+        let (i, l) = (lane.index(), &self.lanes[lane]);
+        let j = if l.reverse { i.checked_sub(1)? } else { i + 1 };
+        let o = self.lanes.get(j)?;
+        (o.corridor == l.corridor && o.from == l.to && o.to == l.from).then(|| LaneId::new(j))
+    }
+
     /// The terminal area of a vertiport node.
     pub fn terminal(&self, node: NodeId) -> Option<&Terminal> {
         self.nodes[node].terminal.map(|t| &self.terminals[t])

@@ -434,10 +434,7 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
         }
         // A ramp at this lane's start through the level of its other direction.
         if run.start > 0 && segs[run.start].dir[2] != 0.0 {
-            let other = net
-                .lanes
-                .iter()
-                .position(|o| o.corridor == l.corridor && o.from == l.to && o.to == l.from);
+            let other = net.other_direction(lane).map(|o| o.index());
             if let Some(o) = other.filter(|&o| net.ramp_zone_m[o] > 0.0) {
                 // Until the ramp is a vertical minimum clear of that lane's level.
                 let (k, ol) = (run.start, &net.lanes[o]);
