@@ -1164,20 +1164,32 @@ pub fn generated_text(g: &Generated, command: &str, template: &str, cities: &str
          // The rule is in src/generate.rs and the README (\"Region scale\"). Everything but the\n\
          // nodes, corridors and flows is {template}'s.\n\
          // Meshed points/vertiports per city: {per_city}.\n\
-         // {} mesh corridors, {} trunk legs, {} gate links, {:.0} km of corridor; {} flows,\n\
-         // {:.0} departures an hour at the profile's mean factor, about {:.0} drones in the air\n\
-         // once traffic has built up (Little's law); lane load over the run's mean: highest\n\
-         // {:.2}, mean {:.2} of the headway capacity; {} vertiports with fewer FATOs than their\n\
-         // traffic asks for (capped by the room in their cell).\n{body}\n",
-        s.mesh_corridors,
-        s.trunk_corridors,
-        s.gate_links,
-        s.corridor_km,
-        s.flows,
-        s.flights_per_hour,
-        s.airborne,
-        s.max_lane_load,
-        s.mean_lane_load,
-        s.fato_capped,
+         // {s}.\n{body}\n"
     )
+}
+
+impl std::fmt::Display for Summary {
+    /// One line: the network, the demand and the loads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} meshed points, {} vertiports, {} mesh corridors, {} trunk legs, {} gate links, \
+             {:.0} km; {} flows, {:.0} departures/h at the profile's mean factor, about {:.0} \
+             drones in the air once traffic has built up (Little's law); lane load (entries over \
+             headway capacity) highest {:.2}, mean {:.2}; {} vertiports with fewer FATOs than \
+             their traffic asks for",
+            self.cities.iter().map(|c| c.1).sum::<usize>(),
+            self.cities.iter().map(|c| c.2).sum::<usize>(),
+            self.mesh_corridors,
+            self.trunk_corridors,
+            self.gate_links,
+            self.corridor_km,
+            self.flows,
+            self.flights_per_hour,
+            self.airborne,
+            self.max_lane_load,
+            self.mean_lane_load,
+            self.fato_capped,
+        )
+    }
 }

@@ -136,22 +136,6 @@ pub fn main(a: GenerateArgs) -> Result<()> {
     );
     metrics::write_atomic(&a.out, text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;
-    let s = &g.summary;
-    println!(
-        "{}: {} meshed points, {} vertiports, {} mesh corridors, {} trunk legs, {} gate links, {:.0} km; \
-         {} flows, {:.0} departures/h, about {:.0} drones in the air; lane load highest {:.2}, mean {:.2}",
-        a.out.display(),
-        s.cities.iter().map(|c| c.1).sum::<usize>(),
-        s.cities.iter().map(|c| c.2).sum::<usize>(),
-        s.mesh_corridors,
-        s.trunk_corridors,
-        s.gate_links,
-        s.corridor_km,
-        s.flows,
-        s.flights_per_hour,
-        s.airborne,
-        s.max_lane_load,
-        s.mean_lane_load
-    );
+    println!("{}: {}", a.out.display(), g.summary);
     Ok(())
 }
