@@ -17,7 +17,11 @@
 //!   traffic flies the upper half and westbound (southbound) the lower one.
 //! - **Vertiports.** Every `vertiport_every`-th lattice point in both directions is a
 //!   last-mile vertiport with the terminal model; each hub place becomes a vertiport at
-//!   its nearest meshed point, named by the place.
+//!   its nearest meshed point, named by the place. A vertiport's terminal area fills one
+//!   of the four lattice cells at its corner (the first no trunk or gate link crosses):
+//!   the connector runs along the cell's diagonal so the FATOs' arc is centred in it, and
+//!   the FATOs are capped at what fits; a last-mile vertiport with no free cell is a
+//!   junction instead.
 //! - **Trunks and gates.** Each city is joined hub to hub to its `trunk_neighbours`
 //!   nearest cities by trunk corridors in the `trunk` band (bent round a no-fly zone in
 //!   the way where one detour clears it, dropped otherwise, and dropped where the band is
@@ -25,13 +29,17 @@
 //!   through one of the template's border gates; each gate is also joined at mesh level to
 //!   the nearest meshed point of each territory within `gate_reach_m`.
 //! - **Demand.** Each vertiport sends flights to the vertiport nearest to each of the four
-//!   points `trip_m` east or west and `trip_m` north or south of it (same territory and
-//!   connected), mixed as `mesh_mix`; a city's flows share its population equally. Hubs of
+//!   points `trip_m` east or west and `trip_m` north or south of it (same territory,
+//!   connected by the mesh, route not taking a trunk), mixed as `mesh_mix`, all at one
+//!   rate: population sets each city's area, hence its vertiports and its share. Hubs of
 //!   trunk-joined cities exchange `trunk_mix` flights both ways in proportion to the
-//!   product of the populations over the distance (a gravity model). Rates are set so that,
-//!   by Little's law at the template profile's mean factor over the run, `airborne` drones
-//!   are in the air once traffic has built up, `trunk_share` of them on trunk flows.
-//!   Vertiport FATOs and gate capacities are then sized as `skycorridor scale` sizes them.
+//!   product of the populations over the distance (a gravity model), scaled so the
+//!   busiest trunk lane runs at `trunk_load` of its headway capacity. The mesh rate is set
+//!   so that, by Little's law at the template profile's mean factor over the run,
+//!   `airborne` drones are in the air once traffic has built up; flows through a lane
+//!   loaded above `max_lane_load` are thinned by its excess and the rest scaled up again,
+//!   until none is (at most 30 rounds). Vertiport FATOs and gate capacities are then sized
+//!   as `skycorridor scale` sizes them.
 //!
 //! Everything else (jurisdictions, airports, zones, fleet, profile, deconfliction,
 //! uncertainty) is the template's.
