@@ -36,8 +36,6 @@ pub struct TrackTable {
     ids: Vec<u32>,
     /// With local minima, each track's `[horizontal_m, vertical_m]`.
     minima: Vec<[f32; 2]>,
-    /// Each track's next knot within the coming step, if its path bends there.
-    knots: Vec<Knot>,
 }
 
 /// Shortest overlap of a piece of a step with the minima that counts as a loss, seconds.
@@ -90,19 +88,16 @@ impl TrackTable {
         self.tracks.clear();
         self.ids.clear();
         self.minima.clear();
-        self.knots.clear();
-        let dt = fleet.dt_s();
         for a in airborne {
             self.tracks.push(Track {
                 pos: a.d.pos,
                 vel: a.d.vel,
             });
             self.ids.push(a.flight.0);
-            let plan = fleet.plan(a.flight);
             if net.local_minima {
+                let plan = fleet.plan(a.flight);
                 self.minima.push(minima_at(net, plan, a.d.motion.seg));
             }
-            self.knots.push(Knot::of(&a.d, plan, dt));
         }
     }
 
@@ -115,11 +110,26 @@ impl TrackTable {
     /// their paths (speeds held), as `(from, to)` seconds; `None` when it is not. The
     /// encounter's straight lines are exact unless a path bends within the step: then
     /// each piece between bends is checked on its own (a climb levelling off is not
-    /// carried past its level, a turn not past its corner).
-    pub fn los_in_step(&self, p: &Params, e: &Encounter) -> Option<(f64, f64)> {
+    /// carried past its level, a turn not past its corner). `airborne` are the drones the
+    /// table was filled from, in its order; the bends are found only for the pairs asked.
+    pub(crate) fn los_in_step(
+        &self,
+        p: &Params,
+        e: &Encounter,
+        airborne: &[Airborne],
+        fleet: &Fleet,
+    ) -> Option<(f64, f64)> {
+        let knot = |i: u32| {
+            let a = &airborne[i as usize];
+            Knot::of(&a.d, fleet.plan(a.flight), p.dt_s)
+        };
+        self.los_pieces(p, e, [knot(e.a), knot(e.b)])
+    }
+
+    /// [`Self::los_in_step`] with the pair's bends given.
+    fn los_pieces(&self, p: &Params, e: &Encounter, [ka, kb]: [Knot; 2]) -> Option<(f64, f64)> {
         let dt = p.dt_s;
         let (a, b) = (e.a as usize, e.b as usize);
-        let (ka, kb) = (self.knots[a], self.knots[b]);
         if ka.at_s.is_infinite() && kb.at_s.is_infinite() {
             return e
                 .los_in_step(dt)
@@ -582,7 +592,7 @@ mod tests {
 
     /// A drone at 79.6 m climbing at 3 m/s that levels off at `level_m` within the step,
     /// 10 m from another at 100 m (vertical minimum 20 m), both at 12 m/s.
-    fn table(level_m: f64) -> (TrackTable, Params, Encounter) {
+    fn table(level_m: f64) -> (TrackTable, Params, Encounter, [Knot; 2]) {
         let climbing = Track {
             pos: DVec3::new(0.0, 0.0, 79.6),
             vel: DVec3::new(12.0, 0.0, 3.0),
@@ -609,36 +619,32 @@ mod tests {
             tracks: vec![climbing, above],
             ids: vec![0, 1],
             minima: Vec::new(),
-            knots: vec![knot, Knot::NONE],
         };
-        (
-            t,
-            p,
-            Encounter {
-                a: 0,
-                b: 1,
-                t_in,
-                t_out,
-            },
-        )
+        let e = Encounter {
+            a: 0,
+            b: 1,
+            t_in,
+            t_out,
+        };
+        (t, p, e, [knot, Knot::NONE])
     }
 
     #[test]
     fn a_climb_levelling_off_a_minimum_below_another_is_no_loss() {
-        let (t, p, e) = table(80.0);
+        let (t, p, e, k) = table(80.0);
         // The straight line climbs through 80 m at 0.4 / 3 s and stays under 20 m from
         // the drone above for the rest of the step.
         assert!(e.los_in_step(p.dt_s));
         assert!((e.t_in - 0.4 / 3.0).abs() < 1e-9, "{e:?}");
         // Flown, it stops at 80 m: exactly the minimum, never under it.
-        assert_eq!(t.los_in_step(&p, &e), None);
+        assert_eq!(t.los_pieces(&p, &e, k), None);
     }
 
     #[test]
     fn a_climb_levelling_off_inside_the_minimum_is_a_loss_from_when_it_enters() {
         // Levelling at 81 m (at 0.467 s): under 20 m from 100 m from 80 m (0.133 s) on.
-        let (t, p, e) = table(81.0);
-        let (lo, hi) = t.los_in_step(&p, &e).expect("a loss");
+        let (t, p, e, k) = table(81.0);
+        let (lo, hi) = t.los_pieces(&p, &e, k).expect("a loss");
         assert!((lo - 0.4 / 3.0).abs() < 1e-9, "{lo}");
         assert_eq!(hi, 1.0);
     }

@@ -302,7 +302,7 @@ impl EventTracker {
             let location = || pair_location(place(e.a), place(e.b));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
-            let los = table.los_in_step(p, e);
+            let los = table.los_in_step(p, e, airborne, places.fleet);
             let (key, first) = if fa < fb {
                 ((fa, fb), ta)
             } else {

@@ -81,11 +81,6 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// The simulation step, seconds.
-    pub fn dt_s(&self) -> f64 {
-        self.dt_s
-    }
-
     /// Planned flights (sorted by departure), their plans and the scenario's drone types;
     /// variants are planned with step `dt_s`.
     pub fn new(plans: Vec<Plan>, flights: Vec<Flight>, types: Vec<DroneType>, dt_s: f64) -> Self {
