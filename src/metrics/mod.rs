@@ -25,6 +25,7 @@ pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
 
 use crate::ids::FlightId;
+use crate::planner::CancelReason;
 use crate::sim::events::{EventKind, EventSummary, location_kind};
 use crate::sim::{Simulation, Status, TrackPlace};
 
@@ -64,6 +65,11 @@ pub struct StrategicSummary {
     pub reroute_extra_s: f64,
     /// Cancellations by reason.
     pub cancellations: BTreeMap<String, usize>,
+    /// Cancellations for ground delay by the kind of resource whose bookings alone ruled
+    /// out the most of their departures (see
+    /// [`crate::planner::strategic::Reservations::binding`]): what limits capacity.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ground_delay_binding: BTreeMap<String, usize>,
     /// Per corridor and per vertiport, the demand offered (flights filed to use it,
     /// departing within the run) and accepted (cleared to use it, departing within the
     /// run) per hour: the capacity the reservations allow. Empty when it was off.
@@ -449,9 +455,18 @@ impl StrategicSummary {
     fn of(sim: &Simulation) -> StrategicSummary {
         let flights = sim.flights();
         let mut cancellations = BTreeMap::new();
+        let mut ground_delay_binding = BTreeMap::new();
         for f in flights {
             if let Some(reason) = &f.cancelled {
                 *cancellations.entry(reason.kind().to_string()).or_insert(0) += 1;
+                if let CancelReason::GroundDelay {
+                    binding: Some(r), ..
+                } = **reason
+                {
+                    *ground_delay_binding
+                        .entry(r.name().to_string())
+                        .or_insert(0) += 1;
+                }
             }
         }
         let enabled = sim.scenario().deconfliction.strategic;
@@ -482,6 +497,7 @@ impl StrategicSummary {
                 })
                 .fold(0.0, |a, b| a + b),
             cancellations,
+            ground_delay_binding,
         }
     }
 }
@@ -599,6 +615,22 @@ impl Report {
                 self.strategic.reroute_extra_s.max(0.0),
                 f.cancelled
             );
+            if !self.strategic.cancellations.is_empty() {
+                let by = |m: &BTreeMap<String, usize>| {
+                    m.iter()
+                        .map(|(k, n)| format!("{n} {k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                out += &format!("cancelled     {}", by(&self.strategic.cancellations));
+                if !self.strategic.ground_delay_binding.is_empty() {
+                    out += &format!(
+                        " (ground delay mostly ruled out by: {})",
+                        by(&self.strategic.ground_delay_binding)
+                    );
+                }
+                out += "\n";
+            }
         }
         out += &format!(
             "traffic       {:.1} flight hours, peak {} airborne, {:.1} arrivals/h, {:.1} km, {:.1} kWh\n",

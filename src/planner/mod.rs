@@ -21,7 +21,7 @@ use crate::network::weather::SegWind;
 use crate::network::{Network, Terminal};
 use crate::scenario::{DroneType, Scenario, ValidationError};
 pub use path::{Motion, Path, Seg, advance, advance_capped, advance_limited};
-pub use strategic::CancelReason;
+pub use strategic::{CancelReason, Resource};
 
 /// A route and its unobstructed flight profile for one drone type.
 #[derive(Debug, Clone)]

@@ -352,6 +352,19 @@ fn sharpest_turn(net: &Network, node: NodeId) -> f64 {
     sharpest
 }
 
+/// The largest vertical minimum on the lanes that meet at `node`, metres: two drones in
+/// its zone whose altitudes stay that far apart are separated wherever they are in it.
+fn node_vertical_m(net: &Network, node: NodeId) -> f64 {
+    use petgraph::Direction::{Incoming, Outgoing};
+    use petgraph::graph::NodeIndex;
+    let n = NodeIndex::new(node.index());
+    net.graph
+        .edges_directed(n, Incoming)
+        .chain(net.graph.edges_directed(n, Outgoing))
+        .map(|e| net.lanes[*e.weight()].minima[1])
+        .fold(0.0, f64::max)
+}
+
 /// How far from a junction, in multiples of the horizontal minimum, a drone is in its
 /// zone: 1.5 keeps two drones on lanes 45 degrees apart, one leaving and one arriving at
 /// that distance, more than a minimum apart.
@@ -365,8 +378,11 @@ pub const JUNCTION_ZONE_MINIMA: f64 = 1.5;
 /// node may not overlap in time unless they take the same pair of lanes, one following
 /// the other, kept apart by the lanes' own bookings (not when the turn is so sharp that
 /// a headway at the drone's speed leaves them less than 1.05 minima apart in a straight
-/// line: such a transition is exclusive). The junction is a conflict point of the
-/// network, where merges, crossings and the level changes between layers happen.
+/// line: such a transition is exclusive), or their altitudes in the zone stay the
+/// largest vertical minimum of the node's lanes apart throughout (a straight-through
+/// flight on one layer and one on another: [`Passage::alt_m`]). The junction is a
+/// conflict point of the network, where merges, crossings and the level changes between
+/// layers happen.
 pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
     let segs = &plan.path.segs;
     let mut out = Vec::new();
@@ -393,14 +409,18 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
         } else {
             at
         };
+        let (from, to) = (
+            plan.path.horizontal_from(at, -r),
+            plan.path.horizontal_from(at, r).max(ramp_end),
+        );
         out.push((
             node,
             Passage {
-                from_s: plan.planned_time_at(plan.path.horizontal_from(at, -r)),
-                to_s: plan.planned_time_at(plan.path.horizontal_from(at, r).max(ramp_end)),
+                from_s: plan.planned_time_at(from),
+                to_s: plan.planned_time_at(to),
                 lanes: (w[0], w[1]),
                 exclusive,
-                alt_m: ANY_ALT,
+                alt_m: alt_range(plan, from, to, 0.5 * node_vertical_m(net, node)),
             },
         ));
     }
@@ -623,6 +643,49 @@ fn fan_gap_s(lead: &[(f64, f64)], follow: &[(f64, f64)], gap_m: f64) -> f64 {
     hi
 }
 
+/// A kind of resource strategic deconfliction books: what rules out a departure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    /// A lane's headway, or its no-overtaking order.
+    Lane,
+    /// The FATOs of the origin or the destination, or the origin FATO's leg.
+    Fato,
+    /// The stands of the destination.
+    Stand,
+    /// A border gate's spacing.
+    Gate,
+    /// A junction's transitions.
+    Junction,
+    /// A crossing of two lanes.
+    Crossing,
+    /// A ramp through the level of a lane's other direction.
+    Ramp,
+    /// A terminal's departure or arrival fan.
+    Fan,
+}
+
+impl Resource {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Lane => "lane",
+            Resource::Fato => "FATO",
+            Resource::Stand => "stand",
+            Resource::Gate => "gate",
+            Resource::Junction => "junction",
+            Resource::Crossing => "crossing",
+            Resource::Ramp => "ramp",
+            Resource::Fan => "fan",
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Why strategic deconfliction cancelled a flight before take-off.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CancelReason {
@@ -644,6 +707,10 @@ pub enum CancelReason {
     GroundDelay {
         /// The longest ground delay allowed, seconds.
         max_s: f64,
+        /// The kind of resource whose bookings alone ruled out the most departures
+        /// within that delay on the route tried first ([`Reservations::binding`]), if
+        /// any did.
+        binding: Option<Resource>,
     },
 }
 
@@ -677,8 +744,12 @@ impl fmt::Display for CancelReason {
                 }
                 write!(f, ")")
             }
-            CancelReason::GroundDelay { max_s } => {
-                write!(f, "ground delay: no slot within {max_s:.0} s")
+            CancelReason::GroundDelay { max_s, binding } => {
+                write!(f, "ground delay: no slot within {max_s:.0} s")?;
+                match binding {
+                    Some(r) => write!(f, " (mostly ruled out by {r} bookings)"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -1036,13 +1107,25 @@ impl Reservations {
     /// - a gate's passage `g` to a passage at `t`: `(g - t - spacing, g - t + spacing)`;
     /// - a zone's `[a, z)` on other lanes to a passage `[a', z')`: as a FATO's.
     fn forbidden(&self, u: &PlanUses, from: f64, to: f64, out: &mut Forbidden) {
+        self.forbidden_by(u, from, to, &mut |_, i| out.push(i));
+    }
+
+    /// [`Reservations::forbidden`], each interval given with the kind of resource whose
+    /// booking forbids it.
+    fn forbidden_by(
+        &self,
+        u: &PlanUses,
+        from: f64,
+        to: f64,
+        out: &mut impl FnMut(Resource, (f64, f64)),
+    ) {
         let b = self.buffer_s;
         for &(l, e, x, h) in &u.lanes {
             let (t, h) = (&self.lanes[l.index()], h + b);
             let first = from + e.min(x - t.longest_s) - h;
             for (be, bx) in t.starting_in(first, to + x + h) {
                 let (p, q) = (be - e, bx - x);
-                out.push((p.min(q) - h, p.max(q) + h));
+                out(Resource::Lane, (p.min(q) - h, p.max(q) + h));
             }
         }
         for (end, &(n, a, z)) in u.fatos.iter().enumerate() {
@@ -1065,31 +1148,85 @@ impl Reservations {
                     Some(prev) => intersection(&prev, &one),
                 });
             }
-            out.extend(all.unwrap_or_default());
+            for i in all.unwrap_or_default() {
+                out(Resource::Fato, i);
+            }
         }
         for &(n, t, spacing) in &u.gates {
             let s = spacing + b;
             for (g, ()) in self.gates[n.index()].starting_in(from + t - s, to + t + s) {
-                out.push((g - t - s, g - t + s));
+                out(Resource::Gate, (g - t - s, g - t + s));
             }
         }
         let zones = u
             .junctions
             .iter()
-            .map(|(n, p)| (&self.junctions[n.index()], p))
-            .chain(u.crossings.iter().map(|(c, p)| (&self.crossings[*c], p)))
-            .chain(u.ramps.iter().map(|(l, p)| (&self.ramps[l.index()], p)));
+            .map(|(n, p)| (Resource::Junction, &self.junctions[n.index()], p))
+            .chain(
+                u.crossings
+                    .iter()
+                    .map(|(c, p)| (Resource::Crossing, &self.crossings[*c], p)),
+            )
+            .chain(
+                u.ramps
+                    .iter()
+                    .map(|(l, p)| (Resource::Ramp, &self.ramps[l.index()], p)),
+            );
+        let mut fan = Forbidden::new();
         for &(k, ref p, id) in &u.fans {
-            self.gap_forbidden(&self.fans[k], p, id, (from, to), out);
+            self.gap_forbidden(&self.fans[k], p, id, (from, to), &mut fan);
         }
-        for (table, p) in zones {
+        for i in fan {
+            out(Resource::Fan, i);
+        }
+        for (kind, table, p) in zones {
             let (a, z) = (p.from_s - b, p.to_s + b);
             for (_, q) in table.near(from + a, to + z) {
                 if !q.may_overlap(p) {
-                    out.push((q.from_s - z, q.to_s - a));
+                    out(kind, (q.from_s - z, q.to_s - a));
                 }
             }
         }
+    }
+
+    /// The kind of resource whose bookings alone rule out the most departures
+    /// `from + k * dt` (`k` up to `max_steps`) of a plan that uses `u`: why it found no
+    /// slot. A departure no booked interval rules out but the destination's stands do
+    /// counts for [`Resource::Stand`].
+    pub fn binding(&self, u: &PlanUses, from: f64, dt: f64, max_steps: u64) -> Option<Resource> {
+        let to = from + max_steps as f64 * dt;
+        let mut by_kind: BTreeMap<Resource, Forbidden> = BTreeMap::new();
+        self.forbidden_by(u, from, to, &mut |kind, i| {
+            by_kind.entry(kind).or_default().push(i)
+        });
+        let by_kind: Vec<(Resource, Forbidden)> = by_kind
+            .into_iter()
+            .map(|(kind, v)| (kind, merged(v.into_iter())))
+            .collect();
+        let mut counts: BTreeMap<Resource, u64> = BTreeMap::new();
+        let mut next = vec![0; by_kind.len()];
+        for k in 0..=max_steps {
+            let t = from + k as f64 * dt;
+            let mut any = false;
+            for ((kind, v), i) in by_kind.iter().zip(next.iter_mut()) {
+                while *i < v.len() && v[*i].1 <= t + EPS {
+                    *i += 1;
+                }
+                if *i < v.len() && v[*i].0 < t - EPS {
+                    *counts.entry(*kind).or_default() += 1;
+                    any = true;
+                }
+            }
+            let (n, a, z, stands) = u.stand;
+            let b = self.buffer_s;
+            if !any && !self.stand_free(n, t + a - b, t + z + b, stands) {
+                *counts.entry(Resource::Stand).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .max_by_key(|&(kind, n)| (n, std::cmp::Reverse(kind)))
+            .map(|(kind, _)| kind)
     }
 
     /// The earliest departure `from + k * dt` (`k` up to `max_steps`) at which a plan that
@@ -1394,12 +1531,14 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
         let scheduled = flights[i].scheduled_s;
         let mut best: Option<Best> = None;
         let mut battery_short = true;
+        let mut first_tried = None;
         for &c in &candidates {
             let plan = &plans[c];
             if plan.energy_wh > usable(plan) {
                 continue;
             }
             battery_short = false;
+            first_tried.get_or_insert(c);
             // A later departure than this cannot arrive before the best found.
             let limit = match best {
                 None => max_steps,
@@ -1448,6 +1587,7 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                     None => {
                         f.cancelled = Some(Box::new(CancelReason::GroundDelay {
                             max_s: cfg.max_ground_delay_s,
+                            binding: table.binding(u, f.scheduled_s, dt, max_steps),
                         }));
                     }
                 }
@@ -1468,8 +1608,10 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                 }));
             }
             None => {
+                let tried = first_tried.expect("a route within the battery was tried");
                 f.cancelled = Some(Box::new(CancelReason::GroundDelay {
                     max_s: cfg.max_ground_delay_s,
+                    binding: table.binding(&uses[&tried], f.scheduled_s, dt, max_steps),
                 }));
             }
         }
