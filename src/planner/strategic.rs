@@ -413,19 +413,37 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
             plan.path.horizontal_from(at, -r),
             plan.path.horizontal_from(at, r).max(ramp_end),
         );
-        out.push((
-            node,
-            Passage {
-                from_s: plan.planned_time_at(from),
-                to_s: plan.planned_time_at(to),
-                lanes: (w[0], w[1]),
-                exclusive,
-                alt_m: alt_range(plan, from, to, 0.5 * node_vertical_m(net, node)),
-            },
-        ));
+        let vertical_m = node_vertical_m(net, node);
+        let piece = |a: f64, z: f64| Passage {
+            from_s: plan.planned_time_at(a),
+            to_s: plan.planned_time_at(z),
+            lanes: (w[0], w[1]),
+            exclusive,
+            alt_m: alt_range(plan, a, z, 0.5 * vertical_m),
+        };
+        let whole = piece(from, to);
+        let climb = whole.alt_m.1 - whole.alt_m.0 - vertical_m;
+        if climb <= vertical_m {
+            out.push((node, whole));
+            continue;
+        }
+        // Changing level: booked in pieces, each at the altitudes flown in it (up to the
+        // node, then slices of at most a vertical minimum of climb or descent), so
+        // traffic on a level it has left or not reached yet may pass meanwhile.
+        out.push((node, piece(from, at)));
+        let n = (climb / vertical_m).ceil().min(MAX_JUNCTION_PIECES as f64) as usize;
+        for i in 0..n {
+            let a = at + (to - at) * i as f64 / n as f64;
+            let z = at + (to - at) * (i + 1) as f64 / n as f64;
+            out.push((node, piece(a, z)));
+        }
     }
     out
 }
+
+/// The most pieces the part of a level-changing junction transition after the node is
+/// booked in (see [`junction_passages`]).
+const MAX_JUNCTION_PIECES: usize = 4;
 
 /// The ramp passages of a plan, in seconds from take-off, by the lane whose level they
 /// concern ([`Network::ramp_zone_m`]): on a lane `l` whose other direction others ramp
