@@ -204,7 +204,6 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
                     lanes: (lane, lane),
                     exclusive: false,
                     alt_m: alt_range(plan, from, to, 0.5 * x.vertical_m),
-                    along: None,
                 },
             ));
         }
@@ -297,10 +296,6 @@ pub struct Passage {
     /// ends, metres: two passages whose ranges do not overlap are a vertical minimum
     /// apart and may overlap in time (unbounded at junctions, where levels change).
     pub alt_m: (f64, f64),
-    /// The lane it is on all through, when one is: a junction transition's piece before
-    /// the node on the lane it leaves, or after it on the lane it takes. Two pieces on
-    /// one lane may overlap in time: that lane's bookings keep them apart.
-    pub along: Option<LaneId>,
 }
 
 impl Passage {
@@ -308,7 +303,6 @@ impl Passage {
     /// following the other, neither exclusive; or a vertical minimum apart.
     fn may_overlap(&self, other: &Passage) -> bool {
         (self.lanes == other.lanes && !self.exclusive && !other.exclusive)
-            || (self.along.is_some() && self.along == other.along)
             || self.alt_m.1 <= other.alt_m.0
             || other.alt_m.1 <= self.alt_m.0
     }
@@ -420,44 +414,28 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
             plan.path.horizontal_from(at, r).max(ramp_end),
         );
         let vertical_m = node_vertical_m(net, node);
-        // Where the path is on the lane it leaves, and on the lane it takes.
-        let (mut first, mut last) = (start, start);
-        while first > 0 && segs[first - 1].lane == Some(w[0]) {
-            first -= 1;
-        }
-        while last + 1 < segs.len() && segs[last + 1].lane == Some(w[1]) {
-            last += 1;
-        }
-        let (on_from, on_to) = (plan.path.cum[first], plan.path.cum[last + 1]);
-        let piece = |a: f64, z: f64, along: Option<LaneId>| Passage {
+        let piece = |a: f64, z: f64| Passage {
             from_s: plan.planned_time_at(a),
             to_s: plan.planned_time_at(z),
             lanes: (w[0], w[1]),
             exclusive,
             alt_m: alt_range(plan, a, z, 0.5 * vertical_m),
-            along,
         };
-        // Up to the node, on the lane it leaves (if the zone starts on it).
-        out.push((
-            node,
-            piece(from, at, (from >= on_from - EPS).then_some(w[0])),
-        ));
-        // After it, on the lane it takes: a level one in one piece; one changing level
-        // in slices of at most a vertical minimum of climb or descent, each at the
-        // altitudes flown in it, so traffic on a level it has left or not reached yet
-        // may pass meanwhile.
-        let along = (to <= on_to + EPS).then_some(w[1]);
-        let climb = {
-            let (lo, hi) = alt_range(plan, at, to, 0.0);
-            hi - lo
-        };
-        let n = (climb / vertical_m)
-            .ceil()
-            .clamp(1.0, MAX_JUNCTION_PIECES as f64) as usize;
+        let whole = piece(from, to);
+        let climb = whole.alt_m.1 - whole.alt_m.0 - vertical_m;
+        if climb <= vertical_m {
+            out.push((node, whole));
+            continue;
+        }
+        // Changing level: booked in pieces, each at the altitudes flown in it (up to the
+        // node, then slices of at most a vertical minimum of climb or descent), so
+        // traffic on a level it has left or not reached yet may pass meanwhile.
+        out.push((node, piece(from, at)));
+        let n = (climb / vertical_m).ceil().min(MAX_JUNCTION_PIECES as f64) as usize;
         for i in 0..n {
             let a = at + (to - at) * i as f64 / n as f64;
             let z = at + (to - at) * (i + 1) as f64 / n as f64;
-            out.push((node, piece(a, z, along)));
+            out.push((node, piece(a, z)));
         }
     }
     out
@@ -489,7 +467,6 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
                     lanes: (lane, lane),
                     exclusive: false,
                     alt_m: ANY_ALT,
-                    along: None,
                 },
             ));
         }
@@ -517,7 +494,6 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
                         lanes: (lane, lane),
                         exclusive: false,
                         alt_m: ANY_ALT,
-                        along: None,
                     },
                 ));
             }
@@ -598,7 +574,6 @@ fn progress(plan: &Plan, (a, z): (f64, f64), fix: f64, lane: LaneId) -> (Passage
         lanes: (lane, lane),
         exclusive: true,
         alt_m: ANY_ALT,
-        along: None,
     };
     (passage, profile)
 }
@@ -921,7 +896,6 @@ impl Reservations {
             lanes: p.lanes,
             exclusive: p.exclusive,
             alt_m: p.alt_m,
-            along: p.along,
         }
     }
 

@@ -193,7 +193,7 @@ proptest! {
                 fato_use[fato_key(n, k)].push((a, b));
             }
             for (n, p) in junction_passages(net, plan) {
-                passages[n.index()].push((f.departure_s + p.from_s, f.departure_s + p.to_s, p.lanes, p.alt_m, p.along));
+                passages[n.index()].push((f.departure_s + p.from_s, f.departure_s + p.to_s, p.lanes, p.alt_m));
             }
             prop_assert!(f.departure_s >= f.scheduled_s);
         }
@@ -208,11 +208,11 @@ proptest! {
             }
         }
         // No two transitions of a junction on different lane pairs overlap in time
-        // unless a vertical minimum apart or on one lane.
+        // unless a vertical minimum apart.
         for (n, ps) in passages.iter().enumerate() {
             for (i, a) in ps.iter().enumerate() {
                 for b in &ps[i + 1..] {
-                    let apart = a.3.1 <= b.3.0 || b.3.1 <= a.3.0 || (a.4.is_some() && a.4 == b.4);
+                    let apart = a.3.1 <= b.3.0 || b.3.1 <= a.3.0;
                     prop_assert!(a.2 == b.2 || apart || a.1 <= b.0 + 1e-9 || b.1 <= a.0 + 1e-9, "node {n}: {a:?} and {b:?}");
                 }
             }
