@@ -131,6 +131,14 @@ impl Uncertainty {
     pub fn is_none(&self) -> bool {
         *self == Uncertainty::default()
     }
+    /// Whether the drones fly exactly what they were planned with: the actual wind is
+    /// the forecast, no gusts, no schedule noise (navigation error is per type).
+    pub fn forecast_exact(&self) -> bool {
+        self.forecast.as_ref().is_none_or(|f| *f == self.wind)
+            && self.gusts.is_none()
+            && self.schedule == ScheduleNoise::default()
+    }
+
     /// The wind plans are made with.
     pub fn forecast_wind(&self) -> &Wind {
         self.forecast.as_ref().unwrap_or(&self.wind)

@@ -348,6 +348,31 @@ impl Simulation {
             encounters,
             places,
         );
+        // By the book in a world with no disturbance, a pair that both fly their
+        // bookings exactly needs no resolution: the bookings keep it apart (state-based
+        // prediction would see drones turning or changing level past each other as
+        // conflicts and push them off the book).
+        let off_book: Vec<separation::Encounter>;
+        let encounters = match &mut self.bookings {
+            Some(b)
+                if self.scenario.deconfliction.tactical != Tactical::None
+                    && self.scenario.uncertainty.forecast_exact() =>
+            {
+                b.note_manoeuvres(&self.airborne);
+                let delays = &self.takeoff_delays;
+                let on = |k: u32| {
+                    let a = &self.airborne[k as usize];
+                    b.on_book(a) && !delays.contains_key(&a.flight)
+                };
+                off_book = encounters
+                    .iter()
+                    .filter(|e| !(on(e.a) && on(e.b)))
+                    .copied()
+                    .collect();
+                &off_book[..]
+            }
+            _ => encounters,
+        };
         let input = tactical::StepInput {
             encounters,
             table,

@@ -21,6 +21,8 @@ pub struct Bookings {
     headway_breaches: u64,
     /// Flights late on their stand whose bookings are withdrawn until they take off.
     withdrawn: Vec<bool>,
+    /// Flights tactical resolution has moved off their plan at some time.
+    manoeuvred: Vec<bool>,
 }
 
 impl Bookings {
@@ -33,6 +35,7 @@ impl Bookings {
             replans: 0,
             headway_breaches: 0,
             withdrawn: vec![false; fleet.flights().len()],
+            manoeuvred: vec![false; fleet.flights().len()],
         }
     }
 
@@ -49,6 +52,26 @@ impl Bookings {
     /// How far behind its booking a flight flying `d` is at time `now`, seconds.
     fn late_s(&self, f: FlightId, now: f64, d: &Dynamics, fleet: &Fleet) -> f64 {
         now - (self.booked_s[f.index()] + fleet.plan(f).planned_time_at(d.motion.s))
+    }
+
+    /// Notes the drones tactical resolution has off their plans now (they stay off the
+    /// book for the rest of their flight).
+    pub(crate) fn note_manoeuvres(&mut self, airborne: &[Airborne]) {
+        for a in airborne {
+            if a.d.manoeuvring() || a.d.offset_m != 0.0 {
+                self.manoeuvred[a.flight.index()] = true;
+            }
+        }
+    }
+
+    /// Whether drone `a`, in a world with no disturbance (the actual wind the forecast,
+    /// no gusts, no schedule noise), flies its booking exactly: no navigation error, never
+    /// manoeuvred, its booking not withdrawn. Two drones that both do are kept apart by
+    /// the bookings (the soundness invariant, `tests/it/sound.rs`), so tactical
+    /// resolution leaves such a pair alone.
+    pub(crate) fn on_book(&self, a: &Airborne) -> bool {
+        let f = a.flight.index();
+        !self.withdrawn[f] && !self.manoeuvred[f] && a.d.nav_m == [0.0; 3]
     }
 
     /// In-flight re-plans so far.

@@ -129,5 +129,27 @@ fn every_shipped_scenario_cleared_strategically_loses_no_separation() {
             panic!("{}: {e}", path.display());
         }
         crate::assert_every_flight_accounted(&r);
+        if big {
+            continue;
+        }
+        // Tactical Mvp on top: a pair flying its bookings exactly is left alone, so
+        // nothing is manoeuvred and the hour is the same (it used to push drones turning
+        // or changing level past each other off the book: 3 losses on the default).
+        let mut mvp = set.clone();
+        mvp.push("deconfliction.tactical=Mvp".parse().unwrap());
+        let mut sim = skycorridor::load(&path, &mvp).unwrap();
+        sim.run_to_end();
+        let m = Report::from_sim(&sim);
+        let t = &m.tactical;
+        assert_eq!(
+            (
+                m.losses_of_separation,
+                t.speed_manoeuvres + t.vertical_manoeuvres + t.lateral_manoeuvres,
+                m.flights.completed
+            ),
+            (0, 0, r.flights.completed),
+            "{} with Mvp",
+            path.display()
+        );
     }
 }
