@@ -18,10 +18,23 @@ use crate::prepare_text;
 /// Steps `sim` to its end; after every step, every pair of drones in the air is checked
 /// with minima `[horizontal_m, vertical_m]` (all pairs, no broad phase). Then every
 /// flight that took off did so at its cleared departure, and every one that landed did
-/// so at its cleared arrival.
+/// so at its cleared arrival; and every drone in the air is where its plan's times put it
+/// (the bookings are made with those times).
 fn fly_checked(sim: &mut Simulation, minima: [f64; 2]) -> Result<(), String> {
     while !sim.finished() {
         sim.step();
+        for (f, d) in sim.airborne() {
+            let late = sim.time_s()
+                - (sim.booked_departure(f) + sim.plan(f).planned_time_at(d.motion.s));
+            if late.abs() > 1e-6 {
+                return Err(format!(
+                    "t={}: {} is {late} s off its planned time at {:.3} m",
+                    sim.time_s(),
+                    sim.flights()[f].id,
+                    d.motion.s
+                ));
+            }
+        }
         let up: Vec<_> = sim.airborne().map(|(f, d)| (f, d.pos)).collect();
         for (i, (f, a)) in up.iter().enumerate() {
             for (g, b) in &up[i + 1..] {
