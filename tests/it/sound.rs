@@ -24,8 +24,8 @@ fn fly_checked(sim: &mut Simulation, minima: [f64; 2]) -> Result<(), String> {
     while !sim.finished() {
         sim.step();
         for (f, d) in sim.airborne() {
-            let late = sim.time_s()
-                - (sim.booked_departure(f) + sim.plan(f).planned_time_at(d.motion.s));
+            let late =
+                sim.time_s() - (sim.booked_departure(f) + sim.plan(f).planned_time_at(d.motion.s));
             if late.abs() > 1e-6 {
                 return Err(format!(
                     "t={}: {} is {late} s off its planned time at {:.3} m",
