@@ -523,21 +523,20 @@ fn fly(path: &Path, t: &DroneType, dt: f64, wind: impl Fn(usize) -> [f64; 2]) ->
         // speed was constant since the last knot, so the times between stay exact (with
         // only the step's end as a knot, a long cruise ending in a deceleration was
         // interpolated as slightly slower: 16 ms off after 600 s at 50 m/s).
-        let crosses = path.cum[seg0 + 1..].iter().any(|&c| c > s0 && c <= m.s);
+        // The segment starts this step reaches (`cum` is sorted) and passes.
+        let reached = seg0 + 1..seg0 + 1 + path.cum[seg0 + 1..].partition_point(|&c| c <= m.s);
+        let crossed = reached.clone().filter(|&k| path.cum[k] > s0);
+        let crosses = crossed.clone().next().is_some();
         if (crosses || m.u != u0) && knots.last().is_some_and(|k| s0 > k.0) {
             knots.push((s0, time));
         }
-        let mut crossed = false;
-        for k in seg0 + 1..=path.segs.len() {
-            if path.cum[k] > s0 && path.cum[k] <= m.s {
-                let at = time + dt * (path.cum[k] - s0) / moved.max(1e-12);
-                seg_t.push(at);
-                knots.push((path.cum[k], at));
-                crossed = true;
-            }
+        for k in crossed {
+            let at = time + dt * (path.cum[k] - s0) / moved.max(1e-12);
+            seg_t.push(at);
+            knots.push((path.cum[k], at));
         }
         time += dt;
-        if (crossed || m.u != u0) && knots.last().is_some_and(|k| m.s > k.0) {
+        if (crosses || m.u != u0) && knots.last().is_some_and(|k| m.s > k.0) {
             knots.push((m.s, time));
         }
         if time > 1e7 {

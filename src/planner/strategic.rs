@@ -1045,6 +1045,14 @@ impl Reservations {
             || t.near(from, to).filter(|&(_, e)| e > from + EPS).count() < stands as usize
     }
 
+    /// Whether the destination's stands admit the turnaround of a plan that uses `u`
+    /// departing at `dep` (grown by the buffer).
+    fn stand_free_for(&self, u: &PlanUses, dep: f64) -> bool {
+        let (n, a, z, stands) = u.stand;
+        let b = self.buffer_s;
+        self.stand_free(n, dep + a - b, dep + z + b, stands)
+    }
+
     /// Whether gate `node` admits a passage at `t`: no booked one closer than `spacing_s`
     /// (plus the buffer).
     fn gate_free(&self, node: NodeId, t: f64, spacing_s: f64) -> bool {
@@ -1084,7 +1092,6 @@ impl Reservations {
 
     /// Whether a plan that uses `u` fits departing at `dep`.
     pub fn fits_uses(&self, u: &PlanUses, dep: f64) -> bool {
-        let b = self.buffer_s;
         u.lanes
             .iter()
             .all(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
@@ -1093,10 +1100,7 @@ impl Reservations {
                 let (n, a, z) = u.fatos[1];
                 self.free_fato(n, dep + a, dep + z).is_some()
             }
-            && {
-                let (n, a, z, stands) = u.stand;
-                self.stand_free(n, dep + a - b, dep + z + b, stands)
-            }
+            && self.stand_free_for(u, dep)
             && u.gates
                 .iter()
                 .all(|&(n, t, spacing)| self.gate_free(n, dep + t, spacing))
@@ -1235,9 +1239,7 @@ impl Reservations {
                     any = true;
                 }
             }
-            let (n, a, z, stands) = u.stand;
-            let b = self.buffer_s;
-            if !any && !self.stand_free(n, t + a - b, t + z + b, stands) {
+            if !any && !self.stand_free_for(u, t) {
                 *counts.entry(Resource::Stand).or_default() += 1;
             }
         }
