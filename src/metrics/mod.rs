@@ -13,12 +13,14 @@ use serde::Serialize;
 
 use crate::scenario::Separation;
 mod compare;
+mod forensics;
 mod montecarlo;
 mod regional;
 mod trajectories;
 mod vertiports;
 
 pub use compare::{Attribution, Comparison, ConflictPairs, Side, conflict_pairs};
+pub use forensics::{LosCauses, LosDetail, MAX_LOS_LISTED, los_causes, place_label};
 pub use montecarlo::{Interval, MonteCarlo, t975};
 pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
@@ -286,6 +288,8 @@ pub struct Report {
     /// Events counted above but not listed in `events.csv` (beyond `run --max-events`).
     #[serde(skip_serializing_if = "is_zero")]
     pub events_not_in_csv: u64,
+    /// What led to the losses of separation (event forensics).
+    pub los_causes: LosCauses,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -585,6 +589,7 @@ impl Report {
             corridors: corridor_use(sim),
             strategic: StrategicSummary::of(sim),
             tactical: TacticalSummary::of(sim, ev, &t),
+            los_causes: los_causes(sim),
         }
     }
 
@@ -652,6 +657,7 @@ impl Report {
             self.collisions,
             self.los_time_s
         );
+        out += &self.los_causes.summary_line();
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;
             out += &format!(
@@ -865,12 +871,25 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
         "open_at_end",
         "location",
         "vertiport",
+        "phase_a",
+        "phase_b",
+        "place_a",
+        "place_b",
+        "predicted",
+        "warning_s",
+        "decisions_a",
+        "decisions_b",
+        "follows",
+        "follows_gap_s",
+        "domino",
+        "earlier_episode_gap_s",
     ])
     .expect("writing to memory");
     for e in sim.events().sorted() {
         let (lat, lon) = sim.net().frame.to_geo(e.at[0], e.at[1]);
         let conflict = e.kind == EventKind::Conflict;
-        w.write_record([
+        let cause = forensics::cause_columns(sim, &e);
+        let row = [
             if conflict { "conflict" } else { "los" }.to_string(),
             sim.flights()[e.a.index()].id.clone(),
             sim.flights()[e.b.index()].id.clone(),
@@ -901,8 +920,9 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
                 }
                 TrackPlace::EnRoute => String::new(),
             },
-        ])
-        .expect("writing to memory");
+        ];
+        w.write_record(row.into_iter().chain(cause))
+            .expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }

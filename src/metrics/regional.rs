@@ -376,6 +376,7 @@ pub fn markdown(r: &Report) -> String {
             md += &format!("| {} | {v} |\n", k.replace('_', " "));
         }
     }
+    md += &r.los_causes.markdown();
     md += &super::vertiports::markdown(&r.vertiports);
     if !r.jurisdictions.is_empty() {
         md += "\n## By city\n\n| city | territory | departures | arrivals | delay mean (s) | delay p95 (s) | LoS | km flown | energy (kWh) | gate wait mean / max (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";

@@ -37,7 +37,8 @@ use serde::Serialize;
 
 use super::Fleet;
 use super::detect::{PlaceInput, TerminalPart, TrackPlace, TrackTable};
-use super::flight::Airborne;
+use super::flight::{Airborne, Dynamics, FlightState, Phase};
+use super::gates::Gates;
 use super::separation::{Encounter, Params, Track, closest_in, pair_params};
 use crate::ids::{FlightId, JurisdictionId, NodeId};
 use crate::network::Network;
@@ -84,6 +85,178 @@ pub struct Event {
     /// [`pair_location`]), else in a terminal area (of which vertiport, which part) when
     /// either was in one, else en route.
     pub location: TrackPlace,
+    /// For a loss of separation: what led to it (boxed: conflicts, the many, carry none).
+    pub cause: Option<Box<LosCause>>,
+}
+
+/// A decision the system took about a flight before an event: what event forensics
+/// lists for each drone of a loss of separation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// It took off more than a step after its filed departure (strategic ground delay,
+    /// a wait for a stand, FATO or departure slot, or a late start).
+    GroundDelay,
+    /// Strategic deconfliction sent it on another route than the time-optimal one.
+    Reroute,
+    /// Tactical resolution moved it off its plan (speed, level or sideways) at some time.
+    Manoeuvre,
+    /// Its destination's terminal area made it wait (stack, line, or spacing behind the
+    /// drone ahead).
+    Holding,
+    /// It waited at a border gate.
+    GateWait,
+}
+
+impl Decision {
+    /// Every decision, in the order they are listed.
+    pub const ALL: [Decision; 5] = [
+        Decision::GroundDelay,
+        Decision::Reroute,
+        Decision::Manoeuvre,
+        Decision::Holding,
+        Decision::GateWait,
+    ];
+
+    /// Its name in reports (`ground_delay`, `reroute`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::GroundDelay => "ground_delay",
+            Decision::Reroute => "reroute",
+            Decision::Manoeuvre => "manoeuvre",
+            Decision::Holding => "holding",
+            Decision::GateWait => "gate_wait",
+        }
+    }
+}
+
+/// The decisions that touched one flight, as a set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Decisions(u8);
+
+impl Decisions {
+    /// The decisions taken about a flight by now, from its record: flight `f` of `fleet`
+    /// in state `d`, taken off at `state.takeoff_s`, with step `dt_s`.
+    pub fn of(
+        f: FlightId,
+        d: &Dynamics,
+        state: &FlightState,
+        fleet: &Fleet,
+        gates: &Gates,
+    ) -> Self {
+        let flight = &fleet.flights()[f.index()];
+        let mut set = Decisions::default();
+        let mut put = |yes: bool, x: Decision| {
+            if yes {
+                set.0 |= 1 << x as u8;
+            }
+        };
+        // Take-off happens on a step, so up to one step after the filed time is no delay.
+        let late = state.takeoff_s - flight.scheduled_s;
+        put(late > fleet.dt_s + 1e-9, Decision::GroundDelay);
+        put(flight.rerouted, Decision::Reroute);
+        put(
+            d.manoeuvring_s > 0.0 || d.manoeuvring(),
+            Decision::Manoeuvre,
+        );
+        put(
+            d.holding_s > 0.0 || d.fato_waited || d.in_terminal_hold(),
+            Decision::Holding,
+        );
+        put(gates.wait_s(f) > 0.0 || d.at_gate, Decision::GateWait);
+        set
+    }
+
+    /// Whether `x` is in the set.
+    pub fn contains(self, x: Decision) -> bool {
+        self.0 & (1 << x as u8) != 0
+    }
+
+    /// Whether no decision touched the flight.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The decisions in the set, in [`Decision::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Decision> {
+        Decision::ALL.into_iter().filter(move |&x| self.contains(x))
+    }
+}
+
+impl std::fmt::Display for Decisions {
+    /// `ground_delay+holding`, or `none`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, x) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str("+")?;
+            }
+            f.write_str(x.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Decisions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// An earlier event of one drone of a loss of separation with a third drone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prior {
+    /// Conflict or loss of separation.
+    pub kind: EventKind,
+    /// Its pair, lower flight first.
+    pub a: FlightId,
+    /// Higher flight of its pair.
+    pub b: FlightId,
+    /// Seconds from the end of its conflict episode (the last step the pair was seen in,
+    /// plus one) to this loss's start (0 when it was still going).
+    pub gap_s: f64,
+    /// Whether the drone the two events share was manoeuvred by tactical resolution
+    /// since that event began: the earlier event may have pushed it into this one.
+    pub manoeuvred_since: bool,
+}
+
+/// What led to a loss of separation, as far as the run knows it (event forensics).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LosCause {
+    /// What each drone (the event's `a`, then `b`) was doing when it began.
+    pub phases: [Phase; 2],
+    /// Where each was.
+    pub places: [TrackPlace; 2],
+    /// Whether the pair was in predicted conflict in a step before it began.
+    pub predicted: bool,
+    /// Seconds from the first detection of the pair's conflict to the loss (0 when not
+    /// predicted).
+    pub warning_s: f64,
+    /// The decisions that touched each drone before it began.
+    pub decisions: [Decisions; 2],
+    /// When the pair had been in conflict before, in an episode that ended before this
+    /// one was detected: the seconds between the two (a resolution that let the pair go
+    /// back on course into each other shows here). `None` when no earlier episode is
+    /// known (only each drone's two latest events are kept).
+    pub earlier_episode_gap_s: Option<f64>,
+    /// The latest event (conflict or loss of separation) of either drone with a third
+    /// drone that began before this pair's conflict was first detected and was still
+    /// going, or had ended within the look-ahead, when this loss began. Events that
+    /// begin in the same step are one multi-drone encounter, not a chain.
+    pub follows: Option<Prior>,
+}
+
+impl LosCause {
+    /// A domino: it followed another event of one of its drones with a third drone, and
+    /// tactical resolution manoeuvred that drone since (Bilimoria's domino effect: a
+    /// resolution that leads into the next conflict). A loss that only follows another,
+    /// with no manoeuvre in between (drones in one stream, a multi-drone meeting), is a
+    /// chain of events, not a domino.
+    pub fn domino(&self) -> bool {
+        self.follows.is_some_and(|p| p.manoeuvred_since)
+    }
 }
 
 impl Event {
@@ -126,20 +299,29 @@ struct Open {
     conflict: Option<Event>,
     los: Option<Event>,
     seen_step: u64,
+    /// Step the conflict episode was first detected in.
+    opened_step: u64,
+    /// When the pair's previous conflict episode ended (NaN: none known).
+    previous_end_s: f64,
     /// Whether the open loss of separation has been counted as a collision.
     collided: bool,
     /// Whether it has been counted as a near miss.
     near_missed: bool,
 }
 
-/// What an event's place is read against when it closes: the network (jurisdictions) and
-/// the flights (their city pairs).
+/// What an event's place and causes are read against: the network (jurisdictions), the
+/// flights (their city pairs, filed departures and routes), their states (take-off
+/// times) and the border gates (waits).
 #[derive(Clone, Copy)]
 pub struct Places<'a> {
     /// The network, to locate a point's jurisdiction.
     pub net: &'a Network,
     /// The flights, for their origin and destination.
     pub fleet: &'a Fleet,
+    /// Every flight's state.
+    pub states: &'a [FlightState],
+    /// The border gates.
+    pub gates: &'a Gates,
 }
 
 impl Places<'_> {
@@ -196,7 +378,69 @@ pub struct EventSummary {
     pub los_by_pair: BTreeMap<CityPair, u64>,
     /// Events closed but not kept in `closed` (beyond `max_kept`).
     pub not_kept: u64,
+    /// What led to the losses of separation, summed.
+    pub causes: CauseSummary,
 }
+
+/// The causes of every loss of separation, summed as each closes (see [`LosCause`]).
+#[derive(Debug, Clone, Default)]
+pub struct CauseSummary {
+    /// Losses the pair's conflict was predicted for in an earlier step.
+    pub predicted: u64,
+    /// Of those, seconds of warning each had, in closing order.
+    pub warnings_s: Vec<f64>,
+    /// Losses by decision touching either drone (a loss counts once under each decision
+    /// that touched one of its drones); `none` when none touched either.
+    pub by_decision: BTreeMap<&'static str, u64>,
+    /// Losses by the pair's phases, `phase/phase` in name order.
+    pub by_phases: BTreeMap<(&'static str, &'static str), u64>,
+    /// Losses that followed another event of one of the drones with a third drone
+    /// ([`LosCause::follows`]).
+    pub after_other_event: u64,
+    /// Of those, dominoes ([`LosCause::domino`]).
+    pub dominoes: u64,
+    /// Losses whose pair had been in conflict before, in an earlier episode
+    /// ([`LosCause::earlier_episode_gap_s`]).
+    pub after_earlier_episode: u64,
+}
+
+impl CauseSummary {
+    fn add(&mut self, c: &LosCause) {
+        if c.predicted {
+            self.predicted += 1;
+            self.warnings_s.push(c.warning_s);
+        }
+        let both = Decisions(c.decisions[0].0 | c.decisions[1].0);
+        if both.is_empty() {
+            *self.by_decision.entry("none").or_default() += 1;
+        }
+        for x in both.iter() {
+            *self.by_decision.entry(x.name()).or_default() += 1;
+        }
+        let (p, q) = (c.phases[0].name(), c.phases[1].name());
+        *self.by_phases.entry((p.min(q), p.max(q))).or_default() += 1;
+        self.after_other_event += u64::from(c.follows.is_some());
+        self.dominoes += u64::from(c.domino());
+        self.after_earlier_episode += u64::from(c.earlier_episode_gap_s.is_some());
+    }
+}
+
+/// One drone's latest event with another drone, for finding what a loss of separation
+/// followed.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    other: FlightId,
+    kind: EventKind,
+    /// When the conflict episode was first detected, seconds.
+    start_s: f64,
+    /// The flight's seconds of manoeuvring then ([`Dynamics::manoeuvring_s`]).
+    manoeuvring_s: f32,
+    /// When the conflict episode ended (infinite while it goes on), seconds.
+    end_s: f64,
+}
+
+/// Steps between sweeps of the per-flight recent events for entries too old to matter.
+const RECENT_SWEEP_STEPS: u64 = 64;
 
 /// A near miss is a pass with the centres closer than this times the sum of the two
 /// bodies' radii. For a straight pass the miss point lies in the plane across the relative
@@ -227,6 +471,8 @@ pub struct EventTracker {
     pub conflicts_opened: u64,
     /// Loss-of-separation events opened so far.
     pub los_opened: u64,
+    /// Per flight, its two latest events with distinct other drones (latest first).
+    recent: RecentEvents,
 }
 
 impl Default for EventTracker {
@@ -241,6 +487,7 @@ impl Default for EventTracker {
             max_kept: DEFAULT_MAX_KEPT,
             conflicts_opened: 0,
             los_opened: 0,
+            recent: HashMap::default(),
         }
     }
 }
@@ -260,6 +507,7 @@ fn blank(kind: EventKind, a: FlightId, b: FlightId, start_s: f64) -> Event {
         at: [0.0; 3],
         open_at_end: false,
         location: TrackPlace::EnRoute,
+        cause: None,
     }
 }
 
@@ -274,6 +522,78 @@ fn closest_3d(a: &Track, b: &Track, lo: f64, hi: f64) -> f64 {
         lo
     };
     (p + w * t).length()
+}
+
+/// Per flight, its two latest events with distinct other drones (latest first).
+type RecentEvents = HashMap<FlightId, [Option<Recent>; 2], BuildHasherDefault<PairHasher>>;
+
+/// Notes a new event of `kind` between `pair` at `t` in both drones' recent events (whose
+/// dynamics are `d`): it becomes each one's latest. A conflict starts a new episode; a
+/// loss of separation marks its episode's entry as one. Returns when the pair's previous
+/// episode ended, if it is still among the first drone's latest.
+fn note(
+    recent: &mut RecentEvents,
+    pair: (FlightId, FlightId),
+    d: [&Dynamics; 2],
+    (kind, t): (EventKind, f64),
+) -> Option<f64> {
+    let mut previous_end = None;
+    for ((f, other), d) in [(pair.0, pair.1), (pair.1, pair.0)].into_iter().zip(d) {
+        let r = recent.entry(f).or_default();
+        let fresh = Recent {
+            other,
+            kind,
+            start_s: t,
+            manoeuvring_s: d.manoeuvring_s,
+            end_s: f64::INFINITY,
+        };
+        let new = match r.iter().flatten().find(|x| x.other == other) {
+            Some(x) if kind == EventKind::Los => Recent {
+                kind: EventKind::Los,
+                ..*x
+            },
+            Some(x) => {
+                if f == pair.0 {
+                    previous_end = Some(x.end_s);
+                }
+                fresh
+            }
+            None => fresh,
+        };
+        if r[0].is_none_or(|x| x.other != other) {
+            r[1] = r[0];
+        }
+        r[0] = Some(new);
+    }
+    previous_end
+}
+
+/// The latest event of either drone of `pair` (whose dynamics are `d`) with a third
+/// drone that began before `detected_s` (when the pair's conflict was first detected)
+/// and was still going or ended within `window_s` before `start_s`.
+fn prior(
+    recent: &RecentEvents,
+    (pair, d): ((FlightId, FlightId), [&Dynamics; 2]),
+    (detected_s, start_s): (f64, f64),
+    window_s: f64,
+) -> Option<Prior> {
+    [(pair.0, pair.1), (pair.1, pair.0)]
+        .into_iter()
+        .zip(d)
+        .filter_map(|((f, other), d)| {
+            let r = recent.get(&f)?;
+            let x = r.iter().flatten().find(|x| x.other != other)?;
+            let manoeuvred = d.manoeuvring_s > x.manoeuvring_s || d.manoeuvring();
+            (x.start_s < detected_s && x.end_s >= start_s - window_s).then_some((f, *x, manoeuvred))
+        })
+        .max_by(|(_, x, m), (_, y, n)| x.end_s.total_cmp(&y.end_s).then(m.cmp(n)))
+        .map(|(f, x, manoeuvred_since)| Prior {
+            kind: x.kind,
+            a: f.min(x.other),
+            b: f.max(x.other),
+            gap_s: (start_s - x.end_s).max(0.0),
+            manoeuvred_since,
+        })
 }
 
 impl EventTracker {
@@ -308,10 +628,15 @@ impl EventTracker {
             } else {
                 ((fb, fa), tb)
             };
+            let (da, db) = (&airborne[e.a as usize].d, &airborne[e.b as usize].d);
+            // The pair's dynamics in key order.
+            let dyns = if fa < fb { [da, db] } else { [db, da] };
             let o = self.open.entry(key).or_insert(Open {
                 conflict: None,
                 los: None,
                 seen_step: step,
+                opened_step: step,
+                previous_end_s: f64::NAN,
                 collided: false,
                 near_missed: false,
             });
@@ -326,6 +651,8 @@ impl EventTracker {
                 ev.at = (first.pos + first.vel * tc).to_array();
                 o.conflict = Some(ev);
                 self.conflicts_opened += 1;
+                let previous = note(&mut self.recent, key, dyns, (EventKind::Conflict, t));
+                o.previous_end_s = previous.unwrap_or(f64::NAN);
                 self.summary.los_without_alert += u64::from(los.is_some());
             }
             let c = o.conflict.as_mut().expect("opened above");
@@ -335,6 +662,39 @@ impl EventTracker {
                 if o.los.is_none() {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
                     ev.location = location();
+                    let conflict_s = c.start_s;
+                    let (ia, ib) = if fa < fb { (e.a, e.b) } else { (e.b, e.a) };
+                    let drone = |i: u32| {
+                        let a = &airborne[i as usize];
+                        let state = &places.states[a.flight.index()];
+                        let decisions =
+                            Decisions::of(a.flight, &a.d, state, places.fleet, places.gates);
+                        (a.d.phase(), place(i), decisions)
+                    };
+                    let ((pa, la, da), (pb, lb, db)) = (drone(ia), drone(ib));
+                    let predicted = o.opened_step < step;
+                    let previous_end_s = o.previous_end_s;
+                    ev.cause = Some(Box::new(LosCause {
+                        phases: [pa, pb],
+                        places: [la, lb],
+                        predicted,
+                        warning_s: if predicted {
+                            (ev.start_s - conflict_s).max(0.0)
+                        } else {
+                            0.0
+                        },
+                        decisions: [da, db],
+                        earlier_episode_gap_s: (conflict_s - previous_end_s)
+                            .is_finite()
+                            .then_some((conflict_s - previous_end_s).max(0.0)),
+                        follows: prior(
+                            &self.recent,
+                            (key, dyns),
+                            (conflict_s, ev.start_s),
+                            p.lookahead_s,
+                        ),
+                    }));
+                    note(&mut self.recent, key, dyns, (EventKind::Los, t));
                     o.los = Some(ev);
                     o.collided = false;
                     o.near_missed = false;
@@ -367,13 +727,7 @@ impl EventTracker {
                 }
                 l.severity = l.severity.max(sev);
             } else if let Some(l) = o.los.take() {
-                Self::close(
-                    &mut self.closed,
-                    &mut self.summary,
-                    self.max_kept,
-                    l,
-                    places,
-                );
+                self.close(l, places);
             }
         }
         // Close what was not seen this step, in pair order.
@@ -388,14 +742,13 @@ impl EventTracker {
         gone.sort_unstable_by_key(|g| g.0);
         for (_, los, conflict) in gone {
             for e in los.into_iter().chain(conflict) {
-                Self::close(
-                    &mut self.closed,
-                    &mut self.summary,
-                    self.max_kept,
-                    e,
-                    places,
-                );
+                self.close(e, places);
             }
+        }
+        if step.is_multiple_of(RECENT_SWEEP_STEPS) {
+            let since = t - p.lookahead_s;
+            self.recent
+                .retain(|_, r| r.iter().flatten().any(|x| x.end_s >= since));
         }
     }
 
@@ -406,29 +759,24 @@ impl EventTracker {
         for (_, o) in open {
             for mut e in o.los.into_iter().chain(o.conflict) {
                 e.open_at_end = true;
-                Self::close(
-                    &mut self.closed,
-                    &mut self.summary,
-                    self.max_kept,
-                    e,
-                    places,
-                );
+                self.close(e, places);
             }
         }
     }
 
     /// Sums a closed event and keeps it if there is room.
-    fn close(
-        closed: &mut Vec<Event>,
-        sum: &mut EventSummary,
-        max_kept: usize,
-        e: Event,
-        places: Places,
-    ) {
+    fn close(&mut self, e: Event, places: Places) {
+        let sum = &mut self.summary;
         match e.kind {
             EventKind::Conflict => {
                 sum.conflicts += 1;
                 sum.conflicts_became_los += u64::from(e.became_los);
+                for (f, other) in [(e.a, e.b), (e.b, e.a)] {
+                    let mine = self.recent.get_mut(&f).into_iter().flatten().flatten();
+                    for r in mine.filter(|r| r.other == other) {
+                        r.end_s = e.end_s;
+                    }
+                }
             }
             EventKind::Los => {
                 sum.los += 1;
@@ -452,10 +800,13 @@ impl EventTracker {
                 if pb != pa {
                     *sum.los_by_pair.entry(pb).or_default() += 1;
                 }
+                if let Some(c) = &e.cause {
+                    sum.causes.add(c);
+                }
             }
         }
-        if closed.len() < max_kept {
-            closed.push(e);
+        if self.closed.len() < self.max_kept {
+            self.closed.push(e);
         } else {
             sum.not_kept += 1;
         }

@@ -339,6 +339,8 @@ impl Simulation {
         let places = events::Places {
             net: &self.net,
             fleet: &self.fleet,
+            states: &self.states,
+            gates: &self.gates,
         };
         self.events.update(
             self.step,
@@ -523,6 +525,8 @@ impl Simulation {
         self.events.finish(events::Places {
             net: &self.net,
             fleet: &self.fleet,
+            states: &self.states,
+            gates: &self.gates,
         });
         for a in &self.airborne {
             self.states[a.flight.index()].dynamics = a.d;

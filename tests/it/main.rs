@@ -7,6 +7,7 @@ mod bounded;
 mod cli;
 mod determinism;
 mod flights;
+mod forensics;
 mod fuzz;
 mod golden;
 mod head_on;
