@@ -34,6 +34,7 @@ pub mod generate;
 pub mod ids;
 pub mod interop;
 pub mod metrics;
+pub mod monitor;
 pub mod network;
 pub mod planner;
 pub mod scale;

@@ -42,6 +42,14 @@ pub struct BenchArgs {
     /// With `--clear`: override fields of those scenarios as in `run`.
     #[arg(long = "set", value_name = "PATH=VALUE", requires = "clear")]
     pub set: Vec<skycorridor::scenario::Override>,
+    /// Instead of the step: time opening the recording in this run folder (`run
+    /// --record`) and seeking it to `--seeks` times spread over the run in a shuffled
+    /// order, as the window's timeline does.
+    #[arg(long, value_name = "DIR", conflicts_with = "clear")]
+    pub replay: Option<PathBuf>,
+    /// With `--replay`: how many seeks.
+    #[arg(long, default_value_t = 100, requires = "replay")]
+    pub seeks: usize,
 }
 
 /// Resident memory now and at its peak since the last reset, bytes (Linux only).
@@ -71,6 +79,9 @@ pub fn main(a: BenchArgs) -> Result<()> {
     if !a.clear.is_empty() {
         return clearing(&a.clear, &a.set);
     }
+    if let Some(dir) = &a.replay {
+        return replay(dir, a.seeks);
+    }
     println!(
         "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
          R-tree rebuilt every {} steps, {} threads",
@@ -97,6 +108,54 @@ pub fn main(a: BenchArgs) -> Result<()> {
 }
 
 /// Times strategic deconfliction on each scenario's requests and prints one row each.
+/// Opens a recording and seeks it `seeks` times: the timeline's cost.
+fn replay(dir: &std::path::Path, seeks: usize) -> Result<()> {
+    use skycorridor::monitor::{Thresholds, replay::Replay};
+    reset_peak();
+    let before = resident();
+    let started = Instant::now();
+    let r = Replay::open(dir, Thresholds::default())?;
+    let open_s = started.elapsed().as_secs_f64();
+    let memory = match (before, resident()) {
+        (Some((rss, _)), Some((_, peak))) => format!("{:.1} MB", (peak - rss) as f64 / 1e6),
+        _ => "n/a".into(),
+    };
+    println!(
+        "{}: {:.0} s simulated, {} keyframes, {} alerts; opened (re-run, checked, keyframes kept) in {open_s:.2} s, {memory} resident",
+        dir.display(),
+        r.end_s(),
+        r.keyframes(),
+        r.alerts.len()
+    );
+    // Times spread evenly over the run, visited in a fixed shuffled order (a multiplier
+    // coprime to the count): forward and backward jumps of every size.
+    let n = seeks.max(1);
+    let stride = (1..n)
+        .rev()
+        .find(|k| gcd(*k, n) == 1 && *k > n / 3)
+        .unwrap_or(1);
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = r.end_s() * ((i * stride) % n) as f64 / n as f64;
+        let started = Instant::now();
+        let sim = r.at(t);
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(sim.airborne_count());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{n} seeks: mean {:.1} ms, median {:.1} ms, max {:.1} ms",
+        times.iter().sum::<f64>() / n as f64,
+        times[n / 2],
+        times[n - 1]
+    );
+    Ok(())
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 fn clearing(files: &[PathBuf], set: &[skycorridor::scenario::Override]) -> Result<()> {
     use skycorridor::{network::Network, planner, scenario};
     println!(

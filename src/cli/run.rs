@@ -10,6 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use skycorridor::app;
 use skycorridor::metrics::{self, Comparison, ConflictPairs, Report};
+use skycorridor::monitor::replay::Recording;
+use skycorridor::monitor::{self, Monitor, Thresholds};
 use skycorridor::scenario::Override;
 use skycorridor::sim::MAX_TRAJECTORY_POINTS;
 
@@ -57,6 +59,15 @@ pub struct RunArgs {
     /// montecarlo.csv: every KPI as its mean with a 95 % confidence interval.
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
+    /// Also write recording.json (the run's input and a fingerprint every
+    /// --keyframe-interval seconds: `view --replay` re-runs it, seekable) and alerts.csv
+    /// (what the monitoring view raises: conflicts, losses, low battery, holding stacks,
+    /// gate queues, drones off their 4D plan, geofence approaches).
+    #[arg(long)]
+    pub record: bool,
+    /// Seconds between the recording's keyframes.
+    #[arg(long, default_value_t = skycorridor::monitor::replay::DEFAULT_KEYFRAME_S, value_name = "S")]
+    pub keyframe_interval: f64,
 }
 
 /// Most seeds one `run --seeds` may ask for.
@@ -71,8 +82,8 @@ pub fn main(a: RunArgs) -> Result<()> {
     let trajectories = a.trajectories.then_some(a.trajectory_interval);
     if let Some(n) = a.seeds {
         anyhow::ensure!(
-            !a.trajectories && !a.compare_resolution,
-            "--seeds runs each seed's reports only: leave out --trajectories and --compare-resolution"
+            !a.trajectories && !a.compare_resolution && !a.record,
+            "--seeds runs each seed's reports only: leave out --trajectories, --compare-resolution and --record"
         );
         anyhow::ensure!(
             (1..=MAX_SEEDS).contains(&n),
@@ -80,7 +91,8 @@ pub fn main(a: RunArgs) -> Result<()> {
         );
         return monte_carlo(&file, &a.out, &set, n, a.max_events);
     }
-    run(&file, &a.out, &set, trajectories, a.max_events)?;
+    let record = a.record.then_some(a.keyframe_interval);
+    run(&file, &a.out, &set, (trajectories, record), a.max_events)?;
     if a.compare_resolution {
         compare(&file, &a.out, &set)?;
     }
@@ -166,11 +178,26 @@ fn run(
     file: &Path,
     out: &Path,
     set: &[Override],
-    trajectories: Option<f64>,
+    (trajectories, record): (Option<f64>, Option<f64>),
     max_events: usize,
 ) -> Result<()> {
     let started = Instant::now();
     let mut sim = skycorridor::load(file, set)?;
+    // With --record, a monitor and the recording's fingerprints follow every step.
+    let mut recording = match record {
+        None => None,
+        Some(s) => {
+            anyhow::ensure!(
+                s.is_finite() && s > 0.0,
+                "--keyframe-interval must be > 0 s, got {s}"
+            );
+            let every = (s / sim.scenario().dt_s).round().max(1.0) as u64;
+            let (_, text) = skycorridor::scenario::load_file(file)?;
+            let mut r = Recording::new(file, text, set, every);
+            r.observe(&sim);
+            Some((r, Monitor::new(Thresholds::default())))
+        }
+    };
     sim.events_mut().max_kept = max_events;
     if let Some(interval) = trajectories {
         anyhow::ensure!(
@@ -205,8 +232,18 @@ fn run(
         )
         .expect("valid template"),
     );
-    let steps_per_update = (1.0 / sim.scenario().dt_s).ceil().max(1.0) as u32 * 10;
+    let steps_per_update = match recording {
+        Some(_) => 1,
+        None => (1.0 / sim.scenario().dt_s).ceil().max(1.0) as u32 * 10,
+    };
+    let mut observed = 0;
     let mut sim = app::run_headless(sim, steps_per_update, |s| {
+        // (An app update may run no fixed step: observe each step once.)
+        if let Some((r, m)) = recording.as_mut().filter(|_| s.steps() > observed) {
+            observed = s.steps();
+            r.observe(s);
+            m.observe(s);
+        }
         bar.set_position(s.time_s() as u64);
         bar.set_message(format!(
             "{} airborne, {} open conflicts",
@@ -215,6 +252,15 @@ fn run(
         ));
     });
     bar.finish_and_clear();
+    if let Some((r, mut m)) = recording {
+        m.finish(sim.time_s());
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        r.write(out)
+            .with_context(|| format!("writing the recording in {}", out.display()))?;
+        let path = out.join("alerts.csv");
+        metrics::write_atomic(&path, &monitor::alerts_csv(&sim, &m.alerts()))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let report = Report::from_sim(&sim);
     sim.finish_trajectories()
         .with_context(|| format!("writing the trajectory files in {}", out.display()))?;

@@ -300,6 +300,7 @@ fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
 }
 
 /// The separation check: tracks, broad phase, encounters.
+#[derive(Clone)]
 pub struct Detection {
     params: Params,
     broadphase: Broadphase,

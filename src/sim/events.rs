@@ -455,7 +455,7 @@ pub const NEAR_MISS_FACTOR: f64 = 3.162_277_660_168_379_5;
 pub const DEFAULT_MAX_KEPT: usize = 1_000_000;
 
 /// Turns each step's encounters into events.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EventTracker {
     /// Open events by pair. A hash map (with a fixed hasher: no per-process seed) for
     /// speed under overload; everything that leaves it is ordered by pair first, so no

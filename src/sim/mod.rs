@@ -292,6 +292,33 @@ impl Simulation {
         }
     }
 
+    /// A copy of the whole state, to go on from later (replay keyframes): stepping it
+    /// gives exactly what stepping this one would. Trajectories being recorded are not
+    /// copied (the copy records none).
+    pub fn snapshot(&self) -> Simulation {
+        Simulation {
+            scenario: self.scenario.clone(),
+            net: Arc::clone(&self.net),
+            fleet: self.fleet.clone(),
+            states: self.states.clone(),
+            t_s: self.t_s,
+            step: self.step,
+            next_due: self.next_due,
+            airborne: self.airborne.clone(),
+            peak_airborne: self.peak_airborne,
+            terminals: self.terminals.clone(),
+            gates: self.gates.clone(),
+            lane_stats: self.lane_stats.clone(),
+            trajectory: None,
+            detection: self.detection.clone(),
+            events: self.events.clone(),
+            tactical: self.tactical.clone(),
+            bookings: self.bookings.clone(),
+            takeoff_delays: self.takeoff_delays.clone(),
+            delayed: self.delayed.clone(),
+        }
+    }
+
     /// Builds the reservation table when strategic deconfliction is on (called by
     /// [`crate::prepare`]).
     pub fn keep_reservations(&mut self) {

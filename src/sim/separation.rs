@@ -169,6 +169,7 @@ pub fn swept_box(p: &Params, t: &Track) -> Aabb {
 /// checks only those, exactly. A drone that appears between refreshes is inserted into the
 /// tree and queried at once, so it is never missed. With `refresh_steps = 1` and
 /// [`swept_box`] as the reach box this is the plain per-step R-tree check.
+#[derive(Clone)]
 pub struct Broadphase {
     refresh_steps: u32,
     age: u32,

@@ -12,6 +12,7 @@ mod fuzz;
 mod golden;
 mod head_on;
 mod interop;
+mod monitor;
 mod mvp;
 mod regional;
 mod separation_oracle;
