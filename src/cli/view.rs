@@ -39,6 +39,14 @@ pub struct ViewArgs {
     /// Start paused (Space resumes).
     #[arg(long)]
     pub paused: bool,
+    /// Replay a run recorded with `run --record` (its output folder): a timeline with a
+    /// scrubber and the alerts in force, and the alerts panel. With --at, start there.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "set", "seed", "bench_drones"])]
+    pub replay: Option<PathBuf>,
+    /// With --replay: jump to this alert (its index in alerts.csv, from 0) as the window
+    /// opens: the timeline, the camera, the selection and the panel's cause.
+    #[arg(long, value_name = "N", requires = "replay")]
+    pub alert: Option<usize>,
 }
 
 /// Opens the window.
@@ -46,19 +54,49 @@ pub struct ViewArgs {
 pub fn main(a: ViewArgs) -> Result<()> {
     use std::path::Path;
 
-    let set = super::with_override(a.set, "seed", a.seed.map(|s| s.to_string()));
-    let file = a.file.unwrap_or_else(super::default_scenario);
-    let (mut sim, path) = match a.bench_drones {
-        Some(n) => (skycorridor::bench::airborne(n, 3600.0), None),
-        None => (skycorridor::load(&file, &set)?, Some(file.clone())),
-    };
-    let source =
-        skycorridor::app::tuning::ScenarioSource::new(path, set.clone(), sim.scenario().clone());
+    use skycorridor::monitor::replay::{Recording, Replay};
+    use skycorridor::viewer::replay::ReplayView;
+
     if let Some(at) = a.at {
         anyhow::ensure!(
             at.is_finite() && at >= 0.0,
             "--at must be a time in seconds >= 0, got {at}"
         );
+    }
+    let mut set = super::with_override(a.set, "seed", a.seed.map(|s| s.to_string()));
+    let mut file = a.file.unwrap_or_else(super::default_scenario);
+    let mut replay = None;
+    let (mut sim, path) = match (&a.replay, a.bench_drones) {
+        (Some(dir), _) => {
+            let rec = Recording::read(dir)?;
+            let r = Replay::of_recording(&rec, dir, skycorridor::monitor::Thresholds::default())?;
+            let sim = r.at(a.at.unwrap_or(0.0));
+            file = rec.scenario_file.clone();
+            set = rec
+                .overrides
+                .iter()
+                .map(|o| o.parse())
+                .collect::<Result<_, _>>()
+                .map_err(anyhow::Error::msg)?;
+            if let Some(n) = a.alert {
+                anyhow::ensure!(
+                    n < r.alerts.len(),
+                    "--alert {n}: the run has {} alerts (0 to {})",
+                    r.alerts.len(),
+                    r.alerts.len().saturating_sub(1)
+                );
+            }
+            let mut view = ReplayView::new(r);
+            view.jump_to = a.alert;
+            replay = Some(view);
+            (sim, Some(file.clone()))
+        }
+        (None, Some(n)) => (skycorridor::bench::airborne(n, 3600.0), None),
+        (None, None) => (skycorridor::load(&file, &set)?, Some(file.clone())),
+    };
+    let source =
+        skycorridor::app::tuning::ScenarioSource::new(path, set.clone(), sim.scenario().clone());
+    if let (Some(at), None) = (a.at, &replay) {
         while sim.time_s() < at - 1e-9 && !sim.finished() {
             sim.step();
         }
@@ -76,7 +114,7 @@ pub fn main(a: ViewArgs) -> Result<()> {
     {
         super::create_dir(dir)?;
     }
-    skycorridor::viewer::run(
+    skycorridor::viewer::run_with(
         sim,
         source,
         skycorridor::viewer::ViewerOptions {
@@ -84,8 +122,9 @@ pub fn main(a: ViewArgs) -> Result<()> {
             size: [a.width, a.height],
             screenshot: a.screenshot,
             frames: a.frames,
-            paused: a.paused,
+            paused: a.paused || replay.is_some(),
         },
+        replay,
     );
     Ok(())
 }

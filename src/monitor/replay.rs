@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{Alert, Monitor, Thresholds};
 use crate::scenario::{Override, ScenarioError};
 use crate::sim::Simulation;
-use crate::sim::events::PairHasher;
+use crate::sim::events::{Event, EventKind, PairHasher};
 
 /// The recording's file name in a run's output folder.
 pub const RECORDING_FILE: &str = "recording.json";
@@ -186,6 +186,8 @@ pub struct Replay {
     steps: u64,
     /// Every alert of the run.
     pub alerts: Vec<Alert>,
+    /// The run's losses of separation (those `events.csv` lists), each with its cause.
+    pub losses: Vec<Event>,
 }
 
 impl Replay {
@@ -221,7 +223,14 @@ impl Replay {
             monitor.observe(&sim);
         }
         monitor.finish(sim.time_s());
+        let losses = sim
+            .events()
+            .sorted()
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Los)
+            .collect();
         Ok(Replay {
+            losses,
             steps: sim.steps(),
             keyframes,
             every,
@@ -235,9 +244,19 @@ impl Replay {
         Self::build(sim, every, thresholds, None).expect("nothing to check")
     }
 
-    /// The recorded run, checked against its fingerprints.
+    /// The run recorded in `dir` ([`Recording::read`]), checked against its
+    /// fingerprints.
     pub fn open(dir: &Path, thresholds: Thresholds) -> Result<Replay, ReplayError> {
-        let rec = Recording::read(dir)?;
+        Self::of_recording(&Recording::read(dir)?, dir, thresholds)
+    }
+
+    /// The run of `rec` (read from `dir`, for messages), checked against its
+    /// fingerprints.
+    pub fn of_recording(
+        rec: &Recording,
+        dir: &Path,
+        thresholds: Thresholds,
+    ) -> Result<Replay, ReplayError> {
         let sim = rec.simulation()?;
         Self::build(
             sim,

@@ -160,7 +160,9 @@ fn panels(
             l,
             load.0.get(l.index()).copied().unwrap_or(0),
         ),
-        Selection::Vertiport(t) if t < sim.net().terminals.len() => vertiport_panel(ctx, sim, t),
+        Selection::Vertiport(t) if t < sim.net().terminals.len() => {
+            vertiport_panel(ctx, sim, t, state.right_inset_px)
+        }
         _ => {}
     }
 
@@ -358,7 +360,7 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
     let d = live.unwrap_or(st.dynamics);
     let mut follow = state.follow;
     egui::Window::new(format!("Drone {}", flight.id))
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0 - state.right_inset_px, 8.0])
         .resizable(false)
         .show(ctx, |ui| {
             egui::Grid::new("drone").num_columns(2).show(ui, |ui| {
@@ -533,7 +535,7 @@ fn terminal_area(
 }
 
 /// The selected vertiport: its FATOs, stands, stack and line now, and its counters.
-fn vertiport_panel(ctx: &mut egui::Context, sim: &Simulation, ti: usize) {
+fn vertiport_panel(ctx: &mut egui::Context, sim: &Simulation, ti: usize, inset: f32) {
     let net = sim.net();
     let t = &net.terminals[ti];
     let v = sim.terminal_view(ti);
@@ -570,7 +572,7 @@ fn vertiport_panel(ctx: &mut egui::Context, sim: &Simulation, ti: usize) {
         .collect();
     let hours = (sim.time_s() / 3600.0).max(1e-9);
     egui::Window::new(format!("Vertiport {}", net.nodes[t.node].id))
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0 - inset, 8.0])
         .resizable(false)
         .show(ctx, |ui| {
             egui::Grid::new("vertiport").num_columns(2).show(ui, |ui| {
@@ -633,7 +635,7 @@ fn lane_panel(
         return; // a vertiport's connector: its vertiport's panel tells
     };
     egui::Window::new(format!("Corridor {}", c.id))
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0 - state.right_inset_px, 8.0])
         .resizable(false)
         .show(ctx, |ui| {
             egui::Grid::new("lane").num_columns(2).show(ui, |ui| {

@@ -13,6 +13,7 @@ pub mod corridors;
 pub mod drones;
 pub mod hud;
 pub mod map;
+pub mod replay;
 pub mod tuning;
 pub mod view;
 
@@ -66,6 +67,9 @@ pub struct ViewState {
     pub help: bool,
     /// Show the altitude profile panel.
     pub profile: bool,
+    /// Logical pixels on the right that a panel takes (the replay's alerts): the detail
+    /// panels open left of it.
+    pub right_inset_px: f32,
 }
 
 /// Which layers are drawn.
@@ -115,8 +119,23 @@ pub enum Selection {
 /// Builds the windowed app around a prepared simulation and runs it until the window
 /// closes (or the screenshot or timing run is done).
 pub fn run(sim: Simulation, source: ScenarioSource, opts: ViewerOptions) {
+    run_with(sim, source, opts, None);
+}
+
+/// [`run`], with the monitoring view of a recorded run when `replay` is given (`sim` is
+/// then the replay at the time to start from).
+pub fn run_with(
+    sim: Simulation,
+    source: ScenarioSource,
+    opts: ViewerOptions,
+    replay: Option<replay::ReplayView>,
+) {
     let size = opts.size;
-    let view = fit(sim.net(), [size[0] as f64, size[1] as f64]);
+    let size_f = [size[0] as f64, size[1] as f64];
+    let view = match replay {
+        Some(_) => replay::fit_beside_panels(sim.net(), size_f),
+        None => fit(sim.net(), size_f),
+    };
     let title = format!("skycorridor - {}", sim.scenario().name);
     let mut resolution = WindowResolution::new(size[0], size[1]);
     if opts.screenshot.is_some() || opts.frames.is_some() {
@@ -164,8 +183,16 @@ pub fn run(sim: Simulation, source: ScenarioSource, opts: ViewerOptions) {
         follow: false,
         help: false,
         profile: true,
+        right_inset_px: if replay.is_some() {
+            replay::PANEL_W
+        } else {
+            0.0
+        },
     });
     app.insert_resource(opts.clone());
+    if let Some(r) = replay {
+        app.insert_resource(r);
+    }
     app.add_systems(Startup, spawn_camera);
     app.add_systems(PostUpdate, apply_view.before(TransformSystems::Propagate));
     app.add_plugins((
@@ -176,6 +203,7 @@ pub fn run(sim: Simulation, source: ScenarioSource, opts: ViewerOptions) {
         hud::plugin,
         capture::plugin,
         tuning::plugin,
+        replay::plugin,
     ));
     app.run();
 }

@@ -135,17 +135,32 @@ fn screenshot_shows_water_land_corridors_and_drones() {
     );
 
     // A cruising drone with no other drone within 30 px is drawn where it is.
-    let states = looks(&sim);
+    let hud = |p: [f64; 2]| p[0] < 360.0 && p[1] < 460.0;
+    assert!(
+        lonely_drones_drawn(&img, &sim, &view, hud) > 0,
+        "the default scenario at 600 s should have an isolated cruising drone"
+    );
+}
+
+/// Checks that up to three cruising drones of `sim` with no other drone within 30 px,
+/// away from the edges and from where `covered` says a panel is, are drawn where `view`
+/// puts them; returns how many were checked.
+fn lonely_drones_drawn(
+    img: &image::RgbImage,
+    sim: &skycorridor::sim::Simulation,
+    view: &View,
+    covered: impl Fn([f64; 2]) -> bool,
+) -> usize {
+    let states = looks(sim);
     let positions: Vec<(FlightId, [f64; 2])> = sim
         .airborne()
         .map(|(f, d)| (f, view.to_px([d.pos[0], d.pos[1]], [W as f64, H as f64])))
         .collect();
-    let hud = |p: [f64; 2]| p[0] < 360.0 && p[1] < 460.0;
     let lonely = positions
         .iter()
         .filter(|(f, p)| {
             states.iter().any(|(g, l)| g == f && *l == Look::Cruising)
-                && !hud(*p)
+                && !covered(*p)
                 && p[0] > 20.0
                 && p[1] > 20.0
                 && p[0] < W as f64 - 20.0
@@ -154,16 +169,109 @@ fn screenshot_shows_water_land_corridors_and_drones() {
                     .iter()
                     .all(|(g, q)| g == f || (q[0] - p[0]).hypot(q[1] - p[1]) > 30.0)
         })
+        .take(3)
         .collect::<Vec<_>>();
-    assert!(
-        !lonely.is_empty(),
-        "the default scenario at 600 s should have an isolated cruising drone"
-    );
-    for (f, p) in lonely.iter().take(3) {
+    for (f, p) in &lonely {
         assert!(
-            any_near(&img, *p, 3, srgb(Look::Cruising.color()), 25),
-            "drone {} not drawn at {p:?}",
-            sim.flights()[*f].id
+            any_near(img, *p, 3, srgb(Look::Cruising.color()), 25),
+            "drone {} not drawn at {p:?} at {} s",
+            sim.flights()[*f].id,
+            sim.time_s()
         );
     }
+    lonely.len()
+}
+
+#[test]
+fn a_replay_draws_what_the_live_run_has_at_three_times() {
+    if !crate::require_tool(
+        "xvfb-run",
+        "a_replay_draws_what_the_live_run_has_at_three_times",
+    ) {
+        return;
+    }
+    use skycorridor::viewer::replay::{PANEL_W, TIMELINE_H, fit_beside_panels};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_skycorridor"))
+        .args(["run", "--record", "--out"])
+        .arg(dir.path())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    crate::assert_ok(&run);
+    let mut live = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
+    let view = fit_beside_panels(live.net(), [W as f64, H as f64]);
+    // The panels: the HUD (top left), the alerts (right), the timeline and the tuning
+    // button (bottom).
+    let covered = |p: [f64; 2]| {
+        (p[0] < 360.0 && p[1] < 460.0)
+            || p[0] > W as f64 - f64::from(PANEL_W) - 16.0
+            || p[1] > H as f64 - f64::from(TIMELINE_H) - 30.0
+    };
+    let mut checked = 0;
+    // Seeks out of order: forward, back, forward past several keyframes.
+    for t in [1800.0, 600.0, 3000.0] {
+        let shot = dir.path().join(format!("replay_{t}.png"));
+        let out = Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1280x720x24"])
+            .arg(env!("CARGO_BIN_EXE_skycorridor"))
+            .args(["view", "--replay"])
+            .arg(dir.path())
+            .args(["--at", &t.to_string(), "--screenshot"])
+            .arg(&shot)
+            .current_dir(root)
+            .env("WGPU_BACKEND", "vulkan")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && shot.exists(),
+            "view --replay --screenshot failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let img = image::open(&shot).unwrap().to_rgb8();
+        // The live run stepped to t from time 0.
+        let mut at = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
+        while at.time_s() < t {
+            at.step();
+        }
+        checked += lonely_drones_drawn(&img, &at, &view, covered);
+        // And the picture tells times apart: two minutes later, the drones that are by
+        // then away from every drone drawn are mostly not drawn there.
+        let px = |s: &skycorridor::sim::Simulation| -> Vec<[f64; 2]> {
+            s.airborne()
+                .map(|(_, d)| view.to_px([d.pos[0], d.pos[1]], [W as f64, H as f64]))
+                .filter(|p| {
+                    !covered(*p)
+                        && p[0] > 20.0
+                        && p[1] > 20.0
+                        && p[0] < W as f64 - 20.0
+                        && p[1] < H as f64 - 20.0
+                })
+                .collect()
+        };
+        let now = px(&at);
+        let mut later = at.snapshot();
+        while later.time_s() < t + 120.0 {
+            later.step();
+        }
+        let moved: Vec<[f64; 2]> = px(&later)
+            .into_iter()
+            .filter(|p| now.iter().all(|q| (q[0] - p[0]).hypot(q[1] - p[1]) > 12.0))
+            .collect();
+        let cruising = srgb(Look::Cruising.color());
+        let seen = moved
+            .iter()
+            .filter(|p| any_near(&img, **p, 1, cruising, 25))
+            .count();
+        assert!(
+            moved.len() >= 5 && seen * 4 < moved.len(),
+            "at {t} s: {seen} of {} drones of two minutes later look drawn",
+            moved.len()
+        );
+        live = at;
+    }
+    assert!(checked >= 3, "only {checked} isolated drones to check");
+    assert_eq!(live.time_s(), 3000.0);
 }
