@@ -157,6 +157,7 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
         },
         deconfliction: Default::default(),
         uncertainty: Default::default(),
+        comms: Default::default(),
         // Benchmark traffic is as large as asked for.
         limits: crate::scenario::Limits {
             max_flights: (drones as f64).max(crate::scenario::Limits::default().max_flights),

@@ -42,7 +42,8 @@
 //!   as `skycorridor scale` sizes them.
 //!
 //! Everything else (jurisdictions, airports, zones, fleet, profile, deconfliction,
-//! uncertainty) is the template's.
+//! uncertainty) is the template's; its communications cells are left out (they sit at
+//! its own vertiports).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -1044,6 +1045,8 @@ pub fn generate(
     scenario.airports = raw.airports.clone();
     scenario.zones_geojson = raw.zones_geojson.clone();
     scenario.uncertainty = raw.uncertainty.clone();
+    // The template's cells sit at its own vertiports, none of which the mesh keeps.
+    scenario.comms = Default::default();
     Ok(Generated { scenario, summary })
 }
 

@@ -110,7 +110,7 @@ fn follows(sim: &Simulation, c: &LosCause) -> Option<String> {
 }
 
 /// The cause columns of `events.csv` for event `e` (empty for a conflict).
-pub(super) fn cause_columns(sim: &Simulation, e: &Event) -> [String; 12] {
+pub(super) fn cause_columns(sim: &Simulation, e: &Event) -> [String; 14] {
     let Some(c) = &e.cause else {
         return Default::default();
     };
@@ -127,6 +127,8 @@ pub(super) fn cause_columns(sim: &Simulation, e: &Event) -> [String; 12] {
         c.follows.map_or(String::new(), |p| num(p.gap_s, 3)),
         c.domino().to_string(),
         c.earlier_episode_gap_s.map_or(String::new(), |g| num(g, 3)),
+        c.report_age_s.map_or(String::new(), |a| num(a[0], 3)),
+        c.report_age_s.map_or(String::new(), |a| num(a[1], 3)),
     ]
 }
 

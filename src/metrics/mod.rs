@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::scenario::Separation;
+mod comms;
 mod compare;
 mod forensics;
 mod montecarlo;
@@ -19,6 +20,7 @@ mod regional;
 mod trajectories;
 mod vertiports;
 
+pub use comms::{AgeSpread, CommsSummary, CorridorCoverage, coverage};
 pub use compare::{Attribution, Comparison, ConflictPairs, Side, conflict_pairs};
 pub use forensics::{LosCauses, LosDetail, MAX_LOS_LISTED, los_causes, place_label};
 pub use montecarlo::{Interval, MonteCarlo, t975};
@@ -290,6 +292,10 @@ pub struct Report {
     pub events_not_in_csv: u64,
     /// What led to the losses of separation (event forensics).
     pub los_causes: LosCauses,
+    /// The communications layer: reports, the picture's age, coverage (absent with
+    /// perfect communications).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comms: Option<CommsSummary>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -590,6 +596,7 @@ impl Report {
             strategic: StrategicSummary::of(sim),
             tactical: TacticalSummary::of(sim, ev, &t),
             los_causes: los_causes(sim),
+            comms: CommsSummary::of(sim),
         }
     }
 
@@ -883,6 +890,8 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
         "follows_gap_s",
         "domino",
         "earlier_episode_gap_s",
+        "report_age_a_s",
+        "report_age_b_s",
     ])
     .expect("writing to memory");
     for e in sim.events().sorted() {

@@ -6,6 +6,7 @@
 //! geographic coordinates are WGS84 degrees named `lat`/`lon`. Every field below says its
 //! unit and default; `scenarios/README.md` repeats them for people who write scenarios.
 
+pub mod comms;
 pub mod limits;
 mod load;
 mod overrides;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use comms::{Cell, Comms};
 pub use limits::Limits;
 pub use load::{MAX_FILE_BYTES, ScenarioError, load_file, load_str, parse_str, read_limited};
 pub use overrides::{Override, apply_overrides};
@@ -91,6 +93,10 @@ pub struct Scenario {
     /// (every drone flies its plan exactly).
     #[serde(default, skip_serializing_if = "Uncertainty::is_none")]
     pub uncertainty: Uncertainty,
+    /// The communications network position reports travel through. Default: none
+    /// (perfect: every drone seen where it is, at once).
+    #[serde(default, skip_serializing_if = "Comms::is_default")]
+    pub comms: Comms,
 }
 
 impl Scenario {

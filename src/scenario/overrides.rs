@@ -51,7 +51,7 @@ fn parse_value(raw: &str) -> Value {
 
 /// Top-level sections a scenario file leaves out when they hold only defaults (and that
 /// are not written back then): an override may still set a field in them.
-const OMITTED_SECTIONS: [&str; 2] = ["uncertainty", "limits"];
+const OMITTED_SECTIONS: [&str; 3] = ["uncertainty", "limits", "comms"];
 
 /// Sections inside a scenario's items left out when they hold only defaults (a drone
 /// type's `navigation`).

@@ -124,6 +124,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<ValidationError>> {
     fleet(&mut c, s);
     demand(&mut c, s);
     uncertainty(&mut c, s);
+    comms(&mut c, s);
     // Only numbers that passed are estimated from.
     if c.errors.is_empty() {
         c.number("limits", None, "max_flights", s.limits.max_flights, true);
@@ -731,6 +732,95 @@ fn demand(c: &mut Checker, s: &Scenario) {
 }
 
 /// Winds below the slowest planned airspeed, noise scales that are numbers.
+/// Most coverage cells a scenario may have (each report looks through them).
+pub const MAX_CELLS: usize = 100_000;
+
+/// The communications layer: every number finite and in range, ids unique.
+fn comms(c: &mut Checker, s: &Scenario) {
+    let k = &s.comms;
+    c.number("comms", None, "latency_ms", k.latency_ms, true);
+    c.number("comms", None, "jitter_ms", k.jitter_ms, true);
+    c.number("comms", None, "capacity_per_s", k.capacity_per_s, true);
+    c.number("comms", None, "report_period_s", k.report_period_s, false);
+    c.number("comms", None, "stale_after_s", k.stale_after_s, false);
+    let share = |c: &mut Checker, id: Option<&str>, field: &str, x: f64| {
+        if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+            c.push(
+                "comms",
+                id,
+                field,
+                format!("expected a share from 0 to 1, got {x}"),
+            );
+        }
+    };
+    share(c, None, "loss", k.loss);
+    if k.jitter_ms.is_finite() && k.latency_ms.is_finite() && k.jitter_ms > k.latency_ms {
+        c.push(
+            "comms",
+            None,
+            "jitter_ms",
+            format!(
+                "expected at most latency_ms ({}), got {} (a latency cannot be negative)",
+                k.latency_ms, k.jitter_ms
+            ),
+        );
+    }
+    if k.cells.len() > MAX_CELLS {
+        c.push(
+            "comms",
+            None,
+            "cells",
+            format!("{} cells, over the limit of {MAX_CELLS}", k.cells.len()),
+        );
+        return;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for cell in &k.cells {
+        let id = Some(cell.id.as_str());
+        if !seen.insert(cell.id.as_str()) {
+            c.push("cell", id, "id", "duplicate id".into());
+        }
+        if !(cell.lat.is_finite() && (-90.0..=90.0).contains(&cell.lat)) {
+            c.push(
+                "cell",
+                id,
+                "lat",
+                format!("expected -90 to 90 degrees, got {}", cell.lat),
+            );
+        }
+        if !(cell.lon.is_finite() && (-180.0..=180.0).contains(&cell.lon)) {
+            c.push(
+                "cell",
+                id,
+                "lon",
+                format!("expected -180 to 180 degrees, got {}", cell.lon),
+            );
+        }
+        c.number("cell", id, "range_m", cell.range_m, false);
+        c.number("cell", id, "max_alt_m", cell.max_alt_m, false);
+        if let Some(x) = cell.latency_ms {
+            c.number("cell", id, "latency_ms", x, true);
+            if k.jitter_ms.is_finite() && x.is_finite() && k.jitter_ms > x {
+                c.push(
+                    "cell",
+                    id,
+                    "latency_ms",
+                    format!(
+                        "expected at least comms.jitter_ms ({}), got {x}",
+                        k.jitter_ms
+                    ),
+                );
+            }
+        }
+        if let Some(x) = cell.loss {
+            share(c, id, "loss", x);
+        }
+        if let Some(x) = cell.capacity_per_s {
+            c.number("cell", id, "capacity_per_s", x, true);
+        }
+    }
+}
+
 fn uncertainty(c: &mut Checker, s: &Scenario) {
     let u = &s.uncertainty;
     let slowest = s.slowest_airspeed_mps();

@@ -241,6 +241,9 @@ pub struct LosCause {
     /// back on course into each other shows here). `None` when no earlier episode is
     /// known (only each drone's two latest events are kept).
     pub earlier_episode_gap_s: Option<f64>,
+    /// With a communications layer: how old the ground's picture of each drone was when
+    /// it began, seconds (since its last report received was sent).
+    pub report_age_s: Option<[f64; 2]>,
     /// The latest event (conflict or loss of separation) of either drone with a third
     /// drone that began before this pair's conflict was first detected and was still
     /// going, or had ended within the look-ahead, when this loss began. Events that
@@ -322,6 +325,8 @@ pub struct Places<'a> {
     pub states: &'a [FlightState],
     /// The border gates.
     pub gates: &'a Gates,
+    /// The communications layer, if any (how old the ground's picture of a drone is).
+    pub comms: Option<&'a super::comms::CommsLayer>,
 }
 
 impl Places<'_> {
@@ -402,6 +407,13 @@ pub struct CauseSummary {
     /// Losses whose pair had been in conflict before, in an earlier episode
     /// ([`LosCause::earlier_episode_gap_s`]).
     pub after_earlier_episode: u64,
+    /// With a communications layer: losses in which the ground's picture of either drone
+    /// was stale.
+    pub with_stale_picture: u64,
+    /// Of those, the older picture's age, seconds, in closing order.
+    pub stale_ages_s: Vec<f64>,
+    /// Seconds after which a picture is stale (with a communications layer).
+    stale_after_s: Option<f64>,
 }
 
 impl CauseSummary {
@@ -422,6 +434,13 @@ impl CauseSummary {
         self.after_other_event += u64::from(c.follows.is_some());
         self.dominoes += u64::from(c.domino());
         self.after_earlier_episode += u64::from(c.earlier_episode_gap_s.is_some());
+        if let (Some([a, b]), Some(limit)) = (c.report_age_s, self.stale_after_s) {
+            let oldest = a.max(b);
+            if oldest > limit {
+                self.with_stale_picture += 1;
+                self.stale_ages_s.push(oldest);
+            }
+        }
     }
 }
 
@@ -684,6 +703,10 @@ impl EventTracker {
                             0.0
                         },
                         decisions: [da, db],
+                        report_age_s: places.comms.map(|c| {
+                            let t0 = ev.start_s;
+                            [c.age_s(key.0, t0), c.age_s(key.1, t0)]
+                        }),
                         earlier_episode_gap_s: (conflict_s - previous_end_s)
                             .is_finite()
                             .then_some((conflict_s - previous_end_s).max(0.0)),
@@ -801,6 +824,7 @@ impl EventTracker {
                     *sum.los_by_pair.entry(pb).or_default() += 1;
                 }
                 if let Some(c) = &e.cause {
+                    sum.causes.stale_after_s = places.comms.map(|k| k.stale_after_s());
                     sum.causes.add(c);
                 }
             }

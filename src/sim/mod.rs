@@ -25,6 +25,7 @@
 //! Nothing here reads the clock or depends on thread count: parallel parts write only their
 //! own element, and everything that is summed is summed in drone order.
 
+pub mod comms;
 pub mod detect;
 pub mod disturb;
 pub mod events;
@@ -240,6 +241,11 @@ pub struct Simulation {
     takeoff_delays: BTreeMap<FlightId, f64>,
     /// Delayed flights that are due, with when they are ready, seconds.
     delayed: Vec<(f64, FlightId)>,
+    /// The communications layer, when the scenario has one.
+    comms: Option<comms::CommsLayer>,
+    /// The separation check on the reported picture, for tactical resolution (with a
+    /// communications layer).
+    seen_detection: Detection,
 }
 
 impl Simulation {
@@ -263,6 +269,14 @@ impl Simulation {
             dt_s: scenario.dt_s,
         };
         Simulation {
+            comms: comms::CommsLayer::new(
+                &scenario.comms,
+                &net,
+                flights.len(),
+                scenario.dt_s,
+                scenario.seed,
+            ),
+            seen_detection: Detection::new(params),
             terminals: Terminals::new(&net, scenario.dt_s),
             gates: Gates::new(&net, flights.len()),
             lane_stats: vec![LaneStats::default(); net.lanes.len()],
@@ -316,6 +330,8 @@ impl Simulation {
             bookings: self.bookings.clone(),
             takeoff_delays: self.takeoff_delays.clone(),
             delayed: self.delayed.clone(),
+            comms: self.comms.clone(),
+            seen_detection: self.seen_detection.clone(),
         }
     }
 
@@ -359,6 +375,9 @@ impl Simulation {
         if let Some(log) = &mut self.trajectory {
             log.sample(&self.airborne, t1, &self.fleet, &self.net);
         }
+        if let Some(c) = &mut self.comms {
+            c.step(t1, self.step + 1, &self.airborne);
+        }
         self.detect(dt);
         self.step += 1;
         let encounters = self.detection.encounters();
@@ -368,6 +387,7 @@ impl Simulation {
             fleet: &self.fleet,
             states: &self.states,
             gates: &self.gates,
+            comms: self.comms.as_ref(),
         };
         self.events.update(
             self.step,
@@ -381,16 +401,38 @@ impl Simulation {
         // bookings exactly needs no resolution: the bookings keep it apart (state-based
         // prediction would see drones turning or changing level past each other as
         // conflicts and push them off the book).
+        // With a communications layer, tactical resolution (a ground service) sees the
+        // drones as reported: its own separation check runs on the picture, its orders
+        // go to the true drones.
+        let mut picture = match &self.comms {
+            Some(c) if self.scenario.deconfliction.tactical != Tactical::None => {
+                let p = c.picture(&self.airborne, t1);
+                let moves = self.manoeuvres();
+                self.seen_detection
+                    .detect(&p, &self.fleet, &self.net, moves, dt);
+                Some(p)
+            }
+            _ => None,
+        };
+        let (detection, drones) = match &mut picture {
+            Some(p) => (&self.seen_detection, p.as_mut_slice()),
+            None => (&self.detection, self.airborne.as_mut_slice()),
+        };
+        let (encounters, params, table) = (
+            detection.encounters(),
+            detection.params(),
+            detection.table(),
+        );
         let off_book: Vec<separation::Encounter>;
         let encounters = match &mut self.bookings {
             Some(b)
                 if self.scenario.deconfliction.tactical != Tactical::None
                     && self.scenario.uncertainty.forecast_exact() =>
             {
-                b.note_manoeuvres(&self.airborne);
+                b.note_manoeuvres(drones);
                 let delays = &self.takeoff_delays;
                 let on = |k: u32| {
-                    let a = &self.airborne[k as usize];
+                    let a = &drones[k as usize];
                     b.on_book(a) && !delays.contains_key(&a.flight)
                 };
                 off_book = encounters
@@ -405,16 +447,20 @@ impl Simulation {
         let input = tactical::StepInput {
             encounters,
             table,
-            candidates: self.detection.candidates(),
+            candidates: detection.candidates(),
             params,
         };
-        self.tactical.resolve(
-            &mut self.airborne,
-            input,
-            &self.fleet,
-            &self.scenario,
-            &self.net,
-        );
+        self.tactical
+            .resolve(drones, input, &self.fleet, &self.scenario, &self.net);
+        // The orders, taken on the picture, go to the true drones.
+        if let Some(p) = picture {
+            for (a, seen) in self.airborne.iter_mut().zip(p) {
+                let (pos, vel) = (a.d.pos, a.d.vel);
+                a.d = seen.d;
+                a.d.pos = pos;
+                a.d.vel = vel;
+            }
+        }
         self.replan_late(t1, dt);
         self.t_s = self.step as f64 * dt;
         if self.finished() {
@@ -520,8 +566,15 @@ impl Simulation {
 
     /// The separation check of the drones in the air now.
     fn detect(&mut self, dt: f64) {
+        let moves = self.manoeuvres();
+        self.detection
+            .detect(&self.airborne, &self.fleet, &self.net, moves, dt);
+    }
+
+    /// The moves tactical resolution may make (the broad phase allows for them).
+    fn manoeuvres(&self) -> Manoeuvres {
         let tactical = self.scenario.deconfliction.tactical;
-        let moves = Manoeuvres {
+        Manoeuvres {
             vertical: matches!(tactical, Tactical::Vertical | Tactical::Mvp),
             horizontal: tactical == Tactical::Mvp,
             side_max_m: self
@@ -530,9 +583,7 @@ impl Simulation {
                 .iter()
                 .map(|l| 0.5 * l.width_m)
                 .fold(0.0, f64::max),
-        };
-        self.detection
-            .detect(&self.airborne, &self.fleet, &self.net, moves, dt);
+        }
     }
 
     /// Every 10 s, with strategic deconfliction: re-plan drones far behind their plan.
@@ -554,6 +605,7 @@ impl Simulation {
             fleet: &self.fleet,
             states: &self.states,
             gates: &self.gates,
+            comms: self.comms.as_ref(),
         });
         for a in &self.airborne {
             self.states[a.flight.index()].dynamics = a.d;
@@ -651,6 +703,10 @@ impl Simulation {
     /// waiting.
     pub fn terminal_view(&self, t: usize) -> TerminalView {
         self.terminals.view(t, self.t_s)
+    }
+    /// The communications layer, when the scenario has one.
+    pub fn comms(&self) -> Option<&comms::CommsLayer> {
+        self.comms.as_ref()
     }
     /// Border gates: per node counters, per flight waits.
     pub fn gates(&self) -> &Gates {

@@ -5,6 +5,7 @@ mod app;
 mod arbitrary;
 mod bounded;
 mod cli;
+mod comms;
 mod determinism;
 mod flights;
 mod forensics;
