@@ -445,17 +445,18 @@ impl CauseSummary {
 }
 
 /// One drone's latest event with another drone, for finding what a loss of separation
-/// followed.
+/// followed. Times in single precision (a millisecond at a day): one is kept for every
+/// drone with an event in the last look-ahead, 20 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Recent {
     other: FlightId,
     kind: EventKind,
     /// When the conflict episode was first detected, seconds.
-    start_s: f64,
+    start_s: f32,
     /// The flight's seconds of manoeuvring then ([`Dynamics::manoeuvring_s`]).
     manoeuvring_s: f32,
     /// When the conflict episode ended (infinite while it goes on), seconds.
-    end_s: f64,
+    end_s: f32,
 }
 
 /// Steps between sweeps of the per-flight recent events for entries too old to matter.
@@ -562,9 +563,9 @@ fn note(
         let fresh = Recent {
             other,
             kind,
-            start_s: t,
+            start_s: t as f32,
             manoeuvring_s: d.manoeuvring_s,
-            end_s: f64::INFINITY,
+            end_s: f32::INFINITY,
         };
         let new = match r.iter().flatten().find(|x| x.other == other) {
             Some(x) if kind == EventKind::Los => Recent {
@@ -573,7 +574,7 @@ fn note(
             },
             Some(x) => {
                 if f == pair.0 {
-                    previous_end = Some(x.end_s);
+                    previous_end = Some(f64::from(x.end_s));
                 }
                 fresh
             }
@@ -603,14 +604,17 @@ fn prior(
             let r = recent.get(&f)?;
             let x = r.iter().flatten().find(|x| x.other != other)?;
             let manoeuvred = d.manoeuvring_s > x.manoeuvring_s || d.manoeuvring();
-            (x.start_s < detected_s && x.end_s >= start_s - window_s).then_some((f, *x, manoeuvred))
+            // (Compared in the precision kept: an event of the same step is not before.)
+            let began_before = x.start_s < detected_s as f32;
+            let recent_enough = x.end_s >= (start_s - window_s) as f32;
+            (began_before && recent_enough).then_some((f, *x, manoeuvred))
         })
         .max_by(|(_, x, m), (_, y, n)| x.end_s.total_cmp(&y.end_s).then(m.cmp(n)))
         .map(|(f, x, manoeuvred_since)| Prior {
             kind: x.kind,
             a: f.min(x.other),
             b: f.max(x.other),
-            gap_s: (start_s - x.end_s).max(0.0),
+            gap_s: (start_s - f64::from(x.end_s)).max(0.0),
             manoeuvred_since,
         })
 }
@@ -769,7 +773,7 @@ impl EventTracker {
             }
         }
         if step.is_multiple_of(RECENT_SWEEP_STEPS) {
-            let since = t - p.lookahead_s;
+            let since = (t - p.lookahead_s) as f32;
             self.recent
                 .retain(|_, r| r.iter().flatten().any(|x| x.end_s >= since));
         }
@@ -797,7 +801,7 @@ impl EventTracker {
                 for (f, other) in [(e.a, e.b), (e.b, e.a)] {
                     let mine = self.recent.get_mut(&f).into_iter().flatten().flatten();
                     for r in mine.filter(|r| r.other == other) {
-                        r.end_s = e.end_s;
+                        r.end_s = e.end_s as f32;
                     }
                 }
             }
