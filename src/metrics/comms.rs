@@ -40,6 +40,8 @@ pub struct CommsSummary {
     pub dropped_over_capacity: u64,
     /// Reports a drone was due to send with no cell covering it.
     pub not_sent_no_coverage: u64,
+    /// Reports a drone was due to send during a cross-border handover.
+    pub not_sent_in_handover: u64,
     /// Age of the ground's picture of the drones in the air, over every drone-step,
     /// seconds (from a histogram in 0.5 s bins: each value is its bin's upper edge).
     pub picture_age_s: AgeSpread,
@@ -142,6 +144,7 @@ impl CommsSummary {
             lost: st.lost,
             dropped_over_capacity: st.dropped,
             not_sent_no_coverage: st.no_coverage,
+            not_sent_in_handover: st.in_handover,
             picture_age_s: AgeSpread {
                 p50: quantile(&st.age_histogram, 0.5),
                 p95: quantile(&st.age_histogram, 0.95),

@@ -39,6 +39,10 @@ pub struct Comms {
     /// seconds. Default: 3.
     #[serde(default = "default_stale")]
     pub stale_after_s: f64,
+    /// Cross-border handover: after a border gate clears a drone, it sends no report for
+    /// this long while its link moves to the other side's network, seconds. Default: 0.
+    #[serde(default)]
+    pub handover_s: f64,
 }
 
 impl Default for Comms {
@@ -52,6 +56,7 @@ impl Default for Comms {
             capacity_per_s: 0.0,
             report_period_s: default_period(),
             stale_after_s: default_stale(),
+            handover_s: 0.0,
         }
     }
 }

@@ -743,6 +743,7 @@ fn comms(c: &mut Checker, s: &Scenario) {
     c.number("comms", None, "capacity_per_s", k.capacity_per_s, true);
     c.number("comms", None, "report_period_s", k.report_period_s, false);
     c.number("comms", None, "stale_after_s", k.stale_after_s, false);
+    c.number("comms", None, "handover_s", k.handover_s, true);
     let share = |c: &mut Checker, id: Option<&str>, field: &str, x: f64| {
         if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
             c.push(

@@ -23,6 +23,7 @@ use glam::DVec3;
 use serde::Serialize;
 
 use super::flight::Airborne;
+use super::gates::Gates;
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::scenario::Comms;
@@ -97,6 +98,8 @@ pub struct CommsStats {
     pub dropped: u64,
     /// Reports a drone was due to send with no cell covering it.
     pub no_coverage: u64,
+    /// Reports a drone was due to send during a cross-border handover.
+    pub in_handover: u64,
     /// Age of the picture of each drone in the air at each step, seconds: a histogram in
     /// 0.5 s bins (the last bin holds everything older).
     pub age_histogram: Vec<u64>,
@@ -117,6 +120,7 @@ pub struct CommsLayer {
     period: u64,
     jitter_s: f64,
     stale_after_s: f64,
+    handover_s: f64,
     seed: u64,
     /// Each flight's last report received.
     last: Vec<Option<Report>>,
@@ -163,6 +167,7 @@ impl CommsLayer {
             period: (comms.report_period_s / dt_s).round().max(1.0) as u64,
             jitter_s: comms.jitter_ms / 1000.0,
             stale_after_s: comms.stale_after_s,
+            handover_s: comms.handover_s,
             seed,
             last: vec![None; flights],
             on_the_way: BinaryHeap::new(),
@@ -194,9 +199,10 @@ impl CommsLayer {
     }
 
     /// One step, the state after it at `t` (step number `step`): drones that took off
-    /// are seen at their take-off; reports due are sent; reports that have arrived by `t`
-    /// are received; the age of every picture is counted.
-    pub(crate) fn step(&mut self, t: f64, step: u64, airborne: &[Airborne]) {
+    /// are seen at their take-off; reports due are sent (not within `handover_s` of a
+    /// border gate's clearance, as `gates` says); reports that have arrived by `t` are
+    /// received; the age of every picture is counted.
+    pub(crate) fn step(&mut self, t: f64, step: u64, airborne: &[Airborne], gates: &Gates) {
         for a in airborne {
             let f = a.flight.index();
             if self.last[f].is_none() {
@@ -207,6 +213,11 @@ impl CommsLayer {
                 });
             }
             if !(step + f as u64).is_multiple_of(self.period) {
+                continue;
+            }
+            // (A gate that never cleared the flight gives NaN: no handover.)
+            if t - gates.cleared_s(a.flight) < self.handover_s {
+                self.stats.in_handover += 1;
                 continue;
             }
             let Some(c) = self.best_cell(a.d.pos) else {

@@ -376,7 +376,7 @@ impl Simulation {
             log.sample(&self.airborne, t1, &self.fleet, &self.net);
         }
         if let Some(c) = &mut self.comms {
-            c.step(t1, self.step + 1, &self.airborne);
+            c.step(t1, self.step + 1, &self.airborne, &self.gates);
         }
         self.detect(dt);
         self.step += 1;

@@ -130,3 +130,29 @@ fn perfect_communications_leave_everything_as_it_was() {
     let json = |s: &Simulation| serde_json::to_string(&Report::from_sim(s)).unwrap();
     assert_eq!(json(&off), json(&plain));
 }
+
+#[test]
+fn a_cross_border_handover_silences_a_drone_for_its_stated_time() {
+    // border_gate.ron: five drones cross gate G, each cleared at the start of a step t.
+    // With a 5 s handover a drone sends nothing at the states of t + 1 .. t + 4 (the one
+    // of t + 5 is 5 s after), four reports a passage: 20 in all. Its last report before,
+    // sent at t, is 4 and 5 s old at t + 4 and t + 5, over the 3 s of staleness: two stale
+    // drone-steps a passage, and none elsewhere under a cell covering everything.
+    let base = skycorridor::load(&scenario_path("border_gate.ron"), &[]).unwrap();
+    let (lat, lon) = base.net().frame.to_geo(0.0, 0.0);
+    let text = scenario_text("border_gate.ron").replace(
+        "    corridors: [",
+        &format!(
+            "    comms: (cells: [(id: \"C\", lat: {lat:.12}, lon: {lon:.12}, range_m: 20000.0)], loss: 0.0, jitter_ms: 0.0, handover_s: 5.0),\n    corridors: ["
+        ),
+    );
+    let mut sim = prepare_text(&text, "border_gate.ron").unwrap();
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.flights.completed, 5);
+    let st = sim.comms().unwrap().stats();
+    assert_eq!(st.in_handover, 20);
+    assert_eq!(st.stale_drone_steps, 10);
+    assert_eq!((st.lost, st.no_coverage), (0, 0));
+    assert_eq!(r.comms.unwrap().not_sent_in_handover, 20);
+}
