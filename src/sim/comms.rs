@@ -311,6 +311,11 @@ impl CommsLayer {
             .collect()
     }
 
+    /// Each cell's centre (local metres) and range, metres.
+    pub fn cells(&self) -> impl Iterator<Item = ([f64; 2], f64)> + '_ {
+        self.cells.iter().map(|c| (c.en, c.range_m))
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> &CommsStats {
         &self.stats

@@ -30,6 +30,8 @@ pub enum Look {
     Conflict,
     /// In loss of separation.
     Los,
+    /// With a communications layer: the ground's picture of it is stale.
+    Stale,
 }
 
 impl Look {
@@ -42,11 +44,13 @@ impl Look {
             Look::Holding => Color::srgb(1.00, 0.60, 0.15),
             Look::Conflict => Color::srgb(1.00, 0.92, 0.10),
             Look::Los => Color::srgb(1.00, 0.15, 0.25),
+            Look::Stale => Color::srgb(0.50, 0.50, 0.50),
         }
     }
 }
 
-/// State of each flight for drawing: conflict and loss of separation win over the phase.
+/// State of each flight for drawing: conflict and loss of separation win over a stale
+/// picture (with a communications layer), which wins over the phase.
 pub fn looks(sim: &Simulation) -> Vec<(FlightId, Look)> {
     let mut flag = vec![0u8; sim.flights().len()];
     for ((a, b), los) in sim.events().current() {
@@ -54,11 +58,14 @@ pub fn looks(sim: &Simulation) -> Vec<(FlightId, Look)> {
         flag[a.index()] = flag[a.index()].max(v);
         flag[b.index()] = flag[b.index()].max(v);
     }
+    let t = sim.time_s();
+    let stale = |f: FlightId| sim.comms().is_some_and(|c| c.stale(f, t));
     sim.airborne()
         .map(|(f, d)| {
             let look = match (flag[f.index()], d.phase()) {
                 (2, _) => Look::Los,
                 (1, _) => Look::Conflict,
+                _ if stale(f) => Look::Stale,
                 (_, Phase::Climbing) => Look::Climbing,
                 (_, Phase::Cruising) => Look::Cruising,
                 (_, Phase::Descending) => Look::Descending,
@@ -82,7 +89,31 @@ struct Trails {
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Trails>();
     app.add_systems(Startup, spawn_mesh);
-    app.add_systems(Update, (rebuild_mesh, draw_pairs_rings_trails, draw_wind));
+    app.add_systems(
+        Update,
+        (
+            rebuild_mesh,
+            draw_pairs_rings_trails,
+            draw_wind,
+            draw_coverage,
+        ),
+    );
+}
+
+/// With a communications layer, each cell's coverage as a faint circle.
+fn draw_coverage(state: Res<ViewState>, sim: Res<SimState>, mut gizmos: Gizmos) {
+    let Some(c) = sim.0.comms() else {
+        return;
+    };
+    if !state.layers.zones {
+        return;
+    }
+    let color = Color::srgba(0.55, 0.75, 1.0, 0.35);
+    for (en, range) in c.cells() {
+        gizmos
+            .circle_2d(Vec2::new(en[0] as f32, en[1] as f32), range as f32, color)
+            .resolution(96);
+    }
 }
 
 fn spawn_mesh(

@@ -62,3 +62,28 @@ fn fit_shows_every_node() {
         );
     }
 }
+
+#[test]
+fn drones_whose_picture_is_stale_are_drawn_grey() {
+    use skycorridor::viewer::drones::{Look, looks};
+    // head_on.ron with one cell: over everything, or far from both corridors. At 100 s
+    // both drones cruise, away from each other: seen, they are drawn cruising; unseen
+    // since take-off (pictures 99 s old), grey.
+    let at_100 = |east: f64, range: f64| {
+        let base = skycorridor::load(&crate::scenario_path("head_on.ron"), &[]).unwrap();
+        let (lat, lon) = base.net().frame.to_geo(east, 0.0);
+        let text = crate::scenario_text("head_on.ron").replace(
+            "    corridors: [",
+            &format!(
+                "    comms: (cells: [(id: \"C\", lat: {lat:.12}, lon: {lon:.12}, range_m: {range})]),\n    corridors: ["
+            ),
+        );
+        let mut sim = crate::prepare_text(&text, "head_on.ron").unwrap();
+        while sim.time_s() < 100.0 {
+            sim.step();
+        }
+        looks(&sim).into_iter().map(|(_, l)| l).collect::<Vec<_>>()
+    };
+    assert_eq!(at_100(0.0, 10_000.0), [Look::Cruising, Look::Cruising]);
+    assert_eq!(at_100(5000.0, 1000.0), [Look::Stale, Look::Stale]);
+}
