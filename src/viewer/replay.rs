@@ -331,20 +331,15 @@ fn cause(ui: &mut egui::Ui, rv: &ReplayView, sim: &crate::sim::Simulation, i: us
     };
     let id = |f: FlightId| sim.flights()[f.index()].id.clone();
     let place = |p| crate::metrics::place_label(sim, p);
-    ui.label(format!(
-        "{}: {} at {}, {}",
-        id(x),
-        c.phases[0].name(),
-        place(c.places[0]),
-        c.decisions[0]
-    ));
-    ui.label(format!(
-        "{}: {} at {}, {}",
-        id(y),
-        c.phases[1].name(),
-        place(c.places[1]),
-        c.decisions[1]
-    ));
+    for (k, f) in [x, y].into_iter().enumerate() {
+        ui.label(format!(
+            "{}: {} at {}, {}",
+            id(f),
+            c.phases[k].name(),
+            place(c.places[k]),
+            c.decisions[k]
+        ));
+    }
     ui.label(if c.predicted {
         format!("predicted {:.1} s ahead", c.warning_s)
     } else {

@@ -47,6 +47,29 @@ fn any_near(img: &image::RgbImage, at: [f64; 2], r: i32, want: Rgb, tol: i32) ->
     })
 }
 
+/// `view ARGS --screenshot SHOT` under Xvfb with lavapipe, from the crate's root: the
+/// picture.
+fn screenshot(args: &[&str], shot: &Path) -> image::RgbImage {
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24"])
+        .arg(env!("CARGO_BIN_EXE_skycorridor"))
+        .arg("view")
+        .args(args)
+        .arg("--screenshot")
+        .arg(shot)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && shot.exists(),
+        "view {args:?} --screenshot failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    image::open(shot).unwrap().to_rgb8()
+}
+
 fn px(view: &View, net: &Network, lat: f64, lon: f64) -> [f64; 2] {
     view.to_px(net.frame.to_local(lat, lon), [W as f64, H as f64])
 }
@@ -62,31 +85,10 @@ fn screenshot_shows_water_land_corridors_and_drones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let shot = dir.path().join("shot.png");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x720x24"])
-        .arg(env!("CARGO_BIN_EXE_skycorridor"))
-        .args([
-            "view",
-            "--at",
-            "600",
-            "--width",
-            "1280",
-            "--height",
-            "720",
-            "--screenshot",
-        ])
-        .arg(&shot)
-        .current_dir(root)
-        .env("WGPU_BACKEND", "vulkan")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && shot.exists(),
-        "view --screenshot failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let img = screenshot(
+        &["--at", "600", "--width", "1280", "--height", "720"],
+        &shot,
     );
-    let img = image::open(&shot).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (W, H));
     if let Ok(keep) = std::env::var("SKYCORRIDOR_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
@@ -213,24 +215,8 @@ fn a_replay_draws_what_the_live_run_has_at_three_times() {
     // Seeks out of order: forward, back, forward past several keyframes.
     for t in [1800.0, 600.0, 3000.0] {
         let shot = dir.path().join(format!("replay_{t}.png"));
-        let out = Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1280x720x24"])
-            .arg(env!("CARGO_BIN_EXE_skycorridor"))
-            .args(["view", "--replay"])
-            .arg(dir.path())
-            .args(["--at", &t.to_string(), "--screenshot"])
-            .arg(&shot)
-            .current_dir(root)
-            .env("WGPU_BACKEND", "vulkan")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && shot.exists(),
-            "view --replay --screenshot failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let img = image::open(&shot).unwrap().to_rgb8();
+        let replay = dir.path().to_str().unwrap();
+        let img = screenshot(&["--replay", replay, "--at", &t.to_string()], &shot);
         // The live run stepped to t from time 0.
         let mut at = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
         while at.time_s() < t {
