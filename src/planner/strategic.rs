@@ -623,26 +623,12 @@ fn fan_at(profile: &[(f64, f64)], tau: f64) -> f64 {
 
 /// The shortest time after a leader with progress `lead` enters a fan that a follower
 /// with progress `follow` may enter it, so that the follower stays `gap_m` behind along
-/// their paths while both are in it (checked every 0.1 s of the follower's passage and at
-/// every knot), seconds; the leader's whole passage if no shorter time does.
+/// their paths while both are in it, seconds; the leader's whole passage if no shorter
+/// time does (found to 0.01 s by bisection: the condition only gets easier as the delay
+/// grows).
 fn fan_gap_s(lead: &[(f64, f64)], follow: &[(f64, f64)], gap_m: f64) -> f64 {
     let (tl, tf) = (lead[lead.len() - 1].0, follow[follow.len() - 1].0);
-    let ok = |delta: f64| {
-        let end = tf.min(tl - delta);
-        let mut taus: Vec<f64> = (0..)
-            .map(|k| f64::from(k) * 0.1)
-            .take_while(|&t| t < end)
-            .collect();
-        taus.extend(follow.iter().map(|p| p.0).filter(|&t| t <= end));
-        taus.extend(
-            lead.iter()
-                .map(|p| p.0 - delta)
-                .filter(|&t| (0.0..=end).contains(&t)),
-        );
-        taus.push(end.max(0.0));
-        taus.iter()
-            .all(|&t| fan_at(lead, t + delta) - fan_at(follow, t) >= gap_m - 1e-6)
-    };
+    let ok = |delta: f64| least_gap(lead, follow, delta, tf.min(tl - delta)) >= gap_m - 1e-6;
     if !ok(tl) {
         return tl;
     }
@@ -659,6 +645,28 @@ fn fan_gap_s(lead: &[(f64, f64)], follow: &[(f64, f64)], gap_m: f64) -> f64 {
         }
     }
     hi
+}
+
+/// The least of `fan_at(lead, t + delta) - fan_at(follow, t)` for `t` from 0 to `end`
+/// (at 0 when `end` is negative): both progresses are piecewise linear in time, so their
+/// difference is too, and its least is at 0, at `end`, or at a knot of either (the
+/// leader's shifted by `delta`). Exact, with a handful of evaluations where sampling
+/// every 0.1 s took hundreds.
+fn least_gap(lead: &[(f64, f64)], follow: &[(f64, f64)], delta: f64, end: f64) -> f64 {
+    let gap = |t: f64| fan_at(lead, t + delta) - fan_at(follow, t);
+    let mut least = gap(0.0).min(gap(end.max(0.0)));
+    for &(t, _) in follow {
+        if t <= end {
+            least = least.min(gap(t));
+        }
+    }
+    for &(t, _) in lead {
+        let t = t - delta;
+        if (0.0..=end).contains(&t) {
+            least = least.min(gap(t));
+        }
+    }
+    least
 }
 
 /// A kind of resource strategic deconfliction books: what rules out a departure.
