@@ -397,10 +397,6 @@ impl Simulation {
             encounters,
             places,
         );
-        // By the book in a world with no disturbance, a pair that both fly their
-        // bookings exactly needs no resolution: the bookings keep it apart (state-based
-        // prediction would see drones turning or changing level past each other as
-        // conflicts and push them off the book).
         // With a communications layer, tactical resolution (a ground service) sees the
         // drones as reported: its own separation check runs on the picture, its orders
         // go to the true drones.
@@ -423,6 +419,10 @@ impl Simulation {
             detection.params(),
             detection.table(),
         );
+        // By the book in a world with no disturbance, a pair that both fly their
+        // bookings exactly needs no resolution: the bookings keep it apart (state-based
+        // prediction would see drones turning or changing level past each other as
+        // conflicts and push them off the book).
         let off_book: Vec<separation::Encounter>;
         let encounters = match &mut self.bookings {
             Some(b)
