@@ -33,6 +33,9 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(EguiPrimaryContextPass, (labels, panels).chain());
 }
 
+/// Most vertiports in view whose names are drawn.
+pub const MAX_NAMED_VERTIPORTS: usize = 150;
+
 fn clock(t: f64) -> String {
     let s = t.max(0.0) as u64;
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
@@ -59,6 +62,19 @@ fn labels(
                 egui::Color32::from_rgba_unmultiplied(200, 205, 190, 170),
             );
         }
+        // Vertiports are named while few enough are in view to read (a generated
+        // region has thousands: zoom in to see their names).
+        let in_view =
+            |p: [f64; 2]| (0.0..size[0]).contains(&p[0]) && (0.0..size[1]).contains(&p[1]);
+        let name_vertiports = sim
+            .0
+            .net()
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Vertiport { .. }))
+            .filter(|n| in_view(state.view.to_px(n.en, size)))
+            .count()
+            <= MAX_NAMED_VERTIPORTS;
         for (i, n) in sim.0.net().nodes.iter().enumerate() {
             if matches!(n.kind, NodeKind::Gate { .. }) {
                 // A border gate: an amber diamond, with its queue when there is one.
@@ -101,13 +117,15 @@ fn labels(
                     4.0,
                     egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 240, 240)),
                 );
-                painter.text(
-                    at + egui::vec2(6.0, 2.0),
-                    egui::Align2::LEFT_TOP,
-                    &n.id,
-                    egui::FontId::monospace(11.0),
-                    egui::Color32::from_rgb(235, 235, 235),
-                );
+                if name_vertiports {
+                    painter.text(
+                        at + egui::vec2(6.0, 2.0),
+                        egui::Align2::LEFT_TOP,
+                        &n.id,
+                        egui::FontId::monospace(11.0),
+                        egui::Color32::from_rgb(235, 235, 235),
+                    );
+                }
             }
         }
     }
