@@ -41,7 +41,8 @@ pub enum AlertKind {
     /// A border gate with at least [`Thresholds::gate_queue`] drones in its queue.
     GateQueue,
     /// A drone off its 4D plan: more than [`Thresholds::off_plan_s`] behind or ahead of it,
-    /// or more than [`Thresholds::off_plan_m`] off its path.
+    /// or more than [`Thresholds::off_plan_m`] off its path (its peak is the time off
+    /// plan either way).
     NonConformance,
     /// A drone within [`Thresholds::geofence_m`] of (or inside) an active no-fly zone
     /// whose altitude band it is in.
