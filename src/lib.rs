@@ -72,7 +72,15 @@ pub fn prepare(
 
 /// Reads a scenario file, applies `--set` overrides, and prepares the simulation.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Simulation, ScenarioError> {
+    load_with_text(path, overrides).map(|(sim, _)| sim)
+}
+
+/// [`load`], also giving the file's text as read (what a recording keeps).
+pub fn load_with_text(
+    path: &Path,
+    overrides: &[Override],
+) -> Result<(Simulation, String), ScenarioError> {
     let (scenario, text) = scenario::load_file(path)?;
     let scenario = scenario::apply_overrides(&scenario, overrides)?;
-    prepare(scenario, path, Some(&text))
+    Ok((prepare(scenario, path, Some(&text))?, text))
 }

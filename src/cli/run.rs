@@ -182,7 +182,7 @@ fn run(
     max_events: usize,
 ) -> Result<()> {
     let started = Instant::now();
-    let mut sim = skycorridor::load(file, set)?;
+    let (mut sim, text) = skycorridor::load_with_text(file, set)?;
     // With --record, a monitor and the recording's fingerprints follow every step.
     let mut recording = match record {
         None => None,
@@ -192,7 +192,6 @@ fn run(
                 "--keyframe-interval must be > 0 s, got {s}"
             );
             let every = (s / sim.scenario().dt_s).round().max(1.0) as u64;
-            let (_, text) = skycorridor::scenario::load_file(file)?;
             let mut r = Recording::new(file, text, set, every);
             r.observe(&sim);
             Some((r, Monitor::new(Thresholds::default())))

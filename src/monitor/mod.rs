@@ -61,6 +61,11 @@ impl AlertKind {
         AlertKind::Geofence,
     ];
 
+    /// Its place in [`AlertKind::ALL`] (the declaration order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Its name in files (`conflict`, `los`, `low_battery`, ...).
     pub fn name(self) -> &'static str {
         match self {
@@ -365,10 +370,7 @@ pub fn counts(alerts: &[Alert], bin_s: f64, end_s: f64) -> Vec<[u32; 7]> {
     let bins = (end_s / bin_s).ceil().max(1.0) as usize;
     let mut out = vec![[0u32; 7]; bins];
     for a in alerts {
-        let k = AlertKind::ALL
-            .iter()
-            .position(|&x| x == a.kind)
-            .expect("every kind is listed");
+        let k = a.kind.index();
         let first = ((a.start_s / bin_s).floor().max(0.0) as usize).min(bins - 1);
         let last = (((a.end_s - 1e-9) / bin_s).floor().max(0.0) as usize).min(bins - 1);
         for bin in &mut out[first..=last] {

@@ -775,28 +775,10 @@ fn comms(c: &mut Checker, s: &Scenario) {
         );
         return;
     }
-    let mut seen = std::collections::BTreeSet::new();
+    c.unique("cell", k.cells.iter().map(|cell| cell.id.as_str()));
     for cell in &k.cells {
         let id = Some(cell.id.as_str());
-        if !seen.insert(cell.id.as_str()) {
-            c.push("cell", id, "id", "duplicate id".into());
-        }
-        if !(cell.lat.is_finite() && (-90.0..=90.0).contains(&cell.lat)) {
-            c.push(
-                "cell",
-                id,
-                "lat",
-                format!("expected -90 to 90 degrees, got {}", cell.lat),
-            );
-        }
-        if !(cell.lon.is_finite() && (-180.0..=180.0).contains(&cell.lon)) {
-            c.push(
-                "cell",
-                id,
-                "lon",
-                format!("expected -180 to 180 degrees, got {}", cell.lon),
-            );
-        }
+        c.lat_lon("cell", &cell.id, "lat", cell.lat, cell.lon);
         c.number("cell", id, "range_m", cell.range_m, false);
         c.number("cell", id, "max_alt_m", cell.max_alt_m, false);
         if let Some(x) = cell.latency_ms {

@@ -412,12 +412,12 @@ pub struct CauseSummary {
     pub with_stale_picture: u64,
     /// Of those, the older picture's age, seconds, in closing order.
     pub stale_ages_s: Vec<f64>,
-    /// Seconds after which a picture is stale (with a communications layer).
-    stale_after_s: Option<f64>,
 }
 
 impl CauseSummary {
-    fn add(&mut self, c: &LosCause) {
+    /// Sums `c`; a picture older than `stale_after_s` (with a communications layer) is
+    /// stale.
+    fn add(&mut self, c: &LosCause, stale_after_s: Option<f64>) {
         if c.predicted {
             self.predicted += 1;
             self.warnings_s.push(c.warning_s);
@@ -434,7 +434,7 @@ impl CauseSummary {
         self.after_other_event += u64::from(c.follows.is_some());
         self.dominoes += u64::from(c.domino());
         self.after_earlier_episode += u64::from(c.earlier_episode_gap_s.is_some());
-        if let (Some([a, b]), Some(limit)) = (c.report_age_s, self.stale_after_s) {
+        if let (Some([a, b]), Some(limit)) = (c.report_age_s, stale_after_s) {
             let oldest = a.max(b);
             if oldest > limit {
                 self.with_stale_picture += 1;
@@ -828,8 +828,7 @@ impl EventTracker {
                     *sum.los_by_pair.entry(pb).or_default() += 1;
                 }
                 if let Some(c) = &e.cause {
-                    sum.causes.stale_after_s = places.comms.map(|k| k.stale_after_s());
-                    sum.causes.add(c);
+                    sum.causes.add(c, places.comms.map(|k| k.stale_after_s()));
                 }
             }
         }

@@ -36,7 +36,8 @@ pub(super) fn plugin(app: &mut App) {
 /// Most vertiports in view whose names are drawn.
 pub const MAX_NAMED_VERTIPORTS: usize = 150;
 
-fn clock(t: f64) -> String {
+/// A time as `hh:mm:ss`.
+pub(super) fn clock(t: f64) -> String {
     let s = t.max(0.0) as u64;
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }

@@ -11,6 +11,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use super::controls::{Playback, SPEEDS};
+use super::hud::clock;
 use super::{Selection, ViewState};
 use crate::app::SimState;
 use crate::ids::FlightId;
@@ -83,11 +84,6 @@ pub(super) fn plugin(app: &mut App) {
         EguiPrimaryContextPass,
         panels.run_if(resource_exists::<ReplayView>),
     );
-}
-
-fn clock(t: f64) -> String {
-    let s = t.max(0.0) as u64;
-    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
 /// What an alert is on, in words.
@@ -208,10 +204,7 @@ fn panels(
         .show(ctx, |ui| {
             let mut per = [0usize; 7];
             for a in &rv.replay.alerts {
-                per[AlertKind::ALL
-                    .iter()
-                    .position(|&k| k == a.kind)
-                    .unwrap_or(0)] += 1;
+                per[a.kind.index()] += 1;
             }
             ui.horizontal_wrapped(|ui| {
                 for (k, kind) in AlertKind::ALL.iter().enumerate() {
@@ -237,12 +230,7 @@ fn panels(
                 .alerts
                 .iter()
                 .enumerate()
-                .filter(|(_, a)| {
-                    rv.shown[AlertKind::ALL
-                        .iter()
-                        .position(|&k| k == a.kind)
-                        .unwrap_or(0)]
-                })
+                .filter(|(_, a)| rv.shown[a.kind.index()])
                 .map(|(i, _)| i)
                 .collect();
             let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;

@@ -132,6 +132,13 @@ fn the_strip_chart_counts_alerts_in_force_per_bin() {
     // 60 s bins over 400 s: the conflict [150, 181) and the loss [179, 181) are in
     // bins 2 and 3.
     let c = counts(&alerts, 60.0, 400.0);
+    // A kind's column is its place in AlertKind::ALL.
+    assert!(
+        AlertKind::ALL
+            .iter()
+            .enumerate()
+            .all(|(i, k)| k.index() == i)
+    );
     assert_eq!(c.len(), 7);
     let conflict: Vec<u32> = c.iter().map(|b| b[0]).collect();
     let los: Vec<u32> = c.iter().map(|b| b[1]).collect();
@@ -140,7 +147,7 @@ fn the_strip_chart_counts_alerts_in_force_per_bin() {
 }
 
 /// The default scenario run with `--record` into `dir`.
-fn record_default(dir: &Path) {
+pub(crate) fn record_default(dir: &Path) {
     let out = Command::new(env!("CARGO_BIN_EXE_skycorridor"))
         .args(["run", "--record", "--out"])
         .arg(dir)

@@ -195,13 +195,7 @@ fn a_replay_draws_what_the_live_run_has_at_three_times() {
     use skycorridor::viewer::replay::{PANEL_W, TIMELINE_H, fit_beside_panels};
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_skycorridor"))
-        .args(["run", "--record", "--out"])
-        .arg(dir.path())
-        .current_dir(root)
-        .output()
-        .unwrap();
-    crate::assert_ok(&run);
+    crate::monitor::record_default(dir.path());
     let mut live = skycorridor::load(&root.join(skycorridor::DEFAULT_SCENARIO), &[]).unwrap();
     let view = fit_beside_panels(live.net(), [W as f64, H as f64]);
     // The panels: the HUD (top left), the alerts (right), the timeline and the tuning
