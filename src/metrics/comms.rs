@@ -1,11 +1,13 @@
 //! What the communications layer did, and the coverage of every corridor (`report.json`
 //! `comms`, absent with perfect communications).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Spread;
-use crate::sim::Simulation;
 use crate::sim::comms::CommsLayer;
+use crate::sim::{Simulation, Status};
 
 /// Spacing of the samples along a corridor for its coverage, metres.
 pub const COVERAGE_STEP_M: f64 = 50.0;
@@ -55,6 +57,170 @@ pub struct CommsSummary {
     pub coverage: Vec<CorridorCoverage>,
     /// Corridor metres without coverage, in all.
     pub uncovered_m: f64,
+    /// Lost-link episodes (absent unless `comms.lost_link_after_s` is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_link: Option<LostLinkSummary>,
+}
+
+/// Most lost-link episodes listed one by one in `report.json`.
+pub const MAX_LINK_LOSSES_LISTED: usize = 1000;
+
+/// The lost-link episodes of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LostLinkSummary {
+    /// Seconds without a report through after which a link is lost.
+    pub after_s: f64,
+    /// The scenario's contingency.
+    pub contingency: String,
+    /// Episodes.
+    pub episodes: u64,
+    /// Flights that lost their link at least once.
+    pub flights: u64,
+    /// Episodes by what the drone did (`hover`, `next_fix`, `continue`,
+    /// `land_as_cleared`).
+    pub by_action: BTreeMap<String, u64>,
+    /// Episodes that ended with a report through again.
+    pub regained: u64,
+    /// Of the rest, those whose flight landed, ran out of battery, or was still in the
+    /// air at the end of the run.
+    pub unregained_landed: u64,
+    /// See `unregained_landed`.
+    pub unregained_battery_depleted: u64,
+    /// See `unregained_landed`.
+    pub unregained_in_the_air: u64,
+    /// How long the regained episodes lasted, seconds.
+    pub regained_after_s: Spread,
+    /// Drone-seconds without a link (open episodes counted to their flight's end or
+    /// the run's).
+    pub drone_s: f64,
+    /// Losses of separation with a drone without its link when they began.
+    pub los_involving: u64,
+    /// The first episodes (up to 1,000), in the order they began.
+    pub listed: Vec<LinkLossRow>,
+}
+
+/// One lost-link episode in `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkLossRow {
+    /// Flight id.
+    pub flight: String,
+    /// When the link was found lost, seconds.
+    pub start_s: f64,
+    /// When a report got through again, seconds (`None`: never).
+    pub end_s: Option<f64>,
+    /// What the drone did.
+    pub action: &'static str,
+    /// Where it was, local metres `[east, north, alt]`.
+    pub pos: [f64; 3],
+    /// Where along its path its contingency stopped it, metres (`None`: it flew on).
+    pub stop_m: Option<f64>,
+}
+
+impl LostLinkSummary {
+    /// The episodes of `sim`'s communications layer (`None` with lost link off).
+    pub fn of(sim: &Simulation, c: &CommsLayer) -> Option<LostLinkSummary> {
+        let after_s = c.lost_link_after_s();
+        if after_s <= 0.0 {
+            return None;
+        }
+        let links = c.links();
+        let mut s = LostLinkSummary {
+            after_s,
+            contingency: sim.scenario().comms.contingency.name().to_string(),
+            episodes: links.len() as u64,
+            flights: links
+                .iter()
+                .map(|l| l.flight)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as u64,
+            by_action: BTreeMap::new(),
+            regained: 0,
+            unregained_landed: 0,
+            unregained_battery_depleted: 0,
+            unregained_in_the_air: 0,
+            regained_after_s: Spread::of(
+                links
+                    .iter()
+                    .filter_map(|l| l.end_s.map(|e| e - l.start_s))
+                    .collect(),
+            ),
+            drone_s: 0.0,
+            los_involving: sim
+                .events()
+                .summary
+                .causes
+                .by_phases
+                .iter()
+                .filter(|((p, q), _)| *p == "lost_link" || *q == "lost_link")
+                .map(|(_, n)| n)
+                .sum(),
+            listed: Vec::new(),
+        };
+        for l in links {
+            *s.by_action.entry(l.action.name().to_string()).or_default() += 1;
+            let st = &sim.states()[l.flight.index()];
+            let end = match l.end_s {
+                Some(e) => {
+                    s.regained += 1;
+                    e
+                }
+                None => match st.status {
+                    Status::Completed => {
+                        s.unregained_landed += 1;
+                        st.end_s
+                    }
+                    Status::BatteryDepleted => {
+                        s.unregained_battery_depleted += 1;
+                        st.end_s
+                    }
+                    _ => {
+                        s.unregained_in_the_air += 1;
+                        sim.time_s()
+                    }
+                },
+            };
+            s.drone_s += end - l.start_s;
+        }
+        s.listed = links
+            .iter()
+            .take(MAX_LINK_LOSSES_LISTED)
+            .map(|l| LinkLossRow {
+                flight: sim.flights()[l.flight.index()].id.clone(),
+                start_s: l.start_s,
+                end_s: l.end_s,
+                action: l.action.name(),
+                pos: l.pos,
+                stop_m: l.stop_m,
+            })
+            .collect();
+        Some(s)
+    }
+
+    /// The line printed after a run.
+    pub fn summary_line(&self) -> String {
+        let by: Vec<String> = self
+            .by_action
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        format!(
+            "lost link     {} episodes ({}) in {} flights after {:.0} s silent: {} regained (mean {:.1} s), {} landed, {} battery depleted, {} still in the air without; {} losses of separation involved a drone without its link\n",
+            self.episodes,
+            if by.is_empty() {
+                "none".to_string()
+            } else {
+                by.join(", ")
+            },
+            self.flights,
+            self.after_s,
+            self.regained,
+            self.regained_after_s.mean,
+            self.unregained_landed,
+            self.unregained_battery_depleted,
+            self.unregained_in_the_air,
+            self.los_involving
+        )
+    }
 }
 
 /// Median, 95th percentile and maximum.
@@ -159,6 +325,7 @@ impl CommsSummary {
             stale_picture_age_s: Spread::of(causes.stale_ages_s.clone()),
             uncovered_m: coverage.iter().map(|k| k.uncovered_m).sum(),
             coverage,
+            lost_link: LostLinkSummary::of(sim, c),
         })
     }
 }

@@ -20,7 +20,10 @@ mod regional;
 mod trajectories;
 mod vertiports;
 
-pub use comms::{AgeSpread, CommsSummary, CorridorCoverage, coverage};
+pub use comms::{
+    AgeSpread, CommsSummary, CorridorCoverage, LinkLossRow, LostLinkSummary,
+    MAX_LINK_LOSSES_LISTED, coverage,
+};
 pub use compare::{Attribution, Comparison, ConflictPairs, Side, conflict_pairs};
 pub use forensics::{LosCauses, LosDetail, MAX_LOS_LISTED, los_causes, place_label};
 pub use montecarlo::{Interval, MonteCarlo, t975};
@@ -665,6 +668,9 @@ impl Report {
             self.los_time_s
         );
         out += &self.los_causes.summary_line();
+        if let Some(l) = self.comms.as_ref().and_then(|c| c.lost_link.as_ref()) {
+            out += &l.summary_line();
+        }
         if self.tactical.method != crate::scenario::Tactical::None {
             let t = &self.tactical;
             out += &format!(

@@ -43,6 +43,44 @@ pub struct Comms {
     /// this long while its link moves to the other side's network, seconds. Default: 0.
     #[serde(default)]
     pub handover_s: f64,
+    /// Lost link: a drone with no report through to the ground for longer than this has
+    /// lost its command link (the ground cannot reach it either) and follows
+    /// `contingency` until a report gets through again, seconds; 0: never (the default).
+    /// Must be longer than `report_period_s`.
+    #[serde(default)]
+    pub lost_link_after_s: f64,
+    /// What a drone does when it loses its link. Default: `Hover`.
+    #[serde(default)]
+    pub contingency: Contingency,
+}
+
+/// What a drone does while it has lost its command link (see the README's
+/// Communications section). Whatever the choice, a drone cleared to land (holding its
+/// destination FATO, in its holding stack or the line behind it, or past its arrival fix)
+/// lands as cleared, and tactical resolution cannot command it: the drones near it give
+/// way alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum Contingency {
+    /// Brake to a stop where it is and hover there.
+    #[default]
+    Hover,
+    /// Fly its plan on to the next fix (the end of the path segment it is on) and hover
+    /// there.
+    NextFix,
+    /// Fly its cleared plan on to its destination, as booked.
+    Continue,
+}
+
+impl Contingency {
+    /// Its name in reports (`hover`, `next_fix`, `continue`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Contingency::Hover => "hover",
+            Contingency::NextFix => "next_fix",
+            Contingency::Continue => "continue",
+        }
+    }
 }
 
 impl Default for Comms {
@@ -57,6 +95,8 @@ impl Default for Comms {
             report_period_s: default_period(),
             stale_after_s: default_stale(),
             handover_s: 0.0,
+            lost_link_after_s: 0.0,
+            contingency: Contingency::default(),
         }
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use comms::{Cell, Comms};
+pub use comms::{Cell, Comms, Contingency};
 pub use limits::Limits;
 pub use load::{MAX_FILE_BYTES, ScenarioError, load_file, load_str, parse_str, read_limited};
 pub use overrides::{Override, apply_overrides};

@@ -744,6 +744,24 @@ fn comms(c: &mut Checker, s: &Scenario) {
     c.number("comms", None, "report_period_s", k.report_period_s, false);
     c.number("comms", None, "stale_after_s", k.stale_after_s, false);
     c.number("comms", None, "handover_s", k.handover_s, true);
+    c.number(
+        "comms",
+        None,
+        "lost_link_after_s",
+        k.lost_link_after_s,
+        true,
+    );
+    if k.lost_link_after_s > 0.0 && k.lost_link_after_s <= k.report_period_s {
+        c.push(
+            "comms",
+            None,
+            "lost_link_after_s",
+            format!(
+                "expected 0 (never) or more than report_period_s ({}), got {} (every drone would lose its link between two reports)",
+                k.report_period_s, k.lost_link_after_s
+            ),
+        );
+    }
     let share = |c: &mut Checker, id: Option<&str>, field: &str, x: f64| {
         if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
             c.push(

@@ -11,22 +11,31 @@
 //! a first report arrives. Tactical resolution works on the picture (a ground service that
 //! only knows what reaches it); separation is measured on the true positions.
 //!
+//! **Lost link.** With `lost_link_after_s`, a drone whose last report through is older
+//! than that has lost its command link (uplink and downlink go through the same cell: the
+//! ground cannot reach a drone it does not hear) and follows its contingency until a
+//! report gets through again ([`Contingency`]); the ground, which knows the contingency
+//! (it is part of the flight's authorisation), sees a drone that stops at the point its
+//! contingency stops it. Every episode is kept ([`LinkLoss`]).
+//!
 //! Random draws come from a hash of the scenario's seed, the flight and the report's step,
 //! so they do not depend on the order drones are handled in or on the thread count.
 //!
-//! Owns: the cells as placed, the reports on their way, each flight's last report, and the
-//! counters.
+//! Owns: the cells as placed, the reports on their way, each flight's last report, the
+//! lost-link episodes, and the counters.
 
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use glam::DVec3;
 use serde::Serialize;
 
+use super::Fleet;
 use super::flight::Airborne;
 use super::gates::Gates;
 use crate::ids::FlightId;
 use crate::network::Network;
-use crate::scenario::Comms;
+use crate::planner::Plan;
+use crate::scenario::{Comms, Contingency};
 
 /// A cell placed in the local frame.
 #[derive(Debug, Clone)]
@@ -85,6 +94,60 @@ impl Ord for OnTheWay {
     }
 }
 
+/// What a drone did when it lost its link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkAction {
+    /// Its contingency (the scenario's `comms.contingency`).
+    Contingency(Contingency),
+    /// Landed as cleared: it had asked its destination for a FATO (or held one, or was
+    /// in the holding stack or the line behind it, or past its arrival fix), so the
+    /// terminal area had it in hand.
+    LandAsCleared,
+}
+
+impl LinkAction {
+    /// Its name in reports (`hover`, `next_fix`, `continue`, `land_as_cleared`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkAction::Contingency(c) => c.name(),
+            LinkAction::LandAsCleared => "land_as_cleared",
+        }
+    }
+}
+
+/// One lost-link episode: from the step a drone's link was found lost to the step a
+/// report got through again.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LinkLoss {
+    /// The flight.
+    pub flight: FlightId,
+    /// When the link was found lost, seconds.
+    pub start_s: f64,
+    /// When a report got through again, seconds (`None`: never, by the flight's end or
+    /// the run's).
+    pub end_s: Option<f64>,
+    /// What it did.
+    pub action: LinkAction,
+    /// Where it was then, local metres `[east, north, alt]`.
+    pub pos: [f64; 3],
+    /// Where along its path its contingency stopped it, metres (`None`: it flew on).
+    pub stop_m: Option<f64>,
+}
+
+/// A drone its contingency stops on a corridor lane: the drones behind it on that lane
+/// are held in line behind where it stops.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    flight: FlightId,
+    lane: crate::ids::LaneId,
+    /// Where it stops.
+    at: DVec3,
+}
+
+/// How far ahead along its path a drone looks for a block on its lanes, metres.
+const BLOCK_LOOKAHEAD_M: f64 = 3000.0;
+
 /// What the communications layer did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CommsStats {
@@ -100,6 +163,8 @@ pub struct CommsStats {
     pub no_coverage: u64,
     /// Reports a drone was due to send during a cross-border handover.
     pub in_handover: u64,
+    /// Drone-steps held in line behind a drone its lost-link contingency stopped.
+    pub held_drone_steps: u64,
     /// Age of the picture of each drone in the air at each step, seconds: a histogram in
     /// 0.5 s bins (the last bin holds everything older).
     pub age_histogram: Vec<u64>,
@@ -121,6 +186,19 @@ pub struct CommsLayer {
     jitter_s: f64,
     stale_after_s: f64,
     handover_s: f64,
+    /// Lost link after this long without a report through, seconds (0: never).
+    lost_after_s: f64,
+    contingency: Contingency,
+    /// Every lost-link episode, in the order they began.
+    links: Vec<LinkLoss>,
+    /// The episode each flight without its link is in.
+    open_links: BTreeMap<FlightId, usize>,
+    /// Drones a contingency stops on a corridor lane, as of the last step.
+    blocks: Vec<Block>,
+    /// Drones held behind a block, and where along their path they stop, metres.
+    held: BTreeMap<FlightId, f64>,
+    /// Queue spacing behind a block: the largest horizontal minimum plus 10 m, metres.
+    spacing_m: f64,
     seed: u64,
     /// Each flight's last report received.
     last: Vec<Option<Report>>,
@@ -128,6 +206,28 @@ pub struct CommsLayer {
     /// Per cell: the second its count is for, and the count.
     load: Vec<(i64, f64)>,
     stats: CommsStats,
+}
+
+/// The segment of `plan`'s path a drone stopping at `s` stops on (the one it arrives
+/// on at a segment's end).
+fn seg_ending_at(plan: &Plan, s: f64) -> usize {
+    let path = &plan.path;
+    path.cum
+        .partition_point(|&c| c < s)
+        .clamp(1, path.segs.len())
+        - 1
+}
+
+/// The point `s` metres along `plan`'s path, on its centre line and level.
+fn on_path(plan: &Plan, s: f64) -> DVec3 {
+    let path = &plan.path;
+    let s = s.clamp(0.0, path.total_m());
+    let k = path
+        .cum
+        .partition_point(|&c| c <= s)
+        .clamp(1, path.segs.len())
+        - 1;
+    DVec3::from(path.position(k, s))
 }
 
 /// A uniform draw in [0, 1) from a hash of `keys` (SplitMix64 finaliser).
@@ -168,6 +268,13 @@ impl CommsLayer {
             jitter_s: comms.jitter_ms / 1000.0,
             stale_after_s: comms.stale_after_s,
             handover_s: comms.handover_s,
+            lost_after_s: comms.lost_link_after_s,
+            contingency: comms.contingency,
+            links: Vec::new(),
+            open_links: BTreeMap::new(),
+            blocks: Vec::new(),
+            held: BTreeMap::new(),
+            spacing_m: net.max_minima[0] + 10.0,
             seed,
             last: vec![None; flights],
             on_the_way: BinaryHeap::new(),
@@ -296,19 +403,172 @@ impl CommsLayer {
     }
 
     /// The drones as the ground sees them at `t`: each one's position and velocity from
-    /// its last report, extrapolated (everything else as it is).
-    pub(crate) fn picture(&self, airborne: &[Airborne], t: f64) -> Vec<Airborne> {
+    /// its last report, extrapolated; one whose lost-link contingency stops it, stopped
+    /// at that point on its plan (everything else as it is).
+    pub(crate) fn picture(&self, airborne: &[Airborne], fleet: &Fleet, t: f64) -> Vec<Airborne> {
         airborne
             .iter()
             .map(|a| {
                 let mut seen = *a;
-                if let Some(r) = &self.last[a.flight.index()] {
+                if let Some(stop) = a.d.lost_link_stop_m.filter(|s| s.is_finite()) {
+                    seen.d.pos = on_path(fleet.plan(a.flight), stop);
+                    seen.d.vel = DVec3::ZERO;
+                } else if let Some(r) = &self.last[a.flight.index()] {
                     seen.d.pos = r.at(t);
                     seen.d.vel = r.vel;
                 }
                 seen
             })
             .collect()
+    }
+
+    /// After the reports of the step to `t`: a drone in the air whose last report
+    /// through is older than `lost_link_after_s` loses its link and follows its
+    /// contingency (tactical orders in force lapse: nobody can confirm them); one whose
+    /// report got through again resumes its plan.
+    pub(crate) fn follow_links(&mut self, t: f64, airborne: &mut [Airborne], fleet: &Fleet) {
+        if self.lost_after_s <= 0.0 {
+            return;
+        }
+        for a in airborne.iter_mut() {
+            let lost = self.age_s(a.flight, t) > self.lost_after_s;
+            let d = &mut a.d;
+            match (lost, d.lost_link()) {
+                (true, false) => {
+                    let plan = fleet.plan(a.flight);
+                    let in_hand = d.fato_asked
+                        || d.fato_granted
+                        || d.in_terminal_hold()
+                        || d.motion.s >= plan.fix_m();
+                    let accel = fleet.drone_type(a.flight).accel_mps2;
+                    let (action, stop) = if in_hand {
+                        (LinkAction::LandAsCleared, f64::INFINITY)
+                    } else {
+                        let stop = match self.contingency {
+                            Contingency::Hover => {
+                                d.motion.s + d.motion.u * d.motion.u / (2.0 * accel)
+                            }
+                            Contingency::NextFix => {
+                                plan.path.cum[d.motion.seg as usize + 1].min(plan.path.total_m())
+                            }
+                            Contingency::Continue => f64::INFINITY,
+                        };
+                        (LinkAction::Contingency(self.contingency), stop)
+                    };
+                    d.lost_link_stop_m = Some(stop);
+                    d.cap_mps = None;
+                    d.speed_up = false;
+                    d.offset_target_m = 0.0;
+                    d.lateral_target_m = 0.0;
+                    d.giving_way_to = None;
+                    self.open_links.insert(a.flight, self.links.len());
+                    self.links.push(LinkLoss {
+                        flight: a.flight,
+                        start_s: t,
+                        end_s: None,
+                        action,
+                        pos: d.pos.to_array(),
+                        stop_m: stop.is_finite().then_some(stop),
+                    });
+                }
+                (false, true) => {
+                    d.lost_link_stop_m = None;
+                    if let Some(k) = self.open_links.remove(&a.flight) {
+                        self.links[k].end_s = Some(t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.hold_behind_blocks(airborne, fleet);
+    }
+
+    /// The drones a contingency stops on a corridor lane block it: every drone in
+    /// contact behind one on that lane (within 3 km along its path) is held in line
+    /// behind the point it stops at, one queue spacing apart, nearest first, as at a
+    /// border gate (the ground can tell those it hears to stop; a drone without its
+    /// link is not told).
+    fn hold_behind_blocks(&mut self, airborne: &[Airborne], fleet: &Fleet) {
+        self.blocks.clear();
+        self.held.clear();
+        for a in airborne {
+            let Some(stop) = a.d.lost_link_stop_m.filter(|s| s.is_finite()) else {
+                continue;
+            };
+            let plan = fleet.plan(a.flight);
+            let k = seg_ending_at(plan, stop);
+            if let Some(lane) = plan.path.segs[k].lane {
+                self.blocks.push(Block {
+                    flight: a.flight,
+                    lane,
+                    at: on_path(plan, stop),
+                });
+            }
+        }
+        if self.blocks.is_empty() {
+            return;
+        }
+        // Per block, the drones behind it: (block, distance to it, flight, stop point).
+        let mut behind: Vec<(usize, f64, FlightId, f64)> = Vec::new();
+        for a in airborne {
+            if a.d.lost_link() {
+                continue;
+            }
+            let plan = fleet.plan(a.flight);
+            let path = &plan.path;
+            let s = a.d.motion.s;
+            let mut k = a.d.motion.seg as usize;
+            while k < path.segs.len() && path.cum[k] - s < BLOCK_LOOKAHEAD_M {
+                let seg = &path.segs[k];
+                if let Some(lane) = seg.lane {
+                    for (b, block) in self.blocks.iter().enumerate() {
+                        if block.lane != lane || block.flight == a.flight {
+                            continue;
+                        }
+                        let dir = DVec3::from(seg.dir);
+                        let o = (block.at - DVec3::from(seg.start)).dot(dir) / dir.length_squared();
+                        let at = path.cum[k] + o;
+                        if o >= 0.0 && at <= path.cum[k + 1] + 1e-6 && at > s {
+                            behind.push((b, at - s, a.flight, at));
+                        }
+                    }
+                }
+                k += 1;
+            }
+        }
+        behind.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let mut place = 0;
+        for (i, &(b, _, f, at)) in behind.iter().enumerate() {
+            place = if i > 0 && behind[i - 1].0 == b {
+                place + 1
+            } else {
+                1
+            };
+            let stop = at - place as f64 * self.spacing_m;
+            let e = self.held.entry(f).or_insert(stop);
+            *e = e.min(stop);
+        }
+        self.stats.held_drone_steps += self.held.len() as u64;
+    }
+
+    /// Where along its path drone `f` is held behind a block, metres (`None`: not held).
+    pub(crate) fn held_at(&self, f: FlightId) -> Option<f64> {
+        if self.held.is_empty() {
+            None
+        } else {
+            self.held.get(&f).copied()
+        }
+    }
+
+    /// Every lost-link episode so far, in the order they began.
+    pub fn links(&self) -> &[LinkLoss] {
+        &self.links
+    }
+
+    /// Seconds without a report through after which a drone has lost its link (0:
+    /// never).
+    pub fn lost_link_after_s(&self) -> f64 {
+        self.lost_after_s
     }
 
     /// Each cell's centre (local metres) and range, metres.

@@ -44,6 +44,9 @@ pub enum Phase {
     /// Stopped, waiting for a FATO at the destination (in the stack or the line behind
     /// it) or for a border gate to clear it.
     Holding,
+    /// Without its command link, following its contingency
+    /// ([`crate::scenario::Contingency`]).
+    LostLink,
 }
 
 impl Phase {
@@ -54,6 +57,7 @@ impl Phase {
             Phase::Cruising => "cruising",
             Phase::Descending => "descending",
             Phase::Holding => "holding",
+            Phase::LostLink => "lost_link",
         }
     }
 }
@@ -97,6 +101,10 @@ pub struct Dynamics {
     /// Its place in the queue of its next gate (0: first); it stops that many queue
     /// spacings short of the gate.
     pub gate_slot: u16,
+    /// Without its command link: where along its path its contingency stops it, metres
+    /// (infinite: it flies on to land); `None` while in contact (see
+    /// [`crate::scenario::Comms::lost_link_after_s`]).
+    pub lost_link_stop_m: Option<f64>,
     // Tactical state in single precision (centimetres and milliseconds are plenty): the
     // 100k-drone step is memory-bound, and a smaller record per drone is faster.
     /// Tactical speed in force, m/s: a limit, or with `speed_up` the speed to fly even
@@ -136,7 +144,11 @@ impl Dynamics {
     /// What the drone is doing: holding (stopped for a pad or in a gate's queue), else
     /// climbing, descending or cruising by its vertical speed.
     pub fn phase(&self) -> Phase {
-        if self.at_gate || (self.motion.u == 0.0 && !self.fato_granted && self.holding_s > 0.0) {
+        if self.lost_link_stop_m.is_some() {
+            Phase::LostLink
+        } else if self.at_gate
+            || (self.motion.u == 0.0 && !self.fato_granted && self.holding_s > 0.0)
+        {
             Phase::Holding
         } else if self.vel.z > 1e-6 {
             Phase::Climbing
@@ -157,6 +169,16 @@ impl Dynamics {
     /// tactical resolution leaves it alone.
     pub fn in_terminal_hold(&self) -> bool {
         self.stack_level > 0 || self.line_place > 0
+    }
+
+    /// Whether it has lost its command link: tactical resolution cannot command it.
+    pub fn lost_link(&self) -> bool {
+        self.lost_link_stop_m.is_some()
+    }
+
+    /// Whether its contingency takes it off its plan (it stops short of its destination).
+    pub fn off_plan_by_contingency(&self) -> bool {
+        self.lost_link_stop_m.is_some_and(f64::is_finite)
     }
 
     /// Whether tactical resolution has it off its plan (a speed in force, off its level

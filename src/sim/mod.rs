@@ -14,7 +14,9 @@
 //! 5. **settle**: in drone order, FATOs freed by climbs, lane statistics, landings (FATO
 //!    and stand) and empty batteries; ended flights leave the air ([`terminal`], this
 //!    module);
-//! 6. **record**: trajectory samples, when asked for ([`trajectory`]);
+//! 6. **record**: trajectory samples, when asked for ([`trajectory`]); with a
+//!    communications layer, position reports, and drones that lost or regained their
+//!    link begin or end their contingency ([`comms`]);
 //! 7. **detect**: the separation check on the state at `t + dt` ([`detect`],
 //!    [`separation`]);
 //! 8. **events**: encounters become conflict and loss-of-separation events ([`events`]);
@@ -368,7 +370,7 @@ impl Simulation {
         motion::advance_all(
             &mut self.airborne,
             (&self.fleet, &self.net),
-            &self.gates,
+            (&self.gates, self.comms.as_ref()),
             (dt, self.step),
         );
         self.settle(t1, dt);
@@ -377,6 +379,7 @@ impl Simulation {
         }
         if let Some(c) = &mut self.comms {
             c.step(t1, self.step + 1, &self.airborne, &self.gates);
+            c.follow_links(t1, &mut self.airborne, &self.fleet);
         }
         self.detect(dt);
         self.step += 1;
@@ -402,7 +405,7 @@ impl Simulation {
         // go to the true drones.
         let mut picture = match &self.comms {
             Some(c) if self.scenario.deconfliction.tactical != Tactical::None => {
-                let p = c.picture(&self.airborne, t1);
+                let p = c.picture(&self.airborne, &self.fleet, t1);
                 let moves = self.manoeuvres();
                 self.seen_detection
                     .detect(&p, &self.fleet, &self.net, moves, dt);

@@ -1,7 +1,8 @@
 //! Moving every airborne drone one step: the kinematic rule of [`advance_capped`] along its
 //! path, up to where it must stop (the destination's fix without a FATO, short of it while
 //! it changes level to the holding stack or waits in the line behind it, the top of its
-//! final descent until it is level, its place in a gate's line), under any tactical speed
+//! final descent until it is level, its place in a gate's line, where its lost-link
+//! contingency stops it or its place in line behind a drone so stopped), under any tactical speed
 //! limit, with its altitude offset (tactical, or its stack level) moved toward its target
 //! at the type's climb or descent rate; then its position, velocity, energy and holding
 //! time. Metres, seconds, watt-hours.
@@ -13,6 +14,7 @@ use glam::DVec3;
 use rayon::prelude::*;
 
 use super::Fleet;
+use super::comms::CommsLayer;
 use super::flight::Airborne;
 use super::flight::Dynamics;
 use super::gates::Gates;
@@ -26,19 +28,19 @@ use crate::scenario::DroneType;
 pub(crate) fn advance_all(
     airborne: &mut [Airborne],
     (fleet, net): (&Fleet, &Network),
-    gates: &Gates,
+    (gates, comms): (&Gates, Option<&CommsLayer>),
     (dt, step): (f64, u64),
 ) {
     airborne
         .par_iter_mut()
         .with_min_len(1024)
-        .for_each(|a| advance_one(a, (fleet, net), gates, (dt, step)));
+        .for_each(|a| advance_one(a, (fleet, net), (gates, comms), (dt, step)));
 }
 
 fn advance_one(
     a: &mut Airborne,
     (fleet, net): (&Fleet, &Network),
-    gates: &Gates,
+    (gates, comms): (&Gates, Option<&CommsLayer>),
     (dt, step): (f64, u64),
 ) {
     let plan = fleet.plan(a.flight);
@@ -90,6 +92,15 @@ fn advance_one(
         .map(|g| gates.stop_before(g.0, d.gate_slot, brake));
     if let Some(s_gate) = gate {
         stop = stop.min(s_gate);
+    }
+    // Without a link: where its contingency stops it; behind a drone so stopped on its
+    // lane: its place in line.
+    if let Some(s_lost) = d.lost_link_stop_m {
+        stop = stop.min(s_lost);
+    }
+    let held = comms.and_then(|c| c.held_at(a.flight));
+    if let Some(s_held) = held {
+        stop = stop.min(s_held);
     }
     a.prev_seg = d.motion.seg;
     let s0 = d.motion.s;
@@ -171,7 +182,8 @@ fn advance_one(
     d.at_gate = gates.is_queued(a.flight)
         && gate.is_some_and(|g| d.motion.s >= g - 1e-6)
         && d.motion.u == 0.0;
-    if d.motion.u == 0.0 && d.motion.s == s0 && !d.fato_granted && !d.at_gate {
+    let other_wait = d.at_gate || d.lost_link() || held.is_some();
+    if d.motion.u == 0.0 && d.motion.s == s0 && !d.fato_granted && !other_wait {
         d.holding_s += dt;
     }
     if d.cap_mps.is_some() && d.motion.u < 0.5 {

@@ -54,11 +54,11 @@ impl Bookings {
         now - (self.booked_s[f.index()] + fleet.plan(f).planned_time_at(d.motion.s))
     }
 
-    /// Notes the drones tactical resolution has off their plans now (they stay off the
-    /// book for the rest of their flight).
+    /// Notes the drones tactical resolution or a lost-link contingency has off their
+    /// plans now (they stay off the book for the rest of their flight).
     pub(crate) fn note_manoeuvres(&mut self, airborne: &[Airborne]) {
         for a in airborne {
-            if a.d.manoeuvring() || a.d.offset_m != 0.0 {
+            if a.d.manoeuvring() || a.d.offset_m != 0.0 || a.d.off_plan_by_contingency() {
                 self.manoeuvred[a.flight.index()] = true;
             }
         }
@@ -66,12 +66,15 @@ impl Bookings {
 
     /// Whether drone `a`, in a world with no disturbance (the actual wind the forecast,
     /// no gusts, no schedule noise), flies its booking exactly: no navigation error, never
-    /// manoeuvred, its booking not withdrawn. Two drones that both do are kept apart by
+    /// manoeuvred, never stopped by a lost-link contingency, its booking not withdrawn. Two drones that both do are kept apart by
     /// the bookings (the soundness invariant, `tests/it/sound.rs`), so tactical
     /// resolution leaves such a pair alone.
     pub(crate) fn on_book(&self, a: &Airborne) -> bool {
         let f = a.flight.index();
-        !self.withdrawn[f] && !self.manoeuvred[f] && a.d.nav_m == [0.0; 3]
+        !self.withdrawn[f]
+            && !self.manoeuvred[f]
+            && !a.d.off_plan_by_contingency()
+            && a.d.nav_m == [0.0; 3]
     }
 
     /// In-flight re-plans so far.

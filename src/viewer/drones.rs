@@ -70,6 +70,8 @@ pub fn looks(sim: &Simulation) -> Vec<(FlightId, Look)> {
                 (_, Phase::Cruising) => Look::Cruising,
                 (_, Phase::Descending) => Look::Descending,
                 (_, Phase::Holding) => Look::Holding,
+                // Without a link the ground's picture of it is old: grey as stale.
+                (_, Phase::LostLink) => Look::Stale,
             };
             (f, look)
         })

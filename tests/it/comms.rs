@@ -27,6 +27,10 @@ fn cell_text((east, north, range): (f64, f64, f64), tactical: &str, enabled: boo
 }
 
 fn step_to(sim: &mut Simulation, t: f64) {
+    assert!(
+        t <= sim.scenario().duration_s,
+        "{t} s is past the run's end"
+    );
     while sim.time_s() < t - 1e-9 {
         sim.step();
     }
@@ -155,4 +159,151 @@ fn a_cross_border_handover_silences_a_drone_for_its_stated_time() {
     assert_eq!(st.stale_drone_steps, 10);
     assert_eq!((st.lost, st.no_coverage), (0, 0));
     assert_eq!(r.comms.unwrap().not_sent_in_handover, 20);
+}
+
+/// [`cell_text`]'s scenario (no tactical resolution) with lost link after `after_s` and
+/// `contingency`, and `extra` cells (`(east, north, range)`).
+fn lost_link(after_s: f64, contingency: &str, extra: &[(f64, f64, f64)]) -> Simulation {
+    let base = skycorridor::load(&scenario_path("head_on.ron"), &[]).unwrap();
+    let mut cells = String::new();
+    for (k, &(e, n, r)) in extra.iter().enumerate() {
+        let (lat, lon) = base.net().frame.to_geo(e, n);
+        cells += &format!(", (id: \"X{k}\", lat: {lat:.12}, lon: {lon:.12}, range_m: {r})");
+    }
+    let text = cell_text((0.0, -1200.0, 1000.0), "None", true).replace(
+        "range_m: 1000)]",
+        &format!(
+            "range_m: 1000){cells}], lost_link_after_s: {after_s:?}, contingency: {contingency}"
+        ),
+    );
+    prepare_text(&text, "head_on.ron").unwrap()
+}
+
+#[test]
+fn a_drone_that_loses_its_link_follows_its_contingency() {
+    // As above, N's last report through is the one sent at 159. With lost link after 5 s
+    // its link is found lost at the first step whose picture is older: 165 (age 6), at
+    // north 10 x 165 - 1799.142 = -149.142, flying 10 m/s.
+    let mut sim = lost_link(5.0, "Hover", &[]);
+    let n = sim.flight_by_id("N").unwrap();
+    step_to(&mut sim, 300.0);
+    let c = sim.comms().unwrap();
+    let ep = c.links().iter().find(|l| l.flight == n).unwrap();
+    assert_eq!(ep.start_s, 165.0);
+    assert_eq!(ep.end_s, None);
+    assert_eq!(ep.action.name(), "hover");
+    close(ep.pos[1], -149.142, 1e-3);
+    // Hover: it brakes at 10 m/s² to a stop u²/2a = 5 m on, at -144.142, and stays.
+    let d = *sim.airborne().find(|(f, _)| *f == n).unwrap().1;
+    close(d.pos.y, -144.142, 1e-3);
+    assert_eq!(d.motion.u, 0.0);
+    assert_eq!(d.phase(), skycorridor::sim::Phase::LostLink);
+    close(ep.stop_m.unwrap(), d.motion.s, 1e-9);
+    // S was never heard (out of the cell from its take-off): its link is lost 6 s after
+    // the ground saw it take off, and it hovers too.
+    let s = sim.flight_by_id("S").unwrap();
+    let seen = c.last(s).unwrap().sent_s;
+    let es = c.links().iter().find(|l| l.flight == s).unwrap();
+    assert_eq!(es.start_s, seen + 6.0);
+    // The ground sees N where its contingency stops it, not extrapolated 135 s on.
+    sim.step();
+    let r = Report::from_sim(&sim);
+    let l = r.comms.unwrap().lost_link.unwrap();
+    assert_eq!((l.episodes, l.regained, l.unregained_in_the_air), (2, 0, 2));
+    assert_eq!(l.by_action["hover"], 2);
+}
+
+#[test]
+fn next_fix_stops_at_the_end_of_the_segment_and_a_report_through_resumes_the_plan() {
+    // NextFix: lost at 165 on the lane, N flies on to the end of that path segment and
+    // hovers there, never heard again.
+    let mut sim = lost_link(5.0, "NextFix", &[]);
+    let n = sim.flight_by_id("N").unwrap();
+    step_to(&mut sim, 165.0);
+    let d = *sim.airborne().find(|(f, _)| *f == n).unwrap().1;
+    let plan = sim.plan(n).clone();
+    let fix = plan.path.cum[d.motion.seg as usize + 1];
+    assert!(
+        fix > d.motion.s + 100.0,
+        "the fix is ahead: {fix} vs {}",
+        d.motion.s
+    );
+    step_to(&mut sim, 400.0);
+    let d = *sim.airborne().find(|(f, _)| *f == n).unwrap().1;
+    close(d.motion.s, fix, 1e-9);
+    assert_eq!(d.motion.u, 0.0);
+    // A second cell covering north of +200: on its way to the fix N is heard again from
+    // its report of the step at 200 (north 200.858, 999.142 m from the cell), received
+    // 50 ms later, in the step to 201: the episode ends at 201 and N flies its plan on
+    // (it lands).
+    let mut sim = lost_link(5.0, "NextFix", &[(0.0, 1200.0, 1000.0)]);
+    sim.run_to_end();
+    let c = sim.comms().unwrap();
+    let ep = c.links().iter().find(|l| l.flight == n).unwrap();
+    assert_eq!((ep.start_s, ep.end_s), (165.0, Some(201.0)));
+    assert_eq!(
+        sim.states()[n.index()].status,
+        skycorridor::sim::Status::Completed
+    );
+}
+
+#[test]
+fn continue_flies_the_plan_as_without_lost_link() {
+    // Continue: N flies its cleared plan on; with nothing else different, every flight
+    // ends as with lost link off.
+    let mut on = lost_link(5.0, "Continue", &[]);
+    on.run_to_end();
+    let mut off = lost_link(0.0, "Continue", &[]);
+    off.run_to_end();
+    assert!(off.comms().unwrap().links().is_empty());
+    assert!(!on.comms().unwrap().links().is_empty());
+    let ends = |s: &Simulation| {
+        s.states()
+            .iter()
+            .map(|st| (st.status, st.end_s.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ends(&on), ends(&off));
+    let r = Report::from_sim(&on);
+    assert!(
+        r.summary()
+            .contains("lost link     2 episodes (2 continue)")
+    );
+    let r = Report::from_sim(&off);
+    assert!(r.comms.unwrap().lost_link.is_none());
+}
+
+#[test]
+fn drones_behind_a_hovering_drone_are_held_in_line_behind_it() {
+    // border_gate.ron with D1 leaving 60 s after D0 (900 m behind at 15 m/s) and a cell
+    // of 1.5 km around S (0, -4000): D0 leaves it at north -2500, loses its link 6 s
+    // later (lost after 5 s) and hovers. D1, heard, is held one queue spacing (the 50 m
+    // minimum + 10 m) behind where D0 stops; it loses its link too as it brakes past the
+    // edge, already as good as stopped, and stays there.
+    let base = skycorridor::load(&scenario_path("border_gate.ron"), &[]).unwrap();
+    let (lat, lon) = base.net().frame.to_geo(0.0, -4000.0);
+    let text = scenario_text("border_gate.ron")
+        .replace(
+            "    corridors: [",
+            &format!(
+                "    comms: (cells: [(id: \"C\", lat: {lat:.12}, lon: {lon:.12}, range_m: 1500.0)], loss: 0.0, jitter_ms: 0.0, lost_link_after_s: 5.0, contingency: Hover),\n    corridors: ["
+            ),
+        )
+        .replace("departure_s: 10.0", "departure_s: 60.0")
+        .replace("departure_s: 20.0", "departure_s: 1000.0")
+        .replace("departure_s: 30.0", "departure_s: 1010.0")
+        .replace("departure_s: 40.0", "departure_s: 1020.0");
+    let mut sim = prepare_text(&text, "border_gate.ron").unwrap();
+    step_to(&mut sim, 600.0);
+    let at = |sim: &Simulation, id: &str| {
+        let f = sim.flight_by_id(id).unwrap();
+        *sim.airborne().find(|(g, _)| *g == f).unwrap().1
+    };
+    let (d0, d1) = (at(&sim, "D0"), at(&sim, "D1"));
+    assert_eq!((d0.motion.u, d1.motion.u), (0.0, 0.0));
+    assert!(d0.pos.y > -2500.0 && d0.pos.y < -2300.0, "{:?}", d0.pos);
+    close(d0.pos.y - d1.pos.y, 60.0, 1e-6);
+    assert!(sim.comms().unwrap().stats().held_drone_steps > 0);
+    let r = Report::from_sim(&sim);
+    assert_eq!(r.losses_of_separation, 0);
 }

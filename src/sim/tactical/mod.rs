@@ -410,8 +410,9 @@ impl TacticalLayer {
                 };
                 let dir = horizontal_unit(a.d.vel);
                 for j in neighbours_of(near, start, k) {
-                    // Only the lower priority class acts.
-                    if prio(k) > prio(j) {
+                    // Only the lower priority class acts (or the only one that can: a
+                    // drone without its link takes no orders).
+                    if prio(k) > prio(j) && !airborne[j].d.lost_link() {
                         continue;
                     }
                     let pair = pair_params(p, minima, k, j);
@@ -648,8 +649,8 @@ impl TacticalLayer {
     fn apply(&mut self, airborne: &mut [Airborne], max_hover_s: f64) {
         for (a, o) in airborne.iter_mut().zip(&self.orders) {
             let d = &mut a.d;
-            if d.in_terminal_hold() {
-                continue; // the terminal area sets its altitude
+            if d.in_terminal_hold() || d.lost_link() {
+                continue; // the terminal area sets its altitude; no link, no orders
             }
             d.giving_way_to = o.to;
             let was = (
@@ -720,12 +721,13 @@ fn conflict<'a>(
     }
 }
 
-/// The lane a drone may manoeuvre on: a scenario corridor's lane (not a connector), and
-/// not held by the terminal area.
+/// The lane a drone may manoeuvre on: a scenario corridor's lane (not a connector), not
+/// held by the terminal area, and the drone within reach of an order (not without its
+/// command link).
 fn eligible(a: &Airborne, fleet: &Fleet, net: &Network) -> Option<crate::ids::LaneId> {
     let plan = fleet.plan(a.flight);
     let lane = plan.path.segs[a.d.motion.seg as usize].lane?;
-    (!net.lanes[lane].connector && !a.d.in_terminal_hold()).then_some(lane)
+    (!net.lanes[lane].connector && !a.d.in_terminal_hold() && !a.d.lost_link()).then_some(lane)
 }
 
 /// The room drone `a` of type `ty` on `plan` has on lane `l`. Sideways: none off a
@@ -789,7 +791,8 @@ struct GiveWay {
     dir: DVec2,
 }
 
-/// Who gives way in encounter `e`: the lower priority; then the follower of two going the
+/// Who gives way in encounter `e`: the one with its link (a drone without takes no orders);
+/// then the lower priority; then the follower of two going the
 /// same way; then the later-filed flight.
 fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> GiveWay {
     let (i, j) = (e.a as usize, e.b as usize);
@@ -797,7 +800,10 @@ fn give_way(airborne: &[Airborne], e: &Encounter, fleet: &Fleet) -> GiveWay {
     let prio = |a: &Airborne| fleet.flight(a.flight).priority;
     let (di, dj) = (horizontal_unit(ai.d.vel), horizontal_unit(aj.d.vel));
     let same_way = di.dot(dj) > 0.7;
-    let (g, s) = if prio(ai) != prio(aj) {
+    // A drone without its link cannot be told to give way: the other does.
+    let (g, s) = if ai.d.lost_link() != aj.d.lost_link() {
+        if aj.d.lost_link() { (i, j) } else { (j, i) }
+    } else if prio(ai) != prio(aj) {
         if prio(ai) < prio(aj) { (i, j) } else { (j, i) }
     } else if same_way {
         let ahead = (aj.d.pos.truncate() - ai.d.pos.truncate()).dot(di);
