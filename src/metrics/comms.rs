@@ -23,7 +23,8 @@ pub struct CorridorCoverage {
     /// Metres with no cell covering the lane.
     pub uncovered_m: f64,
     /// The worst mean latency of the best cell along it, milliseconds (`None`: nowhere
-    /// covered).
+    /// covered; left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub worst_latency_ms: Option<f64>,
 }
 
@@ -93,6 +94,8 @@ pub struct LostLinkSummary {
     /// Drone-seconds without a link (open episodes counted to their flight's end or
     /// the run's).
     pub drone_s: f64,
+    /// Drone-seconds held in line behind a drone its contingency stopped on a lane.
+    pub held_behind_s: f64,
     /// Losses of separation with a drone without its link when they began.
     pub los_involving: u64,
     /// The first episodes (up to 1,000), in the order they began.
@@ -106,14 +109,19 @@ pub struct LinkLossRow {
     pub flight: String,
     /// When the link was found lost, seconds.
     pub start_s: f64,
-    /// When a report got through again, seconds (`None`: never).
+    /// When a report got through again, seconds (left out: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_s: Option<f64>,
     /// What the drone did.
     pub action: &'static str,
     /// Where it was, local metres `[east, north, alt]`.
     pub pos: [f64; 3],
-    /// Where along its path its contingency stopped it, metres (`None`: it flew on).
+    /// Where along its path its contingency stopped it, metres (left out: it flew on).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_m: Option<f64>,
+    /// The vertiport a `land_nearest` diversion took it to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diverted_to: Option<String>,
 }
 
 impl LostLinkSummary {
@@ -145,6 +153,7 @@ impl LostLinkSummary {
                     .collect(),
             ),
             drone_s: 0.0,
+            held_behind_s: c.stats().held_drone_steps as f64 * sim.scenario().dt_s,
             los_involving: sim
                 .events()
                 .summary
@@ -165,7 +174,7 @@ impl LostLinkSummary {
                     e
                 }
                 None => match st.status {
-                    Status::Completed => {
+                    Status::Completed | Status::Diverted => {
                         s.unregained_landed += 1;
                         st.end_s
                     }
@@ -191,6 +200,7 @@ impl LostLinkSummary {
                 action: l.action.name(),
                 pos: l.pos,
                 stop_m: l.stop_m,
+                diverted_to: l.diverted_to.map(|n| sim.net().nodes[n].id.clone()),
             })
             .collect();
         Some(s)

@@ -55,6 +55,9 @@ pub struct FlightCounts {
     pub battery_depleted: usize,
     /// Cancelled before take-off by strategic deconfliction.
     pub cancelled: usize,
+    /// Landed at another vertiport (a lost-link diversion); left out when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub diverted: usize,
 }
 
 /// What strategic deconfliction did.
@@ -301,8 +304,9 @@ pub struct Report {
     pub comms: Option<CommsSummary>,
 }
 
-fn is_zero(x: &u64) -> bool {
-    *x == 0
+/// Whether a count is zero (left out of `report.json`).
+fn is_zero<T: Default + PartialEq>(x: &T) -> bool {
+    *x == T::default()
 }
 
 /// What tactical resolution did.
@@ -368,6 +372,7 @@ impl FlightTotals {
                 not_yet_due: 0,
                 battery_depleted: 0,
                 cancelled: 0,
+                diverted: 0,
             },
             flight_s: 0.0,
             energy_wh: 0.0,
@@ -389,6 +394,7 @@ impl FlightTotals {
                 Status::WaitingForPad => c.waiting_for_pad_at_end += 1,
                 Status::Airborne => c.airborne_at_end += 1,
                 Status::Completed => c.completed += 1,
+                Status::Diverted => c.diverted += 1,
                 Status::BatteryDepleted => c.battery_depleted += 1,
                 Status::Cancelled => c.cancelled += 1,
             }
@@ -620,6 +626,10 @@ impl Report {
             f.battery_depleted,
             f.cancelled
         );
+        if f.diverted > 0 {
+            out.pop();
+            out += &format!(", {} diverted\n", f.diverted);
+        }
         if self.strategic.enabled {
             out += &format!(
                 "strategic     {} delayed on the ground (mean {:.1} s, p95 {:.1} s), {} rerouted (+{:.0} s), {} cancelled\n",
@@ -824,7 +834,8 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             fl.id.clone(),
             ty.id.clone(),
             sim.net().nodes[plan.origin].id.clone(),
-            sim.net().nodes[plan.destination].id.clone(),
+            // Filed, not diverted to (the status says when it landed elsewhere).
+            sim.net().nodes[sim.plans()[fl.plan].destination].id.clone(),
             plan.route_label(sim.net()),
             status,
             num(fl.scheduled_s, 3),

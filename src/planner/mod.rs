@@ -257,7 +257,30 @@ pub fn route_weighted(
 ) -> Option<Vec<LaneId>> {
     // Flights start and end at vertiports' fixes, at the end of their connectors.
     let fix = |n: NodeId| net.terminal(n).map_or(n, |t| t.fix);
-    let (origin, destination) = (fix(origin), fix(destination));
+    lanes_between(net, fix(origin), fix(destination), t, penalty)
+}
+
+/// The quickest lanes from node `from` (where a lane ends: a junction, or a vertiport's
+/// junction) to vertiport `destination` (the end of its arrival connector): a diversion
+/// from the air.
+pub fn route_from(
+    net: &Network,
+    from: NodeId,
+    destination: NodeId,
+    t: &DroneType,
+) -> Option<Vec<LaneId>> {
+    let fix = net.terminal(destination).map_or(destination, |t| t.fix);
+    lanes_between(net, from, fix, t, &[])
+}
+
+/// A* between two graph nodes (see [`route_weighted`]).
+fn lanes_between(
+    net: &Network,
+    origin: NodeId,
+    destination: NodeId,
+    t: &DroneType,
+    penalty: &[f64],
+) -> Option<Vec<LaneId>> {
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = net.max_speed_limit_mps.min(t.cruise_speed_mps);
     let penalty = |l: usize| penalty.get(l).copied().unwrap_or(1.0);

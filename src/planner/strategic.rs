@@ -1027,6 +1027,14 @@ impl Reservations {
         (0..self.fatos[node.index()].len() as u8).find(|&k| self.fato_free(node, k, from, to))
     }
 
+    /// The first FATO at the destination free for the landing of a plan that uses `u`
+    /// departing at `dep`, with a stand free for its turnaround.
+    pub fn free_landing(&self, u: &PlanUses, dep: f64) -> Option<u8> {
+        let (n, a, z) = u.fatos[1];
+        self.free_fato(n, dep + a, dep + z)
+            .filter(|_| self.stand_free_for(u, dep))
+    }
+
     /// The first FATO at the origin a plan that uses `u` may depart from at `dep`: free
     /// for its movement, and its leg free for its passage.
     pub fn free_origin(&self, u: &PlanUses, dep: f64) -> Option<u8> {

@@ -70,15 +70,20 @@ pub enum Contingency {
     NextFix,
     /// Fly its cleared plan on to its destination, as booked.
     Continue,
+    /// Divert to the vertiport with a free FATO nearest in flight time: its plan on to
+    /// the end of the lane it is on, then the quickest lanes from there (hover where it
+    /// is when it is on no lane, or no vertiport has a FATO free).
+    LandNearest,
 }
 
 impl Contingency {
-    /// Its name in reports (`hover`, `next_fix`, `continue`).
+    /// Its name in reports (`hover`, `next_fix`, `continue`, `land_nearest`).
     pub fn name(self) -> &'static str {
         match self {
             Contingency::Hover => "hover",
             Contingency::NextFix => "next_fix",
             Contingency::Continue => "continue",
+            Contingency::LandNearest => "land_nearest",
         }
     }
 }

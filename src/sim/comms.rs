@@ -104,14 +104,19 @@ pub enum LinkAction {
     /// in the holding stack or the line behind it, or past its arrival fix), so the
     /// terminal area had it in hand.
     LandAsCleared,
+    /// `LandNearest` with no diversion to fly (on no corridor lane, or no vertiport with
+    /// a FATO free): it hovers instead.
+    HoverNoDiversion,
 }
 
 impl LinkAction {
-    /// Its name in reports (`hover`, `next_fix`, `continue`, `land_as_cleared`).
+    /// Its name in reports (`hover`, `next_fix`, `continue`, `land_nearest`,
+    /// `land_as_cleared`, `hover_no_diversion`).
     pub fn name(self) -> &'static str {
         match self {
             LinkAction::Contingency(c) => c.name(),
             LinkAction::LandAsCleared => "land_as_cleared",
+            LinkAction::HoverNoDiversion => "hover_no_diversion",
         }
     }
 }
@@ -133,6 +138,8 @@ pub struct LinkLoss {
     pub pos: [f64; 3],
     /// Where along its path its contingency stopped it, metres (`None`: it flew on).
     pub stop_m: Option<f64>,
+    /// The vertiport a `LandNearest` diversion took it to.
+    pub diverted_to: Option<crate::ids::NodeId>,
 }
 
 /// A drone its contingency stops on a corridor lane: the drones behind it on that lane
@@ -425,12 +432,20 @@ impl CommsLayer {
     /// After the reports of the step to `t`: a drone in the air whose last report
     /// through is older than `lost_link_after_s` loses its link and follows its
     /// contingency (tactical orders in force lapse: nobody can confirm them); one whose
-    /// report got through again resumes its plan.
-    pub(crate) fn follow_links(&mut self, t: f64, airborne: &mut [Airborne], fleet: &Fleet) {
+    /// report got through again resumes its plan. Returns the drones (indices in
+    /// `airborne`) that begin a `LandNearest` contingency: the caller diverts them and
+    /// says how with [`CommsLayer::diverted`].
+    pub(crate) fn follow_links(
+        &mut self,
+        t: f64,
+        airborne: &mut [Airborne],
+        fleet: &Fleet,
+    ) -> Vec<usize> {
+        let mut divert = Vec::new();
         if self.lost_after_s <= 0.0 {
-            return;
+            return divert;
         }
-        for a in airborne.iter_mut() {
+        for (k, a) in airborne.iter_mut().enumerate() {
             let lost = self.age_s(a.flight, t) > self.lost_after_s;
             let d = &mut a.d;
             match (lost, d.lost_link()) {
@@ -452,6 +467,10 @@ impl CommsLayer {
                                 plan.path.cum[d.motion.seg as usize + 1].min(plan.path.total_m())
                             }
                             Contingency::Continue => f64::INFINITY,
+                            Contingency::LandNearest => {
+                                divert.push(k);
+                                f64::INFINITY
+                            }
                         };
                         (LinkAction::Contingency(self.contingency), stop)
                     };
@@ -469,6 +488,7 @@ impl CommsLayer {
                         action,
                         pos: d.pos.to_array(),
                         stop_m: stop.is_finite().then_some(stop),
+                        diverted_to: None,
                     });
                 }
                 (false, true) => {
@@ -481,6 +501,29 @@ impl CommsLayer {
             }
         }
         self.hold_behind_blocks(airborne, fleet);
+        divert
+    }
+
+    /// How the diversion of drone `a` (from [`CommsLayer::follow_links`]) went: to
+    /// vertiport `to`, or none (it hovers where it is).
+    pub(crate) fn diverted(
+        &mut self,
+        a: &mut Airborne,
+        to: Option<crate::ids::NodeId>,
+        fleet: &Fleet,
+    ) {
+        let Some(&k) = self.open_links.get(&a.flight) else {
+            return;
+        };
+        let ep = &mut self.links[k];
+        ep.diverted_to = to;
+        if to.is_none() {
+            let accel = fleet.drone_type(a.flight).accel_mps2;
+            let stop = a.d.motion.s + a.d.motion.u * a.d.motion.u / (2.0 * accel);
+            a.d.lost_link_stop_m = Some(stop);
+            ep.action = LinkAction::HoverNoDiversion;
+            ep.stop_m = Some(stop);
+        }
     }
 
     /// The drones a contingency stops on a corridor lane block it: every drone in

@@ -25,6 +25,9 @@ pub enum Status {
     Airborne,
     /// Landed at its destination.
     Completed,
+    /// Landed at another vertiport than its destination (its lost-link contingency
+    /// diverted it there).
+    Diverted,
     /// Battery ran out in the air; the flight ended where it was.
     BatteryDepleted,
     /// Cancelled before take-off by strategic deconfliction (see the flight's reason).

@@ -30,6 +30,7 @@
 pub mod comms;
 pub mod detect;
 pub mod disturb;
+mod divert;
 pub mod events;
 mod flight;
 pub mod gates;
@@ -179,6 +180,17 @@ impl Fleet {
                 id
             }
         };
+        self.current[f.index()] = id;
+    }
+
+    /// From now on `f` flies `plan`, a diversion from the air whose path is its current
+    /// plan's up to where it is (so it keeps its place): a family of its own, for the
+    /// variants a FATO grant makes.
+    pub(crate) fn divert(&mut self, f: FlightId, mut plan: Plan) {
+        let id = PlanId::new(self.plans.len());
+        plan.family = id;
+        self.variants.insert((id, plan.fato), id);
+        self.plans.push(plan);
         self.current[f.index()] = id;
     }
 
@@ -379,7 +391,17 @@ impl Simulation {
         }
         if let Some(c) = &mut self.comms {
             c.step(t1, self.step + 1, &self.airborne, &self.gates);
-            c.follow_links(t1, &mut self.airborne, &self.fleet);
+            for k in c.follow_links(t1, &mut self.airborne, &self.fleet) {
+                let a = &mut self.airborne[k];
+                let to = divert::divert(
+                    a,
+                    (t1, dt),
+                    (&mut self.fleet, &self.net),
+                    &self.terminals,
+                    self.bookings.as_mut(),
+                );
+                c.diverted(a, to, &self.fleet);
+            }
         }
         self.detect(dt);
         self.step += 1;
@@ -542,7 +564,11 @@ impl Simulation {
             let st = &mut self.states[a.flight.index()];
             let end = if a.d.motion.s >= plan.path.total_m() {
                 self.terminals.landed(&self.net, a.flight, &a.d, plan, t1);
-                st.status = Status::Completed;
+                st.status = if plan.destination == self.fleet.cleared_plan(a.flight).destination {
+                    Status::Completed
+                } else {
+                    Status::Diverted
+                };
                 PointState::Completed
             } else if a.d.energy_wh >= self.fleet.drone_type(a.flight).battery_wh {
                 self.terminals

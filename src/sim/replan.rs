@@ -9,6 +9,7 @@ use super::Fleet;
 use super::flight::{Airborne, Dynamics};
 use crate::ids::FlightId;
 use crate::network::Network;
+use crate::planner::Plan;
 use crate::planner::strategic::{PlanUses, Reservations, lane_spans};
 
 /// The reservation table and what each flight is booked for.
@@ -23,6 +24,8 @@ pub struct Bookings {
     withdrawn: Vec<bool>,
     /// Flights tactical resolution has moved off their plan at some time.
     manoeuvred: Vec<bool>,
+    /// Flights diverted from the air: booked with their diversion, not re-planned.
+    diverted: Vec<bool>,
 }
 
 impl Bookings {
@@ -36,6 +39,7 @@ impl Bookings {
             headway_breaches: 0,
             withdrawn: vec![false; fleet.flights().len()],
             manoeuvred: vec![false; fleet.flights().len()],
+            diverted: vec![false; fleet.flights().len()],
         }
     }
 
@@ -66,7 +70,8 @@ impl Bookings {
 
     /// Whether drone `a`, in a world with no disturbance (the actual wind the forecast,
     /// no gusts, no schedule noise), flies its booking exactly: no navigation error, never
-    /// manoeuvred, never stopped by a lost-link contingency, its booking not withdrawn. Two drones that both do are kept apart by
+    /// manoeuvred, never stopped or diverted by a lost-link contingency, its booking not
+    /// withdrawn, never re-booked into another booking's way. Two drones that both do are kept apart by
     /// the bookings (the soundness invariant, `tests/it/sound.rs`), so tactical
     /// resolution leaves such a pair alone.
     pub(crate) fn on_book(&self, a: &Airborne) -> bool {
@@ -114,6 +119,12 @@ impl Bookings {
         if !free {
             return false;
         }
+        // Beyond its departure the new booking may meet others (at a junction, a
+        // crossing, a lane's headway): then the bookings no longer keep it apart, and it
+        // is off the book (tactical resolution watches it).
+        if !self.table.fits_uses(&uses, t) {
+            self.manoeuvred[i] = true;
+        }
         self.rebook(f, t, limit_s, fleet, net);
         self.withdrawn[i] = false;
         true
@@ -127,6 +138,7 @@ impl Bookings {
             let h = net.booked_headway_s(l);
             if !self.table.lane_free(l, new + e, new + x, h) {
                 self.headway_breaches += 1;
+                self.manoeuvred[f.index()] = true;
             }
         }
         self.table.book(net, plan, new);
@@ -134,6 +146,42 @@ impl Bookings {
             self.replans += 1;
         }
         self.booked_s[f.index()] = new;
+    }
+
+    /// Flight `f` leaves its booking for good (a lost-link contingency takes it off
+    /// its plan): the booking is withdrawn, and it is neither re-planned nor on the book
+    /// from now on.
+    pub(crate) fn withdraw(&mut self, f: FlightId, fleet: &Fleet, net: &Network) {
+        let i = f.index();
+        if !self.withdrawn[i] {
+            self.table
+                .unbook(net, fleet.cleared_plan(f), self.booked_s[i]);
+            self.withdrawn[i] = true;
+        }
+        self.manoeuvred[i] = true;
+        self.diverted[i] = true;
+    }
+
+    /// Books withdrawn flight `f`'s `diversion`, flown from path distance `s` at time
+    /// `now` (counting headway breaches ahead of `now`).
+    pub(crate) fn book_diversion(
+        &mut self,
+        f: FlightId,
+        (now, s): (f64, f64),
+        diversion: &Plan,
+        net: &Network,
+    ) {
+        let i = f.index();
+        let dep = now - diversion.planned_time_at(s);
+        for (l, e, x) in lane_spans(diversion) {
+            let h = net.booked_headway_s(l);
+            if dep + e > now && !self.table.lane_free(l, dep + e, dep + x, h) {
+                self.headway_breaches += 1;
+            }
+        }
+        self.table.book(net, diversion, dep);
+        self.booked_s[i] = dep;
+        self.withdrawn[i] = false;
     }
 
     /// Re-times the plan of every drone more than `limit_s` behind it at time `now`, and
@@ -148,6 +196,9 @@ impl Bookings {
     ) {
         for a in airborne {
             let f = a.flight.index();
+            if self.diverted[f] {
+                continue;
+            }
             let late = self.late_s(a.flight, now, &a.d, fleet);
             if late <= limit_s {
                 continue;
@@ -160,6 +211,7 @@ impl Bookings {
                 let h = net.booked_headway_s(l);
                 if new + e > now && !self.table.lane_free(l, new + e, new + x, h) {
                     self.headway_breaches += 1;
+                    self.manoeuvred[f] = true;
                 }
             }
             self.table.book(net, plan, new);

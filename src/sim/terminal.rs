@@ -206,6 +206,11 @@ impl Terminals {
         }
     }
 
+    /// A FATO free now (`t`) at terminal `term` (index in `net.terminals`), the first.
+    pub(crate) fn free_fato(&self, term: usize, t: f64) -> Option<u8> {
+        self.ports[term].available(t).map(|i| i as u8)
+    }
+
     fn port(&mut self, net: &Network, node: NodeId) -> &mut Port {
         let t = net.nodes[node].terminal.expect("flights use vertiports");
         &mut self.ports[t]

@@ -46,6 +46,9 @@ pub(crate) struct Spec {
     pub gates: Option<f64>,
     /// Every flow's rate is multiplied by this.
     pub demand_scale: f64,
+    /// A communications layer: one cell at the reference point of this range, metres,
+    /// the contingency (index), and lost link after this long, seconds.
+    pub comms: Option<(f64, usize, f64)>,
 }
 
 pub(crate) fn spec() -> impl Strategy<Value = Spec> {
@@ -87,7 +90,10 @@ pub(crate) fn spec() -> impl Strategy<Value = Spec> {
                 prop_oneof![Just(1.0), Just(0.5), Just(2.0)],
             ),
             (any::<bool>(), 0usize..4, any::<bool>(), any::<bool>()),
-            prop::option::of(30.0..600.0f64),
+            (
+                prop::option::of(30.0..600.0f64),
+                prop::option::of((50.0..800.0f64, 0usize..4, 2.0..30.0f64)),
+            ),
         )
             .prop_map(
                 |(
@@ -102,7 +108,7 @@ pub(crate) fn spec() -> impl Strategy<Value = Spec> {
                     sep,
                     time,
                     flags,
-                    gates,
+                    (gates, comms),
                 )| Spec {
                     nodes,
                     waypoints,
@@ -121,6 +127,7 @@ pub(crate) fn spec() -> impl Strategy<Value = Spec> {
                     zone: flags.3,
                     gates,
                     demand_scale: 1.0,
+                    comms,
                 },
             )
     })
@@ -242,9 +249,17 @@ pub(crate) fn render(s: &Spec) -> Case {
         t += "  profile: [(8.0, 0.5), (8.05, 2.0), (8.1, 1.0)],\n";
     }
     let tactical = ["None", "Speed", "Vertical", "Mvp"][s.tactical];
+    t += " ),\n";
+    if let Some((range, c, after)) = s.comms {
+        let c = ["Hover", "NextFix", "Continue", "LandNearest"][c];
+        let _ = writeln!(
+            t,
+            " comms: (cells: [(id: \"C\", lat: 22.5, lon: 114.0, range_m: {range})], lost_link_after_s: {after}, contingency: {c}),"
+        );
+    }
     let _ = writeln!(
         t,
-        " ),\n deconfliction: (strategic: {}, tactical: {tactical}),\n)",
+        " deconfliction: (strategic: {}, tactical: {tactical}),\n)",
         s.strategic
     );
     Case { text: t }
@@ -289,7 +304,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             Status::Cancelled => {
                 prop_assert!(f.cancelled.is_some(), "{} cancelled without a reason", f.id)
             }
-            Status::Completed | Status::BatteryDepleted => {
+            Status::Completed | Status::Diverted | Status::BatteryDepleted => {
                 prop_assert!(
                     st.end_s >= st.takeoff_s,
                     "flight {} ends before it starts",

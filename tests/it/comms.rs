@@ -307,3 +307,61 @@ fn drones_behind_a_hovering_drone_are_held_in_line_behind_it() {
     let r = Report::from_sim(&sim);
     assert_eq!(r.losses_of_separation, 0);
 }
+
+/// `border_gate.ron` with one cell of 1.5 km around S (0, -4000), no loss or jitter,
+/// lost link after 5 s and contingency `LandNearest`, strategic deconfliction `strategic`.
+fn diverting(strategic: bool) -> Simulation {
+    let base = skycorridor::load(&scenario_path("border_gate.ron"), &[]).unwrap();
+    let (lat, lon) = base.net().frame.to_geo(0.0, -4000.0);
+    let text = scenario_text("border_gate.ron").replace(
+        "    corridors: [",
+        &format!(
+            "    comms: (cells: [(id: \"C\", lat: {lat:.12}, lon: {lon:.12}, range_m: 1500.0)], loss: 0.0, jitter_ms: 0.0, lost_link_after_s: 5.0, contingency: LandNearest),\n    deconfliction: (strategic: {strategic}),\n    corridors: ["
+        ),
+    );
+    let mut sim = prepare_text(&text, "border_gate.ron").unwrap();
+    sim.run_to_end();
+    sim
+}
+
+#[test]
+fn land_nearest_diverts_to_a_free_fato_and_strategic_absorbs_it() {
+    // Every drone loses its link on SOUTH-LEG, out of the cell, long before G: it flies
+    // the lane on to G and turns back to S (from G, S's fix is no further than N's, and
+    // first in the scenario), landing there: diverted, not completed.
+    for strategic in [false, true] {
+        let sim = diverting(strategic);
+        let r = Report::from_sim(&sim);
+        assert_eq!(
+            (r.flights.diverted, r.flights.completed),
+            (5, 0),
+            "{strategic}"
+        );
+        let l = r.comms.as_ref().unwrap().lost_link.as_ref().unwrap();
+        assert_eq!(l.by_action["land_nearest"], 5);
+        assert!(
+            l.listed
+                .iter()
+                .all(|e| e.diverted_to.as_deref() == Some("S") && e.pos[1] > -2500.0)
+        );
+        for f in 0..5 {
+            let f = skycorridor::ids::FlightId::new(f);
+            assert_eq!(
+                sim.states()[f.index()].status,
+                skycorridor::sim::Status::Diverted
+            );
+            assert_eq!(sim.net().nodes[sim.plan(f).destination].id, "S");
+        }
+        if strategic {
+            // The gate spaces the departures 60 s apart, each diversion is booked from
+            // where the drone is (its landing FATO and stand free in the bookings): every
+            // drone lands when its diversion was booked to, and none loses separation.
+            assert_eq!(r.losses_of_separation, 0);
+            for (f, st) in sim.states().iter().enumerate() {
+                let f = skycorridor::ids::FlightId::new(f);
+                let booked = sim.booked_departure(f) + sim.plan(f).duration_s;
+                close(st.end_s, booked, 1e-6);
+            }
+        }
+    }
+}

@@ -124,7 +124,8 @@ pub fn assert_every_flight_accounted(r: &skycorridor::metrics::Report) {
             + f.waiting_for_pad_at_end
             + f.not_yet_due
             + f.battery_depleted
-            + f.cancelled,
+            + f.cancelled
+            + f.diverted,
         "{f:?}"
     );
 }

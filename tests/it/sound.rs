@@ -83,6 +83,8 @@ proptest! {
     fn cleared_plans_flown_undisturbed_never_lose_separation(mut s in spec()) {
         s.strategic = true;
         s.tactical = 0;
+        // Undisturbed: no lost-link contingency takes a drone off its plan.
+        s.comms = None;
         // Busy enough that the bookings bind.
         s.demand_scale = 8.0;
         let case = render(&s);
