@@ -7,8 +7,15 @@
 //! does, like the separation events. Kinds ([`AlertKind`]): predicted conflicts and losses
 //! of separation (the open separation events), low battery (below the planning reserve),
 //! holding stacks and gate queues at or over a threshold, a drone off its 4D plan beyond a
-//! tolerance (non-conformance), a drone near an active no-fly zone (geofence approach).
+//! tolerance (non-conformance), a drone near an active no-fly zone (geofence approach),
+//! and with a communications layer a drone whose track is stale or whose link is lost.
 //! Thresholds are [`Thresholds`]; times seconds, distances metres.
+//!
+//! With a communications layer the platform sees what the ground sees: conflicts and
+//! losses of separation are those of the separation check on the reported picture, and
+//! positions (where an alert is, the geofence approach) the picture's. Battery and
+//! progress along the plan (low battery, non-conformance) are taken as reported with the
+//! position, and read from the drone.
 //!
 //! The monitor only reads the simulation; nothing it does changes the run.
 //!
@@ -47,11 +54,18 @@ pub enum AlertKind {
     /// A drone within [`Thresholds::geofence_m`] of (or inside) an active no-fly zone
     /// whose altitude band it is in.
     Geofence,
+    /// With a communications layer: a drone whose picture is stale (its last report
+    /// older than `comms.stale_after_s`) or whose link is lost: a track the platform has
+    /// lost.
+    Stale,
 }
+
+/// How many kinds of alert there are.
+pub const KINDS: usize = 8;
 
 impl AlertKind {
     /// Every kind, in display order.
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; KINDS] = [
         AlertKind::Conflict,
         AlertKind::Los,
         AlertKind::LowBattery,
@@ -59,6 +73,7 @@ impl AlertKind {
         AlertKind::GateQueue,
         AlertKind::NonConformance,
         AlertKind::Geofence,
+        AlertKind::Stale,
     ];
 
     /// Its place in [`AlertKind::ALL`] (the declaration order).
@@ -76,6 +91,7 @@ impl AlertKind {
             AlertKind::GateQueue => "gate_queue",
             AlertKind::NonConformance => "non_conformance",
             AlertKind::Geofence => "geofence",
+            AlertKind::Stale => "stale",
         }
     }
 
@@ -87,6 +103,7 @@ impl AlertKind {
             AlertKind::Holding | AlertKind::GateQueue => "most drones",
             AlertKind::NonConformance => "worst s off plan",
             AlertKind::Geofence => "closest m",
+            AlertKind::Stale => "oldest picture s",
         }
     }
 }
@@ -204,7 +221,11 @@ impl Monitor {
         let th = self.thresholds;
         let mut now = std::mem::take(&mut self.now);
         now.clear();
-        let mut airborne: Vec<(FlightId, &crate::sim::Dynamics)> = sim.airborne().collect();
+        // What the platform sees: with a communications layer, the ground's picture.
+        let mut airborne: Vec<(FlightId, &crate::sim::Dynamics)> = match sim.seen() {
+            Some(seen) => seen.collect(),
+            None => sim.airborne().collect(),
+        };
         airborne.sort_unstable_by_key(|x| x.0);
         let pos = |f: FlightId| {
             airborne
@@ -212,8 +233,13 @@ impl Monitor {
                 .ok()
                 .map(|i| airborne[i].1.pos)
         };
-        // Separation events in force (a loss of separation is also a conflict).
-        for ((a, b), los) in sim.events().current() {
+        // Separation events in force (a loss of separation is also a conflict); with a
+        // communications layer, those of the separation check on the picture.
+        let pairs: Vec<((FlightId, FlightId), bool)> = match sim.seen_encounters() {
+            Some(seen) => seen.into_iter().map(|(a, b, los)| ((a, b), los)).collect(),
+            None => sim.events().current().collect(),
+        };
+        for ((a, b), los) in pairs {
             let (Some(pa), Some(pb)) = (pos(a), pos(b)) else {
                 continue;
             };
@@ -221,6 +247,14 @@ impl Monitor {
             now.push((AlertKind::Conflict, Subject::Pair(a, b), pa.to_array(), d));
             if los {
                 now.push((AlertKind::Los, Subject::Pair(a, b), pa.to_array(), d));
+            }
+        }
+        if let Some(c) = sim.comms() {
+            for &(f, d) in &airborne {
+                let age = c.age_s(f, t);
+                if c.stale(f, t) || d.lost_link() {
+                    now.push((AlertKind::Stale, Subject::Flight(f), d.pos.to_array(), age));
+                }
             }
         }
         let reserve = sim.scenario().deconfliction.battery_reserve;
@@ -366,9 +400,9 @@ impl Monitor {
 /// Alerts in force per kind over time: for each `bin_s` wide bin from 0 to `end_s`, how
 /// many alerts of each kind (in [`AlertKind::ALL`] order) held at some time in it. The
 /// timeline's strip chart.
-pub fn counts(alerts: &[Alert], bin_s: f64, end_s: f64) -> Vec<[u32; 7]> {
+pub fn counts(alerts: &[Alert], bin_s: f64, end_s: f64) -> Vec<[u32; KINDS]> {
     let bins = (end_s / bin_s).ceil().max(1.0) as usize;
-    let mut out = vec![[0u32; 7]; bins];
+    let mut out = vec![[0u32; KINDS]; bins];
     for a in alerts {
         let k = a.kind.index();
         let first = ((a.start_s / bin_s).floor().max(0.0) as usize).min(bins - 1);

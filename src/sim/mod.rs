@@ -257,9 +257,11 @@ pub struct Simulation {
     delayed: Vec<(f64, FlightId)>,
     /// The communications layer, when the scenario has one.
     comms: Option<comms::CommsLayer>,
-    /// The separation check on the reported picture, for tactical resolution (with a
-    /// communications layer).
+    /// The separation check on the reported picture, for tactical resolution and
+    /// monitoring (with a communications layer).
     seen_detection: Detection,
+    /// The reported picture after the last step (with a communications layer).
+    seen: Vec<Airborne>,
 }
 
 impl Simulation {
@@ -291,6 +293,7 @@ impl Simulation {
                 scenario.seed,
             ),
             seen_detection: Detection::new(params),
+            seen: Vec::new(),
             terminals: Terminals::new(&net, scenario.dt_s),
             gates: Gates::new(&net, flights.len()),
             lane_stats: vec![LaneStats::default(); net.lanes.len()],
@@ -346,6 +349,7 @@ impl Simulation {
             delayed: self.delayed.clone(),
             comms: self.comms.clone(),
             seen_detection: self.seen_detection.clone(),
+            seen: self.seen.clone(),
         }
     }
 
@@ -422,18 +426,18 @@ impl Simulation {
             encounters,
             places,
         );
-        // With a communications layer, tactical resolution (a ground service) sees the
-        // drones as reported: its own separation check runs on the picture, its orders
-        // go to the true drones.
+        // With a communications layer, the ground (tactical resolution, monitoring) sees
+        // the drones as reported: its own separation check runs on the picture, its
+        // orders go to the true drones.
         let mut picture = match &self.comms {
-            Some(c) if self.scenario.deconfliction.tactical != Tactical::None => {
+            Some(c) => {
                 let p = c.picture(&self.airborne, &self.fleet, t1);
                 let moves = self.manoeuvres();
                 self.seen_detection
                     .detect(&p, &self.fleet, &self.net, moves, dt);
                 Some(p)
             }
-            _ => None,
+            None => None,
         };
         let (detection, drones) = match &mut picture {
             Some(p) => (&self.seen_detection, p.as_mut_slice()),
@@ -477,14 +481,16 @@ impl Simulation {
         };
         self.tactical
             .resolve(drones, input, &self.fleet, &self.scenario, &self.net);
-        // The orders, taken on the picture, go to the true drones.
+        // The orders, taken on the picture, go to the true drones; the picture is kept
+        // for monitoring ([`Simulation::seen`]).
         if let Some(p) = picture {
-            for (a, seen) in self.airborne.iter_mut().zip(p) {
+            for (a, seen) in self.airborne.iter_mut().zip(&p) {
                 let (pos, vel) = (a.d.pos, a.d.vel);
                 a.d = seen.d;
                 a.d.pos = pos;
                 a.d.vel = vel;
             }
+            self.seen = p;
         }
         self.replan_late(t1, dt);
         self.t_s = self.step as f64 * dt;
@@ -733,6 +739,36 @@ impl Simulation {
     pub fn terminal_view(&self, t: usize) -> TerminalView {
         self.terminals.view(t, self.t_s)
     }
+    /// With a communications layer, the drones in the air as the ground saw them after
+    /// the last step: each one's position and velocity from its picture (see
+    /// [`comms::CommsLayer`]), the rest as it is; `None` without one.
+    pub fn seen(&self) -> Option<impl Iterator<Item = (FlightId, &Dynamics)> + '_> {
+        self.comms
+            .as_ref()
+            .map(|_| self.seen.iter().map(|a| (a.flight, &a.d)))
+    }
+
+    /// With a communications layer, the pairs the ground's separation check on its
+    /// picture found after the last step: `(a, b, in loss of separation now)`, `a`
+    /// the lower flight; `None` without one.
+    pub fn seen_encounters(&self) -> Option<Vec<(FlightId, FlightId, bool)>> {
+        self.comms.as_ref()?;
+        let dt = self.scenario.dt_s;
+        Some(
+            self.seen_detection
+                .encounters()
+                .iter()
+                .map(|e| {
+                    let (a, b) = (
+                        self.seen[e.a as usize].flight,
+                        self.seen[e.b as usize].flight,
+                    );
+                    (a.min(b), a.max(b), e.los_in_step(dt))
+                })
+                .collect(),
+        )
+    }
+
     /// The communications layer, when the scenario has one.
     pub fn comms(&self) -> Option<&comms::CommsLayer> {
         self.comms.as_ref()

@@ -16,7 +16,7 @@ use super::{Selection, ViewState};
 use crate::app::SimState;
 use crate::ids::FlightId;
 use crate::monitor::replay::Replay;
-use crate::monitor::{Alert, AlertKind, Subject, counts};
+use crate::monitor::{Alert, AlertKind, KINDS, Subject, counts};
 use crate::sim::events::EventKind;
 
 /// Width of the alerts panel, logical pixels.
@@ -30,9 +30,9 @@ pub struct ReplayView {
     /// The run.
     pub replay: Replay,
     /// Alerts in force per kind per bin (240 bins over the run).
-    bins: Vec<[u32; 7]>,
+    bins: Vec<[u32; KINDS]>,
     /// Kinds listed in the panel (in [`AlertKind::ALL`] order).
-    pub shown: [bool; 7],
+    pub shown: [bool; KINDS],
     /// The alert last jumped to (index into the replay's alerts).
     pub selected: Option<usize>,
     /// An alert to jump to at the next frame (`view --alert`).
@@ -47,7 +47,7 @@ impl ReplayView {
             bins: counts(&replay.alerts, bin_s, replay.end_s()),
             replay,
             // Conflicts are the many: listed on demand.
-            shown: [false, true, true, true, true, true, true],
+            shown: [false, true, true, true, true, true, true, true],
             selected: None,
             jump_to: None,
         }
@@ -76,6 +76,7 @@ pub fn kind_color(k: AlertKind) -> egui::Color32 {
         AlertKind::GateQueue => egui::Color32::from_rgb(255, 150, 60),
         AlertKind::NonConformance => egui::Color32::from_rgb(120, 220, 160),
         AlertKind::Geofence => egui::Color32::from_rgb(255, 110, 200),
+        AlertKind::Stale => egui::Color32::from_rgb(150, 150, 150),
     }
 }
 
@@ -202,7 +203,7 @@ fn panels(
         .fixed_size([PANEL_W - 16.0, (size[1] as f32 - 60.0).max(200.0)])
         .collapsible(false)
         .show(ctx, |ui| {
-            let mut per = [0usize; 7];
+            let mut per = [0usize; KINDS];
             for a in &rv.replay.alerts {
                 per[a.kind.index()] += 1;
             }

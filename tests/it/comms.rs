@@ -365,3 +365,46 @@ fn land_nearest_diverts_to_a_free_fato_and_strategic_absorbs_it() {
         }
     }
 }
+
+#[test]
+fn monitoring_sees_the_picture() {
+    use skycorridor::monitor::{AlertKind, Thresholds, run_monitored};
+    let kinds = |alerts: &[skycorridor::monitor::Alert], k: AlertKind| {
+        alerts
+            .iter()
+            .filter(|a| a.kind == k)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // The head-on pair without tactical resolution loses separation (tests/it/head_on.rs).
+    // Under a cell covering everything the platform sees the loss too, within a step of
+    // the truth, and no track goes stale.
+    let covered = with_cell(0.0, 0.0, 10_000.0, "None");
+    let (sim, alerts) = run_monitored(covered, Thresholds::default());
+    let los = kinds(&alerts, AlertKind::Los);
+    assert_eq!(los.len(), 1, "{alerts:?}");
+    let truth = sim.events().sorted();
+    let truth = truth
+        .iter()
+        .find(|e| e.kind == skycorridor::sim::events::EventKind::Los)
+        .unwrap();
+    assert!((los[0].start_s - truth.start_s).abs() <= 1.0 + 1e-9);
+    assert!(kinds(&alerts, AlertKind::Stale).is_empty());
+    // With the cell far from both, the ground never hears them and sees each where it
+    // took off: the loss still happens (the truth), the platform raises no conflict and
+    // no loss, and each track is stale from 4 s after the ground saw it take off (its
+    // picture then 4 s old, over the 3 s limit) until it lands.
+    let blind = with_cell(5000.0, 0.0, 1000.0, "None");
+    let (sim, alerts) = run_monitored(blind, Thresholds::default());
+    assert_eq!(Report::from_sim(&sim).losses_of_separation, 1);
+    assert!(kinds(&alerts, AlertKind::Los).is_empty());
+    assert!(kinds(&alerts, AlertKind::Conflict).is_empty());
+    let stale = kinds(&alerts, AlertKind::Stale);
+    assert_eq!(stale.len(), 2);
+    for a in &stale {
+        let f = a.subject.flights()[0];
+        let seen = sim.comms().unwrap().last(f).unwrap().sent_s;
+        assert_eq!(a.start_s, seen + 4.0);
+        close(a.end_s, sim.states()[f.index()].end_s, 1.0);
+    }
+}
