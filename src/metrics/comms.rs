@@ -58,9 +58,30 @@ pub struct CommsSummary {
     pub coverage: Vec<CorridorCoverage>,
     /// Corridor metres without coverage, in all.
     pub uncovered_m: f64,
+    /// Per operator of the cells (by name; `""` for cells that name none).
+    pub operators: Vec<OperatorSummary>,
     /// Lost-link episodes (absent unless `comms.lost_link_after_s` is set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_link: Option<LostLinkSummary>,
+}
+
+/// What one operator's cells did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperatorSummary {
+    /// The operator's name.
+    pub operator: String,
+    /// Its cells.
+    pub cells: usize,
+    /// Reports sent through its cells.
+    pub reports_sent: u64,
+    /// Received.
+    pub delivered: u64,
+    /// Lost on the way.
+    pub lost: u64,
+    /// Dropped by one of its cells over its capacity.
+    pub dropped_over_capacity: u64,
+    /// Corridor metres its cells serve best (the lowest latency, then the nearest).
+    pub corridor_m_served: f64,
 }
 
 /// Most lost-link episodes listed one by one in `report.json`.
@@ -262,8 +283,16 @@ fn quantile(h: &[u64], q: f64) -> f64 {
 
 /// Coverage of every corridor under `comms`.
 pub fn coverage(sim: &Simulation, comms: &CommsLayer) -> Vec<CorridorCoverage> {
+    coverage_by_operator(sim, comms).0
+}
+
+/// [`coverage`], and per operator (as [`CommsLayer::operators`]) the corridor metres its
+/// cells serve best.
+fn coverage_by_operator(sim: &Simulation, comms: &CommsLayer) -> (Vec<CorridorCoverage>, Vec<f64>) {
     let net = sim.net();
-    net.lanes
+    let mut served = vec![0.0; comms.operators().len()];
+    let corridors = net
+        .lanes
         .iter()
         .filter(|l| !l.connector && !l.reverse)
         .map(|l| {
@@ -274,9 +303,12 @@ pub fn coverage(sim: &Simulation, comms: &CommsLayer) -> Vec<CorridorCoverage> {
                 // The middle of each piece.
                 let s = (k as f64 + 0.5) * piece;
                 let p = point_at(&l.points, &l.leg_m, s);
-                match comms.latency_at(glam::DVec3::new(p[0], p[1], l.alt_m)) {
+                match comms.serving(glam::DVec3::new(p[0], p[1], l.alt_m)) {
                     None => uncovered += piece,
-                    Some(lat) => worst = Some(worst.map_or(lat, |w| w.max(lat))),
+                    Some((lat, op)) => {
+                        worst = Some(worst.map_or(lat, |w| w.max(lat)));
+                        served[op] += piece;
+                    }
                 }
             }
             CorridorCoverage {
@@ -286,7 +318,8 @@ pub fn coverage(sim: &Simulation, comms: &CommsLayer) -> Vec<CorridorCoverage> {
                 worst_latency_ms: worst.map(|w| w * 1000.0),
             }
         })
-        .collect()
+        .collect();
+    (corridors, served)
 }
 
 /// The point `s` metres along a polyline whose legs are `leg_m` long.
@@ -312,7 +345,28 @@ impl CommsSummary {
         let c = sim.comms()?;
         let st = c.stats();
         let causes = &sim.events().summary.causes;
-        let coverage = coverage(sim, c);
+        let (coverage, served) = coverage_by_operator(sim, c);
+        let operators = c
+            .operators()
+            .iter()
+            .zip(c.by_operator())
+            .zip(served)
+            .map(|((name, st), served_m)| OperatorSummary {
+                operator: name.clone(),
+                cells: sim
+                    .scenario()
+                    .comms
+                    .cells
+                    .iter()
+                    .filter(|k| k.operator == *name)
+                    .count(),
+                reports_sent: st.sent,
+                delivered: st.delivered,
+                lost: st.lost,
+                dropped_over_capacity: st.dropped,
+                corridor_m_served: served_m,
+            })
+            .collect();
         Some(CommsSummary {
             cells: sim.scenario().comms.cells.len(),
             reports_sent: st.sent,
@@ -335,6 +389,7 @@ impl CommsSummary {
             stale_picture_age_s: Spread::of(causes.stale_ages_s.clone()),
             uncovered_m: coverage.iter().map(|k| k.uncovered_m).sum(),
             coverage,
+            operators,
             lost_link: LostLinkSummary::of(sim, c),
         })
     }

@@ -153,8 +153,14 @@ pub struct Cell {
     pub lat: f64,
     /// Longitude, degrees.
     pub lon: f64,
-    /// Horizontal range, metres.
+    /// Horizontal range, metres (at every altitude up to `max_alt_m`, unless
+    /// `range_by_alt` says otherwise).
     pub range_m: f64,
+    /// Range by altitude: `(alt_m, range_m)` points by rising altitude, the range
+    /// interpolated linearly between them and held beyond them (an antenna's lobe
+    /// thinning with height); empty: `range_m` everywhere. Default: empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub range_by_alt: Vec<(f64, f64)>,
     /// Highest altitude it covers, metres. Default: 300.
     #[serde(default = "default_ceiling")]
     pub max_alt_m: f64,

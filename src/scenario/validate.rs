@@ -735,6 +735,9 @@ fn demand(c: &mut Checker, s: &Scenario) {
 /// Most coverage cells a scenario may have (each report looks through them).
 pub const MAX_CELLS: usize = 100_000;
 
+/// Most points in a cell's range by altitude.
+pub const MAX_RANGE_POINTS: usize = 64;
+
 /// The communications layer: every number finite and in range, ids unique.
 fn comms(c: &mut Checker, s: &Scenario) {
     let k = &s.comms;
@@ -798,6 +801,33 @@ fn comms(c: &mut Checker, s: &Scenario) {
         let id = Some(cell.id.as_str());
         c.lat_lon("cell", &cell.id, "lat", cell.lat, cell.lon);
         c.number("cell", id, "range_m", cell.range_m, false);
+        if cell.range_by_alt.len() > MAX_RANGE_POINTS {
+            c.push(
+                "cell",
+                id,
+                "range_by_alt",
+                format!(
+                    "{} points, over the limit of {MAX_RANGE_POINTS}",
+                    cell.range_by_alt.len()
+                ),
+            );
+        } else {
+            for (k, &(alt, range)) in cell.range_by_alt.iter().enumerate() {
+                c.number("cell", id, "range_by_alt altitude", alt, true);
+                c.number("cell", id, "range_by_alt range", range, true);
+                if k > 0 && alt.is_finite() && alt <= cell.range_by_alt[k - 1].0 {
+                    c.push(
+                        "cell",
+                        id,
+                        "range_by_alt",
+                        format!(
+                            "expected altitudes rising, got {alt} after {}",
+                            cell.range_by_alt[k - 1].0
+                        ),
+                    );
+                }
+            }
+        }
         c.number("cell", id, "max_alt_m", cell.max_alt_m, false);
         if let Some(x) = cell.latency_ms {
             c.number("cell", id, "latency_ms", x, true);

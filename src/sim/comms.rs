@@ -42,10 +42,31 @@ use crate::scenario::{Comms, Contingency};
 struct CellAt {
     en: [f64; 2],
     range_m: f64,
+    /// Range by altitude (see [`crate::scenario::Cell::range_by_alt`]).
+    range_by_alt: Vec<(f64, f64)>,
     max_alt_m: f64,
+    /// Index of its operator in [`CommsLayer::operators`].
+    operator: usize,
     latency_s: f64,
     loss: f64,
     capacity_per_s: f64,
+}
+
+impl CellAt {
+    /// Its range at altitude `z`, metres.
+    fn range_at(&self, z: f64) -> f64 {
+        let r = &self.range_by_alt;
+        match (r.first(), r.last()) {
+            (None, _) | (_, None) => self.range_m,
+            (Some(&(a0, r0)), _) if z <= a0 => r0,
+            (_, Some(&(a1, r1))) if z >= a1 => r1,
+            _ => {
+                let k = r.partition_point(|&(a, _)| a <= z).clamp(1, r.len() - 1);
+                let ((a, ra), (b, rb)) = (r[k - 1], r[k]);
+                ra + (rb - ra) * (z - a) / (b - a)
+            }
+        }
+    }
 }
 
 /// A position report: where a drone was, how it moved, when it said so.
@@ -72,6 +93,8 @@ struct OnTheWay {
     arrive_s: f64,
     flight: FlightId,
     report: Report,
+    /// The operator of the cell carrying it.
+    operator: usize,
 }
 
 impl PartialEq for OnTheWay {
@@ -181,6 +204,19 @@ pub struct CommsStats {
     pub drone_steps: u64,
 }
 
+/// What one operator's cells carried.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OperatorStats {
+    /// Reports sent through its cells.
+    pub sent: u64,
+    /// Received.
+    pub delivered: u64,
+    /// Lost on the way.
+    pub lost: u64,
+    /// Dropped by a cell over its capacity.
+    pub dropped: u64,
+}
+
 /// Bins of the age histogram (0.5 s each): up to 60 s.
 const AGE_BINS: usize = 121;
 
@@ -206,6 +242,10 @@ pub struct CommsLayer {
     held: BTreeMap<FlightId, f64>,
     /// Queue spacing behind a block: the largest horizontal minimum plus 10 m, metres.
     spacing_m: f64,
+    /// The cells' operators, sorted (`""` for cells that name none).
+    operators: Vec<String>,
+    /// Per operator, what its cells carried.
+    by_operator: Vec<OperatorStats>,
     seed: u64,
     /// Each flight's last report received.
     last: Vec<Option<Report>>,
@@ -256,13 +296,21 @@ impl CommsLayer {
         if comms.is_off() {
             return None;
         }
+        let mut operators: Vec<String> = comms.cells.iter().map(|c| c.operator.clone()).collect();
+        operators.sort();
+        operators.dedup();
         let cells = comms
             .cells
             .iter()
             .map(|c| CellAt {
                 en: net.frame.to_local(c.lat, c.lon),
                 range_m: c.range_m,
+                range_by_alt: c.range_by_alt.clone(),
                 max_alt_m: c.max_alt_m,
+                operator: operators
+                    .iter()
+                    .position(|o| *o == c.operator)
+                    .expect("listed above"),
                 latency_s: c.latency_ms.unwrap_or(comms.latency_ms) / 1000.0,
                 loss: c.loss.unwrap_or(comms.loss),
                 capacity_per_s: c.capacity_per_s.unwrap_or(comms.capacity_per_s),
@@ -282,6 +330,8 @@ impl CommsLayer {
             blocks: Vec::new(),
             held: BTreeMap::new(),
             spacing_m: net.max_minima[0] + 10.0,
+            by_operator: vec![OperatorStats::default(); operators.len()],
+            operators,
             seed,
             last: vec![None; flights],
             on_the_way: BinaryHeap::new(),
@@ -297,7 +347,7 @@ impl CommsLayer {
         let mut best: Option<(f64, f64, usize)> = None;
         for (i, c) in self.cells.iter().enumerate() {
             let d = (p.x - c.en[0]).hypot(p.y - c.en[1]);
-            if d > c.range_m || p.z > c.max_alt_m {
+            if p.z > c.max_alt_m || d > c.range_at(p.z) {
                 continue;
             }
             if best.is_none_or(|(l, e, _)| (c.latency_s, d) < (l, e)) {
@@ -307,9 +357,21 @@ impl CommsLayer {
         best.map(|b| b.2)
     }
 
-    /// Mean latency of the best cell at a point, seconds (`None` without coverage).
-    pub fn latency_at(&self, p: DVec3) -> Option<f64> {
-        self.best_cell(p).map(|i| self.cells[i].latency_s)
+    /// The best cell at a point: its mean latency, seconds, and its operator's index in
+    /// [`CommsLayer::operators`] (`None` without coverage).
+    pub fn serving(&self, p: DVec3) -> Option<(f64, usize)> {
+        self.best_cell(p)
+            .map(|i| (self.cells[i].latency_s, self.cells[i].operator))
+    }
+
+    /// The cells' operators, sorted (`""` for cells that name none).
+    pub fn operators(&self) -> &[String] {
+        &self.operators
+    }
+
+    /// Per operator (as [`CommsLayer::operators`]), what its cells carried.
+    pub fn by_operator(&self) -> &[OperatorStats] {
+        &self.by_operator
     }
 
     /// One step, the state after it at `t` (step number `step`): drones that took off
@@ -340,9 +402,12 @@ impl CommsLayer {
             };
             self.stats.sent += 1;
             let cell = &self.cells[c];
+            let op = &mut self.by_operator[cell.operator];
+            op.sent += 1;
             let keys = |k: u64| [self.seed, f as u64, step, k];
             if uniform(keys(1)) < cell.loss {
                 self.stats.lost += 1;
+                op.lost += 1;
                 continue;
             }
             if cell.capacity_per_s > 0.0 {
@@ -353,6 +418,7 @@ impl CommsLayer {
                 }
                 if load.1 + 1.0 > cell.capacity_per_s {
                     self.stats.dropped += 1;
+                    op.dropped += 1;
                     continue;
                 }
                 load.1 += 1.0;
@@ -367,6 +433,7 @@ impl CommsLayer {
                     pos: a.d.pos,
                     vel: a.d.vel,
                 },
+                operator: cell.operator,
             });
         }
         while let Some(r) = self.on_the_way.peek().filter(|r| r.arrive_s <= t + 1e-9) {
@@ -378,6 +445,7 @@ impl CommsLayer {
                 *last = Some(r.report);
             }
             self.stats.delivered += 1;
+            self.by_operator[r.operator].delivered += 1;
         }
         for a in airborne {
             let age = self.age_s(a.flight, t);
@@ -622,5 +690,34 @@ impl CommsLayer {
     /// The counters so far.
     pub fn stats(&self) -> &CommsStats {
         &self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(range_by_alt: Vec<(f64, f64)>) -> CellAt {
+        CellAt {
+            en: [0.0, 0.0],
+            range_m: 800.0,
+            range_by_alt,
+            max_alt_m: 300.0,
+            operator: 0,
+            latency_s: 0.05,
+            loss: 0.0,
+            capacity_per_s: 0.0,
+        }
+    }
+
+    #[test]
+    fn range_by_altitude_is_interpolated_and_held_beyond_its_points() {
+        assert_eq!(cell(vec![]).range_at(250.0), 800.0);
+        let c = cell(vec![(50.0, 1000.0), (150.0, 600.0), (250.0, 100.0)]);
+        assert_eq!(c.range_at(0.0), 1000.0);
+        assert_eq!(c.range_at(50.0), 1000.0);
+        assert_eq!(c.range_at(100.0), 800.0);
+        assert_eq!(c.range_at(200.0), 350.0);
+        assert_eq!(c.range_at(280.0), 100.0);
     }
 }

@@ -408,3 +408,31 @@ fn monitoring_sees_the_picture() {
         close(a.end_s, sim.states()[f.index()].end_s, 1.0);
     }
 }
+
+#[test]
+fn operators_are_counted_and_range_thins_with_altitude() {
+    // One cell over everything, no operator named: it carries every report and serves
+    // both corridors (2 x 2.4 km).
+    let mut sim = with_cell(0.0, 0.0, 10_000.0, "None");
+    sim.run_to_end();
+    let r = Report::from_sim(&sim);
+    let k = r.comms.unwrap();
+    assert_eq!(k.operators.len(), 1);
+    let o = &k.operators[0];
+    assert_eq!((o.operator.as_str(), o.cells), ("", 1));
+    assert_eq!(o.reports_sent, k.reports_sent);
+    assert_eq!(o.delivered, k.delivered);
+    close(o.corridor_m_served, 4800.0, 1e-6);
+    // A cell 6 km east of the corridors with 10 km of range on the ground that falls
+    // to 5 km from 10 m up: at the lanes' altitude (80 m and more) the corridors, all
+    // more than 5.9 km from it, are out of its range.
+    let text = cell_text((6000.0, 0.0, 10_000.0), "None", true).replace(
+        "range_m: 10000)",
+        "range_m: 10000, range_by_alt: [(0.0, 10000.0), (10.0, 5000.0)])",
+    );
+    let mut far = prepare_text(&text, "head_on.ron").unwrap();
+    far.run_to_end();
+    let k = Report::from_sim(&far).comms.unwrap();
+    close(k.uncovered_m, 4800.0, 1e-6);
+    assert_eq!(k.operators[0].corridor_m_served, 0.0);
+}

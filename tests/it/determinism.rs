@@ -82,3 +82,25 @@ fn identical_across_thread_counts_with_wind_schedule_noise_and_navigation_error(
         "and its draws follow the seed"
     );
 }
+
+#[test]
+fn identical_across_thread_counts_with_comms_and_lost_link() {
+    // The default cells on, report loss high enough to lose links, each contingency
+    // that changes the flying (hover and the lines behind it, diversions booked by
+    // strategic deconfliction), MVP on the picture.
+    for c in ["Hover", "LandNearest"] {
+        let contingency = format!("comms.contingency={c}");
+        let set = [
+            "comms.enabled=true",
+            "comms.loss=0.3",
+            "comms.lost_link_after_s=5",
+            contingency.as_str(),
+            "deconfliction.strategic=true",
+            "deconfliction.tactical=Mvp",
+        ];
+        let one = outputs_with(1, None, &set);
+        assert!(one.0.contains("\"lost_link\""), "{c}: links were lost");
+        assert_eq!(one, outputs_with(2, None, &set), "{c}");
+        assert_eq!(one, outputs_with(4, None, &set), "{c}");
+    }
+}

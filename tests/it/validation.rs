@@ -255,3 +255,33 @@ fn overrides_change_the_run() {
     // Three corridor lanes, and two connector lanes for each of the four vertiports.
     assert_eq!(sim.net().lanes.len(), 3 + 8);
 }
+
+#[test]
+fn bad_comms_settings_are_named() {
+    let with = |comms: &str| {
+        message(head_on_with(
+            "    corridors: [",
+            &format!("    comms: ({comms}),\n    corridors: ["),
+        ))
+    };
+    let m = with(
+        "cells: [(id: \"C\", lat: 22.5, lon: 114.0, range_m: 500.0, range_by_alt: [(100.0, 500.0), (50.0, 300.0)])]",
+    );
+    has(
+        &m,
+        &[
+            "cell C",
+            "field `range_by_alt`",
+            "expected altitudes rising, got 50 after 100",
+        ],
+    );
+    let m = with("lost_link_after_s: 0.5");
+    has(
+        &m,
+        &[
+            "field `lost_link_after_s`",
+            "more than report_period_s (1)",
+            "got 0.5",
+        ],
+    );
+}
