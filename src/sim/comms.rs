@@ -619,6 +619,8 @@ impl CommsLayer {
         if self.blocks.is_empty() {
             return;
         }
+        // By lane, to find a lane's blocks without looking through all of them.
+        self.blocks.sort_by_key(|b| (b.lane, b.flight));
         // Per block, the drones behind it: (block, distance to it, flight, stop point).
         let mut behind: Vec<(usize, f64, FlightId, f64)> = Vec::new();
         for a in airborne {
@@ -632,8 +634,10 @@ impl CommsLayer {
             while k < path.segs.len() && path.cum[k] - s < BLOCK_LOOKAHEAD_M {
                 let seg = &path.segs[k];
                 if let Some(lane) = seg.lane {
-                    for (b, block) in self.blocks.iter().enumerate() {
-                        if block.lane != lane || block.flight == a.flight {
+                    let first = self.blocks.partition_point(|b| b.lane < lane);
+                    let on_lane = self.blocks[first..].iter().take_while(|b| b.lane == lane);
+                    for (b, block) in on_lane.enumerate().map(|(j, x)| (first + j, x)) {
+                        if block.flight == a.flight {
                             continue;
                         }
                         let dir = DVec3::from(seg.dir);
