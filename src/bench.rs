@@ -42,6 +42,7 @@ fn drone(id: &str, cruise: f64) -> DroneType {
         min_speed_mps: None,
         fato_clear_s: 15.0,
         navigation: Default::default(),
+        report_period_s: None,
     }
 }
 

@@ -799,6 +799,10 @@ pub struct DroneType {
     /// estimate plus flight technical error). Default: none (it flies its path exactly).
     #[serde(default, skip_serializing_if = "NavError::is_none")]
     pub navigation: NavError,
+    /// Seconds between this type's position reports through the communications layer.
+    /// Default: the layer's `comms.report_period_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_period_s: Option<f64>,
 }
 
 /// A drone type's navigation error: each axis a first-order Gauss-Markov process

@@ -35,7 +35,7 @@ use super::gates::Gates;
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::planner::Plan;
-use crate::scenario::{Comms, Contingency};
+use crate::scenario::{Comms, Contingency, DroneType};
 
 /// A cell placed in the local frame.
 #[derive(Debug, Clone)]
@@ -224,8 +224,8 @@ const AGE_BINS: usize = 121;
 #[derive(Debug, Clone)]
 pub struct CommsLayer {
     cells: Vec<CellAt>,
-    /// Report period, in steps.
-    period: u64,
+    /// Report period of each drone type, in steps.
+    period: Vec<u64>,
     jitter_s: f64,
     stale_after_s: f64,
     handover_s: f64,
@@ -291,8 +291,15 @@ fn uniform(keys: [u64; 4]) -> f64 {
 }
 
 impl CommsLayer {
-    /// The layer of `comms` over `net` for `flights` flights, or `None` when it is off.
-    pub fn new(comms: &Comms, net: &Network, flights: usize, dt_s: f64, seed: u64) -> Option<Self> {
+    /// The layer of `comms` over `net` for `flights` flights of `types`, or `None` when
+    /// it is off.
+    pub fn new(
+        comms: &Comms,
+        (net, types): (&Network, &[DroneType]),
+        flights: usize,
+        dt_s: f64,
+        seed: u64,
+    ) -> Option<Self> {
         if comms.is_off() {
             return None;
         }
@@ -319,7 +326,13 @@ impl CommsLayer {
         Some(CommsLayer {
             load: vec![(i64::MIN, 0.0); cells.len()],
             cells,
-            period: (comms.report_period_s / dt_s).round().max(1.0) as u64,
+            period: types
+                .iter()
+                .map(|t| {
+                    let p = t.report_period_s.unwrap_or(comms.report_period_s);
+                    (p / dt_s).round().max(1.0) as u64
+                })
+                .collect(),
             jitter_s: comms.jitter_ms / 1000.0,
             stale_after_s: comms.stale_after_s,
             handover_s: comms.handover_s,
@@ -378,7 +391,13 @@ impl CommsLayer {
     /// are seen at their take-off; reports due are sent (not within `handover_s` of a
     /// border gate's clearance, as `gates` says); reports that have arrived by `t` are
     /// received; the age of every picture is counted.
-    pub(crate) fn step(&mut self, t: f64, step: u64, airborne: &[Airborne], gates: &Gates) {
+    pub(crate) fn step(
+        &mut self,
+        t: f64,
+        step: u64,
+        (airborne, fleet): (&[Airborne], &Fleet),
+        gates: &Gates,
+    ) {
         for a in airborne {
             let f = a.flight.index();
             if self.last[f].is_none() {
@@ -388,7 +407,8 @@ impl CommsLayer {
                     vel: DVec3::ZERO,
                 });
             }
-            if !(step + f as u64).is_multiple_of(self.period) {
+            let period = self.period[fleet.plan(a.flight).drone_type.index()];
+            if !(step + f as u64).is_multiple_of(period) {
                 continue;
             }
             // (A gate that never cleared the flight gives NaN: no handover.)

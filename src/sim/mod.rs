@@ -287,7 +287,7 @@ impl Simulation {
         Simulation {
             comms: comms::CommsLayer::new(
                 &scenario.comms,
-                &net,
+                (&net, &scenario.drone_types),
                 flights.len(),
                 scenario.dt_s,
                 scenario.seed,
@@ -394,7 +394,12 @@ impl Simulation {
             log.sample(&self.airborne, t1, &self.fleet, &self.net);
         }
         if let Some(c) = &mut self.comms {
-            c.step(t1, self.step + 1, &self.airborne, &self.gates);
+            c.step(
+                t1,
+                self.step + 1,
+                (&self.airborne, &self.fleet),
+                &self.gates,
+            );
             for k in c.follow_links(t1, &mut self.airborne, &self.fleet) {
                 let a = &mut self.airborne[k];
                 let to = divert::divert(

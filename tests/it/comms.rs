@@ -436,3 +436,38 @@ fn operators_are_counted_and_range_thins_with_altitude() {
     close(k.uncovered_m, 4800.0, 1e-6);
     assert_eq!(k.operators[0].corridor_m_served, 0.0);
 }
+
+#[test]
+fn each_drone_type_reports_at_its_own_rate() {
+    // The head-on pair under a cell covering everything: at the layer's 1 s period each
+    // drone reports every step it is in the air; its type's 5 s period, every fifth one
+    // (staggered by flight): a fifth of the reports, give or take one a flight.
+    let every_step = with_cell(0.0, 0.0, 10_000.0, "None");
+    let text = cell_text((0.0, 0.0, 10_000.0), "None", true).replace(
+        "accel_mps2: 10.0,",
+        "accel_mps2: 10.0, report_period_s: 5.0,",
+    );
+    let every_fifth = prepare_text(&text, "head_on.ron").unwrap();
+    let sent = |mut sim: Simulation| {
+        sim.run_to_end();
+        let st = sim.comms().unwrap().stats().clone();
+        (st.sent, st.drone_steps, st.stale_drone_steps)
+    };
+    let (one, steps, stale_one) = sent(every_step);
+    let (five, steps5, stale_five) = sent(every_fifth);
+    assert_eq!(steps, steps5);
+    assert_eq!(one, steps);
+    assert!(
+        (five as i64 - (steps / 5) as i64).abs() <= 2,
+        "{five} of {steps}"
+    );
+    // A report arrives 50 ms after it is sent and is used from the next step: the
+    // picture is 1 s old at every step with a 1 s period, never stale; with 5 s it is
+    // 1, 2, 3, 4 and 5 s old in turn, over the 3 s of staleness two steps in five.
+    assert_eq!(stale_one, 0);
+    let two_fifths = (2 * steps / 5) as i64;
+    assert!(
+        (stale_five as i64 - two_fifths).abs() <= 8,
+        "{stale_five} of {steps}"
+    );
+}

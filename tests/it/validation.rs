@@ -280,7 +280,7 @@ fn bad_comms_settings_are_named() {
         &m,
         &[
             "field `lost_link_after_s`",
-            "more than report_period_s (1)",
+            "more than the longest report period (1 s)",
             "got 0.5",
         ],
     );
