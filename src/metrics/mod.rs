@@ -759,12 +759,25 @@ impl Report {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Writes to `path` what `write` writes, through a temporary file in the same folder
+/// and a rename: a large file goes straight to disk, never whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -779,8 +792,8 @@ fn num(x: f64, decimals: usize) -> String {
 }
 
 /// `flights.csv`: one row per flight.
-pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn write_flights_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
         "drone_type",
@@ -807,8 +820,7 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
         "lat",
         "lon",
         "alt_m",
-    ])
-    .expect("writing to memory");
+    ])?;
     let dynamics = sim.current_dynamics();
     for (f, fl) in sim.flights().iter().enumerate() {
         let st = &sim.states()[f];
@@ -868,15 +880,22 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
             lat,
             lon,
             alt,
-        ])
-        .expect("writing to memory");
+        ])?;
     }
-    w.into_inner().expect("writing to memory")
+    w.flush()?;
+    Ok(())
+}
+
+/// [`write_flights_csv`] into memory.
+pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_flights_csv(sim, &mut v).expect("writing to memory");
+    v
 }
 
 /// `events.csv`: one row per conflict or loss-of-separation event, by start time.
-pub fn events_csv(sim: &Simulation) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn write_events_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "kind",
         "flight_a",
@@ -909,8 +928,7 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
         "earlier_episode_gap_s",
         "report_age_a_s",
         "report_age_b_s",
-    ])
-    .expect("writing to memory");
+    ])?;
     for e in sim.events().sorted() {
         let (lat, lon) = sim.net().frame.to_geo(e.at[0], e.at[1]);
         let conflict = e.kind == EventKind::Conflict;
@@ -947,16 +965,23 @@ pub fn events_csv(sim: &Simulation) -> Vec<u8> {
                 TrackPlace::EnRoute => String::new(),
             },
         ];
-        w.write_record(row.into_iter().chain(cause))
-            .expect("writing to memory");
+        w.write_record(row.into_iter().chain(cause))?;
     }
-    w.into_inner().expect("writing to memory")
+    w.flush()?;
+    Ok(())
+}
+
+/// [`write_events_csv`] into memory.
+pub fn events_csv(sim: &Simulation) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_events_csv(sim, &mut v).expect("writing to memory");
+    v
 }
 
 /// `plans.csv`: the 4D plans, one row per path vertex: time from take-off, position and
 /// the corridor flown from there (empty for the climb off and the descent onto a pad).
-pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn write_plans_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "plan",
         "origin",
@@ -968,8 +993,7 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
         "lon",
         "alt_m",
         "corridor",
-    ])
-    .expect("writing to memory");
+    ])?;
     for (i, plan) in sim.plans().iter().enumerate() {
         let path = &plan.path;
         for (k, &t) in plan.seg_t.iter().enumerate() {
@@ -994,11 +1018,18 @@ pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
                 num(lon, 6),
                 num(p[2], 1),
                 corridor,
-            ])
-            .expect("writing to memory");
+            ])?;
         }
     }
-    w.into_inner().expect("writing to memory")
+    w.flush()?;
+    Ok(())
+}
+
+/// [`write_plans_csv`] into memory.
+pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_plans_csv(sim, &mut v).expect("writing to memory");
+    v
 }
 
 /// Writes `report.json`, `flights.csv`, `events.csv` and `plans.csv` into `dir` (created
@@ -1012,9 +1043,10 @@ pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::
         &dir.join("report.md"),
         regional::markdown(report).as_bytes(),
     )?;
-    write_atomic(&dir.join("flights.csv"), &flights_csv(sim))?;
-    write_atomic(&dir.join("events.csv"), &events_csv(sim))?;
-    write_atomic(&dir.join("plans.csv"), &plans_csv(sim))?;
+    // Straight to disk: at region scale these are hundreds of megabytes.
+    write_atomic_with(&dir.join("flights.csv"), |w| write_flights_csv(sim, w))?;
+    write_atomic_with(&dir.join("events.csv"), |w| write_events_csv(sim, w))?;
+    write_atomic_with(&dir.join("plans.csv"), |w| write_plans_csv(sim, w))?;
     if let Some((csv, geojson)) = trajectory_files(sim) {
         write_atomic(&dir.join("trajectories.csv"), &csv)?;
         write_atomic(&dir.join("trajectories.geojson"), geojson.as_bytes())?;
