@@ -54,16 +54,23 @@ impl Ord for Time {
     }
 }
 
-/// The bookings of one resource, ordered by start time (ties in booking order): an
-/// ordered map, so booking and unbooking cost a logarithm, not a shift of every later
-/// booking.
+/// The bookings of one resource, ordered by start time (ties in booking order), kept in
+/// sorted chunks of at most [`CHUNK`]: booking and unbooking shift at most one chunk, not
+/// every later booking, and the scans that dominate clearing (every booking of a busy
+/// junction over the ground-delay window, for every request) read contiguous memory
+/// instead of chasing a tree's nodes.
 #[derive(Debug, Clone)]
 pub struct Table<V> {
-    map: BTreeMap<(Time, u64), V>,
+    /// `((start, seq), value)`, in order; no chunk is empty.
+    chunks: Vec<Vec<((Time, u64), V)>>,
+    len: usize,
     /// The longest booking ever made here (end minus start), seconds: how far before a
     /// time a booking overlapping it can start.
     longest_s: f64,
 }
+
+/// The most bookings one chunk of a [`Table`] holds before it is split in two.
+const CHUNK: usize = 256;
 
 /// The bookings either side of a time: `(start, value)` before it and at or after it.
 type Around<V> = (Option<(f64, V)>, Option<(f64, V)>);
@@ -71,62 +78,121 @@ type Around<V> = (Option<(f64, V)>, Option<(f64, V)>);
 impl<V> Default for Table<V> {
     fn default() -> Self {
         Table {
-            map: BTreeMap::new(),
+            chunks: Vec::new(),
+            len: 0,
             longest_s: 0.0,
         }
     }
 }
 
 impl<V: Copy> Table<V> {
+    /// The place of the first booking whose key is not below `key`: `(chunk, index)`,
+    /// `(chunks, 0)` past the end.
+    fn lower_bound(&self, key: (Time, u64)) -> (usize, usize) {
+        let c = self
+            .chunks
+            .partition_point(|ch| ch.last().is_some_and(|e| e.0 < key));
+        match self.chunks.get(c) {
+            Some(ch) => (c, ch.partition_point(|e| e.0 < key)),
+            None => (c, 0),
+        }
+    }
+
     fn insert(&mut self, start: f64, seq: u64, v: V, len_s: f64) {
-        self.map.insert((Time(start), seq), v);
+        let key = (Time(start), seq);
+        let (mut c, mut i) = self.lower_bound(key);
+        if self.chunks.is_empty() {
+            self.chunks.push(Vec::new());
+        } else if c == self.chunks.len() {
+            c -= 1;
+            i = self.chunks[c].len();
+        }
+        let chunk = &mut self.chunks[c];
+        chunk.insert(i, (key, v));
+        if chunk.len() > CHUNK {
+            let tail = chunk.split_off(CHUNK / 2);
+            self.chunks.insert(c + 1, tail);
+        }
+        self.len += 1;
         self.longest_s = self.longest_s.max(len_s);
     }
 
     /// Removes one booking starting at `start` that `is` picks.
     fn remove(&mut self, start: f64, is: impl Fn(&V) -> bool) {
-        let key = self
-            .map
-            .range((Time(start), 0)..=(Time(start), u64::MAX))
-            .find(|(_, v)| is(v))
-            .map(|(k, _)| *k);
-        if let Some(k) = key {
-            self.map.remove(&k);
+        let (mut c, mut i) = self.lower_bound((Time(start), 0));
+        while let Some(chunk) = self.chunks.get(c) {
+            match chunk.get(i) {
+                None => (c, i) = (c + 1, 0),
+                Some(e) if e.0.0.cmp(&Time(start)).is_ne() => return,
+                Some(e) if !is(&e.1) => i += 1,
+                Some(_) => {
+                    self.chunks[c].remove(i);
+                    if self.chunks[c].is_empty() {
+                        self.chunks.remove(c);
+                    }
+                    self.len -= 1;
+                    return;
+                }
+            }
         }
     }
 
+    /// The bookings from place `a` up to place `z` (see [`Table::lower_bound`]).
+    fn between(&self, a: (usize, usize), z: (usize, usize)) -> impl Iterator<Item = (f64, V)> {
+        let last = z.0.min(self.chunks.len().saturating_sub(1));
+        (a.0..=last)
+            .filter(move |_| a < z)
+            .flat_map(move |c| {
+                let chunk = &self.chunks[c];
+                let from = if c == a.0 { a.1 } else { 0 };
+                let to = if c == z.0 { z.1 } else { chunk.len() };
+                &chunk[from..to.max(from)]
+            })
+            .map(|&(k, v)| (k.0.0, v))
+    }
+
     /// Bookings starting in `[from, to)`, in order: `(start, value)`.
-    pub fn starting_in(&self, from: f64, to: f64) -> impl DoubleEndedIterator<Item = (f64, V)> {
-        let range = if from < to {
-            Some(self.map.range((Time(from), 0)..(Time(to), 0)))
+    pub fn starting_in(&self, from: f64, to: f64) -> impl Iterator<Item = (f64, V)> {
+        let (a, z) = if from < to {
+            (
+                self.lower_bound((Time(from), 0)),
+                self.lower_bound((Time(to), 0)),
+            )
         } else {
-            None
+            ((0, 0), (0, 0))
         };
-        range.into_iter().flatten().map(|(k, v)| (k.0.0, *v))
+        self.between(a, z)
     }
 
     /// The last booking starting before `t`, and the first starting at or after it.
     fn around(&self, t: f64) -> Around<V> {
-        let before = self.map.range(..(Time(t), 0)).next_back();
-        let after = self.map.range((Time(t), 0)..).next();
-        let pick = |e: Option<(&(Time, u64), &V)>| e.map(|(k, v)| (k.0.0, *v));
-        (pick(before), pick(after))
+        let (c, i) = self.lower_bound((Time(t), 0));
+        let at = |c: usize, i: usize| self.chunks.get(c).and_then(|ch| ch.get(i));
+        let pick = |e: Option<&((Time, u64), V)>| e.map(|&(k, v)| (k.0.0, v));
+        let before = if i > 0 {
+            at(c, i - 1)
+        } else if c > 0 {
+            self.chunks[c - 1].last()
+        } else {
+            None
+        };
+        (pick(before), pick(at(c, i)))
     }
 
     /// Bookings that may overlap `[from, to)` (those starting within the longest booking
     /// before it), in order.
-    fn near(&self, from: f64, to: f64) -> impl DoubleEndedIterator<Item = (f64, V)> {
+    fn near(&self, from: f64, to: f64) -> impl Iterator<Item = (f64, V)> {
         self.starting_in(from - self.longest_s, to)
     }
 
     /// How many bookings there are.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 }
 
@@ -1649,6 +1715,62 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                     max_s: cfg.max_ground_delay_s,
                     binding: table.binding(&uses[&tried], f.scheduled_s, dt, max_steps),
                 }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a [`Table`] answers, from an ordered map.
+    fn oracle_in(m: &BTreeMap<(Time, u64), u32>, from: f64, to: f64) -> Vec<(f64, u32)> {
+        if from >= to {
+            return Vec::new();
+        }
+        m.range((Time(from), 0)..(Time(to), 0))
+            .map(|(k, v)| (k.0.0, *v))
+            .collect()
+    }
+
+    proptest! {
+        /// The chunked table answers as an ordered map would, through inserts (many
+        /// sharing a start), removals and chunk splits.
+        #[test]
+        fn table_is_an_ordered_map(
+            ops in prop::collection::vec((0u8..4, 0u32..60, 0u32..1000), 1..1500),
+            queries in prop::collection::vec((0u32..70, 0u32..70), 1..20),
+        ) {
+            let (mut t, mut m) = (Table::<u32>::default(), BTreeMap::new());
+            for (seq, &(op, start, v)) in ops.iter().enumerate() {
+                let start = f64::from(start) * 0.5;
+                if op == 0 {
+                    // Remove the first booking at `start` with a value of the same parity.
+                    let is = |x: &u32| x % 2 == v % 2;
+                    t.remove(start, is);
+                    let key = m
+                        .range((Time(start), 0)..=(Time(start), u64::MAX))
+                        .find(|(_, x)| is(x))
+                        .map(|(k, _)| *k);
+                    if let Some(k) = key {
+                        m.remove(&k);
+                    }
+                } else {
+                    t.insert(start, seq as u64 + 1, v, 1.0);
+                    m.insert((Time(start), seq as u64 + 1), v);
+                }
+                prop_assert_eq!(t.len(), m.len());
+            }
+            prop_assert!(t.chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK));
+            for (a, b) in queries {
+                let (from, to) = (f64::from(a) * 0.5, f64::from(b) * 0.5);
+                let got: Vec<(f64, u32)> = t.starting_in(from, to).collect();
+                prop_assert_eq!(got, oracle_in(&m, from, to));
+                let before = m.range(..(Time(from), 0)).next_back().map(|(k, v)| (k.0.0, *v));
+                let after = m.range((Time(from), 0)..).next().map(|(k, v)| (k.0.0, *v));
+                prop_assert_eq!(t.around(from), (before, after));
             }
         }
     }
