@@ -49,8 +49,20 @@ fn drone(id: &str, cruise: f64) -> DroneType {
 /// The grid scenario with `drones` explicit flights (two per lane and type pattern), all
 /// departing at 0; [`airborne`] puts them in the air.
 pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
-    let lines = (SIDE_M / PITCH_M) as usize; // per axis
-    let half = SIDE_M / 2.0;
+    grid_scenario_on(drones, duration_s, SIDE_M)
+}
+
+/// The side of the square on which `drones` fly at the density `like` drones fly on the
+/// standard [`SIDE_M`] grid (the same number of drones per kilometre of lane): the lines
+/// and their length both grow with the side. Never below `SIDE_M`.
+pub fn side_for_density(drones: usize, like: usize) -> f64 {
+    SIDE_M * (drones as f64 / like.max(1) as f64).sqrt().max(1.0)
+}
+
+/// [`grid_scenario`] on a square of side `side_m` (corridors still [`PITCH_M`] apart).
+pub fn grid_scenario_on(drones: usize, duration_s: f64, side_m: f64) -> Scenario {
+    let lines = (side_m / PITCH_M) as usize; // per axis
+    let half = side_m / 2.0;
     let mut nodes = Vec::new();
     let mut corridors = Vec::new();
     let vp = |id: String, e: f64, n: f64| Node {
@@ -170,12 +182,17 @@ pub fn grid_scenario(drones: usize, duration_s: f64) -> Scenario {
 /// A prepared simulation of the grid with every flight already in the air, spread along
 /// its lane (seeded jitter), ready to step.
 pub fn airborne(drones: usize, duration_s: f64) -> Simulation {
-    let scenario = grid_scenario(drones, duration_s);
+    airborne_on(drones, duration_s, SIDE_M)
+}
+
+/// [`airborne`] on a square of side `side_m` (see [`side_for_density`]).
+pub fn airborne_on(drones: usize, duration_s: f64, side_m: f64) -> Simulation {
+    let scenario = grid_scenario_on(drones, duration_s, side_m);
     let mut sim =
         crate::prepare(scenario, Path::new("<bench grid>"), None).expect("bench grid is valid");
-    let lanes = (SIDE_M / PITCH_M) as usize * 4;
+    let lanes = (side_m / PITCH_M) as usize * 4;
     let per_lane = drones.div_ceil(lanes).max(1);
-    let usable = SIDE_M - 20_000.0; // keep clear of the final descent for a few minutes
+    let usable = side_m - 20_000.0; // keep clear of the final descent for a few minutes
     let spacing = usable / per_lane as f64;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
@@ -200,4 +217,27 @@ pub fn tracks(drones: usize) -> Vec<Track> {
             vel: d.vel,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Drones per kilometre of lane on a square of side `side_m`.
+    fn per_lane_km(drones: usize, side_m: f64) -> f64 {
+        let lanes = (side_m / PITCH_M) as usize * 4;
+        drones as f64 / (lanes as f64 * side_m / 1000.0)
+    }
+
+    #[test]
+    fn a_larger_square_keeps_the_lane_density() {
+        let like = per_lane_km(100_000, SIDE_M);
+        let side = side_for_density(1_000_000, 100_000);
+        assert!((side - SIDE_M * 10f64.sqrt()).abs() < 1e-6);
+        let dense = per_lane_km(1_000_000, side);
+        assert!((dense / like - 1.0).abs() < 0.01, "{dense} vs {like} per lane-km");
+        // Ten times the drones on the standard square is ten times as dense.
+        assert!((per_lane_km(1_000_000, SIDE_M) / like - 10.0).abs() < 1e-9);
+        assert_eq!(side_for_density(10_000, 100_000), SIDE_M);
+    }
 }

@@ -23,6 +23,10 @@ pub struct BenchArgs {
     /// Drones in the air, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = vec![1_000usize, 10_000, 100_000])]
     pub drones: Vec<usize>,
+    /// Fly each size on a larger square, at the lane density this many drones have on
+    /// the standard 150 km grid (sizes at or below it keep the standard grid).
+    #[arg(long, value_name = "DRONES")]
+    pub density_of: Option<usize>,
     /// Simulated seconds per size.
     #[arg(long, default_value_t = 60.0)]
     pub seconds: f64,
@@ -90,6 +94,14 @@ pub fn main(a: BenchArgs) -> Result<()> {
         a.refresh,
         rayon::current_num_threads()
     );
+    if let Some(like) = a.density_of {
+        for &n in a.drones.iter().filter(|&&n| n > like) {
+            println!(
+                "{n} drones on a {:.0} km square: the lane density of {like} on the 150 km one",
+                bench::side_for_density(n, like) / 1000.0
+            );
+        }
+    }
     println!(
         "{:>8} {:>7} {:>9} {:>12} {:>14} {:>11} {:>10} {:>11}",
         "drones",
@@ -199,7 +211,10 @@ fn clearing(files: &[PathBuf], set: &[skycorridor::scenario::Override]) -> Resul
 fn one_size(n: usize, a: &BenchArgs) {
     reset_peak();
     let before = resident().map(|r| r.0);
-    let mut sim = bench::airborne(n, a.seconds);
+    let side_m = a
+        .density_of
+        .map_or(bench::SIDE_M, |like| bench::side_for_density(n, like));
+    let mut sim = bench::airborne_on(n, a.seconds, side_m);
     sim.set_refresh_steps(a.refresh);
     sim.set_tactical(a.tactical);
     let t0 = Instant::now();
