@@ -110,7 +110,10 @@ impl<V: Copy> Table<V> {
         let chunk = &mut self.chunks[c];
         chunk.insert(i, (key, v));
         if chunk.len() > CHUNK {
-            let tail = chunk.split_off(CHUNK / 2);
+            // Bookings come mostly in order of time, so most go into the last chunk: the
+            // one split off is the newest eighth, and the rest gives back its spare room.
+            let tail = chunk.split_off(CHUNK - CHUNK / 8);
+            chunk.shrink_to_fit();
             self.chunks.insert(c + 1, tail);
         }
         self.len += 1;
