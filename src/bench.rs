@@ -235,7 +235,10 @@ mod tests {
         let side = side_for_density(1_000_000, 100_000);
         assert!((side - SIDE_M * 10f64.sqrt()).abs() < 1e-6);
         let dense = per_lane_km(1_000_000, side);
-        assert!((dense / like - 1.0).abs() < 0.01, "{dense} vs {like} per lane-km");
+        assert!(
+            (dense / like - 1.0).abs() < 0.01,
+            "{dense} vs {like} per lane-km"
+        );
         // Ten times the drones on the standard square is ten times as dense.
         assert!((per_lane_km(1_000_000, SIDE_M) / like - 10.0).abs() < 1e-9);
         assert_eq!(side_for_density(10_000, 100_000), SIDE_M);
