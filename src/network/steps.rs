@@ -453,7 +453,7 @@ fn stack_levels(arr: f64, dep: f64, v_min: f64, limits: (f64, f64), requested: u
 }
 
 /// The first lane of each of the first `n` corridors, in one pass over the lanes (a
-/// search per corridor was quadratic: seconds on the 37,000-lane region networks).
+/// search per corridor is quadratic in corridors; 16,400 on the region networks).
 fn first_lanes(lanes: &[Lane], n: usize) -> Vec<Option<usize>> {
     let mut first = vec![None; n];
     for (i, l) in lanes.iter().enumerate() {
