@@ -55,7 +55,7 @@ impl Ord for Time {
 }
 
 /// The bookings of one resource, ordered by start time (ties in booking order), kept in
-/// sorted chunks of at most [`CHUNK`]: booking and unbooking shift at most one chunk, not
+/// sorted chunks of at most 256: booking and unbooking shift at most one chunk, not
 /// every later booking, and the scans that dominate clearing (every booking of a busy
 /// junction over the ground-delay window, for every request) read contiguous memory
 /// instead of chasing a tree's nodes.
