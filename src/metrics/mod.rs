@@ -887,11 +887,19 @@ pub fn write_flights_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Resu
     Ok(())
 }
 
+/// What a `write_*_csv` function writes, into memory.
+fn in_memory(
+    sim: &Simulation,
+    write: fn(&Simulation, &mut dyn Write) -> std::io::Result<()>,
+) -> Vec<u8> {
+    let mut v = Vec::new();
+    write(sim, &mut v).expect("writing to memory");
+    v
+}
+
 /// [`write_flights_csv`] into memory.
 pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
-    let mut v = Vec::new();
-    write_flights_csv(sim, &mut v).expect("writing to memory");
-    v
+    in_memory(sim, write_flights_csv)
 }
 
 /// `events.csv`: one row per conflict or loss-of-separation event, by start time.
@@ -974,9 +982,7 @@ pub fn write_events_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Resul
 
 /// [`write_events_csv`] into memory.
 pub fn events_csv(sim: &Simulation) -> Vec<u8> {
-    let mut v = Vec::new();
-    write_events_csv(sim, &mut v).expect("writing to memory");
-    v
+    in_memory(sim, write_events_csv)
 }
 
 /// `plans.csv`: the 4D plans, one row per path vertex: time from take-off, position and
@@ -1028,9 +1034,7 @@ pub fn write_plans_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result
 
 /// [`write_plans_csv`] into memory.
 pub fn plans_csv(sim: &Simulation) -> Vec<u8> {
-    let mut v = Vec::new();
-    write_plans_csv(sim, &mut v).expect("writing to memory");
-    v
+    in_memory(sim, write_plans_csv)
 }
 
 /// Writes `report.json`, `flights.csv`, `events.csv` and `plans.csv` into `dir` (created

@@ -98,11 +98,7 @@ impl Path {
     pub fn horizontal_from(&self, s: f64, dh: f64) -> f64 {
         let horiz = |k: usize| (1.0 - self.segs[k].dir[2].powi(2)).max(0.0).sqrt();
         let n = self.segs.len();
-        let mut k = self
-            .cum
-            .partition_point(|&c| c <= s)
-            .saturating_sub(1)
-            .min(n - 1);
+        let mut k = self.seg_at(s);
         let (mut s, mut left) = (s.clamp(0.0, self.total_m()), dh.abs());
         loop {
             let f = horiz(k);
@@ -165,6 +161,20 @@ impl Path {
             end += 1;
         }
         start..end
+    }
+
+    /// The segment path distance `s` lies on (the first before the path's start, the last
+    /// at or past its end).
+    pub fn seg_at(&self, s: f64) -> usize {
+        self.cum
+            .partition_point(|&c| c <= s)
+            .saturating_sub(1)
+            .min(self.segs.len() - 1)
+    }
+
+    /// Position at path distance `s`, on the segment it lies on ([`Path::seg_at`]).
+    pub fn point_at(&self, s: f64) -> [f64; 3] {
+        self.position(self.seg_at(s), s)
     }
 
     /// Position at path distance `s` on segment `seg`.

@@ -287,10 +287,7 @@ const ANY_ALT: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 /// grown by `grow` at both ends, metres.
 fn alt_range(plan: &Plan, from: f64, to: f64, grow: f64) -> (f64, f64) {
     let path = &plan.path;
-    let z = |s: f64| {
-        let k = path.cum.partition_point(|&c| c <= s).saturating_sub(1);
-        path.position(k.min(path.segs.len() - 1), s)[2]
-    };
+    let z = |s: f64| path.point_at(s)[2];
     let (mut lo, mut hi) = (z(from).min(z(to)), z(from).max(z(to)));
     for &c in path.cum.iter().filter(|&&c| c > from && c < to) {
         lo = lo.min(z(c));

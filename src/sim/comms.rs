@@ -268,13 +268,7 @@ fn seg_ending_at(plan: &Plan, s: f64) -> usize {
 /// The point `s` metres along `plan`'s path, on its centre line and level.
 fn on_path(plan: &Plan, s: f64) -> DVec3 {
     let path = &plan.path;
-    let s = s.clamp(0.0, path.total_m());
-    let k = path
-        .cum
-        .partition_point(|&c| c <= s)
-        .clamp(1, path.segs.len())
-        - 1;
-    DVec3::from(path.position(k, s))
+    DVec3::from(path.point_at(s.clamp(0.0, path.total_m())))
 }
 
 /// A uniform draw in [0, 1) from a hash of `keys` (SplitMix64 finaliser).

@@ -744,6 +744,7 @@ impl Simulation {
     pub fn terminal_view(&self, t: usize) -> TerminalView {
         self.terminals.view(t, self.t_s)
     }
+
     /// With a communications layer, the drones in the air as the ground saw them after
     /// the last step: each one's position and velocity from its picture (see
     /// [`comms::CommsLayer`]), the rest as it is; `None` without one.
