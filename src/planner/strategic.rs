@@ -401,7 +401,11 @@ fn turn_angle(net: &Network, into: LaneId, out: LaneId) -> f64 {
 
 /// The sharpest angle at `node` between any lane arriving and any lane leaving, radians
 /// (but for the two directions of one corridor, a vertical minimum apart: nobody turns
-/// back, and one direction's drones ramp to their level within the zone).
+/// back, and one direction's drones ramp to their level within the zone). Lanes of other
+/// corridors count even when their levels are a vertical minimum apart: a drone ramping
+/// along the start of one (a trunk leg climbing out of a hub) passes the other's level
+/// outside the zone, beside a drone level on it (leaving them out lost separation on
+/// `gba_100k`; see the README's Region scale).
 fn sharpest_turn(net: &Network, node: NodeId) -> f64 {
     use petgraph::Direction::{Incoming, Outgoing};
     use petgraph::graph::NodeIndex;
