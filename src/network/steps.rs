@@ -431,8 +431,8 @@ struct ConnectorEnds {
     levels: (f64, f64),
     minima: [f64; 2],
     headway_s: f64,
-    /// The corridor whose speed limit it takes.
-    template: usize,
+    /// Its speed limit: the lowest corridor's there, m/s.
+    speed_limit_mps: f64,
 }
 
 /// The holding stack: `(levels, step)`. It grows away from the departure level, a
@@ -557,7 +557,17 @@ impl Terminals<'_> {
     ) -> Result<Vec<Terminal>, Vec<ValidationError>> {
         let mut errors = Vec::new();
         let mut out = Vec::new();
-        let scenario_lanes = lanes.len();
+        // The scenario's lanes at each node, in lane order, and each corridor's first
+        // lane, found once (a search of every lane per vertiport is quadratic: 2,172
+        // vertiports and 33,000 lanes on the region networks).
+        let mut at_node: Vec<Vec<usize>> = vec![Vec::new(); self.s.nodes.len()];
+        for (i, l) in lanes.iter().enumerate() {
+            at_node[l.from.index()].push(i);
+            if l.to != l.from {
+                at_node[l.to.index()].push(i);
+            }
+        }
+        let first = first_lanes(lanes, self.s.corridors.len());
         for (ni, sn) in self.s.nodes.iter().enumerate() {
             let NodeKind::Vertiport {
                 fatos,
@@ -569,7 +579,7 @@ impl Terminals<'_> {
                 continue;
             };
             let node = NodeId::new(ni);
-            let Some(m) = self.meeting(&lanes[..scenario_lanes], node) else {
+            let Some(m) = self.meeting(at_node[ni].iter().map(|&i| &lanes[i]), node) else {
                 errors.push(ValidationError::item(
                     "node",
                     &sn.id,
@@ -609,7 +619,8 @@ impl Terminals<'_> {
                 levels: (arr_alt, dep_alt),
                 minima: [h_min, v_min],
                 headway_s: m.headway_s,
-                template: m.lowest,
+                speed_limit_mps: lanes[first[m.lowest].expect("every corridor has a lane")]
+                    .speed_limit_mps,
             };
             let (fix, arrival_lane, departure_lane) =
                 self.add_connectors(ends, nodes, lanes, graph, corridor_ids);
@@ -650,7 +661,7 @@ impl Terminals<'_> {
     /// The corridors that meet at `node`: their bearings away from it, the lowest of
     /// them (which gives the connector its band and speed limit), the levels of the
     /// lanes arriving and leaving, and the shortest headway. `None` when none does.
-    fn meeting(&self, lanes: &[Lane], node: NodeId) -> Option<Meeting> {
+    fn meeting<'l>(&self, lanes: impl Iterator<Item = &'l Lane>, node: NodeId) -> Option<Meeting> {
         let mut m = Meeting {
             bearings: Vec::new(),
             lowest: usize::MAX,
@@ -728,11 +739,7 @@ impl Terminals<'_> {
         let corridor = corridor_ids.len();
         corridor_ids.push(format!("{id}:connector"));
         let length = (e.fix_en[0] - j[0]).hypot(e.fix_en[1] - j[1]);
-        let speed_limit_mps = lanes
-            .iter()
-            .find(|l| l.corridor == e.template)
-            .expect("every corridor has a lane")
-            .speed_limit_mps;
+        let speed_limit_mps = e.speed_limit_mps;
         let jurisdiction = nodes[ni].jurisdiction;
         let connector = |from: NodeId, to: NodeId, reverse: bool, alt_m: f64| Lane {
             corridor,
