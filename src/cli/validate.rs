@@ -51,6 +51,7 @@ pub fn main(a: ValidateArgs) -> Result<()> {
     );
     print_terminals(net);
     println!("  zones      {}", net.zones.len());
+    print_junctions(net);
     let gates = net
         .nodes
         .iter()
@@ -169,4 +170,37 @@ fn print_terminals(net: &skycorridor::network::Network) {
             t.radius_m,
         );
     }
+}
+
+/// The widest junction zones and the ramp zones beside other lanes' levels (the
+/// strategic bookings' geometry, `Network::junctions`).
+fn print_junctions(net: &skycorridor::network::Network) {
+    let j = &net.junctions;
+    let mut widest: Vec<(f64, &str)> = j
+        .radius_m
+        .iter()
+        .zip(&net.nodes)
+        .map(|(r, n)| (*r, n.id.as_str()))
+        .collect();
+    widest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let ramps: Vec<f64> = j.ramp_zone_m.iter().copied().filter(|z| *z > 0.0).collect();
+    println!(
+        "  junctions  widest zones {}; ramp zones at {} lane ends{}",
+        widest
+            .iter()
+            .take(3)
+            .map(|(r, id)| format!("{id} {r:.0} m"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ramps.len(),
+        if ramps.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (mean {:.0} m, widest {:.0} m)",
+                ramps.iter().sum::<f64>() / ramps.len() as f64,
+                ramps.iter().copied().fold(0.0, f64::max)
+            )
+        }
+    );
 }

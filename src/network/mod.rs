@@ -8,6 +8,7 @@
 
 pub mod crossings;
 pub mod frame;
+pub mod junctions;
 pub mod jurisdiction;
 pub mod land;
 pub mod places;
@@ -26,6 +27,7 @@ use crate::ids::{JurisdictionId, LaneId, NodeId};
 use crate::scenario::{DroneType, NodeKind, Scenario, ValidationError, ZoneKind};
 pub use crossings::Crossing;
 pub use frame::{Frame, geodesic_m};
+pub use junctions::{Junctions, LaneEnd, ramp_within};
 pub use jurisdiction::{Locator, NetJurisdiction};
 use steps::{CorridorEnds, Regions, Terminals, length_errors, place_nodes, zone_errors};
 pub use terminal::Terminal;
@@ -169,77 +171,6 @@ impl Lane {
     }
 }
 
-/// For each lane `l` (arriving at node `n`), the distance before `n` within which a drone
-/// that changes level onto the other direction `r` of `l`'s corridor at `n` (ramping from
-/// the level of any other lane arriving at `n`, over the ground track `l` flies) can be
-/// within a vertical minimum of `l`'s level (the larger of `vertical_m` and theirs), for
-/// the drone type that ramps longest, plus 1.05 horizontal minima; 0 when no such ramp
-/// passes `l`'s level. A drone on `l` inside it
-/// and a ramping drone head-on to it on `r` must not be there at once.
-pub fn ramp_zones(lanes: &[Lane], types: &[DroneType], vertical_m: f64) -> Vec<f64> {
-    // Lanes by the node they leave and the node they reach, in lane order.
-    let nodes = lanes
-        .iter()
-        .map(|l| l.from.index().max(l.to.index()) + 1)
-        .max()
-        .unwrap_or(0);
-    let (mut leaving, mut arriving) = (vec![Vec::new(); nodes], vec![Vec::new(); nodes]);
-    for (j, l) in lanes.iter().enumerate() {
-        leaving[l.from.index()].push(j);
-        arriving[l.to.index()].push(j);
-    }
-    lanes
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let mut zone: f64 = 0.0;
-            for r in leaving[l.to.index()]
-                .iter()
-                .map(|&k| &lanes[k])
-                .filter(|r| r.corridor == l.corridor && r.to == l.from)
-            {
-                let v_min = vertical_m.max(l.minima[1]).max(r.minima[1]);
-                for (j, a) in arriving[l.to.index()].iter().map(|&j| (j, &lanes[j])) {
-                    // How far along the ramp from `a`'s level to `r`'s it is still within
-                    // a vertical minimum of `l`'s level (0: never).
-                    let until = ramp_within(a.alt_m, r.alt_m, l.alt_m, v_min);
-                    if j == i || a.to != l.to || a.alt_m == r.alt_m || until <= 0.0 {
-                        continue;
-                    }
-                    for t in types {
-                        let rate = if r.alt_m > a.alt_m {
-                            t.climb_rate_mps
-                        } else {
-                            t.descent_rate_mps
-                        };
-                        let v = r.speed_limit_mps.min(t.cruise_speed_mps);
-                        let ramp = ((r.alt_m - a.alt_m).abs() / rate * v).min(r.leg_m[0]);
-                        zone = zone.max(until * ramp + 1.05 * l.minima[0].max(r.minima[0]));
-                    }
-                }
-            }
-            zone
-        })
-        .collect()
-}
-
-/// The fraction of a level change from `from_m` to `to_m` (linear) after which it is
-/// never again within `v_min` of `level_m` (0 when it never is).
-pub fn ramp_within(from_m: f64, to_m: f64, level_m: f64, v_min: f64) -> f64 {
-    let (lo, hi) = (level_m - v_min, level_m + v_min);
-    let span = to_m - from_m;
-    if span == 0.0 {
-        return if from_m > lo && from_m < hi { 1.0 } else { 0.0 };
-    }
-    // Where it leaves (lo, hi) last, going from `from_m` toward `to_m`.
-    let exit = if span > 0.0 { hi } else { lo };
-    let enter = if span > 0.0 { lo } else { hi };
-    if (to_m - enter) * span.signum() <= 0.0 || (from_m - exit) * span.signum() >= 0.0 {
-        return 0.0; // ends before the band or starts past it
-    }
-    ((exit - from_m) / span).clamp(0.0, 1.0)
-}
-
 /// A zone placed in the local frame.
 #[derive(Debug, Clone)]
 pub struct NetZone {
@@ -292,12 +223,8 @@ pub struct Network {
     pub crossings: Vec<Crossing>,
     /// For each lane, its crossings (index into `crossings`).
     pub lane_crossings: Vec<Vec<usize>>,
-    /// For each lane, how far before its end drones that change level onto the other
-    /// direction of its corridor (ramping from another lane's level there) may still be
-    /// within a vertical minimum of its level, plus 1.05 horizontal minima, metres (0 if
-    /// none does; see [`ramp_zones`]): strategic deconfliction keeps drones on it there
-    /// and such ramps apart in time.
-    pub ramp_zone_m: Vec<f64>,
+    /// Junction zones and the ramp zones beside them, for strategic deconfliction.
+    pub junctions: Junctions,
     /// The slowest cruise speed of the scenario's drone types, m/s.
     pub slowest_mps: f64,
     /// The highest speed limit of any lane, m/s (a bound for route search).
@@ -428,7 +355,7 @@ impl Network {
             lane_crossings[x.lanes.0.index()].push(c);
             lane_crossings[x.lanes.1.index()].push(c);
         }
-        let ramp_zone_m = ramp_zones(&lanes, &s.drone_types, sep[1]);
+        let junctions = Junctions::build(nodes.len(), &lanes, &s.drone_types, sep[1]);
         let slowest_mps = s
             .drone_types
             .iter()
@@ -455,7 +382,7 @@ impl Network {
             max_speed_limit_mps: lanes.iter().map(|l| l.speed_limit_mps).fold(0.0, f64::max),
             weather,
             booked_headway_s,
-            ramp_zone_m,
+            junctions,
             slowest_mps,
             frame,
             nodes,

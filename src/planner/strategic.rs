@@ -12,8 +12,8 @@
 //!   after it (so no flight overtakes another inside a lane, whatever their speeds);
 //! - every junction it changes lanes at admits its transition ([`junction_passages`]),
 //!   every crossing of its lanes with others admits its passage ([`crossing_passages`]),
-//!   and every lane whose other direction it ramps onto through that lane's level admits
-//!   its ramp ([`ramp_passages`]);
+//!   and every lane end whose level it ramps through beside it, or whose ramp zone it
+//!   flies, admits it ([`ramp_passages`]);
 //! - its origin has a FATO free from take-off until it is 1.05 minima along its leg, with
 //!   that FATO's leg admitting it ([`leg_passage`]), and its destination one free from a
 //!   step before it would ask until its type's `fato_clear_s` after touchdown (every FATO
@@ -33,7 +33,7 @@ use std::fmt;
 
 use super::{Flight, Plan, build_plan};
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
-use crate::network::Network;
+use crate::network::{LaneEnd, Network};
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
 /// A time as an ordered key (the total order of `f64`).
@@ -227,7 +227,8 @@ pub struct Reservations {
     pub junctions: Vec<Table<Passage>>,
     /// Per crossing of the network, booked passages (see [`crossing_passages`]).
     pub crossings: Vec<Table<Passage>>,
-    /// Per lane, booked passages through its ramp zone (see [`ramp_passages`]).
+    /// Per lane end ([`LaneEnd::index`]), booked passages through its ramp zone (see
+    /// [`ramp_passages`]).
     pub ramps: Vec<Table<Passage>>,
     /// Per terminal, booked passages through its departure and arrival fans (see
     /// [`fan_passages`]), with their profile ids.
@@ -311,7 +312,7 @@ pub struct PlanUses {
     gates: Vec<(NodeId, f64, f64)>,
     junctions: Vec<(NodeId, Passage)>,
     crossings: Vec<(usize, Passage)>,
-    ramps: Vec<(LaneId, Passage)>,
+    ramps: Vec<(LaneEnd, Passage)>,
     /// `(fan, passage, profile id)`.
     fans: Vec<(usize, Passage, u32)>,
     /// The departure's passage along its FATO's leg, and its profile id.
@@ -374,85 +375,24 @@ impl Passage {
     }
 }
 
-/// The unit direction of a lane's first leg (`start`) or last leg (else), `[east, north]`.
-fn leg_dir(lane: &crate::network::Lane, start: bool) -> [f64; 2] {
-    let p = &lane.points;
-    let (a, b) = if start {
-        (p[0], p[1])
-    } else {
-        (p[p.len() - 2], p[p.len() - 1])
-    };
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len = dx.hypot(dy).max(1e-12);
-    [dx / len, dy / len]
-}
-
 /// The angle at a node between the lane arriving (`into`) and the lane leaving (`out`),
 /// radians: pi straight on, small for a sharp turn back.
 fn turn_angle(net: &Network, into: LaneId, out: LaneId) -> f64 {
-    let (a, b) = (
-        leg_dir(&net.lanes[into], false),
-        leg_dir(&net.lanes[out], true),
-    );
-    // Between the way back along `into` and the way on along `out`.
-    let cos = (-a[0] * b[0] - a[1] * b[1]).clamp(-1.0, 1.0);
-    cos.acos()
+    crate::network::junctions::turn_angle(&net.lanes[into], &net.lanes[out])
 }
-
-/// The sharpest angle at `node` between any lane arriving and any lane leaving, radians
-/// (but for the two directions of one corridor, a vertical minimum apart: nobody turns
-/// back, and one direction's drones ramp to their level within the zone). Lanes of other
-/// corridors count even when their levels are a vertical minimum apart: a drone ramping
-/// along the start of one (a trunk leg climbing out of a hub) passes the other's level
-/// outside the zone, beside a drone level on it (leaving them out lost separation on
-/// `gba_100k`; see the README's Region scale).
-fn sharpest_turn(net: &Network, node: NodeId) -> f64 {
-    use petgraph::Direction::{Incoming, Outgoing};
-    use petgraph::graph::NodeIndex;
-    let n = NodeIndex::new(node.index());
-    let mut sharpest = std::f64::consts::PI;
-    for a in net.graph.edges_directed(n, Incoming) {
-        for b in net.graph.edges_directed(n, Outgoing) {
-            let (into, out) = (*a.weight(), *b.weight());
-            if net.lanes[into].corridor != net.lanes[out].corridor {
-                sharpest = sharpest.min(turn_angle(net, into, out));
-            }
-        }
-    }
-    sharpest
-}
-
-/// The largest vertical minimum on the lanes that meet at `node`, metres: two drones in
-/// its zone whose altitudes stay that far apart are separated wherever they are in it.
-fn node_vertical_m(net: &Network, node: NodeId) -> f64 {
-    use petgraph::Direction::{Incoming, Outgoing};
-    use petgraph::graph::NodeIndex;
-    let n = NodeIndex::new(node.index());
-    net.graph
-        .edges_directed(n, Incoming)
-        .chain(net.graph.edges_directed(n, Outgoing))
-        .map(|e| net.lanes[*e.weight()].minima[1])
-        .fold(0.0, f64::max)
-}
-
-/// How far from a junction, in multiples of the horizontal minimum, a drone is in its
-/// zone: 1.5 keeps two drones on lanes 45 degrees apart, one leaving and one arriving at
-/// that distance, more than a minimum apart.
-pub const JUNCTION_ZONE_MINIMA: f64 = 1.5;
 
 /// The junction transitions of a plan, in seconds from take-off: at each node where its
-/// route changes lane, from the node's zone radius before the node until as far after
-/// it or the end of the level change that starts there, whichever is later. The radius is
-/// `JUNCTION_ZONE_MINIMA` horizontal minima, or more where the node's sharpest turn
-/// needs it to keep two drones either side of it 1.05 minima apart. Two transitions of a
-/// node may not overlap in time unless they take the same pair of lanes, one following
-/// the other, kept apart by the lanes' own bookings (not when the turn is so sharp that
-/// a headway at the drone's speed leaves them less than 1.05 minima apart in a straight
-/// line: such a transition is exclusive), or their altitudes in the zone stay the
-/// largest vertical minimum of the node's lanes apart throughout (a straight-through
-/// flight on one layer and one on another: [`Passage::alt_m`]). The junction is a
-/// conflict point of the network, where merges, crossings and the level changes between
-/// layers happen.
+/// route changes lane, from the node's zone radius
+/// ([`Junctions::radius_m`](crate::network::Junctions::radius_m)) before the node until
+/// as far after it or the end of the level change that starts there, whichever is later.
+/// Two transitions of a node may not overlap in time unless they take the same pair of
+/// lanes, one following the other, kept apart by the lanes' own bookings (not when the
+/// turn is so sharp that a headway at the drone's speed leaves them less than 1.05 minima
+/// apart in a straight line: such a transition is exclusive), or their altitudes in the
+/// zone stay the largest vertical minimum of the node's lanes apart throughout (a
+/// straight-through flight on one layer and one on another: [`Passage::alt_m`]). The
+/// junction is a conflict point of the network, where merges, crossings and the level
+/// changes between layers happen.
 pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
     let segs = &plan.path.segs;
     let mut out = Vec::new();
@@ -465,10 +405,7 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
         let (into, leave) = (&net.lanes[w[0]], &net.lanes[w[1]]);
         let node = into.to;
         let h_min = into.minima[0].max(leave.minima[0]);
-        // Two drones either side of a turn of angle a, r from the node, are 2 r sin(a/2)
-        // apart: the zone reaches far enough for 1.05 minima at the node's sharpest turn.
-        let half = 0.5 * sharpest_turn(net, node);
-        let r = (JUNCTION_ZONE_MINIMA * h_min).max(1.05 * h_min / (2.0 * half.sin().max(1e-3)));
+        let r = net.junctions.radius_m[node.index()];
         // Drones one lane headway apart on this turn, at this drone's speed there.
         let v = segs[start.saturating_sub(1)].u_max.min(segs[start].u_max);
         let gap_m = net.booked_headway_s(w[0]).max(net.booked_headway_s(w[1])) * v;
@@ -483,7 +420,7 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
             plan.path.horizontal_from(at, -r),
             plan.path.horizontal_from(at, r).max(ramp_end),
         );
-        let vertical_m = node_vertical_m(net, node);
+        let vertical_m = net.junctions.vertical_m[node.index()];
         let piece = |a: f64, z: f64| Passage {
             from_s: plan.planned_time_at(a),
             to_s: plan.planned_time_at(z),
@@ -515,57 +452,53 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
 /// booked in (see [`junction_passages`]).
 const MAX_JUNCTION_PIECES: usize = 4;
 
-/// The ramp passages of a plan, in seconds from take-off, by the lane whose level they
-/// concern ([`Network::ramp_zone_m`]): on a lane `l` whose other direction others ramp
-/// onto through its level, from its ramp zone before its end to its end (tagged `(l,
-/// l)`); and on a ramp onto a lane `r` through the level of its corridor's other
-/// direction `l`, from the node to the end of the ramp (tagged `(r, r)`). Two passages of
-/// one lane with different tags may not overlap: head-on on one ground track, the ramping
+/// The ramp passages of a plan, in seconds from take-off, by the lane end whose ramp zone
+/// they concern ([`Junctions`](crate::network::Junctions)): on a lane with a ramp zone at
+/// an end, from the node to the zone's reach along it (tagged
+/// `(l, l)`); and on a ramp onto a lane `r` through the level of a lane end with a ramp
+/// zone beside it, from the node to where the ramp is a vertical minimum clear of that
+/// level (tagged `(r, r)`). Two passages of one lane end with different tags may not
+/// overlap: on tracks the junction's zone does not keep a minimum apart, the ramping
 /// drone crosses the other's level.
-pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneId, Passage)> {
+pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneEnd, Passage)> {
     let (segs, mut out) = (&plan.path.segs, Vec::new());
+    let zones = &net.junctions.ramp_zone_m;
     for (lane, run) in plan.path.lane_runs() {
         let l = &net.lanes[lane];
-        let zone = net.ramp_zone_m[lane.index()];
-        let end = plan.path.cum[run.end];
-        if zone > 0.0 && run.end < segs.len() && segs[run.end].lane.is_some() {
-            out.push((
-                lane,
-                Passage {
-                    from_s: plan.planned_time_at(plan.path.horizontal_from(end, -zone)),
-                    to_s: plan.planned_time_at(end),
-                    lanes: (lane, lane),
-                    exclusive: false,
-                    alt_m: ANY_ALT,
-                },
-            ));
+        let (start, end) = (plan.path.cum[run.start], plan.path.cum[run.end]);
+        let own = |from_m: f64, to_m: f64| Passage {
+            from_s: plan.planned_time_at(from_m),
+            to_s: plan.planned_time_at(to_m),
+            lanes: (lane, lane),
+            exclusive: false,
+            alt_m: ANY_ALT,
+        };
+        let at_end = LaneEnd { lane, start: false };
+        if zones[at_end.index()] > 0.0 {
+            let zone = zones[at_end.index()];
+            out.push((at_end, own(plan.path.horizontal_from(end, -zone), end)));
         }
-        // A ramp at this lane's start through the level of its other direction.
-        if run.start > 0 && segs[run.start].dir[2] != 0.0 {
-            let other = net.other_direction(lane).map(|o| o.index());
-            if let Some(o) = other.filter(|&o| net.ramp_zone_m[o] > 0.0) {
-                // Until the ramp is a vertical minimum clear of that lane's level.
-                let (k, ol) = (run.start, &net.lanes[o]);
-                let (z0, z1) = (
-                    segs[k].start[2],
-                    segs[k].start[2] + segs[k].dir[2] * segs[k].len_m,
-                );
-                let v_min = net.base_minima[1].max(l.minima[1]).max(ol.minima[1]);
-                let until = crate::network::ramp_within(z0, z1, ol.alt_m, v_min);
-                if until <= 0.0 {
-                    continue;
-                }
-                let at = plan.path.cum[k];
-                out.push((
-                    LaneId::new(o),
-                    Passage {
-                        from_s: plan.planned_time_at(at),
-                        to_s: plan.planned_time_at(at + until * segs[k].len_m),
-                        lanes: (lane, lane),
-                        exclusive: false,
-                        alt_m: ANY_ALT,
-                    },
-                ));
+        let at_start = LaneEnd { lane, start: true };
+        if zones[at_start.index()] > 0.0 {
+            let zone = zones[at_start.index()];
+            out.push((at_start, own(start, plan.path.horizontal_from(start, zone))));
+        }
+        // A ramp at this lane's start through the levels of lanes beside it.
+        let k = run.start;
+        if k == 0 || segs[k].dir[2] == 0.0 {
+            continue;
+        }
+        let (z0, z1) = (
+            segs[k].start[2],
+            segs[k].start[2] + segs[k].dir[2] * segs[k].len_m,
+        );
+        for &other in &net.junctions.ramp_crossings[lane.index()] {
+            let ol = &net.lanes[other.lane];
+            // Until the ramp is a vertical minimum clear of that lane's level.
+            let v_min = net.base_minima[1].max(l.minima[1]).max(ol.minima[1]);
+            let until = crate::network::ramp_within(z0, z1, ol.alt_m, v_min);
+            if until > 0.0 {
+                out.push((other, own(start, start + until * segs[k].len_m)));
             }
         }
     }
@@ -754,7 +687,8 @@ pub enum Resource {
     Junction,
     /// A crossing of two lanes.
     Crossing,
-    /// A ramp through the level of a lane's other direction.
+    /// A ramp through the level of a lane beside it (its other direction, or a lane the
+    /// junction's zone does not keep a minimum apart).
     Ramp,
     /// A terminal's departure or arrival fan.
     Fan,
@@ -937,7 +871,7 @@ impl Reservations {
             gates: vec![Table::default(); net.nodes.len()],
             junctions: vec![Table::default(); net.nodes.len()],
             crossings: vec![Table::default(); net.crossings.len()],
-            ramps: vec![Table::default(); net.lanes.len()],
+            ramps: vec![Table::default(); 2 * net.lanes.len()],
             fans: vec![Table::default(); 2 * net.terminals.len()],
             profiles: std::sync::Arc::new(std::sync::Mutex::new(FanProfiles {
                 gap_m: net.max_minima[0] * FAN_GAP_MINIMA,

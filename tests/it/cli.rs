@@ -174,6 +174,25 @@ fn validate_prints_a_summary() {
 }
 
 #[test]
+fn validate_prints_the_junction_geometry() {
+    // The fork of `strategic.rs`: X's zone is 1.5 minima (its one sharp angle is between
+    // lanes on different layers), and the widest ramp zone is the one on B-X's end that
+    // the slow climber's ramp onto X-C passes (hand-derived there: 202.5 m).
+    let out = skycorridor()
+        .args(["validate"])
+        .arg(scenario_path("fork.ron"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("junctions  widest zones B 75 m"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("widest 202 m)"), "{stdout}");
+}
+
+#[test]
 fn help_lists_the_commands() {
     let out = skycorridor().arg("--help").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

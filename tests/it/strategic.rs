@@ -427,3 +427,53 @@ fn a_ramp_is_near_another_level_only_until_a_vertical_minimum_past_it() {
     assert_eq!(ramp_within(130.0, 150.0, 97.5, 15.0), 0.0);
     assert_eq!(ramp_within(60.0, 80.0, 97.5, 15.0), 0.0);
 }
+
+#[test]
+fn a_ramp_beside_a_lane_on_another_layer_is_kept_apart_from_its_traffic() {
+    use skycorridor::network::LaneEnd;
+    // fork.ron: at X, B-X (75 m) and X-C (135 m) are 5.7 degrees apart (150 m in 3 km
+    // either side). Their levels are more than a vertical minimum (15 m) apart, so they do
+    // not set X's zone: the sharpest turn between lanes within 15 m of each other's level
+    // is B-X to X-D (87 degrees), and the zone keeps its least radius, 1.5 x 50 = 75 m
+    // (the angle of B-X and X-C would need 1.05 x 50 / sin 5.7 deg = 526 m). What
+    // the zone does not cover is P climbing onto X-C from W-X's 75 m: 60 m at 1 m/s and
+    // 10 m/s over 600 m, within 15 m of B-X's level for its first quarter (75 to 90 m),
+    // 150 m. So B-X's end at X has a ramp zone of 150 + 1.05 x 50 = 202.5 m, and P's ramp
+    // and Q inside it may not be there at once.
+    let text = scenario_text("fork.ron");
+    let run = |strategic: bool| {
+        let text = text.replace("strategic: false", &format!("strategic: {strategic}"));
+        let mut sim = prepare_text(&text, "fork.ron").unwrap();
+        sim.set_verify_separation(true);
+        sim.run_to_end();
+        sim
+    };
+    let sim = run(true);
+    let net = sim.net();
+    let lane = |id: &str| {
+        let i = net
+            .lanes
+            .iter()
+            .position(|l| net.corridor_ids[l.corridor] == id)
+            .unwrap();
+        skycorridor::ids::LaneId::new(i)
+    };
+    let x = net.node_index["X"];
+    assert_eq!(net.junctions.radius_m[x.index()], 75.0);
+    let b_x = LaneEnd {
+        lane: lane("B-X"),
+        start: false,
+    };
+    assert!((net.junctions.ramp_zone_m[b_x.index()] - 202.5).abs() < 1e-9);
+    assert_eq!(net.junctions.ramp_crossings[lane("X-C").index()], vec![b_x]);
+    // P's ramp clears B-X's level 15 s after P passes X, and Q needs 20.25 s to fly the
+    // zone: Q reaches X no sooner than 35.25 s after P. Unhindered it would come 20.37 s
+    // after (B-X is 3.7 m longer than W-X), so it waits 14.9 s: it leaves at 35 s (whole
+    // steps) instead of 20, and nobody loses separation.
+    let (p, q) = (by_id(&sim, "P").1, by_id(&sim, "Q").1);
+    assert_eq!((p.departure_s, q.departure_s), (0.0, 35.0));
+    assert_eq!(Report::from_sim(&sim).losses_of_separation, 0);
+    // Without strategic deconfliction they come within 10.2 m of each other.
+    let r = Report::from_sim(&run(false));
+    assert_eq!(r.losses_of_separation, 1);
+}
