@@ -8,6 +8,7 @@
 
 pub mod path;
 pub mod strategic;
+pub mod track;
 
 use std::collections::BTreeMap;
 

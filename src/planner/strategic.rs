@@ -31,6 +31,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::track::{TrackKnot, offsets_in_conflict, track};
 use super::{Flight, Plan, build_plan};
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::{LaneEnd, Network};
@@ -235,6 +236,9 @@ pub struct Reservations {
     pub fans: Vec<Table<(Passage, u32)>>,
     /// Per node, per FATO, booked departures along its leg, with their profile ids.
     pub legs: Vec<Vec<Table<(Passage, u32)>>>,
+    /// The junction tracks met so far and the offsets between them (shared by clones of
+    /// the table: they only grow, and depend on nothing booked).
+    shapes: std::sync::Arc<std::sync::Mutex<Shapes>>,
     /// The fan profiles met so far and the gaps between them.
     profiles: std::sync::Arc<std::sync::Mutex<FanProfiles>>,
     /// Added to every headway and to both ends of every occupied interval, seconds.
@@ -274,6 +278,7 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
                     lanes: (lane, lane),
                     exclusive: false,
                     alt_m: alt_range(plan, from, to, 0.5 * x.vertical_m),
+                    shape: ShapeId::NONE,
                 },
             ));
         }
@@ -326,6 +331,7 @@ impl PlanUses {
         let term = net
             .terminal(plan.destination)
             .expect("flights end at vertiports");
+        let junctions = junction_passages_in(net, plan, &mut |shape| table.shapes().id(shape));
         PlanUses {
             lanes: lane_spans(plan)
                 .into_iter()
@@ -334,7 +340,7 @@ impl PlanUses {
             fatos: [(plan.origin, o.0, o.1), (plan.destination, d.0, d.1)],
             stand: (plan.destination, d.1, d.1 + term.turnaround_s, term.stands),
             gates: gate_passages(net, plan),
-            junctions: junction_passages(net, plan),
+            junctions,
             crossings: crossing_passages(net, plan),
             ramps: ramp_passages(net, plan),
             fans: fan_passages(net, plan)
@@ -363,6 +369,120 @@ pub struct Passage {
     /// ends, metres: two passages whose ranges do not overlap are a vertical minimum
     /// apart and may overlap in time (unbounded at junctions, where levels change).
     pub alt_m: (f64, f64),
+    /// Where it flies, knot by knot, from `from_s`, as a distinct track of the tables
+    /// (junction transitions; [`ShapeId::NONE`] for the others): two passages that both
+    /// have one may overlap in time when their tracks stay apart
+    /// ([`crate::planner::track`]).
+    pub shape: ShapeId,
+}
+
+/// A distinct junction track with the minima of its lanes, by its place in the tables'
+/// list of them (see [`Reservations`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShapeId(u32);
+
+impl ShapeId {
+    /// No track: the passage is booked as a whole.
+    pub const NONE: ShapeId = ShapeId(u32::MAX);
+
+    fn is_some(self) -> bool {
+        self != ShapeId::NONE
+    }
+}
+
+/// A hash map with a fast hasher of fixed seed (the caches of [`Shapes`]).
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// Every distinct junction track met so far, with the `[horizontal, vertical]` minima of
+/// its lanes (the larger of each, as the separation check holds a drone on either to
+/// them) and its node, and the offsets found between pairs of them.
+#[derive(Debug, Default)]
+struct Shapes {
+    /// A hash of a track, its minima and its node -> its id.
+    ids: FastMap<u64, ShapeId>,
+    list: Vec<Shape>,
+    /// Per node, the offsets found between its tracks (kept apart so that the scan of
+    /// one junction's bookings looks up a small map).
+    pairs: Vec<NodePairs>,
+    /// How many pairs `pairs` holds: past [`MAX_CACHED_PAIRS`] they are all forgotten
+    /// (and found again as needed), so the cache stays within a few hundred megabytes.
+    cached: usize,
+}
+
+/// The most pairs of tracks whose offsets [`Shapes`] keeps at once.
+const MAX_CACHED_PAIRS: usize = 8_000_000;
+
+/// A distinct junction track.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    knots: Vec<TrackKnot>,
+    minima: [f64; 2],
+    node: NodeId,
+}
+
+/// The offsets found between the tracks of one node.
+#[derive(Debug, Default)]
+struct NodePairs {
+    /// `(p, q)` -> where in `intervals` the offsets of `p`'s start after `q`'s at which
+    /// they come within the minima are, and how many.
+    at: FastMap<(ShapeId, ShapeId), (u32, u32)>,
+    intervals: Vec<(f64, f64)>,
+}
+
+impl Shapes {
+    /// The id of a track (a new one is kept).
+    fn id(&mut self, shape: Shape) -> ShapeId {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = foldhash::fast::FixedState::default().build_hasher();
+        shape
+            .knots
+            .iter()
+            .flatten()
+            .for_each(|x| x.to_bits().hash(&mut h));
+        shape.minima.iter().for_each(|x| x.to_bits().hash(&mut h));
+        shape.node.index().hash(&mut h);
+        let key = h.finish();
+        if let Some(&id) = self.ids.get(&key)
+            && self.list[id.0 as usize] == shape
+        {
+            return id;
+        }
+        let id = match u32::try_from(self.list.len()) {
+            Ok(n) if n != ShapeId::NONE.0 => ShapeId(n),
+            _ => return ShapeId::NONE,
+        };
+        self.list.push(shape);
+        self.ids.entry(key).or_insert(id);
+        id
+    }
+
+    /// The offsets (closed intervals, in order) of `p`'s start after `q`'s at which the
+    /// two tracks (of one node) come within the larger of their minima (with
+    /// [`TRACK_MARGIN`]).
+    fn offsets(&mut self, p: ShapeId, q: ShapeId) -> &[(f64, f64)] {
+        let (a, b) = (&self.list[p.0 as usize], &self.list[q.0 as usize]);
+        let node = a.node.index();
+        if self.pairs.len() <= node {
+            self.pairs.resize_with(node + 1, NodePairs::default);
+        }
+        if self.cached >= MAX_CACHED_PAIRS && !self.pairs[node].at.contains_key(&(p, q)) {
+            self.pairs
+                .iter_mut()
+                .for_each(|x| *x = NodePairs::default());
+            self.cached = 0;
+        }
+        let pairs = &mut self.pairs[node];
+        let cached = &mut self.cached;
+        let (start, len) = *pairs.at.entry((p, q)).or_insert_with(|| {
+            *cached += 1;
+            let minima = (a.minima[0].max(b.minima[0]), a.minima[1].max(b.minima[1]));
+            let found = offsets_in_conflict(&a.knots, &b.knots, minima, TRACK_MARGIN);
+            let at = (pairs.intervals.len() as u32, found.len() as u32);
+            pairs.intervals.extend(found);
+            at
+        });
+        &pairs.intervals[start as usize..(start + len) as usize]
+    }
 }
 
 impl Passage {
@@ -390,10 +510,22 @@ fn turn_angle(net: &Network, into: LaneId, out: LaneId) -> f64 {
 /// turn is so sharp that a headway at the drone's speed leaves them less than 1.05 minima
 /// apart in a straight line: such a transition is exclusive), or their altitudes in the
 /// zone stay the largest vertical minimum of the node's lanes apart throughout (a
-/// straight-through flight on one layer and one on another: [`Passage::alt_m`]). The
-/// junction is a conflict point of the network, where merges, crossings and the level
-/// changes between layers happen.
+/// straight-through flight on one layer and one on another: [`Passage::alt_m`]), or
+/// their tracks through the zone keep the minima all the while they overlap
+/// ([`crate::planner::track`]). The junction is a conflict point of the network, where
+/// merges, crossings and the level changes between layers happen. (Returned without
+/// their tracks, which [`PlanUses`] keeps in the tables.)
 pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
+    junction_passages_in(net, plan, &mut |_| ShapeId::NONE)
+}
+
+/// [`junction_passages`], each one's track (with the larger of its two lanes' minima, as
+/// the separation check holds a drone to them) given an id by `shape`.
+fn junction_passages_in(
+    net: &Network,
+    plan: &Plan,
+    shape: &mut impl FnMut(Shape) -> ShapeId,
+) -> Vec<(NodeId, Passage)> {
     let segs = &plan.path.segs;
     let mut out = Vec::new();
     let mut k = 0;
@@ -421,12 +553,24 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
             plan.path.horizontal_from(at, r).max(ramp_end),
         );
         let vertical_m = net.junctions.vertical_m[node.index()];
-        let piece = |a: f64, z: f64| Passage {
+        let centre = net.nodes[node].en;
+        let minima = if net.local_minima {
+            let (m, n) = (into.minima, leave.minima);
+            [m[0].max(n[0]), m[1].max(n[1])]
+        } else {
+            net.max_minima
+        };
+        let mut piece = |a: f64, z: f64| Passage {
             from_s: plan.planned_time_at(a),
             to_s: plan.planned_time_at(z),
             lanes: (w[0], w[1]),
             exclusive,
             alt_m: alt_range(plan, a, z, 0.5 * vertical_m),
+            shape: shape(Shape {
+                knots: track(plan, (a, z), centre),
+                minima,
+                node,
+            }),
         };
         let whole = piece(from, to);
         let climb = whole.alt_m.1 - whole.alt_m.0 - vertical_m;
@@ -447,6 +591,15 @@ pub fn junction_passages(net: &Network, plan: &Plan) -> Vec<(NodeId, Passage)> {
     }
     out
 }
+
+/// How far apart two junction transitions' tracks must stay, in minima (vertically only
+/// when either climbs or descends: see [`track_conflicts`]): the margin the zones'
+/// radius rule keeps too (see [`Junctions`](crate::network::Junctions)), for rounding
+/// and a step's smoothing of a change of speed.
+const TRACK_MARGIN: f64 = 1.05;
+
+/// The steps of the first window [`Reservations::earliest`] searches.
+const FIRST_WINDOW_STEPS: u64 = 60;
 
 /// The most pieces the part of a level-changing junction transition after the node is
 /// booked in (see [`junction_passages`]).
@@ -472,6 +625,7 @@ pub fn ramp_passages(net: &Network, plan: &Plan) -> Vec<(LaneEnd, Passage)> {
             lanes: (lane, lane),
             exclusive: false,
             alt_m: ANY_ALT,
+            shape: ShapeId::NONE,
         };
         let at_end = LaneEnd { lane, start: false };
         if zones[at_end.index()] > 0.0 {
@@ -577,6 +731,7 @@ fn progress(plan: &Plan, (a, z): (f64, f64), fix: f64, lane: LaneId) -> (Passage
         lanes: (lane, lane),
         exclusive: true,
         alt_m: ANY_ALT,
+        shape: ShapeId::NONE,
     };
     (passage, profile)
 }
@@ -873,6 +1028,7 @@ impl Reservations {
             crossings: vec![Table::default(); net.crossings.len()],
             ramps: vec![Table::default(); 2 * net.lanes.len()],
             fans: vec![Table::default(); 2 * net.terminals.len()],
+            shapes: std::sync::Arc::default(),
             profiles: std::sync::Arc::new(std::sync::Mutex::new(FanProfiles {
                 gap_m: net.max_minima[0] * FAN_GAP_MINIMA,
                 ..FanProfiles::default()
@@ -908,11 +1064,13 @@ impl Reservations {
             lanes: p.lanes,
             exclusive: p.exclusive,
             alt_m: p.alt_m,
+            shape: p.shape,
         }
     }
 
-    /// Whether junction `node` admits transition `p` shifted by `dep`: no booked one on
-    /// another pair of lanes overlaps it in time.
+    /// Whether junction `node` admits transition `p` shifted by `dep`: every booked one
+    /// on another pair of lanes that overlaps it in time is a vertical minimum apart, or
+    /// their tracks stay apart.
     pub fn junction_free(&self, node: NodeId, p: &Passage, dep: f64) -> bool {
         self.zone_free(&self.junctions[node.index()], p, dep)
     }
@@ -925,8 +1083,41 @@ impl Reservations {
 
     fn zone_free(&self, v: &Table<Passage>, p: &Passage, dep: f64) -> bool {
         let q = self.placed(p, dep);
-        v.near(q.from_s, q.to_s)
-            .all(|(_, b)| b.to_s <= q.from_s + EPS || b.may_overlap(p))
+        let mut shapes = None;
+        v.near(q.from_s, q.to_s).all(|(_, b)| {
+            b.to_s <= q.from_s + EPS
+                || b.may_overlap(p)
+                || (p.shape.is_some() && b.shape.is_some() && {
+                    let shapes = shapes.get_or_insert_with(|| self.shapes());
+                    self.track_conflicts(&mut *shapes, p, &b)
+                        .all(|(lo, hi)| dep < lo - EPS || dep > hi + EPS)
+                })
+        })
+    }
+
+    /// The departures (closed intervals) at which passage `p` and booked passage `b`,
+    /// both with their tracks, come within the minima (see [`Shapes::offsets`]), grown
+    /// by twice the buffer (either may fly that early or late).
+    fn track_conflicts<'a>(
+        &self,
+        shapes: &'a mut Shapes,
+        p: &Passage,
+        b: &Passage,
+    ) -> impl Iterator<Item = (f64, f64)> + 'a {
+        let grow = 2.0 * self.buffer_s;
+        // p starts `offset` after b when it departs at `shift + offset`.
+        let shift = b.from_s + self.buffer_s - p.from_s;
+        shapes
+            .offsets(p.shape, b.shape)
+            .iter()
+            .map(move |&(lo, hi)| (shift + lo - grow, shift + hi + grow))
+    }
+
+    /// The junction tracks and the offsets between them.
+    fn shapes(&self) -> std::sync::MutexGuard<'_, Shapes> {
+        self.shapes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The fan profiles and gaps (shared by clones of the table: they only grow, and
@@ -1147,7 +1338,9 @@ impl Reservations {
     /// - a FATO's `[a, z)` to a movement `[a', z')`: `(a - z', z - a')`, where every
     ///   FATO of the node forbids it;
     /// - a gate's passage `g` to a passage at `t`: `(g - t - spacing, g - t + spacing)`;
-    /// - a zone's `[a, z)` on other lanes to a passage `[a', z')`: as a FATO's.
+    /// - a zone's `[a, z)` on other lanes to a passage `[a', z')`: as a FATO's; for two
+    ///   junction transitions with tracks, the departures at which these come within the
+    ///   minima instead (one interval per pair of their straight pieces).
     fn forbidden(&self, u: &PlanUses, from: f64, to: f64, out: &mut Forbidden) {
         self.forbidden_by(u, from, to, &mut |_, i| out.push(i));
     }
@@ -1221,10 +1414,19 @@ impl Reservations {
         for i in fan {
             out(Resource::Fan, i);
         }
+        let mut shapes = None;
         for (kind, table, p) in zones {
             let (a, z) = (p.from_s - b, p.to_s + b);
             for (_, q) in table.near(from + a, to + z) {
-                if !q.may_overlap(p) {
+                if q.may_overlap(p) {
+                    continue;
+                }
+                if p.shape.is_some() && q.shape.is_some() {
+                    let shapes = shapes.get_or_insert_with(|| self.shapes());
+                    for i in self.track_conflicts(&mut *shapes, p, &q) {
+                        out(kind, i);
+                    }
+                } else {
                     out(kind, (q.from_s - z, q.to_s - a));
                 }
             }
@@ -1270,28 +1472,51 @@ impl Reservations {
     }
 
     /// The earliest departure `from + k * dt` (`k` up to `max_steps`) at which a plan that
-    /// uses `u` fits, and its `k`: the forbidden intervals merged in order of start, the
-    /// first step in a gap taken (then checked with [`Reservations::fits_uses`], which
-    /// also counts stands; a step that fails is skipped).
+    /// uses `u` fits, and its `k`: searched window by window (60 steps,
+    /// then each window four times the last), as most requests fit soon after their
+    /// filing and a window's search reads only the bookings near it.
     pub fn earliest(&self, u: &PlanUses, from: f64, dt: f64, max_steps: u64) -> Option<u64> {
-        let to = from + max_steps as f64 * dt;
+        let (mut k0, mut span) = (0u64, FIRST_WINDOW_STEPS);
+        loop {
+            let k1 = k0.saturating_add(span).min(max_steps);
+            if let Some(k) = self.earliest_in(u, (from, dt), k0, k1) {
+                return Some(k);
+            }
+            if k1 >= max_steps {
+                return None;
+            }
+            (k0, span) = (k1 + 1, span.saturating_mul(4));
+        }
+    }
+
+    /// The earliest departure `from + k * dt` with `k` in `k0..=k1` at which a plan that
+    /// uses `u` fits: the intervals the bookings forbid over that window in order of
+    /// start, the first step in a gap taken (then checked with
+    /// [`Reservations::fits_uses`], which also counts stands; a step that fails is
+    /// skipped).
+    fn earliest_in(&self, u: &PlanUses, (from, dt): (f64, f64), k0: u64, k1: u64) -> Option<u64> {
+        let at = |k: u64| from + k as f64 * dt;
         let mut out = Forbidden::new();
-        self.forbidden(u, from, to, &mut out);
+        self.forbidden(u, at(k0), at(k1), &mut out);
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let step_at = |t: f64| ((t - from) / dt - EPS).ceil().max(0.0) as u64;
-        let mut k = 0;
-        while k <= max_steps {
-            let mut t = from + k as f64 * dt;
-            for &(lo, hi) in &out {
-                if lo >= t - EPS {
+        // The intervals starting before the candidate are taken in once each: `reach` is
+        // the latest end among them (every step before it is inside that interval).
+        let (mut k, mut i, mut reach) = (k0, 0, f64::NEG_INFINITY);
+        while k <= k1 {
+            let mut t = at(k);
+            loop {
+                while i < out.len() && out[i].0 < t - EPS {
+                    reach = reach.max(out[i].1);
+                    i += 1;
+                }
+                if reach <= t + EPS {
                     break;
                 }
-                if hi > t + EPS {
-                    k = k.max(step_at(hi));
-                    t = from + k as f64 * dt;
-                }
+                k = k.max(step_at(reach));
+                t = at(k);
             }
-            if k > max_steps {
+            if k > k1 {
                 return None;
             }
             if self.fits_uses(u, t) {
