@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::track::{TrackKnot, offsets_in_conflict, track};
+use super::track::{TrackKnot, track, track_conflicts};
 use super::{Flight, Plan, build_plan};
 use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::{LaneEnd, Network};
@@ -476,7 +476,11 @@ impl Shapes {
         let (start, len) = *pairs.at.entry((p, q)).or_insert_with(|| {
             *cached += 1;
             let minima = (a.minima[0].max(b.minima[0]), a.minima[1].max(b.minima[1]));
-            let found = offsets_in_conflict(&a.knots, &b.knots, minima, TRACK_MARGIN);
+            // p's track started at 0 (its departure is the offset) against q's.
+            let mut found = Vec::new();
+            let (p0, q0) = ((&a.knots[..], 0.0), (&b.knots[..], 0.0));
+            track_conflicts(p0, q0, minima, TRACK_MARGIN, &mut |i| found.push(i));
+            let found = merged(found.into_iter());
             let at = (pairs.intervals.len() as u32, found.len() as u32);
             pairs.intervals.extend(found);
             at

@@ -254,28 +254,6 @@ fn widen(r: &mut Option<(f64, f64)>, d: f64) {
     *r = Some(r.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
 }
 
-/// The offsets at which tracks `p` and `q` come within the minima `(h_m, v_m)` grown by
-/// `margin` (a factor) at once, `p` started that many seconds after `q`: closed
-/// intervals, in order and merged (see [`track_conflicts`]).
-pub fn offsets_in_conflict(
-    p: &[TrackKnot],
-    q: &[TrackKnot],
-    minima: (f64, f64),
-    margin: f64,
-) -> Vec<(f64, f64)> {
-    let mut v = Vec::new();
-    track_conflicts((p, 0.0), (q, 0.0), minima, margin, &mut |i| v.push(i));
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::with_capacity(v.len());
-    for (lo, hi) in v {
-        match out.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
-        }
-    }
-    out
-}
-
 /// Calls `out` with every interval of departures (see [`conflict_departures`]) at which
 /// the track `p` (knots from `p0` seconds after its departure) and the booked track `q`
 /// (knots from `q0`, absolute) come within the minima `(h_m, v_m)` grown by `margin`
