@@ -119,6 +119,9 @@ pub struct LostLinkSummary {
     pub held_behind_s: f64,
     /// Losses of separation with a drone without its link when they began.
     pub los_involving: u64,
+    /// With strategic deconfliction, diversions booked into another booking's way
+    /// (no candidate's fit the bookings; see `diversion_clear`).
+    pub diversions_clashing: u64,
     /// The first episodes (up to 1,000), in the order they began.
     pub listed: Vec<LinkLossRow>,
 }
@@ -143,6 +146,11 @@ pub struct LinkLossRow {
     /// The vertiport a `land_nearest` diversion took it to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diverted_to: Option<String>,
+    /// With strategic deconfliction, whether the diversion's booking fit the others
+    /// (`false`: booked into another's way, none of the 16 nearest vertiports having
+    /// a route there clear of the bookings; left out without a diversion or bookings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversion_clear: Option<bool>,
 }
 
 impl LostLinkSummary {
@@ -184,6 +192,10 @@ impl LostLinkSummary {
                 .filter(|((p, q), _)| *p == "lost_link" || *q == "lost_link")
                 .map(|(_, n)| n)
                 .sum(),
+            diversions_clashing: links
+                .iter()
+                .filter(|l| l.diverted_to.and_then(|d| d.clear) == Some(false))
+                .count() as u64,
             listed: Vec::new(),
         };
         for l in links {
@@ -221,7 +233,8 @@ impl LostLinkSummary {
                 action: l.action.name(),
                 pos: l.pos,
                 stop_m: l.stop_m,
-                diverted_to: l.diverted_to.map(|n| sim.net().nodes[n].id.clone()),
+                diverted_to: l.diverted_to.map(|d| sim.net().nodes[d.to].id.clone()),
+                diversion_clear: l.diverted_to.and_then(|d| d.clear),
             })
             .collect();
         Some(s)
@@ -250,7 +263,14 @@ impl LostLinkSummary {
             self.unregained_battery_depleted,
             self.unregained_in_the_air,
             self.los_involving
-        )
+        ) + &if self.diversions_clashing > 0 {
+            format!(
+                "              {} diversions booked into another booking's way\n",
+                self.diversions_clashing
+            )
+        } else {
+            String::new()
+        }
     }
 }
 

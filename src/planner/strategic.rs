@@ -1307,10 +1307,21 @@ impl Reservations {
 
     /// Whether a plan that uses `u` fits departing at `dep`.
     pub fn fits_uses(&self, u: &PlanUses, dep: f64) -> bool {
+        self.fits_after(u, dep, f64::NEG_INFINITY)
+    }
+
+    /// Whether a plan that uses `u`, departed at `dep` and in the air at `now`, fits from
+    /// `now` on: each use it has yet to end checked as [`Reservations::fits_uses`] checks
+    /// it (those it has flown, its origin's FATO among them once it has left it, are
+    /// left out: a drone in the air cannot fly them otherwise).
+    pub fn fits_after(&self, u: &PlanUses, dep: f64, now: f64) -> bool {
+        let ahead = |to: f64| dep + to > now;
+        let (_, _, left) = u.fatos[0];
         u.lanes
             .iter()
+            .filter(|&&(_, _, x, _)| ahead(x))
             .all(|&(l, e, x, h)| self.lane_free(l, dep + e, dep + x, h))
-            && self.free_origin(u, dep).is_some()
+            && (!ahead(left) || self.free_origin(u, dep).is_some())
             && {
                 let (n, a, z) = u.fatos[1];
                 self.free_fato(n, dep + a, dep + z).is_some()
@@ -1318,18 +1329,23 @@ impl Reservations {
             && self.stand_free_for(u, dep)
             && u.gates
                 .iter()
+                .filter(|&&(_, t, _)| ahead(t))
                 .all(|&(n, t, spacing)| self.gate_free(n, dep + t, spacing))
             && u.junctions
                 .iter()
+                .filter(|(_, p)| ahead(p.to_s))
                 .all(|(n, p)| self.junction_free(*n, p, dep))
             && u.crossings
                 .iter()
+                .filter(|(_, p)| ahead(p.to_s))
                 .all(|(c, p)| self.crossing_free(*c, p, dep))
             && u.ramps
                 .iter()
+                .filter(|(_, p)| ahead(p.to_s))
                 .all(|(l, p)| self.zone_free(&self.ramps[l.index()], p, dep))
             && u.fans
                 .iter()
+                .filter(|(_, p, _)| ahead(p.to_s))
                 .all(|&(k, ref p, id)| self.gap_free(&self.fans[k], p, id, dep))
     }
 

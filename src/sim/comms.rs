@@ -29,9 +29,9 @@ use std::collections::{BTreeMap, BinaryHeap};
 use glam::DVec3;
 use serde::Serialize;
 
-use super::Fleet;
 use super::flight::Airborne;
 use super::gates::Gates;
+use super::{Diversion, Fleet};
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::planner::Plan;
@@ -161,8 +161,9 @@ pub struct LinkLoss {
     pub pos: [f64; 3],
     /// Where along its path its contingency stopped it, metres (`None`: it flew on).
     pub stop_m: Option<f64>,
-    /// The vertiport a `LandNearest` diversion took it to.
-    pub diverted_to: Option<crate::ids::NodeId>,
+    /// The vertiport a `LandNearest` diversion took it to, and with strategic
+    /// deconfliction whether its booking fit the others ([`Diversion::clear`]).
+    pub diverted_to: Option<Diversion>,
 }
 
 /// A drone its contingency stops on a corridor lane: the drones behind it on that lane
@@ -586,14 +587,9 @@ impl CommsLayer {
         divert
     }
 
-    /// How the diversion of drone `a` (from [`CommsLayer::follow_links`]) went: to
-    /// vertiport `to`, or none (it hovers where it is).
-    pub(crate) fn diverted(
-        &mut self,
-        a: &mut Airborne,
-        to: Option<crate::ids::NodeId>,
-        fleet: &Fleet,
-    ) {
+    /// How the diversion of drone `a` (from [`CommsLayer::follow_links`]) went: `to`
+    /// a vertiport, or none (it hovers where it is).
+    pub(crate) fn diverted(&mut self, a: &mut Airborne, to: Option<Diversion>, fleet: &Fleet) {
         let Some(&k) = self.open_links.get(&a.flight) else {
             return;
         };

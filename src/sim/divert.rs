@@ -23,20 +23,34 @@ use crate::planner::{Plan, build_plan, route_from};
 /// Vertiports tried, nearest first.
 const CANDIDATES: usize = 16;
 
-/// Diverts drone `a` at time `t` (step `dt`): returns the vertiport it now flies to, or
+/// Where a diversion goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Diversion {
+    /// The vertiport it lands at.
+    pub to: NodeId,
+    /// With strategic deconfliction, whether its booking fits the others from the
+    /// moment it diverts (its lanes, junctions, crossings, gates and approach fan, as a
+    /// cleared plan's do): `false` when none of the candidates' did and it took the
+    /// nearest with a landing free, into another booking's way. `None` without.
+    pub clear: Option<bool>,
+}
+
+/// Diverts drone `a` at time `t` (step `dt`): returns where it now flies to, or
 /// `None` when it cannot divert (on no corridor lane: climbing off or descending onto a
 /// FATO; or none of the 16 vertiports nearest in flight time has a FATO free), and its
-/// plan is unchanged. A FATO is free when no drone holds it now; with strategic
+/// plan is unchanged. A FATO is free when no drone holds it now. With strategic
 /// deconfliction, when no booking takes it over the diversion's landing and a stand is
-/// free for its turnaround (the diversion is then booked: what the strategic layer must
-/// absorb).
+/// free for its turnaround; the nearest whose whole diversion from now on fits the
+/// bookings is taken (as the ground, knowing the contingency, keeps it clear while the
+/// link holds), else the nearest with a landing free; the diversion is then booked:
+/// what the strategic layer must absorb.
 pub(crate) fn divert(
     a: &Airborne,
     (t, dt): (f64, f64),
     (fleet, net): (&mut Fleet, &Network),
     terminals: &Terminals,
     mut bookings: Option<&mut Bookings>,
-) -> Option<NodeId> {
+) -> Option<Diversion> {
     let plan = fleet.plan(a.flight);
     let k = a.d.motion.seg as usize;
     let lane = plan.path.segs[k].lane?;
@@ -68,7 +82,10 @@ pub(crate) fn divert(
                 && d.path.cum.get(j + 1) == Some(&plan.path.cum[j + 1])
         })
     };
+    // With bookings, the nearest whose diversion fits them from now on (its lanes,
+    // junctions, gates, approach fan); failing that, the nearest with a FATO free.
     let mut found: Option<(NodeId, Plan)> = None;
+    let mut landing: Option<(NodeId, Plan)> = None;
     for &(_, ti) in near.iter().take(CANDIDATES) {
         let to = net.terminals[ti].node;
         let Some(rest) = route_from(net, junction, to, ty) else {
@@ -85,26 +102,36 @@ pub(crate) fn divert(
                 [plan.fato[0], fato],
             )
         };
-        let fato = match bookings.as_deref() {
-            None => terminals.free_fato(ti, t),
+        let (fato, fits) = match bookings.as_deref() {
+            None => (terminals.free_fato(ti, t), true),
             Some(b) => {
                 let d = build(0);
                 let table = b.table();
                 let uses = PlanUses::of(net, &d, table);
-                table.free_landing(&uses, t - d.planned_time_at(s))
+                let dep = t - d.planned_time_at(s);
+                (
+                    table.free_landing(&uses, dep),
+                    table.fits_after(&uses, dep, t),
+                )
             }
         };
         let Some(fato) = fato else { continue };
         let d = build(fato);
-        if keeps_place(&d) {
+        if !keeps_place(&d) {
+            continue;
+        }
+        if fits {
             found = Some((to, d));
             break;
         }
+        landing = landing.or(Some((to, d)));
     }
-    let (to, diversion) = found?;
-    if let Some(b) = bookings {
+    let clear = found.is_some();
+    let (to, diversion) = found.or(landing)?;
+    let clear = bookings.map(|b| {
         b.book_diversion(a.flight, (t, s), &diversion, net);
-    }
+        clear
+    });
     fleet.divert(a.flight, diversion);
-    Some(to)
+    Some(Diversion { to, clear })
 }

@@ -56,6 +56,7 @@ pub use detect::{
     DEFAULT_REFRESH_STEPS, Detection, Manoeuvres, Reach, TerminalPart, TrackPlace, TrackTable,
     reach_box,
 };
+pub use divert::Diversion;
 use events::EventTracker;
 use flight::Airborne;
 pub use flight::{Dynamics, FlightState, Phase, Status};

@@ -5,6 +5,8 @@
 //!
 //! Owns: the reservation table, each flight's booked departure, the re-plan counters.
 
+use std::collections::BTreeMap;
+
 use super::Fleet;
 use super::flight::{Airborne, Dynamics};
 use crate::ids::FlightId;
@@ -26,6 +28,9 @@ pub struct Bookings {
     manoeuvred: Vec<bool>,
     /// Flights diverted from the air: booked with their diversion, not re-planned.
     diverted: Vec<bool>,
+    /// The diversion each diverted flight is booked with (what a second lost-link
+    /// episode withdraws).
+    diversions: BTreeMap<FlightId, Plan>,
 }
 
 impl Bookings {
@@ -40,6 +45,7 @@ impl Bookings {
             withdrawn: vec![false; fleet.flights().len()],
             manoeuvred: vec![false; fleet.flights().len()],
             diverted: vec![false; fleet.flights().len()],
+            diversions: BTreeMap::new(),
         }
     }
 
@@ -154,8 +160,11 @@ impl Bookings {
     pub(crate) fn withdraw(&mut self, f: FlightId, fleet: &Fleet, net: &Network) {
         let i = f.index();
         if !self.withdrawn[i] {
-            self.table
-                .unbook(net, fleet.cleared_plan(f), self.booked_s[i]);
+            let booked = self
+                .diversions
+                .get(&f)
+                .unwrap_or_else(|| fleet.cleared_plan(f));
+            self.table.unbook(net, booked, self.booked_s[i]);
             self.withdrawn[i] = true;
         }
         self.manoeuvred[i] = true;
@@ -180,6 +189,7 @@ impl Bookings {
             }
         }
         self.table.book(net, diversion, dep);
+        self.diversions.insert(f, diversion.clone());
         self.booked_s[i] = dep;
         self.withdrawn[i] = false;
     }
