@@ -299,8 +299,13 @@ pub fn location_kind(p: TrackPlace) -> &'static str {
 
 #[derive(Debug, Clone)]
 struct Open {
-    conflict: Option<Event>,
-    los: Option<Event>,
+    /// The open conflict, boxed: the table of open pairs is probed for every encounter
+    /// of every step, and small entries keep it in cache.
+    conflict: Option<Box<Event>>,
+    /// When the open conflict ends so far, seconds (kept here, not in the boxed event,
+    /// for the same reason; written into it when it closes).
+    conflict_end_s: f64,
+    los: Option<Box<Event>>,
     seen_step: u64,
     /// Step the conflict episode was first detected in.
     opened_step: u64,
@@ -310,6 +315,18 @@ struct Open {
     collided: bool,
     /// Whether it has been counted as a near miss.
     near_missed: bool,
+}
+
+impl Open {
+    /// Its open events, loss of separation first, with the conflict's end filled in.
+    fn take_events(&mut self) -> impl Iterator<Item = Event> + use<> {
+        let end_s = self.conflict_end_s;
+        let conflict = self.conflict.take().map(|mut c| {
+            c.end_s = end_s;
+            *c
+        });
+        self.los.take().map(|l| *l).into_iter().chain(conflict)
+    }
 }
 
 /// What an event's place and causes are read against: the network (jurisdictions), the
@@ -656,6 +673,7 @@ impl EventTracker {
             let dyns = if fa < fb { [da, db] } else { [db, da] };
             let o = self.open.entry(key).or_insert(Open {
                 conflict: None,
+                conflict_end_s: f64::NAN,
                 los: None,
                 seen_step: step,
                 opened_step: step,
@@ -672,15 +690,15 @@ impl EventTracker {
                 ev.vertical_m = dv;
                 ev.time_to_los_s = e.t_in.max(0.0);
                 ev.at = (first.pos + first.vel * tc).to_array();
-                o.conflict = Some(ev);
+                o.conflict = Some(Box::new(ev));
                 self.conflicts_opened += 1;
                 let previous = note(&mut self.recent, key, dyns, (EventKind::Conflict, t));
                 o.previous_end_s = previous.unwrap_or(f64::NAN);
                 self.summary.los_without_alert += u64::from(los.is_some());
             }
-            let c = o.conflict.as_mut().expect("opened above");
-            c.end_s = t + p.dt_s;
+            o.conflict_end_s = t + p.dt_s;
             if let Some((lo, hi)) = los {
+                let c = o.conflict.as_mut().expect("opened above");
                 c.became_los = true;
                 if o.los.is_none() {
                     let mut ev = blank(EventKind::Los, key.0, key.1, t + lo);
@@ -722,7 +740,7 @@ impl EventTracker {
                         ),
                     }));
                     note(&mut self.recent, key, dyns, (EventKind::Los, t));
-                    o.los = Some(ev);
+                    o.los = Some(Box::new(ev));
                     o.collided = false;
                     o.near_missed = false;
                     self.los_opened += 1;
@@ -754,7 +772,7 @@ impl EventTracker {
                 }
                 l.severity = l.severity.max(sev);
             } else if let Some(l) = o.los.take() {
-                self.close(l, places);
+                self.close(*l, places);
             }
         }
         // Close what was not seen this step, in pair order.
@@ -763,12 +781,12 @@ impl EventTracker {
             if o.seen_step == step {
                 return true;
             }
-            gone.push((*k, o.los.take(), o.conflict.take()));
+            gone.push((*k, o.take_events()));
             false
         });
         gone.sort_unstable_by_key(|g| g.0);
-        for (_, los, conflict) in gone {
-            for e in los.into_iter().chain(conflict) {
+        for (_, events) in gone {
+            for e in events {
                 self.close(e, places);
             }
         }
@@ -783,8 +801,8 @@ impl EventTracker {
     pub fn finish(&mut self, places: Places) {
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_unstable_by_key(|g| g.0);
-        for (_, o) in open {
-            for mut e in o.los.into_iter().chain(o.conflict) {
+        for (_, mut o) in open {
+            for mut e in o.take_events() {
                 e.open_at_end = true;
                 self.close(e, places);
             }
