@@ -208,8 +208,11 @@ pub struct FlightState {
     pub takeoff_s: f64,
     /// Touchdown or end time, seconds (NaN before).
     pub end_s: f64,
-    /// Motion, energy and pads; kept up to date for airborne drones at the end of each step.
-    pub dynamics: Dynamics,
+    /// Its motion, energy and pads when it ended, or at the end of the run if it was
+    /// still in the air; `None` before (a drone in the air has its live dynamics in the
+    /// simulation). Boxed, so that a flight not yet flown or in the air costs 8 bytes
+    /// here rather than a whole record (see [`FlightState::final_dynamics`]).
+    pub dynamics: Option<Box<Dynamics>>,
 }
 
 impl FlightState {
@@ -223,8 +226,14 @@ impl FlightState {
             },
             takeoff_s: f64::NAN,
             end_s: f64::NAN,
-            dynamics: Dynamics::default(),
+            dynamics: None,
         }
+    }
+
+    /// Its dynamics when it ended (or at the end of the run); the default (nothing
+    /// flown, no energy used) before.
+    pub fn final_dynamics(&self) -> Dynamics {
+        self.dynamics.as_deref().copied().unwrap_or_default()
     }
 }
 

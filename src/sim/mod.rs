@@ -591,7 +591,7 @@ impl Simulation {
                 continue;
             };
             st.end_s = t1;
-            st.dynamics = a.d;
+            st.dynamics = Some(Box::new(a.d));
             if let Some(log) = &mut self.trajectory {
                 log.end(a, t1, end, &self.fleet, &self.net);
             }
@@ -649,7 +649,7 @@ impl Simulation {
             comms: self.comms.as_ref(),
         });
         for a in &self.airborne {
-            self.states[a.flight.index()].dynamics = a.d;
+            self.states[a.flight.index()].dynamics = Some(Box::new(a.d));
         }
     }
 }
@@ -821,7 +821,7 @@ impl Simulation {
     /// Dynamics of every flight as of now: live for drones in the air, final for the
     /// others.
     pub fn current_dynamics(&self) -> Vec<Dynamics> {
-        let mut all: Vec<Dynamics> = self.states.iter().map(|s| s.dynamics).collect();
+        let mut all: Vec<Dynamics> = self.states.iter().map(|s| s.final_dynamics()).collect();
         for a in &self.airborne {
             all[a.flight.index()] = a.d;
         }
@@ -969,7 +969,6 @@ impl Simulation {
         let st = &mut self.states[flight.index()];
         st.status = Status::Airborne;
         st.takeoff_s = self.t_s;
-        st.dynamics = d;
         self.airborne.push(Airborne {
             flight,
             prev_seg: seg as u32,

@@ -376,7 +376,7 @@ fn drone_panel(ctx: &mut egui::Context, state: &mut ViewState, sim: &Simulation,
     let ty = sim.drone_type(f);
     let st = &sim.states()[f];
     let live = sim.airborne().find(|(g, _)| *g == f).map(|(_, d)| *d);
-    let d = live.unwrap_or(st.dynamics);
+    let d = live.unwrap_or_else(|| st.final_dynamics());
     let mut follow = state.follow;
     egui::Window::new(format!("Drone {}", flight.id))
         .anchor(egui::Align2::RIGHT_TOP, [-8.0 - state.right_inset_px, 8.0])

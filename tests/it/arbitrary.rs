@@ -294,7 +294,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     let report = Report::from_sim(&sim);
     crate::assert_every_flight_accounted(&report);
     for (f, st) in sim.flights().iter().zip(sim.states()) {
-        let d = &st.dynamics;
+        let d = st.final_dynamics();
         prop_assert!(
             d.energy_wh >= 0.0 && d.motion.s >= 0.0,
             "flight {}: {d:?}",

@@ -55,7 +55,7 @@ fn empty_battery_ends_the_flight_and_is_reported() {
         assert_eq!(st.status, Status::BatteryDepleted);
         assert_eq!(st.end_s, 17.0);
         close(
-            st.dynamics.energy_wh,
+            st.final_dynamics().energy_wh,
             10.0 * 1300.0 / 3600.0 + 7.0 * 800.0 / 3600.0,
             1e-9,
         );
@@ -98,8 +98,8 @@ fn flights_are_counted_once_by_outcome() {
     // A flight nobody held (for a FATO or at a border gate) flew exactly its plan.
     for (i, st) in sim.states().iter().enumerate() {
         if st.status == Status::Completed
-            && st.dynamics.holding_s == 0.0
-            && !st.dynamics.fato_waited
+            && st.final_dynamics().holding_s == 0.0
+            && !st.final_dynamics().fato_waited
             && sim.gates().wait_s(FlightId::new(i)) == 0.0
         {
             let planned = st.takeoff_s + sim.plan(FlightId::new(i)).duration_s;

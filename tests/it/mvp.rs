@@ -153,9 +153,12 @@ fn all_landed(sim: &Simulation) {
         let t = sim.net().terminal(plan.destination).unwrap();
         let fato = t.fatos[plan.fato[1] as usize];
         assert_eq!(st.status, Status::Completed, "{}", sim.flights()[i].id);
-        assert!((st.dynamics.pos[0] - fato[0]).abs() < 1e-6);
-        assert!((st.dynamics.pos[1] - fato[1]).abs() < 1e-6);
-        assert_eq!((st.dynamics.offset_m, st.dynamics.lateral_m), (0.0, 0.0));
+        assert!((st.final_dynamics().pos[0] - fato[0]).abs() < 1e-6);
+        assert!((st.final_dynamics().pos[1] - fato[1]).abs() < 1e-6);
+        assert_eq!(
+            (st.final_dynamics().offset_m, st.final_dynamics().lateral_m),
+            (0.0, 0.0)
+        );
     }
 }
 
@@ -209,7 +212,7 @@ fn a_crossing_is_resolved_by_both_drones() {
     let (sim, _, r) = mvp("crossing.ron");
     assert_eq!(r.losses_of_separation, 0);
     for st in sim.states() {
-        assert!(st.dynamics.manoeuvring_s > 0.0, "both act");
+        assert!(st.final_dynamics().manoeuvring_s > 0.0, "both act");
     }
     all_landed(&sim);
 }

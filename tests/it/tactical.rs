@@ -48,8 +48,8 @@ fn overtaking_is_resolved_by_slowing_the_follower() {
     );
     let (slow, fast) = (flight(&sim, "SLOW"), flight(&sim, "FAST"));
     assert!(
-        sim.states()[fast].dynamics.manoeuvring_s > 0.0
-            && sim.states()[slow].dynamics.manoeuvring_s == 0.0,
+        sim.states()[fast].final_dynamics().manoeuvring_s > 0.0
+            && sim.states()[slow].final_dynamics().manoeuvring_s == 0.0,
         "only the follower gives way"
     );
     assert!(
@@ -75,7 +75,7 @@ fn head_on_is_resolved_by_one_drone_changing_level() {
     let moved: Vec<bool> = sim
         .states()
         .iter()
-        .map(|s| s.dynamics.offset_flown_m > 0.0)
+        .map(|s| s.final_dynamics().offset_flown_m > 0.0)
         .collect();
     assert_eq!(moved.iter().filter(|m| **m).count(), 1, "{moved:?}");
     // Regression: resolving does not overshoot the destination: both land on their FATOs.
@@ -85,11 +85,11 @@ fn head_on_is_resolved_by_one_drone_changing_level() {
         let fato = t.fatos[plan.fato[1] as usize];
         assert_eq!(st.status, skycorridor::sim::Status::Completed);
         assert!(
-            (st.dynamics.pos[0] - fato[0]).abs() < 1e-6
-                && (st.dynamics.pos[1] - fato[1]).abs() < 1e-6
+            (st.final_dynamics().pos[0] - fato[0]).abs() < 1e-6
+                && (st.final_dynamics().pos[1] - fato[1]).abs() < 1e-6
         );
-        assert_eq!(st.dynamics.pos[2], t.ground_alt_m);
-        assert_eq!(st.dynamics.offset_m, 0.0);
+        assert_eq!(st.final_dynamics().pos[2], t.ground_alt_m);
+        assert_eq!(st.final_dynamics().offset_m, 0.0);
     }
 }
 
@@ -140,7 +140,7 @@ fn speed_is_never_driven_below_the_minimum() {
         .collect();
     assert!(!cruising.is_empty());
     assert!(cruising.iter().all(|&v| v >= 6.0 - 1e-9), "{cruising:?}");
-    assert!(sim.states()[fast].dynamics.manoeuvring_s > 0.0);
+    assert!(sim.states()[fast].final_dynamics().manoeuvring_s > 0.0);
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn one_fato_under_fast_arrivals_builds_the_stack_derived_by_hand() {
         let gap = w[1] - w[0];
         assert!((62.0..=72.0).contains(&gap), "landings {ends:?}");
     }
-    assert_eq!(sim.states()[0].dynamics.holding_s, 0.0);
+    assert_eq!(sim.states()[0].final_dynamics().holding_s, 0.0);
     // Nobody held twice at one place: every holder held apart from the others (stack
     // levels and the line), so no pair was ever closer than the minima.
     assert!(r.min_separation_m.is_none());

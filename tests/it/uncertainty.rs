@@ -63,7 +63,7 @@ fn flown(sim: &Simulation) -> (f64, f64, f64, Report) {
     (
         st.end_s,
         plan.duration_s,
-        st.dynamics.energy_wh,
+        st.final_dynamics().energy_wh,
         Report::from_sim(sim),
     )
 }
