@@ -75,12 +75,16 @@ impl Gates {
                 ..Default::default()
             })
             .collect();
+        let any = net.nodes.iter().any(|n| n.gate_spacing_s().is_some());
+        // Per flight only where there are gates (17 bytes a flight otherwise spent on
+        // nothing).
+        let per_flight = if any { flights } else { 0 };
         Gates {
             stats,
-            any: net.nodes.iter().any(|n| n.gate_spacing_s().is_some()),
-            wait_s: vec![0.0; flights],
-            queued: vec![false; flights],
-            cleared_s: vec![f64::NAN; flights],
+            any,
+            wait_s: vec![0.0; per_flight],
+            queued: vec![false; per_flight],
+            cleared_s: vec![f64::NAN; per_flight],
             // The largest horizontal minimum plus 10 m: a queue never loses separation.
             spacing_m: net.max_minima[0] + 10.0,
         }
@@ -93,12 +97,15 @@ impl Gates {
 
     /// Seconds a flight waited at border gates.
     pub fn wait_s(&self, flight: FlightId) -> f64 {
-        self.wait_s[flight.index()]
+        self.wait_s.get(flight.index()).copied().unwrap_or(0.0)
     }
 
     /// When a border gate last cleared a flight (NaN if none has).
     pub fn cleared_s(&self, flight: FlightId) -> f64 {
-        self.cleared_s[flight.index()]
+        self.cleared_s
+            .get(flight.index())
+            .copied()
+            .unwrap_or(f64::NAN)
     }
 
     /// Where a drone must stop for its next gate: its place in line (`slot` queue
@@ -110,7 +117,7 @@ impl Gates {
 
     /// Whether a flight is in a gate's queue now.
     pub(crate) fn is_queued(&self, flight: FlightId) -> bool {
-        self.queued[flight.index()]
+        self.queued.get(flight.index()).copied().unwrap_or(false)
     }
 
     /// One step at time `t`: drones near their next gate join its queue, each gate clears
