@@ -208,10 +208,11 @@ pub struct FlightState {
     pub takeoff_s: f64,
     /// Touchdown or end time, seconds (NaN before).
     pub end_s: f64,
-    /// Its motion, energy and pads when it ended, or at the end of the run if it was
-    /// still in the air; `None` before (a drone in the air has its live dynamics in the
-    /// simulation). Boxed, so that a flight not yet flown or in the air costs 8 bytes
-    /// here rather than a whole record (see [`FlightState::final_dynamics`]).
+    /// Its motion, energy and pads when it ended (landed, or its battery ran out);
+    /// `None` before and while in the air, also for a drone still in the air when the
+    /// run ends (its live record is in the simulation: `Simulation::current_dynamics`).
+    /// Boxed, so that a flight not yet ended costs 8 bytes here rather than a whole
+    /// record (see [`FlightState::final_dynamics`]).
     pub dynamics: Option<Box<Dynamics>>,
 }
 
@@ -230,8 +231,8 @@ impl FlightState {
         }
     }
 
-    /// Its dynamics when it ended (or at the end of the run); the default (nothing
-    /// flown, no energy used) before.
+    /// Its dynamics when it ended; the default (nothing flown, no energy used) before
+    /// and while in the air.
     pub fn final_dynamics(&self) -> Dynamics {
         self.dynamics.as_deref().copied().unwrap_or_default()
     }

@@ -638,8 +638,10 @@ impl Simulation {
         }
     }
 
-    /// End of the run: open events are closed, and every flight's state holds its last
-    /// dynamics.
+    /// End of the run: open events are closed. Drones still in the air keep their live
+    /// record in the airborne list ([`Simulation::current_dynamics`] reads both): a copy
+    /// into every such flight's state would be the run's largest allocation, at its very
+    /// end.
     fn wrap_up(&mut self) {
         self.events.finish(events::Places {
             net: &self.net,
@@ -648,9 +650,6 @@ impl Simulation {
             gates: &self.gates,
             comms: self.comms.as_ref(),
         });
-        for a in &self.airborne {
-            self.states[a.flight.index()].dynamics = Some(Box::new(a.d));
-        }
     }
 }
 
@@ -818,8 +817,8 @@ impl Simulation {
         self.airborne.iter().map(|a| (a.flight, &a.d))
     }
 
-    /// Dynamics of every flight as of now: live for drones in the air, final for the
-    /// others.
+    /// Dynamics of every flight as of now: live for drones in the air (also when the run
+    /// has ended), final for the others.
     pub fn current_dynamics(&self) -> Vec<Dynamics> {
         let mut all: Vec<Dynamics> = self.states.iter().map(|s| s.final_dynamics()).collect();
         for a in &self.airborne {

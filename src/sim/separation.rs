@@ -292,6 +292,9 @@ impl Broadphase {
     }
 
     fn rebuild(&mut self, ids: &[u32], tracks: &[Track], reach: &(impl Fn(usize) -> Aabb + Sync)) {
+        // The old trees go before the new one is built, so that it can take their place.
+        self.tree = RTree::new();
+        self.late = RTree::new();
         self.in_tree.iter_mut().for_each(|b| *b = false);
         let mut boxes = Vec::with_capacity(tracks.len());
         (0..tracks.len())
@@ -307,7 +310,6 @@ impl Broadphase {
             self.in_tree[id as usize] = true;
         }
         self.tree = RTree::bulk_load(entries);
-        self.late = RTree::new();
         self.candidates.clear();
         joined_pairs(&self.tree, ids, &mut self.order, &mut self.candidates);
         self.age = 0;
