@@ -101,6 +101,38 @@ impl TrackTable {
         }
     }
 
+    /// The table's rows for `n` drones, to be written by the move (see
+    /// `motion::advance_all`): tracks, flight ids and, with `local_minima`, minima.
+    pub(crate) fn rows(
+        &mut self,
+        n: usize,
+        local_minima: bool,
+    ) -> (&mut [Track], &mut [u32], &mut [[f32; 2]]) {
+        self.tracks.resize(n, Track::default());
+        self.ids.resize(n, 0);
+        self.minima
+            .resize(if local_minima { n } else { 0 }, [0.0; 2]);
+        (&mut self.tracks, &mut self.ids, &mut self.minima)
+    }
+
+    /// Removes the rows at places `gone` (ascending), in step with the drones leaving
+    /// the air after the move.
+    pub(crate) fn remove(&mut self, gone: &[usize]) {
+        super::remove_sorted(&mut self.tracks, gone);
+        super::remove_sorted(&mut self.ids, gone);
+        if !self.minima.is_empty() {
+            super::remove_sorted(&mut self.minima, gone);
+        }
+    }
+
+    /// Whether the table is what [`Self::fill`] would make of `airborne` (checked in
+    /// debug builds before every check that relies on the move having written it).
+    fn matches(&self, airborne: &[Airborne], fleet: &Fleet, net: &Network) -> bool {
+        let mut fresh = TrackTable::default();
+        fresh.fill(airborne, fleet, net);
+        fresh.tracks == self.tracks && fresh.ids == self.ids && fresh.minima == self.minima
+    }
+
     /// The tracks, in stepping order.
     pub fn tracks(&self) -> &[Track] {
         &self.tracks
@@ -282,7 +314,7 @@ impl TrackPlace {
 
 /// Separation minima of a drone on segment `seg` of `plan`: its lane's (the lane's
 /// jurisdiction), or on a terminal leg those of its vertiport.
-fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
+pub(crate) fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
     let m = match plan.path.segs[seg as usize].lane {
         None => {
             let node = if seg <= 1 {
@@ -364,6 +396,11 @@ impl Detection {
         self.verify = on;
     }
 
+    /// The track table, for the move to write (see [`Self::detect_moved`]).
+    pub(crate) fn table_mut(&mut self) -> &mut TrackTable {
+        &mut self.table
+    }
+
     /// Checks the drones in the air after a step of `dt`; `moves` says how tactical
     /// resolution may move drones off their plan (reach boxes then widen by it).
     pub(crate) fn detect(
@@ -375,6 +412,22 @@ impl Detection {
         dt: f64,
     ) {
         self.table.fill(airborne, fleet, net);
+        self.detect_moved(airborne, fleet, net, moves, dt);
+    }
+
+    /// [`Self::detect`] on a table the move has already written for `airborne`.
+    pub(crate) fn detect_moved(
+        &mut self,
+        airborne: &[Airborne],
+        fleet: &Fleet,
+        net: &Network,
+        moves: Manoeuvres,
+        dt: f64,
+    ) {
+        debug_assert!(
+            self.table.matches(airborne, fleet, net),
+            "the track table is out of step with the drones in the air"
+        );
         let (p, ahead_s) = (&self.params, f64::from(self.refresh_steps) * dt);
         self.broadphase.detect(
             &self.table.ids,

@@ -389,6 +389,7 @@ impl Simulation {
             (&self.fleet, &self.net),
             (&self.gates, self.comms.as_ref()),
             (dt, self.step),
+            self.detection.table_mut(),
         );
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {
@@ -564,8 +565,9 @@ impl Simulation {
     /// landings and empty batteries (an empty one ends the flight where it is); ended
     /// flights leave the air.
     fn settle(&mut self, t1: f64, dt: f64) {
-        let mut ended = false;
-        for a in &mut self.airborne {
+        // Places in the airborne list of the drones that ended, in order.
+        let mut ended: Vec<usize> = Vec::new();
+        for (i, a) in self.airborne.iter_mut().enumerate() {
             let plan = self.fleet.plan(a.flight);
             if a.d.holds_origin_fato && a.d.motion.s >= plan.climb_done_m() {
                 a.d.holds_origin_fato = false;
@@ -595,12 +597,11 @@ impl Simulation {
             if let Some(log) = &mut self.trajectory {
                 log.end(a, t1, end, &self.fleet, &self.net);
             }
-            ended = true;
+            ended.push(i);
         }
-        if ended {
-            let states = &self.states;
-            self.airborne
-                .retain(|a| states[a.flight.index()].status == Status::Airborne);
+        if !ended.is_empty() {
+            remove_sorted(&mut self.airborne, &ended);
+            self.detection.table_mut().remove(&ended);
         }
         self.peak_airborne = self.peak_airborne.max(self.airborne.len());
     }
@@ -609,7 +610,7 @@ impl Simulation {
     fn detect(&mut self, dt: f64) {
         let moves = self.manoeuvres();
         self.detection
-            .detect(&self.airborne, &self.fleet, &self.net, moves, dt);
+            .detect_moved(&self.airborne, &self.fleet, &self.net, moves, dt);
     }
 
     /// The moves tactical resolution may make (the broad phase allows for them).
@@ -651,6 +652,19 @@ impl Simulation {
             comms: self.comms.as_ref(),
         });
     }
+}
+
+/// Removes the elements at places `gone` (ascending) from `v`, keeping the others' order.
+pub(crate) fn remove_sorted<T>(v: &mut Vec<T>, gone: &[usize]) {
+    let (mut i, mut next) = (0, gone.iter().peekable());
+    v.retain(|_| {
+        let keep = next.peek() != Some(&&i);
+        if !keep {
+            next.next();
+        }
+        i += 1;
+        keep
+    });
 }
 
 /// Lane entries and drone-seconds in lanes for drone `a` after its move.

@@ -15,26 +15,52 @@ use rayon::prelude::*;
 
 use super::Fleet;
 use super::comms::CommsLayer;
+use super::detect::{TrackTable, minima_at};
 use super::flight::Airborne;
 use super::flight::Dynamics;
 use super::gates::Gates;
+use super::separation::Track;
 use crate::network::Network;
 use crate::network::weather::horizontal_airspeed;
 use crate::planner::{Plan, advance_limited, power_at_airspeed_w, power_w};
 use crate::scenario::DroneType;
 
 /// Moves every drone in `airborne` by `dt` seconds, the simulation's `step`-th step (which
-/// keys the navigation error's draws).
+/// keys the navigation error's draws), and writes each one's row of the separation
+/// check's track table in the same pass (a second pass over every drone's record only
+/// to copy its position would cost as much as the copy is worth: the step is
+/// memory-bound).
 pub(crate) fn advance_all(
     airborne: &mut [Airborne],
     (fleet, net): (&Fleet, &Network),
     (gates, comms): (&Gates, Option<&CommsLayer>),
     (dt, step): (f64, u64),
+    table: &mut TrackTable,
 ) {
-    airborne
+    let local_minima = net.local_minima;
+    let (tracks, ids, minima) = table.rows(airborne.len(), local_minima);
+    let rows = airborne
         .par_iter_mut()
-        .with_min_len(1024)
-        .for_each(|a| advance_one(a, (fleet, net), (gates, comms), (dt, step)));
+        .zip(tracks.par_iter_mut().zip(ids.par_iter_mut()));
+    let one = |a: &mut Airborne, track: &mut Track, id: &mut u32| {
+        advance_one(a, (fleet, net), (gates, comms), (dt, step));
+        *track = Track {
+            pos: a.d.pos,
+            vel: a.d.vel,
+        };
+        *id = a.flight.0;
+    };
+    if local_minima {
+        rows.zip(minima.par_iter_mut())
+            .with_min_len(1024)
+            .for_each(|((a, (track, id)), m)| {
+                one(a, track, id);
+                *m = minima_at(net, fleet.plan(a.flight), a.d.motion.seg);
+            });
+    } else {
+        rows.with_min_len(1024)
+            .for_each(|(a, (track, id))| one(a, track, id));
+    }
 }
 
 fn advance_one(
