@@ -296,16 +296,11 @@ impl Broadphase {
         self.tree = RTree::new();
         self.late = RTree::new();
         self.in_tree.iter_mut().for_each(|b| *b = false);
-        let mut boxes = Vec::with_capacity(tracks.len());
+        let mut entries: Vec<Entry> = Vec::with_capacity(tracks.len());
         (0..tracks.len())
             .into_par_iter()
-            .map(reach)
-            .collect_into_vec(&mut boxes);
-        let entries: Vec<Entry> = boxes
-            .iter()
-            .zip(ids)
-            .map(|(b, &id)| GeomWithData::new(entry_box(b), id))
-            .collect();
+            .map(|i| GeomWithData::new(entry_box(&reach(i)), ids[i]))
+            .collect_into_vec(&mut entries);
         for &id in ids {
             self.in_tree[id as usize] = true;
         }
