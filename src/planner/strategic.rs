@@ -1019,6 +1019,60 @@ fn per_fato<V>(net: &Network) -> Vec<Vec<Table<V>>> {
 /// Departure times one booked resource forbids a plan: open intervals `(from, to)`.
 type Forbidden = Vec<(f64, f64)>;
 
+/// A run of departures `[from, to)` that the bookings rule out for one plan's uses without
+/// a gap: every departure in it lies inside an interval they forbid (not merely between
+/// two steps that do), so a later search for the same uses from within the run, whatever
+/// its steps, finds nothing there while bookings are only added (see
+/// [`Reservations::earliest_past`]). Empty by default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Blocked {
+    from: f64,
+    to: f64,
+}
+
+impl Default for Blocked {
+    fn default() -> Self {
+        Blocked {
+            from: f64::INFINITY,
+            to: f64::INFINITY,
+        }
+    }
+}
+
+impl Blocked {
+    /// Whether departure `t` is in the run.
+    pub fn covers(&self, t: f64) -> bool {
+        self.from <= t && t < self.to
+    }
+
+    /// The first step `from + k * dt` a search from `from` need look at: none before the
+    /// run's end when `from` is within the run (rounded down: a step counted twice is
+    /// looked at again, never one skipped); 0 otherwise, and the run starts again at
+    /// `from`.
+    fn first_step(&mut self, from: f64, dt: f64) -> u64 {
+        if !self.covers(from) {
+            *self = Blocked { from, to: from };
+            return 0;
+        }
+        ((self.to - from) / dt).floor() as u64
+    }
+
+    /// Grows the run by the intervals `sorted` (by start) cover without a gap from where
+    /// it ends, with the searches' tolerance: departure `t` is ruled out by `(a, b)` when
+    /// `a < t - EPS` and `t + EPS < b`.
+    fn extend(&mut self, from: f64, sorted: &[(f64, f64)]) {
+        if self.from > from {
+            return;
+        }
+        for &(a, b) in sorted {
+            if a >= self.to - EPS {
+                break;
+            }
+            self.to = self.to.max(b - EPS);
+        }
+    }
+}
+
 impl Reservations {
     /// Empty tables for a network.
     pub fn new(net: &Network) -> Self {
@@ -1496,10 +1550,32 @@ impl Reservations {
     /// then each window four times the last), as most requests fit soon after their
     /// filing and a window's search reads only the bookings near it.
     pub fn earliest(&self, u: &PlanUses, from: f64, dt: f64, max_steps: u64) -> Option<u64> {
-        let (mut k0, mut span) = (0u64, FIRST_WINDOW_STEPS);
+        self.earliest_past(u, from, dt, max_steps, &mut Blocked::default())
+    }
+
+    /// [`Reservations::earliest`], skipping the departures that `blocked` (what earlier
+    /// searches for the same uses found ruled out, in these tables or a part of them) holds,
+    /// and growing it by what this search finds ruled out from there on. Bookings are only
+    /// added while requests are cleared, so what was ruled out stays so: a request filed
+    /// behind another on the same route, while the first waits for a slot, starts its
+    /// search where the first's continuous run of ruled-out departures ended instead of
+    /// reading every booking in between again (the same answer; see [`Blocked`]).
+    pub fn earliest_past(
+        &self,
+        u: &PlanUses,
+        from: f64,
+        dt: f64,
+        max_steps: u64,
+        blocked: &mut Blocked,
+    ) -> Option<u64> {
+        let start = blocked.first_step(from, dt);
+        if start > max_steps {
+            return None;
+        }
+        let (mut k0, mut span) = (start, FIRST_WINDOW_STEPS);
         loop {
             let k1 = k0.saturating_add(span).min(max_steps);
-            if let Some(k) = self.earliest_in(u, (from, dt), k0, k1) {
+            if let Some(k) = self.earliest_in(u, (from, dt), k0, k1, blocked) {
                 return Some(k);
             }
             if k1 >= max_steps {
@@ -1513,12 +1589,21 @@ impl Reservations {
     /// uses `u` fits: the intervals the bookings forbid over that window in order of
     /// start, the first step in a gap taken (then checked with
     /// [`Reservations::fits_uses`], which also counts stands; a step that fails is
-    /// skipped).
-    fn earliest_in(&self, u: &PlanUses, (from, dt): (f64, f64), k0: u64, k1: u64) -> Option<u64> {
+    /// skipped). `blocked` grows by the run of departures those intervals cover without a
+    /// gap from where it ends.
+    fn earliest_in(
+        &self,
+        u: &PlanUses,
+        (from, dt): (f64, f64),
+        k0: u64,
+        k1: u64,
+        blocked: &mut Blocked,
+    ) -> Option<u64> {
         let at = |k: u64| from + k as f64 * dt;
         let mut out = Forbidden::new();
         self.forbidden(u, at(k0), at(k1), &mut out);
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        blocked.extend(from, &out);
         let step_at = |t: f64| ((t - from) / dt - EPS).ceil().max(0.0) as u64;
         // The intervals starting before the candidate are taken in once each: `reach` is
         // the latest end among them (every step before it is inside that interval).
@@ -1706,6 +1791,8 @@ struct VariantSearch<'a> {
     variants: &'a mut Variants,
     table: &'a Reservations,
     u: &'a PlanUses,
+    /// What the family's earlier searches found ruled out.
+    blocked: &'a mut Blocked,
     family: PlanId,
 }
 
@@ -1741,9 +1828,13 @@ impl VariantSearch<'_> {
             if steps >= max_steps {
                 return None;
             }
-            let next = self
-                .table
-                .earliest(self.u, dep + dt, dt, max_steps - steps - 1)?;
+            let next = self.table.earliest_past(
+                self.u,
+                dep + dt,
+                dt,
+                max_steps - steps - 1,
+                self.blocked,
+            )?;
             steps += 1 + next;
         }
     }
@@ -1782,6 +1873,8 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
     let mut uses: BTreeMap<PlanId, PlanUses> = BTreeMap::new();
+    // Per plan, the run of departures its searches found ruled out (see `Blocked`).
+    let mut blocked: BTreeMap<PlanId, Blocked> = BTreeMap::new();
     let mut table = Reservations::new(net).with_buffer(cfg.buffer_s);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {
@@ -1838,7 +1931,8 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             let u = uses
                 .entry(c)
                 .or_insert_with(|| PlanUses::of(net, plan, &table));
-            if let Some(k) = table.earliest(u, scheduled, dt, limit) {
+            let run = blocked.entry(c).or_default();
+            if let Some(k) = table.earliest_past(u, scheduled, dt, limit, run) {
                 let arrival = scheduled + k as f64 * dt + plan.duration_s;
                 if Best::beaten_by(best, arrival, k) {
                     best = Some(Best {
@@ -1860,6 +1954,7 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
                     variants: &mut variants,
                     table: &table,
                     u,
+                    blocked: blocked.entry(b.plan).or_default(),
                     family: b.plan,
                 };
                 match search.first_fit(f.scheduled_s, b.steps, max_steps) {

@@ -513,3 +513,70 @@ fn a_ramp_beside_a_lane_on_another_layer_is_kept_apart_from_its_traffic() {
     let r = Report::from_sim(&run(false));
     assert_eq!(r.losses_of_separation, 1);
 }
+
+/// A search that starts past the run of departures the same route's earlier searches
+/// found ruled out answers as a search from the filing time does, request after request,
+/// on the default network's busiest route and those crossing it, filed at times off the
+/// step grid and close enough together that they queue.
+#[test]
+fn a_carried_run_of_ruled_out_departures_changes_no_answer() {
+    use proptest::test_runner::{Config, TestRunner};
+    use skycorridor::planner::strategic::{Blocked, PlanUses, Reservations};
+    use std::collections::BTreeMap;
+
+    let sim = crate::default_with_tactical("None");
+    let net = sim.net();
+    // The plans of the first flights from the busiest origin and of the flights whose
+    // routes share a junction with them.
+    let flights = sim.flights();
+    let mut by_origin: BTreeMap<_, usize> = BTreeMap::new();
+    for i in 0..flights.len() {
+        *by_origin
+            .entry(sim.plan(FlightId::new(i)).origin)
+            .or_default() += 1;
+    }
+    let busiest = *by_origin.iter().max_by_key(|(_, n)| **n).unwrap().0;
+    let mut plans: Vec<FlightId> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..flights.len() {
+        let p = sim.plan(FlightId::new(i));
+        if p.origin == busiest && seen.insert(p.destination) {
+            plans.push(FlightId::new(i));
+        }
+    }
+    plans.truncate(5);
+    assert!(plans.len() >= 3, "{plans:?}");
+    let mut runner = TestRunner::new(Config::with_cases(24));
+    runner
+        .run(
+            &prop::collection::vec((0..plans.len(), 0.0f64..12.0), 20..90),
+            |requests| {
+                let mut table = Reservations::new(net);
+                let mut uses: BTreeMap<usize, PlanUses> = BTreeMap::new();
+                let mut runs: BTreeMap<usize, Blocked> = BTreeMap::new();
+                let (mut filed, mut skipped) = (0.0, 0);
+                for (p, gap) in requests {
+                    filed += gap;
+                    let plan = sim.plan(plans[p]);
+                    let u = uses
+                        .entry(p)
+                        .or_insert_with(|| PlanUses::of(net, plan, &table));
+                    let run = runs.entry(p).or_default();
+                    let before = *run;
+                    let fresh = table.earliest(u, filed, 1.0, 900);
+                    let carried = table.earliest_past(u, filed, 1.0, 900, run);
+                    prop_assert_eq!(fresh, carried, "filed at {}", filed);
+                    if before.covers(filed) && before.covers(filed + 1.0) {
+                        skipped += 1;
+                    }
+                    if let Some(k) = fresh {
+                        table.book(net, plan, filed + k as f64);
+                    }
+                }
+                // Requests queue, so the runs were used (not a test of nothing).
+                prop_assert!(skipped > 0);
+                Ok(())
+            },
+        )
+        .unwrap();
+}
