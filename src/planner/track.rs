@@ -107,9 +107,23 @@ impl std::ops::Deref for Poly {
     }
 }
 
-/// Clips a convex polygon to a half-plane.
-fn clip(poly: &Poly, (c, a, b): HalfPlane) -> Poly {
-    let f = |p: &[f64; 2]| c + a * p[0] + b * p[1];
+/// Clips a convex polygon to a half-plane, in place (left as it is when the half-plane
+/// holds it whole, the common case, and emptied when it holds none of it).
+fn clip(poly: &mut Poly, (c, a, b): HalfPlane) {
+    let mut f = [0.0; 12];
+    let (mut inside, mut outside) = (0, 0);
+    for (fp, p) in f.iter_mut().zip(poly.iter()) {
+        *fp = c + a * p[0] + b * p[1];
+        inside += usize::from(*fp <= 0.0);
+        outside += usize::from(*fp > 0.0);
+    }
+    if inside == poly.n {
+        return;
+    }
+    if outside == poly.n {
+        poly.n = 0;
+        return;
+    }
     let mut out = Poly {
         v: [[0.0; 2]; 12],
         n: 0,
@@ -121,8 +135,8 @@ fn clip(poly: &Poly, (c, a, b): HalfPlane) -> Poly {
         }
     };
     for (i, p) in poly.iter().enumerate() {
-        let q = &poly[(i + 1) % poly.len()];
-        let (fp, fq) = (f(p), f(q));
+        let j = (i + 1) % poly.len();
+        let (q, fp, fq) = (&poly[j], f[i], f[j]);
         if fp <= 0.0 {
             push(*p);
         }
@@ -131,7 +145,7 @@ fn clip(poly: &Poly, (c, a, b): HalfPlane) -> Poly {
             push([p[0] + s * (q[0] - p[0]), p[1] + s * (q[1] - p[1])]);
         }
     }
-    out
+    *poly = out;
 }
 
 /// The departures `d` at which piece `p` of a flight (its times from its departure) and
@@ -158,8 +172,8 @@ pub fn conflict_departures(p: &Piece, q: &Piece, h_m: f64, v_m: f64) -> Option<(
             return None;
         }
     } else {
-        poly = clip(&poly, (c[2] - v, a[2], b[2]));
-        poly = clip(&poly, (-c[2] - v, -a[2], -b[2]));
+        clip(&mut poly, (c[2] - v, a[2], b[2]));
+        clip(&mut poly, (-c[2] - v, -a[2], -b[2]));
     }
     if poly.is_empty() {
         return None;
@@ -189,8 +203,8 @@ pub fn conflict_departures(p: &Piece, q: &Piece, h_m: f64, v_m: f64) -> Option<(
             return None;
         }
         let w = (h2 - perp2).sqrt();
-        poly = clip(&poly, (ga - w, al, be));
-        poly = clip(&poly, (-ga - w, -al, -be));
+        clip(&mut poly, (ga - w, al, be));
+        clip(&mut poly, (-ga - w, -al, -be));
         return range(&poly);
     }
     // The ellipse |ch + ah t + bh d| < h: its boundary's points on the polygon's edges,
