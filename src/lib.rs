@@ -64,9 +64,10 @@ pub fn prepare(
     let fail = |errors| ScenarioError::invalid(path, source, errors);
     scenario::validate(&scenario).map_err(fail)?;
     let net = Network::build(&scenario).map_err(fail)?;
-    let (plans, flights) = planner::plan_all(&scenario, &net).map_err(fail)?;
+    let planned = planner::plan_all(&scenario, &net).map_err(fail)?;
+    let (plans, flights) = (planned.plans, planned.flights);
     let mut sim = Simulation::new(scenario, Arc::new(net), plans, flights);
-    sim.keep_reservations();
+    sim.keep_reservations(planned.bookings);
     Ok(sim)
 }
 

@@ -182,11 +182,11 @@ fn clearing(files: &[PathBuf], set: &[skycorridor::scenario::Override]) -> Resul
         let net = Network::build(&s).map_err(fail)?;
         s.deconfliction.strategic = false;
         let t0 = Instant::now();
-        let (_, flights) = planner::plan_all(&s, &net).map_err(fail)?;
+        let flights = planner::plan_all(&s, &net).map_err(fail)?.flights;
         let plan_s = t0.elapsed().as_secs_f64();
         s.deconfliction.strategic = true;
         let t1 = Instant::now();
-        let (_, cleared) = planner::plan_all(&s, &net).map_err(fail)?;
+        let cleared = planner::plan_all(&s, &net).map_err(fail)?.flights;
         let clear_s = (t1.elapsed().as_secs_f64() - plan_s).max(0.0);
         let delayed = cleared
             .iter()

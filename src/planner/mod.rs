@@ -667,10 +667,7 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
 
 /// Samples demand and plans every flight. Flights come back sorted by departure (ties by
 /// their order in the scenario). A pair with no route is an error naming the pair.
-pub fn plan_all(
-    s: &Scenario,
-    net: &Network,
-) -> Result<(Vec<Plan>, Vec<Flight>), Vec<ValidationError>> {
+pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationError>> {
     let requests = sample_demand(s, net);
     let mut plans: Vec<Plan> = Vec::new();
     let mut by_key: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<PlanId>> = BTreeMap::new();
@@ -725,10 +722,27 @@ pub fn plan_all(
         f.unconstrained_arrival_s = f.scheduled_s + plans[f.plan].duration_s;
     }
     flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
-    if s.deconfliction.strategic {
-        strategic::assign(s, net, &mut plans, &mut flights);
+    let bookings = s.deconfliction.strategic.then(|| {
+        let table = strategic::assign(s, net, &mut plans, &mut flights);
         // The simulation releases flights in order of their cleared departures.
         flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
-    }
-    Ok((plans, flights))
+        table
+    });
+    Ok(Planned {
+        plans,
+        flights,
+        bookings,
+    })
+}
+
+/// What [`plan_all`] gives: every plan, the flights sorted by departure and, with
+/// strategic deconfliction, the bookings they were cleared with.
+#[derive(Debug)]
+pub struct Planned {
+    /// Every plan: the routes, their alternatives and FATO variants.
+    pub plans: Vec<Plan>,
+    /// The flights, sorted by (cleared) departure.
+    pub flights: Vec<Flight>,
+    /// The reservation table of the cleared flights (strategic deconfliction only).
+    pub bookings: Option<strategic::Reservations>,
 }

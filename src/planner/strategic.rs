@@ -1171,6 +1171,14 @@ impl Reservations {
             .map(move |&(lo, hi)| (shift + lo - grow, shift + hi + grow))
     }
 
+    /// Forgets the offsets found between pairs of tracks (found again as needed): what a
+    /// table kept after clearing need not hold.
+    pub fn forget_track_pairs(&self) {
+        let mut shapes = self.shapes();
+        shapes.pairs = Vec::new();
+        shapes.cached = 0;
+    }
+
     /// The junction tracks and the offsets between them.
     fn shapes(&self) -> std::sync::MutexGuard<'_, Shapes> {
         self.shapes
@@ -1861,8 +1869,15 @@ impl Best {
 
 /// Clears every flight: assigns departure, route and FATOs (plan) or cancellation.
 /// `flights` are in filed-departure order; plans of alternative routes and of FATO
-/// variants are appended to `plans`.
-pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut [Flight]) {
+/// variants are appended to `plans`. Returns the bookings of the flights as cleared
+/// (what [`Reservations::of`] would build again; the offsets found between tracks are
+/// forgotten, the tracks kept).
+pub fn assign(
+    s: &Scenario,
+    net: &Network,
+    plans: &mut Vec<Plan>,
+    flights: &mut [Flight],
+) -> Reservations {
     let cfg = &s.deconfliction;
     let dt = s.dt_s;
     let mut order: Vec<usize> = (0..flights.len()).collect();
@@ -1996,6 +2011,8 @@ pub fn assign(s: &Scenario, net: &Network, plans: &mut Vec<Plan>, flights: &mut 
             }
         }
     }
+    table.forget_track_pairs();
+    table
 }
 
 #[cfg(test)]

@@ -354,12 +354,16 @@ impl Simulation {
         }
     }
 
-    /// Builds the reservation table when strategic deconfliction is on (called by
-    /// [`crate::prepare`]).
-    pub fn keep_reservations(&mut self) {
+    /// Keeps the reservation table when strategic deconfliction is on (called by
+    /// [`crate::prepare`]): `cleared`, the table the flights were cleared with, or one
+    /// built from their plans when there is none.
+    pub fn keep_reservations(&mut self, cleared: Option<crate::planner::strategic::Reservations>) {
         if self.scenario.deconfliction.strategic {
             let buffer_s = self.scenario.deconfliction.buffer_s;
-            self.bookings = Some(Bookings::new(&self.net, &self.fleet, buffer_s));
+            self.bookings = Some(match cleared {
+                Some(table) => Bookings::with_table(table, &self.fleet),
+                None => Bookings::new(&self.net, &self.fleet, buffer_s),
+            });
         }
     }
 

@@ -37,8 +37,16 @@ impl Bookings {
     /// The bookings of cleared `flights` over `plans`, each with `buffer_s` (see
     /// `deconfliction.buffer_s`).
     pub fn new(net: &Network, fleet: &Fleet, buffer_s: f64) -> Self {
+        let table = Reservations::of(net, fleet.plans(), fleet.flights(), buffer_s);
+        Bookings::with_table(table, fleet)
+    }
+
+    /// The bookings of `fleet`'s cleared flights, already made in `table` (the table
+    /// they were cleared with: building it again from the plans takes seconds at region
+    /// scale).
+    pub fn with_table(table: Reservations, fleet: &Fleet) -> Self {
         Bookings {
-            table: Reservations::of(net, fleet.plans(), fleet.flights(), buffer_s),
+            table,
             booked_s: fleet.flights().iter().map(|f| f.departure_s).collect(),
             replans: 0,
             headway_breaches: 0,

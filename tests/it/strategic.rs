@@ -580,3 +580,49 @@ fn a_carried_run_of_ruled_out_departures_changes_no_answer() {
         )
         .unwrap();
 }
+
+/// The table the flights were cleared with, which the simulation keeps, holds what one
+/// built again from their cleared plans holds (the tracks' ids and fan profiles' ids aside,
+/// given in another order).
+#[test]
+fn the_table_kept_from_clearing_is_the_one_the_cleared_plans_make() {
+    use skycorridor::planner::strategic::{Passage, Reservations, Table};
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    let set = [Override {
+        path: "deconfliction.strategic".into(),
+        value: "true".into(),
+    }];
+    let sim = skycorridor::load(&file, &set).unwrap();
+    let kept = sim.reservations().unwrap();
+    let buffer_s = sim.scenario().deconfliction.buffer_s;
+    let built = Reservations::of(sim.net(), sim.fleet().plans(), sim.flights(), buffer_s);
+    fn all<V: Copy, K: PartialOrd>(t: &[Table<V>], key: impl Fn(f64, V) -> K) -> Vec<Vec<K>> {
+        t.iter()
+            .map(|t| {
+                let mut v: Vec<K> = t
+                    .starting_in(f64::NEG_INFINITY, f64::INFINITY)
+                    .map(|(s, x)| key(s, x))
+                    .collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                v
+            })
+            .collect()
+    }
+    let p = |s: f64, p: Passage| (s, p.from_s, p.to_s, p.lanes, p.exclusive, p.alt_m);
+    let end = |s: f64, e: f64| (s, e);
+    assert_eq!(all(&kept.lanes, end), all(&built.lanes, end));
+    assert!(kept.lanes.iter().map(Table::len).sum::<usize>() > 1000);
+    assert_eq!(all(&kept.stands, end), all(&built.stands, end));
+    assert_eq!(all(&kept.gates, |s, ()| s), all(&built.gates, |s, ()| s));
+    assert_eq!(all(&kept.junctions, p), all(&built.junctions, p));
+    assert_eq!(all(&kept.crossings, p), all(&built.crossings, p));
+    assert_eq!(all(&kept.ramps, p), all(&built.ramps, p));
+    let fan = |s: f64, (x, _): (Passage, u32)| p(s, x);
+    assert_eq!(all(&kept.fans, fan), all(&built.fans, fan));
+    for (k, b) in kept.fatos.iter().zip(&built.fatos) {
+        assert_eq!(all(k, end), all(b, end));
+    }
+    for (k, b) in kept.legs.iter().zip(&built.legs) {
+        assert_eq!(all(k, fan), all(b, fan));
+    }
+}
