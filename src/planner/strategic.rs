@@ -456,14 +456,6 @@ impl Shapes {
         id
     }
 
-    /// How long a track lasts, seconds (its last knot's time).
-    fn duration(&self, id: ShapeId) -> f64 {
-        self.list[id.0 as usize]
-            .knots
-            .last()
-            .map_or(0.0, |k| f64::from(k[0]))
-    }
-
     /// The offsets (closed intervals, in order) of `p`'s start after `q`'s at which the
     /// two tracks (of one node) come within the larger of their minima (with
     /// [`TRACK_MARGIN`]).
@@ -1012,83 +1004,6 @@ fn intersection(x: &[(f64, f64)], y: &[(f64, f64)]) -> Forbidden {
     out
 }
 
-/// Where [`Reservations::forbidden_by`] puts the intervals it finds, with their kind.
-trait Sink {
-    /// Takes one interval of departures ruled out by a booking of `kind`.
-    fn push(&mut self, kind: Resource, i: (f64, f64));
-
-    /// Whether it counts steps (and may want pairs of tracks left out: see
-    /// [`Sink::counted`]), so that those come last.
-    fn counts_steps(&self) -> bool {
-        false
-    }
-
-    /// Whether every step within `span` is counted already for `kind`.
-    fn counted(&self, _kind: Resource, _span: (f64, f64)) -> bool {
-        false
-    }
-}
-
-impl<F: FnMut(Resource, (f64, f64))> Sink for F {
-    fn push(&mut self, kind: Resource, i: (f64, f64)) {
-        self(kind, i);
-    }
-}
-
-/// The intervals of [`Reservations::ruled_out`] by kind, with the steps
-/// `from + k * dt` each kind's intervals hold (inside one of them, by more than [`EPS`]).
-struct StepCover {
-    from: f64,
-    dt: f64,
-    max_steps: u64,
-    skip: bool,
-    by_kind: BTreeMap<Resource, (Forbidden, Vec<bool>)>,
-}
-
-impl StepCover {
-    /// The steps in `[lo, hi]` (seconds), as indices, clamped to the window.
-    fn steps(&self, lo: f64, hi: f64) -> std::ops::Range<usize> {
-        let k = |x: f64| x.clamp(0.0, self.max_steps as f64) as usize;
-        let (a, z) = ((lo - self.from) / self.dt, (hi - self.from) / self.dt);
-        if z < 0.0 || a > self.max_steps as f64 || a > z {
-            return 0..0;
-        }
-        k(a.ceil())..k(z.floor()) + 1
-    }
-}
-
-impl Sink for StepCover {
-    fn push(&mut self, kind: Resource, (a, z): (f64, f64)) {
-        // Held: a < t - EPS and z > t + EPS (a step exactly there is not).
-        let held = self.steps(a + EPS, z - EPS);
-        let n = self.max_steps as usize + 1;
-        let (v, bits) = self
-            .by_kind
-            .entry(kind)
-            .or_insert_with(|| (Vec::new(), vec![false; n]));
-        v.push((a, z));
-        for k in held {
-            let t = self.from + k as f64 * self.dt;
-            if a < t - EPS && z > t + EPS {
-                bits[k] = true;
-            }
-        }
-    }
-
-    fn counts_steps(&self) -> bool {
-        self.skip
-    }
-
-    fn counted(&self, kind: Resource, (a, z): (f64, f64)) -> bool {
-        let Some((_, bits)) = self.by_kind.get(&kind) else {
-            return false;
-        };
-        // Every step the span could hold, and those within a hair of its ends (an
-        // interval added there could join two others into one reaching them).
-        self.steps(a - 2.0 * EPS, z + 2.0 * EPS).all(|k| bits[k])
-    }
-}
-
 /// Tolerance on times, seconds: a booking may start exactly where another's headway or
 /// occupation ends.
 const EPS: f64 = 1e-9;
@@ -1509,19 +1424,25 @@ impl Reservations {
     ///   junction transitions with tracks, the departures at which these come within the
     ///   minima instead (one interval per pair of their straight pieces).
     fn forbidden(&self, u: &PlanUses, from: f64, to: f64, out: &mut Forbidden) {
-        self.forbidden_by(u, from, to, &mut |_, i: (f64, f64)| out.push(i));
+        self.forbidden_by(u, from, to, &mut |_, i| out.push(i));
     }
 
     /// [`Reservations::forbidden`], each interval given with the kind of resource whose
     /// booking forbids it.
-    fn forbidden_by(&self, u: &PlanUses, from: f64, to: f64, out: &mut impl Sink) {
+    fn forbidden_by(
+        &self,
+        u: &PlanUses,
+        from: f64,
+        to: f64,
+        out: &mut impl FnMut(Resource, (f64, f64)),
+    ) {
         let b = self.buffer_s;
         for &(l, e, x, h) in &u.lanes {
             let (t, h) = (&self.lanes[l.index()], h + b);
             let first = from + e.min(x - t.longest_s) - h;
             for (be, bx) in t.starting_in(first, to + x + h) {
                 let (p, q) = (be - e, bx - x);
-                out.push(Resource::Lane, (p.min(q) - h, p.max(q) + h));
+                out(Resource::Lane, (p.min(q) - h, p.max(q) + h));
             }
         }
         for (end, &(n, a, z)) in u.fatos.iter().enumerate() {
@@ -1545,13 +1466,13 @@ impl Reservations {
                 });
             }
             for i in all.unwrap_or_default() {
-                out.push(Resource::Fato, i);
+                out(Resource::Fato, i);
             }
         }
         for &(n, t, spacing) in &u.gates {
             let s = spacing + b;
             for (g, ()) in self.gates[n.index()].starting_in(from + t - s, to + t + s) {
-                out.push(Resource::Gate, (g - t - s, g - t + s));
+                out(Resource::Gate, (g - t - s, g - t + s));
             }
         }
         let zones = u
@@ -1573,10 +1494,9 @@ impl Reservations {
             self.gap_forbidden(&self.fans[k], p, id, (from, to), &mut fan);
         }
         for i in fan {
-            out.push(Resource::Fan, i);
+            out(Resource::Fan, i);
         }
         let mut shapes = None;
-        let mut later = Vec::new();
         for (kind, table, p) in zones {
             let (a, z) = (p.from_s - b, p.to_s + b);
             for (_, q) in table.near(from + a, to + z) {
@@ -1584,35 +1504,13 @@ impl Reservations {
                     continue;
                 }
                 if p.shape.is_some() && q.shape.is_some() {
-                    if out.counts_steps() {
-                        later.push((kind, p, q));
-                        continue;
-                    }
                     let shapes = shapes.get_or_insert_with(|| self.shapes());
                     for i in self.track_conflicts(&mut *shapes, p, &q) {
-                        out.push(kind, i);
+                        out(kind, i);
                     }
                 } else {
-                    out.push(kind, (q.from_s - z, q.to_s - a));
+                    out(kind, (q.from_s - z, q.to_s - a));
                 }
-            }
-        }
-        // A counting sink takes the pairs of tracks last, each only if it could still
-        // add a departure: the offsets of two tracks lie where both are flown at once,
-        // `[-p's duration, q's duration]`, so a pair forbids nothing outside that span
-        // shifted and grown as in `track_conflicts` (and a hair for rounding).
-        for (kind, p, q) in later {
-            let shapes = shapes.get_or_insert_with(|| self.shapes());
-            let shift = q.from_s + b - p.from_s;
-            let span = (
-                shift - shapes.duration(p.shape) - 2.0 * b - 1e-6,
-                shift + shapes.duration(q.shape) + 2.0 * b + 1e-6,
-            );
-            if out.counted(kind, span) {
-                continue;
-            }
-            for i in self.track_conflicts(&mut *shapes, p, &q) {
-                out.push(kind, i);
             }
         }
     }
@@ -1622,37 +1520,14 @@ impl Reservations {
     /// slot. A departure no booked interval rules out but the destination's stands do
     /// counts for [`Resource::Stand`].
     pub fn binding(&self, u: &PlanUses, from: f64, dt: f64, max_steps: u64) -> Option<Resource> {
-        self.ruled_out(u, from, dt, max_steps, true)
-            .into_iter()
-            .max_by_key(|&(kind, n)| (n, std::cmp::Reverse(kind)))
-            .map(|(kind, _)| kind)
-    }
-
-    /// How many of the departures `from + k * dt` (`k` up to `max_steps`) of a plan that
-    /// uses `u` each kind of resource rules out (see [`Reservations::binding`]). With
-    /// `skip`, a pair of junction tracks is left out when every step it could rule out is
-    /// counted already for its kind (the same counts: a test holds them to those without).
-    pub fn ruled_out(
-        &self,
-        u: &PlanUses,
-        from: f64,
-        dt: f64,
-        max_steps: u64,
-        skip: bool,
-    ) -> BTreeMap<Resource, u64> {
         let to = from + max_steps as f64 * dt;
-        let mut steps = StepCover {
-            from,
-            dt,
-            max_steps,
-            skip,
-            by_kind: BTreeMap::new(),
-        };
-        self.forbidden_by(u, from, to, &mut steps);
-        let by_kind: Vec<(Resource, Forbidden)> = steps
-            .by_kind
+        let mut by_kind: BTreeMap<Resource, Forbidden> = BTreeMap::new();
+        self.forbidden_by(u, from, to, &mut |kind, i| {
+            by_kind.entry(kind).or_default().push(i)
+        });
+        let by_kind: Vec<(Resource, Forbidden)> = by_kind
             .into_iter()
-            .map(|(kind, (v, _))| (kind, merged(v.into_iter())))
+            .map(|(kind, v)| (kind, merged(v.into_iter())))
             .collect();
         let mut counts: BTreeMap<Resource, u64> = BTreeMap::new();
         let mut next = vec![0; by_kind.len()];
@@ -1673,6 +1548,9 @@ impl Reservations {
             }
         }
         counts
+            .into_iter()
+            .max_by_key(|&(kind, n)| (n, std::cmp::Reverse(kind)))
+            .map(|(kind, _)| kind)
     }
 
     /// The earliest departure `from + k * dt` (`k` up to `max_steps`) at which a plan that

@@ -626,38 +626,3 @@ fn the_table_kept_from_clearing_is_the_one_the_cleared_plans_make() {
         assert_eq!(all(k, fan), all(b, fan));
     }
 }
-
-/// Naming why a request found no slot leaves out the pairs of junction tracks that could
-/// only rule out departures already ruled out for their kind, and counts the same: on the
-/// default hour's cleared bookings, for the plans of its flights filed across the hour.
-#[test]
-fn leaving_out_pairs_of_tracks_already_counted_changes_no_count() {
-    use skycorridor::planner::strategic::{PlanUses, Resource};
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
-    let set = [Override {
-        path: "deconfliction.strategic".into(),
-        value: "true".into(),
-    }];
-    let sim = skycorridor::load(&file, &set).unwrap();
-    let (net, table) = (sim.net(), sim.reservations().unwrap());
-    let mut seen = std::collections::BTreeSet::new();
-    let (mut compared, mut by_junctions) = (0, 0);
-    for (i, f) in sim.flights().iter().enumerate() {
-        if !seen.insert(f.plan) {
-            continue;
-        }
-        let u = PlanUses::of(net, sim.plan(FlightId::new(i)), table);
-        for filed in [0.0, 437.5, 1200.0, 2100.25, 3000.0] {
-            let with = table.ruled_out(&u, filed, 1.0, 1800, true);
-            let without = table.ruled_out(&u, filed, 1.0, 1800, false);
-            assert_eq!(with, without, "flight {} filed at {filed}", f.id);
-            compared += 1;
-            by_junctions += usize::from(with.get(&Resource::Junction).is_some_and(|&n| n > 0));
-        }
-    }
-    // Busy junctions were met (not a comparison of nothing).
-    assert!(
-        compared > 100 && by_junctions > 50,
-        "{compared} {by_junctions}"
-    );
-}
