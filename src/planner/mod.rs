@@ -1,6 +1,7 @@
 //! Flights and their 4D plans: demand sampled from flows, routes by A* over the corridor
-//! graph (time-optimal under speed limits), and the vertical profile (climb from the pad,
-//! cruise in the lanes, descend onto the destination pad).
+//! graph (time-optimal under speed limits, ties broken toward fewer turns), and the
+//! vertical profile (climb from the pad, cruise in the lanes, descend onto the
+//! destination pad).
 //!
 //! Flights between the same pair with the same drone type share one [`Plan`] (a route is
 //! the same whatever the departure time until strategic deconfliction lands), so memory per
@@ -12,7 +13,6 @@ pub mod track;
 
 use std::collections::BTreeMap;
 
-use petgraph::algo::astar;
 use petgraph::graph::NodeIndex;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -237,7 +237,8 @@ pub fn power_at_airspeed_w(t: &DroneType, vh: f64) -> f64 {
     t.hover_power_w + (t.cruise_power_w - t.hover_power_w) * vh / t.cruise_speed_mps
 }
 
-/// Time-optimal route (A*) from `origin` to `destination` for a drone type, as lanes.
+/// Time-optimal route (A*, a turn costing [`TURN_COST_S`]) from `origin` to
+/// `destination` for a drone type, as lanes.
 pub fn route(
     net: &Network,
     origin: NodeId,
@@ -274,7 +275,49 @@ pub fn route_from(
     lanes_between(net, from, fix, t, &[])
 }
 
-/// A* between two graph nodes (see [`route_weighted`]).
+/// What a turn costs a route in [`lanes_between`], seconds: among routes within a second
+/// a turn of each other, the one with the fewest turns. On a lattice every staircase
+/// between two corners takes the same time, and in a layered airspace each turn is a
+/// change of level, a junction transition across the other layers' streams and a merge
+/// into another stream; left to the search's tie-breaking, a route between diagonal
+/// corners took five turns where one does.
+pub const TURN_COST_S: f64 = 1.0;
+
+/// The least change of heading at a node that counts as a turn for [`TURN_COST_S`].
+const TURN_MIN_DEG: f64 = 10.0;
+
+/// A lane and the cost of reaching its end, for [`lanes_between`]'s queue: least
+/// estimated total first, then the lane, so that ties resolve the same way every run.
+#[derive(Debug, PartialEq)]
+struct Frontier {
+    estimate: f64,
+    cost: f64,
+    lane: usize,
+}
+
+impl Eq for Frontier {}
+
+impl Ord for Frontier {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: `BinaryHeap` is a max-heap.
+        other
+            .estimate
+            .total_cmp(&self.estimate)
+            .then_with(|| other.lane.cmp(&self.lane))
+    }
+}
+
+impl PartialOrd for Frontier {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A* between two graph nodes (see [`route_weighted`]), over lanes rather than nodes: a
+/// route's cost is its flight time (under the speed limits, with the climb off the
+/// origin and the descent onto the destination) plus [`TURN_COST_S`] per turn, and a
+/// turn's cost depends on the lane it comes from, which a search over nodes (petgraph's
+/// `astar`) cannot see. A lane straight back along its own corridor is never taken.
 fn lanes_between(
     net: &Network,
     origin: NodeId,
@@ -282,6 +325,7 @@ fn lanes_between(
     t: &DroneType,
     penalty: &[f64],
 ) -> Option<Vec<LaneId>> {
+    use std::collections::BinaryHeap;
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = net.max_speed_limit_mps.min(t.cruise_speed_mps);
     let penalty = |l: usize| penalty.get(l).copied().unwrap_or(1.0);
@@ -290,42 +334,78 @@ fn lanes_between(
     }
     let goal = net.nodes[destination].en;
     let ground = |n: NodeId| net.nodes[n].ground_alt_m;
-    let (_, nodes) = astar(
-        &net.graph,
-        NodeIndex::new(origin.index()),
-        |n| n.index() == destination.index(),
-        |e| {
-            let li = e.weight().index();
-            let l = &net.lanes[li];
-            let mut cost = l.length_m / speed(li) * penalty(li);
-            if l.from == origin {
-                cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
+    let lane_cost = |li: usize| {
+        let l = &net.lanes[li];
+        let mut cost = l.length_m / speed(li) * penalty(li);
+        if l.from == origin {
+            cost += (l.alt_m - ground(origin)).max(0.0) / t.climb_rate_mps;
+        }
+        if l.to == destination {
+            cost += (l.alt_m - ground(destination)).max(0.0) / t.descent_rate_mps;
+        }
+        cost
+    };
+    let estimate = |n: NodeId| {
+        let p = net.nodes[n].en;
+        // Projected distance can exceed geodesic by < 0.01 %: shrink to stay admissible.
+        (p[0] - goal[0]).hypot(p[1] - goal[1]) * 0.999 / v_best
+    };
+    let straight = std::f64::consts::PI - TURN_MIN_DEG.to_radians();
+    let leaving = |n: NodeId| {
+        net.graph
+            .edges(NodeIndex::new(n.index()))
+            .map(|e| e.weight().index())
+    };
+    let mut best = vec![f64::INFINITY; net.lanes.len()];
+    let mut came_from = vec![usize::MAX; net.lanes.len()];
+    let mut queue = BinaryHeap::new();
+    let mut reach = |queue: &mut BinaryHeap<Frontier>,
+                     best: &mut [f64],
+                     lane: usize,
+                     cost: f64,
+                     from: usize| {
+        if cost < best[lane] {
+            best[lane] = cost;
+            came_from[lane] = from;
+            queue.push(Frontier {
+                estimate: cost + estimate(net.lanes[lane].to),
+                cost,
+                lane,
+            });
+        }
+    };
+    for l in leaving(origin) {
+        reach(&mut queue, &mut best, l, lane_cost(l), usize::MAX);
+    }
+    let mut last = None;
+    while let Some(Frontier { cost, lane, .. }) = queue.pop() {
+        if cost > best[lane] {
+            continue;
+        }
+        let l = &net.lanes[lane];
+        if l.to == destination {
+            last = Some(lane);
+            break;
+        }
+        for next in leaving(l.to) {
+            let m = &net.lanes[next];
+            if m.corridor == l.corridor && m.to == l.from {
+                continue;
             }
-            if l.to == destination {
-                cost += (l.alt_m - ground(destination)).max(0.0) / t.descent_rate_mps;
-            }
-            cost
-        },
-        |n| {
-            let p = net.nodes[n.index()].en;
-            // Projected distance can exceed geodesic by < 0.01 %: shrink to stay admissible.
-            (p[0] - goal[0]).hypot(p[1] - goal[1]) * 0.999 / v_best
-        },
-    )?;
-    // Turn the node sequence back into lanes: the fastest lane between each pair.
-    let lanes = nodes
-        .windows(2)
-        .map(|w| {
-            net.graph
-                .edges_connecting(w[0], w[1])
-                .map(|e| *e.weight())
-                .min_by(|a, b| {
-                    let cost = |l: usize| net.lanes[l].length_m / speed(l) * penalty(l);
-                    cost(a.index()).total_cmp(&cost(b.index()))
-                })
-                .expect("astar walked this edge")
-        })
-        .collect();
+            let turn = !l.connector
+                && !m.connector
+                && crate::network::junctions::turn_angle(l, m) < straight;
+            let cost = cost + lane_cost(next) + if turn { TURN_COST_S } else { 0.0 };
+            reach(&mut queue, &mut best, next, cost, lane);
+        }
+    }
+    let mut lanes = Vec::new();
+    let mut at = last?;
+    while at != usize::MAX {
+        lanes.push(LaneId::new(at));
+        at = came_from[at];
+    }
+    lanes.reverse();
     Some(lanes)
 }
 

@@ -225,3 +225,94 @@ fn streamed_trajectory_files_equal_the_in_memory_ones() {
         r.flights
     );
 }
+
+/// A square lattice of `n` x `n` points a kilometre apart, east-west corridors at 30-70 m
+/// and north-south ones at 70-110 m (the generated region files' layers), with
+/// vertiports at the south-west and north-east corners and one flight between them.
+fn lattice(n: usize, from: (usize, usize), to: (usize, usize)) -> String {
+    let id = |i: usize, j: usize| format!("N{i}_{j}");
+    let mut nodes = String::new();
+    let mut corridors = String::new();
+    for i in 0..n {
+        for j in 0..n {
+            let corner = (i, j) == from || (i, j) == to;
+            let kind = if corner {
+                "kind: Vertiport(fatos: 1, turnaround_s: 0.0), "
+            } else {
+                ""
+            };
+            // Off the lattice by up to 0.4 m, as rounded coordinates are: no two
+            // staircases take exactly the same time.
+            let jitter = |k: usize| ((k * 7919) % 9) as f64 * 0.1 - 0.4;
+            nodes += &format!(
+                "(id: \"{}\", {kind}east_m: {:.1}, north_m: {:.1}),\n",
+                id(i, j),
+                1000.0 * i as f64 + jitter(3 * i + 5 * j),
+                1000.0 * j as f64 + jitter(11 * i + 2 * j + 1)
+            );
+            let band = |east: bool| if east { (30, 70) } else { (70, 110) };
+            for (east, (a, b)) in [(true, (i + 1, j)), (false, (i, j + 1))] {
+                if a < n && b < n {
+                    let (lo, hi) = band(east);
+                    corridors += &format!(
+                        "(id: \"{}~{}\", from: \"{}\", to: \"{}\", min_alt_m: {lo}.0, \
+                         max_alt_m: {hi}.0, direction: TwoWay, speed_limit_mps: 12.0),\n",
+                        id(i, j),
+                        id(a, b),
+                        id(i, j),
+                        id(a, b)
+                    );
+                }
+            }
+        }
+    }
+    format!(
+        "(name: \"lattice\", seed: 1, dt_s: 1.0, duration_s: 60.0,
+          reference: (lat: 22.5, lon: 114.0),
+          nodes: [{nodes}], corridors: [{corridors}],
+          drone_types: [(id: \"test\", cruise_speed_mps: 12.0, climb_rate_mps: 5.0,
+              descent_rate_mps: 5.0, accel_mps2: 3.0, battery_wh: 1000.0,
+              hover_power_w: 1000.0, cruise_power_w: 800.0)],
+          demand: (flights: [(id: \"F\", origin: \"{}\", destination: \"{}\",
+              drone_type: \"test\", departure_s: 0.0)]))",
+        id(from.0, from.1),
+        id(to.0, to.1)
+    )
+}
+
+#[test]
+fn a_route_across_a_lattice_turns_once() {
+    // Every staircase from one corner of a lattice to the other takes the same time to
+    // within millimetres; the router takes the one with the fewest turns (each a change
+    // of level and a merge into another stream): one leg east or west, one north or
+    // south. By flight time alone (no turn cost) these routes took 6, 5, 8, 10 and 3
+    // turns.
+    for (n, from, to) in [
+        (6, (0, 0), (5, 5)),
+        (6, (5, 0), (0, 5)),
+        (7, (6, 6), (0, 0)),
+        (8, (0, 7), (7, 0)),
+        (5, (1, 0), (4, 3)),
+    ] {
+        let sim = prepare_text(&lattice(n, from, to), "lattice.ron").unwrap();
+        let net = sim.net();
+        let plan = sim.plan(FlightId::new(0));
+        let mesh: Vec<_> = plan
+            .lanes
+            .iter()
+            .map(|&l| &net.lanes[l])
+            .filter(|l| !l.connector)
+            .collect();
+        let (dx, dy) = (from.0.abs_diff(to.0), from.1.abs_diff(to.1));
+        assert_eq!(mesh.len(), dx + dy, "a shortest route on {n} x {n}");
+        let headings: Vec<bool> = mesh
+            .iter()
+            .map(|l| {
+                let (a, b) = (net.nodes[l.from].en, net.nodes[l.to].en);
+                (a[0] - b[0]).abs() > (a[1] - b[1]).abs()
+            })
+            .collect();
+        let turns = headings.windows(2).filter(|w| w[0] != w[1]).count();
+        assert_eq!(turns, 1, "{n} x {n} from {from:?} to {to:?}: {headings:?}");
+    }
+}
