@@ -288,11 +288,17 @@ const TURN_MIN_DEG: f64 = 10.0;
 
 /// A lane and the cost of reaching its end, for [`lanes_between`]'s queue: least
 /// estimated total first, then the lane, so that ties resolve the same way every run.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Frontier {
     estimate: f64,
     cost: f64,
     lane: usize,
+}
+
+impl PartialEq for Frontier {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
 }
 
 impl Eq for Frontier {}

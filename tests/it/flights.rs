@@ -228,7 +228,7 @@ fn streamed_trajectory_files_equal_the_in_memory_ones() {
 
 /// A square lattice of `n` x `n` points a kilometre apart, east-west corridors at 30-70 m
 /// and north-south ones at 70-110 m (the generated region files' layers), with
-/// vertiports at the south-west and north-east corners and one flight between them.
+/// vertiports at points `from` and `to` and one flight between them.
 fn lattice(n: usize, from: (usize, usize), to: (usize, usize)) -> String {
     let id = |i: usize, j: usize| format!("N{i}_{j}");
     let mut nodes = String::new();
