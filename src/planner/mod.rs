@@ -286,39 +286,6 @@ pub const TURN_COST_S: f64 = 1.0;
 /// The least change of heading at a node that counts as a turn for [`TURN_COST_S`].
 const TURN_MIN_DEG: f64 = 10.0;
 
-/// A lane and the cost of reaching its end, for [`lanes_between`]'s queue: least
-/// estimated total first, then the lane, so that ties resolve the same way every run.
-#[derive(Debug)]
-struct Frontier {
-    estimate: f64,
-    cost: f64,
-    lane: usize,
-}
-
-impl PartialEq for Frontier {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
-    }
-}
-
-impl Eq for Frontier {}
-
-impl Ord for Frontier {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // Reversed: `BinaryHeap` is a max-heap.
-        other
-            .estimate
-            .total_cmp(&self.estimate)
-            .then_with(|| other.lane.cmp(&self.lane))
-    }
-}
-
-impl PartialOrd for Frontier {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// A* between two graph nodes (see [`route_weighted`]), over lanes rather than nodes: a
 /// route's cost is its flight time (under the speed limits, with the climb off the
 /// origin and the descent onto the destination) plus [`TURN_COST_S`] per turn, and a
@@ -331,7 +298,10 @@ fn lanes_between(
     t: &DroneType,
     penalty: &[f64],
 ) -> Option<Vec<LaneId>> {
+    use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+
+    use strategic::Time;
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = net.max_speed_limit_mps.min(t.cruise_speed_mps);
     let penalty = |l: usize| penalty.get(l).copied().unwrap_or(1.0);
@@ -364,27 +334,24 @@ fn lanes_between(
     };
     let mut best = vec![f64::INFINITY; net.lanes.len()];
     let mut came_from = vec![usize::MAX; net.lanes.len()];
-    let mut queue = BinaryHeap::new();
-    let mut reach = |queue: &mut BinaryHeap<Frontier>,
-                     best: &mut [f64],
-                     lane: usize,
-                     cost: f64,
-                     from: usize| {
-        if cost < best[lane] {
-            best[lane] = cost;
-            came_from[lane] = from;
-            queue.push(Frontier {
-                estimate: cost + estimate(net.lanes[lane].to),
-                cost,
-                lane,
-            });
-        }
-    };
+    // Least estimated total first, then the lower lane, so that ties resolve the same way
+    // every run (and each entry's cost, to tell it from a later, cheaper one).
+    type Entry = Reverse<(Time, usize, Time)>;
+    let mut queue: BinaryHeap<Entry> = BinaryHeap::new();
+    let mut reach =
+        |queue: &mut BinaryHeap<Entry>, best: &mut [f64], lane: usize, cost: f64, from: usize| {
+            if cost < best[lane] {
+                best[lane] = cost;
+                came_from[lane] = from;
+                let total = cost + estimate(net.lanes[lane].to);
+                queue.push(Reverse((Time(total), lane, Time(cost))));
+            }
+        };
     for l in leaving(origin) {
         reach(&mut queue, &mut best, l, lane_cost(l), usize::MAX);
     }
     let mut last = None;
-    while let Some(Frontier { cost, lane, .. }) = queue.pop() {
+    while let Some(Reverse((_, lane, Time(cost)))) = queue.pop() {
         if cost > best[lane] {
             continue;
         }

@@ -37,9 +37,9 @@ use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
 use crate::network::{LaneEnd, Network};
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
-/// A time as an ordered key (the total order of `f64`).
+/// A time as an ordered key (the total order of `f64`; also the route search's queue key).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Time(f64);
+pub(super) struct Time(pub(super) f64);
 
 impl Eq for Time {}
 
