@@ -104,7 +104,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             airborne: 100_000.0,
-            spacing_m: 1000.0,
+            spacing_m: 700.0,
             vertiport_every: 2,
             km2_per_million: 150.0,
             east_west: [30.0, 70.0],
