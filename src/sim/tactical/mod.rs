@@ -56,7 +56,7 @@ pub struct TacticalStats {
 
 /// A resolution for one drone for the next step: a speed, an altitude offset, a sideways
 /// offset, or some of them, and whom it gives way to.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Order {
     /// Speed to fly, m/s: a limit below the plan's speed (the smallest any of its
     /// conflicts asks for), or, from MVP only, a speed above it on a lane.
@@ -75,7 +75,7 @@ pub struct Order {
 
 /// The displacements a cooperative method (MVP) sums over all of one drone's conflicts,
 /// and the room it has to take them in.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Sum {
     /// Conflicts summed.
     pub n: u32,
@@ -448,8 +448,10 @@ impl TacticalLayer {
         // goes back to its plan whatever is near: the terminal area sequences it there,
         // and an offset kept would stop it short of its final descent for good (the
         // failure BlueSky's users met as aircraft flying on past their destination).
+        // (Most drones have no order: for them the reset is a no-op, and the lookup of
+        // their plan and lane a cache miss each, a twelfth of the step at 90,000 drones.)
         for (order, a) in self.orders.iter_mut().zip(airborne) {
-            if eligible(a, fleet, net).is_none() {
+            if *order != Order::default() && eligible(a, fleet, net).is_none() {
                 *order = Order::default();
             }
         }
