@@ -11,7 +11,8 @@ pub mod path;
 pub mod strategic;
 pub mod track;
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use petgraph::graph::NodeIndex;
 use rand::{RngExt, SeedableRng};
@@ -245,17 +246,17 @@ pub fn route(
     destination: NodeId,
     t: &DroneType,
 ) -> Option<Vec<LaneId>> {
-    route_weighted(net, origin, destination, t, &[])
+    route_weighted(net, origin, destination, t, &BTreeMap::new())
 }
 
 /// [`route`] with each lane's flight time multiplied by `penalty[lane]` (at least 1; a
-/// lane past the end of `penalty` has none).
+/// lane not in `penalty` has none).
 pub fn route_weighted(
     net: &Network,
     origin: NodeId,
     destination: NodeId,
     t: &DroneType,
-    penalty: &[f64],
+    penalty: &BTreeMap<LaneId, f64>,
 ) -> Option<Vec<LaneId>> {
     // Flights start and end at vertiports' fixes, at the end of their connectors.
     let fix = |n: NodeId| net.terminal(n).map_or(n, |t| t.fix);
@@ -272,7 +273,7 @@ pub fn route_from(
     t: &DroneType,
 ) -> Option<Vec<LaneId>> {
     let fix = net.terminal(destination).map_or(destination, |t| t.fix);
-    lanes_between(net, from, fix, t, &[])
+    lanes_between(net, from, fix, t, &BTreeMap::new())
 }
 
 /// What a turn costs a route in the search ([`route`]), seconds: among routes within a
@@ -296,15 +297,12 @@ fn lanes_between(
     origin: NodeId,
     destination: NodeId,
     t: &DroneType,
-    penalty: &[f64],
+    penalty: &BTreeMap<LaneId, f64>,
 ) -> Option<Vec<LaneId>> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-
     use strategic::Time;
     let speed = |lane: usize| net.lanes[lane].speed_limit_mps.min(t.cruise_speed_mps);
     let v_best = net.max_speed_limit_mps.min(t.cruise_speed_mps);
-    let penalty = |l: usize| penalty.get(l).copied().unwrap_or(1.0);
+    let penalty = |l: usize| penalty.get(&LaneId::new(l)).copied().unwrap_or(1.0);
     if v_best <= 0.0 {
         return None;
     }
@@ -332,54 +330,114 @@ fn lanes_between(
             .edges(NodeIndex::new(n.index()))
             .map(|e| e.weight().index())
     };
-    let mut best = vec![f64::INFINITY; net.lanes.len()];
-    let mut came_from = vec![usize::MAX; net.lanes.len()];
-    // Least estimated total first, then the lower lane, so that ties resolve the same way
-    // every run (and each entry's cost, to tell it from a later, cheaper one).
-    type Entry = Reverse<(Time, usize, Time)>;
-    let mut queue: BinaryHeap<Entry> = BinaryHeap::new();
-    let mut reach =
-        |queue: &mut BinaryHeap<Entry>, best: &mut [f64], lane: usize, cost: f64, from: usize| {
+    SEARCH.with_borrow_mut(|search| {
+        search.fit(net.lanes.len());
+        let Search {
+            best,
+            came_from,
+            touched,
+            queue,
+        } = search;
+        let mut reach = |queue: &mut BinaryHeap<SearchEntry>,
+                         best: &mut [f64],
+                         lane: usize,
+                         cost: f64,
+                         from: usize| {
             if cost < best[lane] {
+                if best[lane] == f64::INFINITY {
+                    touched.push(lane);
+                }
                 best[lane] = cost;
                 came_from[lane] = from;
                 let total = cost + estimate(net.lanes[lane].to);
                 queue.push(Reverse((Time(total), lane, Time(cost))));
             }
         };
-    for l in leaving(origin) {
-        reach(&mut queue, &mut best, l, lane_cost(l), usize::MAX);
-    }
-    let mut last = None;
-    while let Some(Reverse((_, lane, Time(cost)))) = queue.pop() {
-        if cost > best[lane] {
-            continue;
+        for l in leaving(origin) {
+            reach(queue, best, l, lane_cost(l), usize::MAX);
         }
-        let l = &net.lanes[lane];
-        if l.to == destination {
-            last = Some(lane);
-            break;
-        }
-        for next in leaving(l.to) {
-            let m = &net.lanes[next];
-            if m.corridor == l.corridor && m.to == l.from {
+        let mut last = None;
+        while let Some(Reverse((_, lane, Time(cost)))) = queue.pop() {
+            if cost > best[lane] {
                 continue;
             }
-            let turn = !l.connector
-                && !m.connector
-                && crate::network::junctions::turn_angle(l, m) < straight;
-            let cost = cost + lane_cost(next) + if turn { TURN_COST_S } else { 0.0 };
-            reach(&mut queue, &mut best, next, cost, lane);
+            let l = &net.lanes[lane];
+            if l.to == destination {
+                last = Some(lane);
+                break;
+            }
+            for next in leaving(l.to) {
+                let m = &net.lanes[next];
+                if m.corridor == l.corridor && m.to == l.from {
+                    continue;
+                }
+                let turn = !l.connector
+                    && !m.connector
+                    && crate::network::junctions::turn_angle(l, m) < straight;
+                let cost = cost + lane_cost(next) + if turn { TURN_COST_S } else { 0.0 };
+                reach(queue, best, next, cost, lane);
+            }
         }
+        let lanes = last.map(|last| {
+            let mut lanes = Vec::new();
+            let mut at = last;
+            while at != usize::MAX {
+                lanes.push(LaneId::new(at));
+                at = came_from[at];
+            }
+            lanes.reverse();
+            lanes
+        });
+        search.clear();
+        lanes
+    })
+}
+
+/// An entry of the search's queue: least estimated total first, then the lower lane, so
+/// that ties resolve the same way every run (and the entry's cost, to tell it from a
+/// later, cheaper one).
+type SearchEntry = std::cmp::Reverse<(strategic::Time, usize, strategic::Time)>;
+
+/// The route search's per-lane state, kept between searches: on the region files' 68,000
+/// lanes, allocating and zeroing it for each of the hour's route searches was a fifth of
+/// the time spent finding routes. Only the lanes a search reached are reset after it.
+#[derive(Default)]
+struct Search {
+    /// Least cost found to the end of each lane (infinite: not reached).
+    best: Vec<f64>,
+    /// The lane before each reached lane on its best way.
+    came_from: Vec<usize>,
+    /// The lanes reached, to reset.
+    touched: Vec<usize>,
+    queue: BinaryHeap<SearchEntry>,
+}
+
+impl Search {
+    /// Ready for a network of `lanes` lanes.
+    fn fit(&mut self, lanes: usize) {
+        // A search that panicked (a bug) leaves its lanes set: reset them first.
+        self.clear();
+        if self.best.len() != lanes {
+            self.best = vec![f64::INFINITY; lanes];
+            self.came_from = vec![usize::MAX; lanes];
+            self.touched.clear();
+        }
+        self.queue.clear();
     }
-    let mut lanes = Vec::new();
-    let mut at = last?;
-    while at != usize::MAX {
-        lanes.push(LaneId::new(at));
-        at = came_from[at];
+
+    /// Back to no lane reached.
+    fn clear(&mut self) {
+        for &l in &self.touched {
+            self.best[l] = f64::INFINITY;
+            self.came_from[l] = usize::MAX;
+        }
+        self.touched.clear();
+        self.queue.clear();
     }
-    lanes.reverse();
-    Some(lanes)
+}
+
+thread_local! {
+    static SEARCH: std::cell::RefCell<Search> = std::cell::RefCell::default();
 }
 
 /// Builds the 3D path and unobstructed 4D profile of a route (from a departure connector
@@ -722,6 +780,20 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
 /// their order in the scenario). A pair with no route is an error naming the pair.
 pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationError>> {
     let requests = sample_demand(s, net);
+    // Each origin, destination and type's route, searched in parallel (each search stands
+    // alone); the plans are built in the requests' order below, as they always were.
+    let mut found: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<Vec<LaneId>>> = {
+        use rayon::prelude::*;
+        let mut keys: Vec<_> = requests
+            .iter()
+            .map(|r| (r.origin, r.destination, r.drone_type))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_par_iter()
+            .map(|(o, d, ty)| ((o, d, ty), route(net, o, d, &s.drone_types[ty])))
+            .collect()
+    };
     let mut plans: Vec<Plan> = Vec::new();
     let mut by_key: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<PlanId>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -730,7 +802,7 @@ pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationEr
         let key = (r.origin, r.destination, r.drone_type);
         let plan = *by_key.entry(key).or_insert_with(|| {
             let t = &s.drone_types[r.drone_type];
-            match route(net, r.origin, r.destination, t) {
+            match found.remove(&key).flatten() {
                 Some(lanes) => {
                     let mut plan = build_plan(net, lanes, r.drone_type, t, s.dt_s, [0, 0]);
                     plan.family = PlanId::new(plans.len());

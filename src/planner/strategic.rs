@@ -1745,7 +1745,7 @@ impl Reservations {
 /// Up to `k` distinct routes, the time-optimal first; each next one is A* with the lanes
 /// already used four times as costly.
 fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec<LaneId>> {
-    let mut penalty = vec![1.0; net.lanes.len()];
+    let mut penalty: BTreeMap<LaneId, f64> = BTreeMap::new();
     let mut out: Vec<Vec<LaneId>> = Vec::new();
     for _ in 0..k.max(1) {
         let Some(r) = super::route_weighted(net, o, d, t, &penalty) else {
@@ -1755,11 +1755,41 @@ fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec
             break;
         }
         for &l in &r {
-            penalty[l.index()] *= 4.0;
+            *penalty.entry(l).or_insert(1.0) *= 4.0;
         }
         out.push(r);
     }
     out
+}
+
+/// [`routes`] for each origin, destination and drone type of `flights`, searched on
+/// rayon's pool: the same routes whatever the thread count.
+fn alternatives(
+    s: &Scenario,
+    net: &Network,
+    plans: &[Plan],
+    flights: &[Flight],
+    order: &[usize],
+) -> BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<Vec<LaneId>>> {
+    use rayon::prelude::*;
+    let mut keys: Vec<(NodeId, NodeId, DroneTypeId)> = order
+        .iter()
+        .map(|&i| {
+            let p = &plans[flights[i].plan];
+            (p.origin, p.destination, p.drone_type)
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_par_iter()
+        .map(|(o, d, ty)| {
+            let t = &s.drone_types[ty];
+            (
+                (o, d, ty),
+                routes(net, o, d, t, s.deconfliction.alternatives),
+            )
+        })
+        .collect()
 }
 
 /// The FATO variants of the routes cleared so far: per route (its plan of the first
@@ -1885,6 +1915,10 @@ pub fn assign(
         // Stable: equal priorities keep filing order.
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
+    // Every origin, destination and type's alternative routes, searched in parallel (each
+    // search stands alone) before the flights are cleared in order; their plans are still
+    // built when the loop first meets them, so plans keep the order they always had.
+    let mut found = alternatives(s, net, plans, flights, &order);
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
     let mut uses: BTreeMap<PlanId, PlanUses> = BTreeMap::new();
@@ -1904,7 +1938,8 @@ pub fn assign(
             .entry((o, d, ty))
             .or_insert_with(|| {
                 let mut v = vec![primary];
-                for r in routes(net, o, d, t, cfg.alternatives).into_iter().skip(1) {
+                let routes = found.remove(&(o, d, ty)).unwrap_or_default();
+                for r in routes.into_iter().skip(1) {
                     let mut plan = build_plan(net, r, ty, t, dt, [0, 0]);
                     plan.family = PlanId::new(plans.len());
                     plans.push(plan);

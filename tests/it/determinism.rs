@@ -104,3 +104,55 @@ fn identical_across_thread_counts_with_comms_and_lost_link() {
         assert_eq!(one, outputs_with(4, None, &set), "{c}");
     }
 }
+
+/// The route search keeps its per-lane state between searches (and between networks): a
+/// route found after many other searches, on this network and on another, is the route a
+/// fresh thread finds.
+#[test]
+fn a_route_search_forgets_the_searches_before_it() {
+    use skycorridor::ids::NodeId;
+    use skycorridor::network::Network;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let network = |file: &str| {
+        let (s, _) = skycorridor::scenario::load_file(&root.join(file)).unwrap();
+        let net = Network::build(&s).unwrap();
+        (s, net)
+    };
+    let (s, net) = network(skycorridor::DEFAULT_SCENARIO);
+    let (small_s, small) = network("tests/scenarios/two_routes.ron");
+    let ports: Vec<NodeId> = (0..net.nodes.len())
+        .map(NodeId::new)
+        .filter(|&n| net.terminal(n).is_some())
+        .collect();
+    let small_ports: Vec<NodeId> = (0..small.nodes.len())
+        .map(NodeId::new)
+        .filter(|&n| small.terminal(n).is_some())
+        .collect();
+    let t = &s.drone_types[0];
+    let route = |a: NodeId, b: NodeId| skycorridor::planner::route(&net, a, b, t);
+    let mut pairs = 0;
+    for &a in &ports {
+        for &b in &ports {
+            if a == b {
+                continue;
+            }
+            // Now and then another network's search in between (fewer lanes), always a
+            // search of this one just before.
+            if pairs % 7 == 0 {
+                let _ = skycorridor::planner::route(
+                    &small,
+                    small_ports[0],
+                    small_ports[1],
+                    &small_s.drone_types[0],
+                );
+            }
+            let _ = route(b, a);
+            let in_turn = route(a, b);
+            let fresh = std::thread::scope(|sc| sc.spawn(|| route(a, b)).join().unwrap());
+            assert_eq!(in_turn, fresh, "{a:?} -> {b:?}");
+            assert!(in_turn.is_some(), "{a:?} -> {b:?}");
+            pairs += 1;
+        }
+    }
+    assert!(pairs >= 30, "{pairs} pairs");
+}
