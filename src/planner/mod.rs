@@ -421,9 +421,7 @@ impl Search {
         if self.best.len() != lanes {
             self.best = vec![f64::INFINITY; lanes];
             self.came_from = vec![usize::MAX; lanes];
-            self.touched.clear();
         }
-        self.queue.clear();
     }
 
     /// Back to no lane reached.
@@ -439,6 +437,22 @@ impl Search {
 
 thread_local! {
     static SEARCH: std::cell::RefCell<Search> = std::cell::RefCell::default();
+}
+
+/// An origin, a destination and a drone type.
+type Trip = (NodeId, NodeId, DroneTypeId);
+
+/// `f` of each distinct trip of `trips`, computed on rayon's pool (each call stands
+/// alone): the same map whatever the thread count.
+fn per_trip<T: Send>(
+    trips: impl Iterator<Item = Trip>,
+    f: impl Fn(Trip) -> T + Sync,
+) -> BTreeMap<Trip, T> {
+    use rayon::prelude::*;
+    let mut trips: Vec<Trip> = trips.collect();
+    trips.sort_unstable();
+    trips.dedup();
+    trips.into_par_iter().map(|k| (k, f(k))).collect()
 }
 
 /// Builds the 3D path and unobstructed 4D profile of a route (from a departure connector
@@ -783,18 +797,12 @@ pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationEr
     let requests = sample_demand(s, net);
     // Each origin, destination and type's route, searched in parallel (each search stands
     // alone); the plans are built in the requests' order below, as they always were.
-    let mut found: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<Vec<LaneId>>> = {
-        use rayon::prelude::*;
-        let mut keys: Vec<_> = requests
+    let mut found = per_trip(
+        requests
             .iter()
-            .map(|r| (r.origin, r.destination, r.drone_type))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.into_par_iter()
-            .map(|(o, d, ty)| ((o, d, ty), route(net, o, d, &s.drone_types[ty])))
-            .collect()
-    };
+            .map(|r| (r.origin, r.destination, r.drone_type)),
+        |(o, d, ty)| route(net, o, d, &s.drone_types[ty]),
+    );
     let mut plans: Vec<Plan> = Vec::new();
     let mut by_key: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<PlanId>> = BTreeMap::new();
     let mut errors = Vec::new();

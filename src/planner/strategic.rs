@@ -1762,36 +1762,6 @@ fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec
     out
 }
 
-/// [`routes`] for each origin, destination and drone type of `flights`, searched on
-/// rayon's pool: the same routes whatever the thread count.
-fn alternatives(
-    s: &Scenario,
-    net: &Network,
-    plans: &[Plan],
-    flights: &[Flight],
-    order: &[usize],
-) -> BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<Vec<LaneId>>> {
-    use rayon::prelude::*;
-    let mut keys: Vec<(NodeId, NodeId, DroneTypeId)> = order
-        .iter()
-        .map(|&i| {
-            let p = &plans[flights[i].plan];
-            (p.origin, p.destination, p.drone_type)
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys.into_par_iter()
-        .map(|(o, d, ty)| {
-            let t = &s.drone_types[ty];
-            (
-                (o, d, ty),
-                routes(net, o, d, t, s.deconfliction.alternatives),
-            )
-        })
-        .collect()
-}
-
 /// The FATO variants of the routes cleared so far: per route (its plan of the first
 /// FATOs) and pair of FATOs, the variant's plan.
 struct Variants(BTreeMap<(PlanId, [u8; 2]), PlanId>);
@@ -1918,7 +1888,13 @@ pub fn assign(
     // Every origin, destination and type's alternative routes, searched in parallel (each
     // search stands alone) before the flights are cleared in order; their plans are still
     // built when the loop first meets them, so plans keep the order they always had.
-    let mut found = alternatives(s, net, plans, flights, &order);
+    let trips = order.iter().map(|&i| {
+        let p = &plans[flights[i].plan];
+        (p.origin, p.destination, p.drone_type)
+    });
+    let mut found = super::per_trip(trips, |(o, d, ty)| {
+        routes(net, o, d, &s.drone_types[ty], cfg.alternatives)
+    });
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
     let mut uses: BTreeMap<PlanId, PlanUses> = BTreeMap::new();
