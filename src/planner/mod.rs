@@ -440,7 +440,7 @@ thread_local! {
 }
 
 /// An origin, a destination and a drone type.
-type Trip = (NodeId, NodeId, DroneTypeId);
+pub(crate) type Trip = (NodeId, NodeId, DroneTypeId);
 
 /// `f` of each distinct trip of `trips`, computed on rayon's pool (each call stands
 /// alone): the same map whatever the thread count.

@@ -1742,21 +1742,31 @@ impl Reservations {
     }
 }
 
-/// Up to `k` distinct routes, the time-optimal first; each next one is A* with the lanes
-/// already used four times as costly.
-fn routes(net: &Network, o: NodeId, d: NodeId, t: &DroneType, k: u32) -> Vec<Vec<LaneId>> {
+/// Up to `k - 1` routes besides the time-optimal `first` (the lanes of the plan
+/// [`super::plan_all`] found, not searched again), each distinct from those before it:
+/// each next one is A* with the lanes already used four times as costly.
+fn alternatives(
+    net: &Network,
+    (o, d, t): (NodeId, NodeId, &DroneType),
+    first: &[LaneId],
+    k: u32,
+) -> Vec<Vec<LaneId>> {
+    fn costlier(penalty: &mut BTreeMap<LaneId, f64>, route: &[LaneId]) {
+        for &l in route {
+            *penalty.entry(l).or_insert(1.0) *= 4.0;
+        }
+    }
     let mut penalty: BTreeMap<LaneId, f64> = BTreeMap::new();
+    costlier(&mut penalty, first);
     let mut out: Vec<Vec<LaneId>> = Vec::new();
-    for _ in 0..k.max(1) {
+    for _ in 1..k.max(1) {
         let Some(r) = super::route_weighted(net, o, d, t, &penalty) else {
             break;
         };
-        if out.contains(&r) {
+        if r == first || out.contains(&r) {
             break;
         }
-        for &l in &r {
-            *penalty.entry(l).or_insert(1.0) *= 4.0;
-        }
+        costlier(&mut penalty, &r);
         out.push(r);
     }
     out
@@ -1888,12 +1898,17 @@ pub fn assign(
     // Every origin, destination and type's alternative routes, searched in parallel (each
     // search stands alone) before the flights are cleared in order; their plans are still
     // built when the loop first meets them, so plans keep the order they always had.
-    let trips = order.iter().map(|&i| {
+    // A trip's first flight's plan is its time-optimal route (plan_all's).
+    let mut primary_of: BTreeMap<super::Trip, PlanId> = BTreeMap::new();
+    for &i in &order {
         let p = &plans[flights[i].plan];
-        (p.origin, p.destination, p.drone_type)
-    });
-    let mut found = super::per_trip(trips, |(o, d, ty)| {
-        routes(net, o, d, &s.drone_types[ty], cfg.alternatives)
+        primary_of
+            .entry((p.origin, p.destination, p.drone_type))
+            .or_insert(flights[i].plan);
+    }
+    let mut found = super::per_trip(primary_of.keys().copied(), |(o, d, ty)| {
+        let first = &plans[primary_of[&(o, d, ty)]].lanes;
+        alternatives(net, (o, d, &s.drone_types[ty]), first, cfg.alternatives)
     });
     let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
@@ -1915,7 +1930,7 @@ pub fn assign(
             .or_insert_with(|| {
                 let mut v = vec![primary];
                 let routes = found.remove(&(o, d, ty)).unwrap_or_default();
-                for r in routes.into_iter().skip(1) {
+                for r in routes {
                     let mut plan = build_plan(net, r, ty, t, dt, [0, 0]);
                     plan.family = PlanId::new(plans.len());
                     plans.push(plan);
