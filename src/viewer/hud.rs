@@ -76,6 +76,7 @@ fn labels(
             .filter(|n| in_view(state.view.to_px(n.en, size)))
             .count()
             <= MAX_NAMED_VERTIPORTS;
+        let mut dots = egui::Mesh::default();
         for (i, n) in sim.0.net().nodes.iter().enumerate() {
             if matches!(n.kind, NodeKind::Gate { .. }) {
                 // A border gate: an amber diamond, with its queue when there is one.
@@ -112,23 +113,35 @@ fn labels(
             }
             if matches!(n.kind, NodeKind::Vertiport { .. }) {
                 let q = state.view.to_px(n.en, size);
+                if !in_view(q) {
+                    continue;
+                }
                 let at = egui::pos2(q[0] as f32, q[1] as f32);
+                if !name_vertiports {
+                    // Too many to name: a faint dot each, in one mesh (a ring each,
+                    // anti-aliased, was a quarter of a frame with the region file's 4,442
+                    // vertiports in software rendering, and hid the corridors).
+                    dots.add_colored_rect(
+                        egui::Rect::from_center_size(at, egui::vec2(2.0, 2.0)),
+                        egui::Color32::from_rgba_unmultiplied(240, 240, 240, 150),
+                    );
+                    continue;
+                }
                 painter.circle_stroke(
                     at,
                     4.0,
                     egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 240, 240)),
                 );
-                if name_vertiports {
-                    painter.text(
-                        at + egui::vec2(6.0, 2.0),
-                        egui::Align2::LEFT_TOP,
-                        &n.id,
-                        egui::FontId::monospace(11.0),
-                        egui::Color32::from_rgb(235, 235, 235),
-                    );
-                }
+                painter.text(
+                    at + egui::vec2(6.0, 2.0),
+                    egui::Align2::LEFT_TOP,
+                    &n.id,
+                    egui::FontId::monospace(11.0),
+                    egui::Color32::from_rgb(235, 235, 235),
+                );
             }
         }
+        painter.add(egui::Shape::mesh(dots));
     }
     painter.text(
         egui::pos2(size[0] as f32 - 6.0, size[1] as f32 - 4.0),
