@@ -87,3 +87,87 @@ fn drones_whose_picture_is_stale_are_drawn_grey() {
     assert_eq!(at_100(0.0, 10_000.0), [Look::Cruising, Look::Cruising]);
     assert_eq!(at_100(5000.0, 1000.0), [Look::Stale, Look::Stale]);
 }
+
+/// The corridor bands: on gba_10k's lattice (rows laid out in longitude and latitude, so
+/// they bend by about a tenth of a degree at each node), straight runs of one colour are
+/// drawn as one band, zoomed out, and every lane vertex in view lies within the
+/// tolerance of a band in its lane's colour, made only of lane vertices.
+#[test]
+fn corridor_bands_cover_every_lane_within_the_tolerance() {
+    use bevy::color::Color;
+    use skycorridor::network::Network;
+    use skycorridor::viewer::corridors::StraightRuns;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (s, _) = skycorridor::scenario::load_file(&root.join("scenarios/gba_10k.ron")).unwrap();
+    let net = Network::build(&s).unwrap();
+    let runs = StraightRuns::new(&net);
+    // Most lanes empty (one colour), one in seven loaded (another): runs break there.
+    let color = |l: LaneId| {
+        if l.index().is_multiple_of(7) {
+            Color::srgb(1.0, 0.0, 0.0)
+        } else {
+            Color::WHITE
+        }
+    };
+    // A 12 km square around the middle of Guangzhou's mesh (and the whole network).
+    let c = net.nodes[net.node_index["GZ.160.130"]].en;
+    let rect = [c[0] - 6000.0, c[1] - 6000.0, c[0] + 6000.0, c[1] + 6000.0];
+    let in_rect =
+        |p: &[f64; 2]| p[0] >= rect[0] && p[0] <= rect[2] && p[1] >= rect[1] && p[1] <= rect[3];
+    let vertices: std::collections::HashSet<[u64; 2]> = net
+        .lanes
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| [p[0].to_bits(), p[1].to_bits()]))
+        .collect();
+    for tol in [0.0, 0.2, 5.0, 50.0] {
+        let bands = runs.bands(&net, rect, 0.0, tol, color);
+        assert!(!bands.is_empty());
+        for (points, _) in &bands {
+            assert!(points.len() >= 2);
+            for p in points {
+                assert!(vertices.contains(&[p[0].to_bits(), p[1].to_bits()]));
+            }
+        }
+        let mut lanes_in = 0;
+        for (i, lane) in net.lanes.iter().enumerate() {
+            if !lane.points.iter().all(in_rect) {
+                continue;
+            }
+            lanes_in += 1;
+            let want = color(LaneId::new(i));
+            for p in &lane.points {
+                let near = bands.iter().filter(|(_, c)| *c == want).any(|(b, _)| {
+                    b.windows(2)
+                        .any(|w| dist_to_segment(*p, w[0], w[1]) <= tol + 1e-6)
+                });
+                assert!(near, "lane {i}'s vertex {p:?} is not drawn within {tol} m");
+            }
+        }
+        let legs: usize = bands.iter().map(|(b, _)| b.len() - 1).sum();
+        eprintln!(
+            "tolerance {tol} m: {lanes_in} lanes in view, {} bands, {legs} legs",
+            bands.len()
+        );
+        if tol >= 5.0 {
+            // Runs of lanes along the rows, a leg each.
+            assert!(legs * 2 < lanes_in, "{legs} legs for {lanes_in} lanes");
+        } else if tol == 0.0 {
+            // The rows bend at every node: no join dropped.
+            assert!(legs >= lanes_in, "{legs} legs for {lanes_in} lanes");
+        }
+    }
+    // Everything out of view: nothing drawn.
+    let far = [1e7, 1e7, 1.1e7, 1.1e7];
+    assert!(runs.bands(&net, far, 100.0, 50.0, color).is_empty());
+}
+
+fn dist_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
+}
