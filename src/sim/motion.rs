@@ -39,29 +39,55 @@ pub(crate) fn advance_all(
 ) {
     let local_minima = net.local_minima;
     let (tracks, ids, minima) = table.rows(airborne.len(), local_minima);
-    let rows = airborne
-        .par_iter_mut()
-        .zip(tracks.par_iter_mut().zip(ids.par_iter_mut()));
-    let one = |a: &mut Airborne, track: &mut Track, id: &mut u32| {
-        advance_one(a, (fleet, net), (gates, comms), (dt, step));
-        *track = Track {
-            pos: a.d.pos,
-            vel: a.d.vel,
-        };
-        *id = a.flight.0;
+    // In chunks, each a plain loop that asks for the segments of the drones a few places
+    // ahead (and, closer, their lanes' minima) while it moves this one: each drone's
+    // plan lies elsewhere in memory, and the move waited for it.
+    let chunks = airborne
+        .par_chunks_mut(CHUNK)
+        .zip(tracks.par_chunks_mut(CHUNK).zip(ids.par_chunks_mut(CHUNK)));
+    let moved = |(drones, (tracks, ids)): (&mut [Airborne], (&mut [Track], &mut [u32])),
+                 mut minima: Option<&mut [[f32; 2]]>| {
+        for i in 0..drones.len() {
+            if let Some(a) = drones.get(i + AHEAD) {
+                fleet.prefetch_seg(a.flight, a.d.motion.seg);
+            }
+            if local_minima && let Some(a) = drones.get(i + AHEAD / 2) {
+                let plan = fleet.plan(a.flight);
+                if let Some(lane) = plan
+                    .path
+                    .segs
+                    .get(a.d.motion.seg as usize)
+                    .and_then(|s| s.lane)
+                {
+                    super::prefetch(&net.lanes[lane].minima);
+                }
+            }
+            let a = &mut drones[i];
+            advance_one(a, (fleet, net), (gates, comms), (dt, step));
+            tracks[i] = Track {
+                pos: a.d.pos,
+                vel: a.d.vel,
+            };
+            ids[i] = a.flight.0;
+            if let Some(m) = minima.as_deref_mut() {
+                m[i] = minima_at(net, fleet.plan(a.flight), a.d.motion.seg);
+            }
+        }
     };
     if local_minima {
-        rows.zip(minima.par_iter_mut())
-            .with_min_len(1024)
-            .for_each(|((a, (track, id)), m)| {
-                one(a, track, id);
-                *m = minima_at(net, fleet.plan(a.flight), a.d.motion.seg);
-            });
+        chunks
+            .zip(minima.par_chunks_mut(CHUNK))
+            .for_each(|(rows, m)| moved(rows, Some(m)));
     } else {
-        rows.with_min_len(1024)
-            .for_each(|(a, (track, id))| one(a, track, id));
+        chunks.for_each(|rows| moved(rows, None));
     }
 }
+
+/// Drones a task moves in one loop.
+const CHUNK: usize = 1024;
+/// How many drones ahead the move asks for a drone's segment (reading its plan then
+/// brings that in too).
+const AHEAD: usize = 8;
 
 fn advance_one(
     a: &mut Airborne,
