@@ -331,6 +331,14 @@ pub(crate) fn minima_at(net: &Network, plan: &Plan, seg: u32) -> [f32; 2] {
     [m[0] as f32, m[1] as f32]
 }
 
+/// Asks the processor for what [`minima_at`] will read on a lane (a hint: nothing
+/// changes).
+pub(crate) fn prefetch_minima(net: &Network, plan: &Plan, seg: u32) {
+    if let Some(lane) = plan.path.segs.get(seg as usize).and_then(|s| s.lane) {
+        super::prefetch(&net.lanes[lane].minima);
+    }
+}
+
 /// The separation check: tracks, broad phase, encounters.
 #[derive(Clone)]
 pub struct Detection {

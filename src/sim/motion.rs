@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::Fleet;
 use super::comms::CommsLayer;
-use super::detect::{TrackTable, minima_at};
+use super::detect::{TrackTable, minima_at, prefetch_minima};
 use super::flight::Airborne;
 use super::flight::Dynamics;
 use super::gates::Gates;
@@ -52,15 +52,7 @@ pub(crate) fn advance_all(
                 fleet.prefetch_seg(a.flight, a.d.motion.seg);
             }
             if local_minima && let Some(a) = drones.get(i + AHEAD / 2) {
-                let plan = fleet.plan(a.flight);
-                if let Some(lane) = plan
-                    .path
-                    .segs
-                    .get(a.d.motion.seg as usize)
-                    .and_then(|s| s.lane)
-                {
-                    super::prefetch(&net.lanes[lane].minima);
-                }
+                prefetch_minima(net, fleet.plan(a.flight), a.d.motion.seg);
             }
             let a = &mut drones[i];
             advance_one(a, (fleet, net), (gates, comms), (dt, step));

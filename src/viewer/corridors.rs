@@ -181,12 +181,7 @@ impl StraightRuns {
         let mut cone = Cone::default();
         let mut prev: Option<LaneId> = None; // the last lane drawn, if the band may go on
         for &l in &self.order {
-            let b = self.bbox[l.index()];
-            if b[0] > rect[2] + margin_m
-                || b[2] < rect[0] - margin_m
-                || b[1] > rect[3] + margin_m
-                || b[3] < rect[1] - margin_m
-            {
+            if outside(self.bbox[l.index()], rect, margin_m) {
                 prev = None;
                 continue;
             }
@@ -274,6 +269,15 @@ impl Cone {
             ),
         });
     }
+}
+
+/// Whether box `b` lies further than `margin` outside `rect` (both `[min_e, min_n,
+/// max_e, max_n]`).
+fn outside(b: [f64; 4], rect: [f64; 4], margin: f64) -> bool {
+    b[0] > rect[2] + margin
+        || b[2] < rect[0] - margin
+        || b[1] > rect[3] + margin
+        || b[3] < rect[1] - margin
 }
 
 /// Whether the way from `p` through `q` to `r` bends by less than [`STRAIGHT_COS`].
@@ -417,13 +421,7 @@ fn draw_corridors(
         if lane.reverse || lane.width_m / m <= 6.0 {
             continue;
         }
-        let b = built.runs.bbox[li.index()];
-        let margin = lane.width_m;
-        if b[0] > rect[2] + margin
-            || b[2] < rect[0] - margin
-            || b[1] > rect[3] + margin
-            || b[3] < rect[1] - margin
-        {
+        if outside(built.runs.bbox[li.index()], rect, lane.width_m) {
             continue;
         }
         let edge = color(li).with_alpha(0.45);
