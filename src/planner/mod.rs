@@ -544,6 +544,15 @@ pub fn build_plan(
         (0.0, plan.planned_time_at(clear_of_fato) + dt),
         ((asks_s - dt).max(0.0), time + t.fato_clear_s),
     ];
+    // Plans are kept to the end of the run (at region scale hundreds of thousands of
+    // them, variants included, over a gigabyte): built by pushing, their vectors held
+    // about a third spare.
+    plan.lanes.shrink_to_fit();
+    plan.path.segs.shrink_to_fit();
+    plan.path.cum.shrink_to_fit();
+    plan.seg_t.shrink_to_fit();
+    plan.knots.shrink_to_fit();
+    plan.gates.shrink_to_fit();
     plan
 }
 

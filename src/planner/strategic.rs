@@ -109,6 +109,12 @@ impl<V: Copy> Table<V> {
             i = self.chunks[c].len();
         }
         let chunk = &mut self.chunks[c];
+        if chunk.len() == chunk.capacity() {
+            // Grown by a quarter, not doubled: at region scale the tables hold gigabytes,
+            // and doubled chunks (a late booking into a shrunk one, the newest one
+            // filling) left a third of that unused.
+            chunk.reserve_exact((chunk.len() / 4).max(4));
+        }
         chunk.insert(i, (key, v));
         if chunk.len() > CHUNK {
             // Bookings come mostly in order of time, so most go into the last chunk: the
