@@ -277,13 +277,19 @@ impl Terminals {
             .zip(&net.terminals)
             .map(|(p, t)| p.tail_m(t))
             .collect();
+        // Whether the others at its arrival level keep behind `a`: asked only of a drone
+        // that asks for a FATO or is in a trail (its flight state and record lie
+        // elsewhere in memory, a miss for every drone in the air).
+        let kept_behind = |a: &Airborne, fleet: &Fleet| {
+            a.d.offset_m == 0.0
+                && (booked.is_none() || off_book(&a.d, &states[a.flight.index()], fleet, a.flight))
+        };
         for a in airborne.iter_mut() {
-            let kept_behind = a.d.offset_m == 0.0
-                && (booked.is_none() || off_book(&a.d, &states[a.flight.index()], fleet, a.flight));
             if !a.d.fato_asked {
                 self.ask(a, kept_behind, &mut tails, fleet, net);
                 continue;
             }
+            let kept_behind = kept_behind(a, fleet);
             let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
                 continue;
             };
@@ -332,7 +338,7 @@ impl Terminals {
     fn ask(
         &mut self,
         a: &mut Airborne,
-        kept_behind: bool,
+        kept_behind: impl FnOnce(&Airborne, &Fleet) -> bool,
         tails: &mut [f64],
         fleet: &Fleet,
         net: &Network,
@@ -346,6 +352,7 @@ impl Terminals {
         // (One more step of travel: it is served from the next step.)
         let reach = a.d.asking_reach_m(ty.accel_mps2, self.dt_s) + a.d.motion.u * self.dt_s;
         if r <= reach + tails[ti] {
+            let kept_behind = kept_behind(a, fleet);
             let port = &mut self.ports[ti];
             a.d.fato_asked = true;
             port.air_queue.push_back(a.flight);
