@@ -292,6 +292,8 @@ pub struct Simulation {
     seen_detection: Detection,
     /// The reported picture after the last step (with a communications layer).
     seen: Vec<Airborne>,
+    /// Per drone in the air, in its order, what the last move found for settling.
+    settled: Vec<motion::Moved>,
 }
 
 impl Simulation {
@@ -350,6 +352,7 @@ impl Simulation {
             bookings: None,
             takeoff_delays: BTreeMap::new(),
             delayed: Vec::new(),
+            settled: Vec::new(),
         }
     }
 
@@ -380,6 +383,7 @@ impl Simulation {
             comms: self.comms.clone(),
             seen_detection: self.seen_detection.clone(),
             seen: self.seen.clone(),
+            settled: self.settled.clone(),
         }
     }
 
@@ -422,7 +426,7 @@ impl Simulation {
             (&self.fleet, &self.net),
             (&self.gates, self.comms.as_ref()),
             (dt, self.step),
-            self.detection.table_mut(),
+            (self.detection.table_mut(), &mut self.settled),
         );
         self.settle(t1, dt);
         if let Some(log) = &mut self.trajectory {
@@ -600,16 +604,35 @@ impl Simulation {
     fn settle(&mut self, t1: f64, dt: f64) {
         // Places in the airborne list of the drones that ended, in order.
         let mut ended: Vec<usize> = Vec::new();
-        for (i, a) in self.airborne.iter_mut().enumerate() {
-            let plan = self.fleet.plan(a.flight);
-            if a.d.holds_origin_fato && a.d.motion.s >= plan.climb_done_m() {
-                a.d.holds_origin_fato = false;
-                self.terminals
-                    .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
+        // Each drone's plan is read only when something happens to it: the rows the
+        // move wrote say where it is and whether it ended.
+        debug_assert!(
+            self.settled.len() == self.airborne.len()
+                && self
+                    .airborne
+                    .iter()
+                    .zip(&self.settled)
+                    .all(|(a, m)| *m == motion::Moved::of(a, &self.fleet)),
+            "the move's rows are the drones' state"
+        );
+        for (i, (a, moved)) in self.airborne.iter_mut().zip(&self.settled).enumerate() {
+            if a.d.holds_origin_fato {
+                let plan = self.fleet.plan(a.flight);
+                if a.d.motion.s >= plan.climb_done_m() {
+                    a.d.holds_origin_fato = false;
+                    self.terminals
+                        .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
+                }
             }
-            count_lanes(&mut self.lane_stats, a, plan, dt);
+            if a.prev_seg != a.d.motion.seg {
+                count_entries(&mut self.lane_stats, a, self.fleet.plan(a.flight));
+            }
+            if let Some(lane) = moved.lane() {
+                self.lane_stats[lane.index()].occupancy_s += dt;
+            }
             let st = &mut self.states[a.flight.index()];
-            let end = if a.d.motion.s >= plan.path.total_m() {
+            let end = if moved.landed {
+                let plan = self.fleet.plan(a.flight);
                 self.terminals.landed(&self.net, a.flight, &a.d, plan, t1);
                 st.status = if plan.destination == self.fleet.cleared_plan(a.flight).destination {
                     Status::Completed
@@ -617,7 +640,7 @@ impl Simulation {
                     Status::Diverted
                 };
                 PointState::Completed
-            } else if a.d.energy_wh >= self.fleet.drone_type(a.flight).battery_wh {
+            } else if moved.empty {
                 self.terminals
                     .abandon(a.flight, &mut a.d, &self.fleet, &self.net, t1);
                 st.status = Status::BatteryDepleted;
@@ -634,6 +657,7 @@ impl Simulation {
         }
         if !ended.is_empty() {
             remove_sorted(&mut self.airborne, &ended);
+            remove_sorted(&mut self.settled, &ended);
             self.detection.table_mut().remove(&ended);
         }
         self.peak_airborne = self.peak_airborne.max(self.airborne.len());
@@ -700,8 +724,8 @@ pub(crate) fn remove_sorted<T>(v: &mut Vec<T>, gone: &[usize]) {
     });
 }
 
-/// Lane entries and drone-seconds in lanes for drone `a` after its move.
-fn count_lanes(stats: &mut [LaneStats], a: &Airborne, plan: &Plan, dt: f64) {
+/// The lanes drone `a` (on `plan`) entered in its move.
+fn count_entries(stats: &mut [LaneStats], a: &Airborne, plan: &Plan) {
     let segs = &plan.path.segs;
     for k in a.prev_seg as usize + 1..=a.d.motion.seg as usize {
         if let Some(lane) = segs[k].lane
@@ -709,9 +733,6 @@ fn count_lanes(stats: &mut [LaneStats], a: &Airborne, plan: &Plan, dt: f64) {
         {
             stats[lane.index()].entries += 1;
         }
-    }
-    if let Some(lane) = segs[a.d.motion.seg as usize].lane {
-        stats[lane.index()].occupancy_s += dt;
     }
 }
 
