@@ -813,7 +813,7 @@ pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationEr
         |(o, d, ty)| route(net, o, d, &s.drone_types[ty]),
     );
     let mut plans: Vec<Plan> = Vec::new();
-    let mut by_key: BTreeMap<(NodeId, NodeId, DroneTypeId), Option<PlanId>> = BTreeMap::new();
+    let mut by_key: BTreeMap<Trip, Option<PlanId>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut flights = Vec::with_capacity(requests.len());
     for r in requests {

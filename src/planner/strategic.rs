@@ -33,7 +33,7 @@ use std::fmt;
 
 use super::track::{TrackKnot, track, track_conflicts};
 use super::{Flight, Plan, build_plan};
-use crate::ids::{DroneTypeId, LaneId, NodeId, PlanId};
+use crate::ids::{LaneId, NodeId, PlanId};
 use crate::network::{LaneEnd, Network};
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
 
@@ -1916,7 +1916,7 @@ pub fn assign(
         let first = &plans[primary_of[&(o, d, ty)]].lanes;
         alternatives(net, (o, d, &s.drone_types[ty]), first, cfg.alternatives)
     });
-    let mut options: BTreeMap<(NodeId, NodeId, DroneTypeId), Vec<PlanId>> = BTreeMap::new();
+    let mut options: BTreeMap<super::Trip, Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
     let mut uses: BTreeMap<PlanId, PlanUses> = BTreeMap::new();
     // Per plan, the run of departures its searches found ruled out (see `Blocked`).
