@@ -121,11 +121,15 @@ impl Moved {
 
     /// The row for drone `a` as it is now.
     pub(crate) fn of(a: &Airborne, fleet: &Fleet) -> Moved {
-        let plan = fleet.plan(a.flight);
+        Moved::at(fleet.plan(a.flight), fleet.drone_type(a.flight), &a.d)
+    }
+
+    /// The row of a drone of type `ty` flying `plan` in state `d`.
+    fn at(plan: &Plan, ty: &DroneType, d: &Dynamics) -> Moved {
         Moved::new(
-            plan.path.segs[a.d.motion.seg as usize].lane,
-            a.d.motion.s >= plan.path.total_m(),
-            a.d.energy_wh >= fleet.drone_type(a.flight).battery_wh,
+            plan.path.segs[d.motion.seg as usize].lane,
+            d.motion.s >= plan.path.total_m(),
+            d.energy_wh >= ty.battery_wh,
         )
     }
 
@@ -292,11 +296,7 @@ fn advance_one(
     if d.cap_mps.is_some() || d.offset_m != 0.0 || d.lateral_m != 0.0 {
         d.manoeuvring_s += dt as f32;
     }
-    Moved::new(
-        seg.lane,
-        d.motion.s >= plan.path.total_m(),
-        d.energy_wh >= ty.battery_wh,
-    )
+    Moved::at(plan, ty, d)
 }
 
 /// Moves a drone's sideways offset toward its target at its type's climb rate (see
