@@ -1901,10 +1901,10 @@ pub fn assign(
         // Stable: equal priorities keep filing order.
         order.sort_by_key(|&i| std::cmp::Reverse(flights[i].priority));
     }
-    // Every origin, destination and type's alternative routes, searched in parallel (each
-    // search stands alone) before the flights are cleared in order; their plans are still
-    // built when the loop first meets them, so plans keep the order they always had.
-    // A trip's first flight's plan is its time-optimal route (plan_all's).
+    // Every origin, destination and type's alternative routes, searched and planned in
+    // parallel (each stands alone) before the flights are cleared in order; their plans
+    // are still added when the loop first meets them, so plans keep the order they
+    // always had. A trip's first flight's plan is its time-optimal route (plan_all's).
     let mut primary_of: BTreeMap<super::Trip, PlanId> = BTreeMap::new();
     for &i in &order {
         let p = &plans[flights[i].plan];
@@ -1914,7 +1914,11 @@ pub fn assign(
     }
     let mut found = super::per_trip(primary_of.keys().copied(), |(o, d, ty)| {
         let first = &plans[primary_of[&(o, d, ty)]].lanes;
-        alternatives(net, (o, d, &s.drone_types[ty]), first, cfg.alternatives)
+        let t = &s.drone_types[ty];
+        alternatives(net, (o, d, t), first, cfg.alternatives)
+            .into_iter()
+            .map(|r| build_plan(net, r, ty, t, dt, [0, 0]))
+            .collect::<Vec<Plan>>()
     });
     let mut options: BTreeMap<super::Trip, Vec<PlanId>> = BTreeMap::new();
     let mut variants = Variants(BTreeMap::new());
@@ -1935,9 +1939,7 @@ pub fn assign(
             .entry((o, d, ty))
             .or_insert_with(|| {
                 let mut v = vec![primary];
-                let routes = found.remove(&(o, d, ty)).unwrap_or_default();
-                for r in routes {
-                    let mut plan = build_plan(net, r, ty, t, dt, [0, 0]);
+                for mut plan in found.remove(&(o, d, ty)).unwrap_or_default() {
                     plan.family = PlanId::new(plans.len());
                     plans.push(plan);
                     v.push(PlanId::new(plans.len() - 1));
