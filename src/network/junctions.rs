@@ -85,6 +85,18 @@ pub fn turn_angle(into: &Lane, out: &Lane) -> f64 {
     angle(ray(into, false), ray(out, true))
 }
 
+/// A lane's rays as [`turn_angle`] takes them, `[leaving its start, leaving its end
+/// backwards]`: kept per lane (see [`crate::network::Network::lane_rays`]) for the route
+/// search, which asks for the angle at every lane it expands.
+pub fn lane_rays(lane: &Lane) -> [[f64; 2]; 2] {
+    [ray(lane, true), ray(lane, false)]
+}
+
+/// [`turn_angle`] from the rays of the lanes (see [`lane_rays`]): the same number.
+pub fn turn_angle_of(into: &[[f64; 2]; 2], out: &[[f64; 2]; 2]) -> f64 {
+    angle(into[1], out[0])
+}
+
 /// Zone radius per unit horizontal minimum for a sharpest angle `a` between lanes: with
 /// the radius `r`, a drone anywhere in the zone on one lane and one outside it on the
 /// other are at least `r sin a` apart (`r` beyond a right angle), and two outside it at

@@ -225,6 +225,8 @@ pub struct Network {
     pub lane_crossings: Vec<Vec<usize>>,
     /// Junction zones and the ramp zones beside them, for strategic deconfliction.
     pub junctions: Junctions,
+    /// Per lane, its rays at both ends (see [`junctions::lane_rays`]).
+    pub lane_rays: Vec<[[f64; 2]; 2]>,
     /// The slowest cruise speed of the scenario's drone types, m/s.
     pub slowest_mps: f64,
     /// The highest speed limit of any lane, m/s (a bound for route search).
@@ -379,6 +381,7 @@ impl Network {
             .map(|l| l.booked_headway_s(slowest_mps, &weather.forecast))
             .collect();
         Ok(Network {
+            lane_rays: lanes.iter().map(junctions::lane_rays).collect(),
             max_speed_limit_mps: lanes.iter().map(|l| l.speed_limit_mps).fold(0.0, f64::max),
             weather,
             booked_headway_s,
