@@ -86,8 +86,8 @@ pub fn turn_angle(into: &Lane, out: &Lane) -> f64 {
 }
 
 /// A lane's rays as [`turn_angle`] takes them, `[leaving its start, leaving its end
-/// backwards]`: kept per lane (see [`crate::network::Network::lane_rays`]) for the route
-/// search, which asks for the angle at every lane it expands.
+/// backwards]`: kept per lane (see [`crate::network::Network::turn_angle`]) for the route
+/// search, which asks for the angle at every lane it expands, and the junction checks.
 pub fn lane_rays(lane: &Lane) -> [[f64; 2]; 2] {
     [ray(lane, true), ray(lane, false)]
 }

@@ -275,6 +275,12 @@ impl Network {
         self.booked_headway_s[l.index()]
     }
 
+    /// [`junctions::turn_angle`] at the node between lane `into` and lane `out`, from
+    /// the rays kept per lane (the same number).
+    pub fn turn_angle(&self, into: LaneId, out: LaneId) -> f64 {
+        junctions::turn_angle_of(&self.lane_rays[into.index()], &self.lane_rays[out.index()])
+    }
+
     /// The lanes' mean altitude, metres (0 without lanes): where the window samples a
     /// gridded wind.
     pub fn mean_lane_alt_m(&self) -> f64 {

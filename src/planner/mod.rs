@@ -373,10 +373,7 @@ fn lanes_between(
                 }
                 let turn = !l.connector
                     && !m.connector
-                    && crate::network::junctions::turn_angle_of(
-                        &net.lane_rays[lane],
-                        &net.lane_rays[next],
-                    ) < straight;
+                    && net.turn_angle(LaneId::new(lane), LaneId::new(next)) < straight;
                 let cost = cost + lane_cost(next) + if turn { TURN_COST_S } else { 0.0 };
                 reach(queue, best, next, cost, lane);
             }

@@ -505,12 +505,6 @@ impl Passage {
     }
 }
 
-/// The angle at a node between the lane arriving (`into`) and the lane leaving (`out`),
-/// radians: pi straight on, small for a sharp turn back.
-fn turn_angle(net: &Network, into: LaneId, out: LaneId) -> f64 {
-    crate::network::junctions::turn_angle(&net.lanes[into], &net.lanes[out])
-}
-
 /// The junction transitions of a plan, in seconds from take-off: at each node where its
 /// route changes lane, from the node's zone radius
 /// ([`Junctions::radius_m`](crate::network::Junctions::radius_m)) before the node until
@@ -551,7 +545,7 @@ fn junction_passages_in(
         // Drones one lane headway apart on this turn, at this drone's speed there.
         let v = segs[start.saturating_sub(1)].u_max.min(segs[start].u_max);
         let gap_m = net.booked_headway_s(w[0]).max(net.booked_headway_s(w[1])) * v;
-        let exclusive = gap_m * (0.5 * turn_angle(net, w[0], w[1])).sin() < 1.05 * h_min;
+        let exclusive = gap_m * (0.5 * net.turn_angle(w[0], w[1])).sin() < 1.05 * h_min;
         let at = plan.path.cum[start];
         let ramp_end = if segs[start].dir[2] != 0.0 {
             plan.path.cum[start + 1]
