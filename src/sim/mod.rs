@@ -251,6 +251,33 @@ pub(crate) fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
+/// Drones in the air below which a pass over them runs on the calling thread: handing it
+/// to rayon's pool (from the simulation's thread, outside it) costs more than it saves.
+const PAR_MIN_DRONES: usize = 4096;
+
+/// `f` of every drone in the air (with its place), those it gives, in drone order: on
+/// every core when there are many (each drone's plan and flight lie elsewhere in memory,
+/// a miss or two per drone), on this thread when few.
+pub(crate) fn drones_where<A: Sync, T: Send>(
+    airborne: &[A],
+    f: impl Fn(usize, &A) -> Option<T> + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    if airborne.len() < PAR_MIN_DRONES {
+        return airborne
+            .iter()
+            .enumerate()
+            .filter_map(|(k, a)| f(k, a))
+            .collect();
+    }
+    airborne
+        .par_iter()
+        .enumerate()
+        .with_min_len(PAR_MIN_DRONES / 2)
+        .filter_map(|(k, a)| f(k, a))
+        .collect()
+}
+
 /// Per-lane counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct LaneStats {
@@ -1041,5 +1068,40 @@ impl Simulation {
             prev_seg: seg as u32,
             d,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What [`super::drones_where`] gives is what a plain loop over the drones gives, in
+    /// their order, on this thread (few drones) or on every core (many), whatever the
+    /// pool's size.
+    #[test]
+    fn drones_where_keeps_drone_order_on_any_pool() {
+        let picked = |k: usize, x: &u64| (x % 7 == 3).then_some((k, x * 3));
+        for n in [
+            0,
+            10,
+            super::PAR_MIN_DRONES - 1,
+            super::PAR_MIN_DRONES,
+            50_000,
+        ] {
+            let drones: Vec<u64> = (0..n as u64)
+                .map(|i| i * 2_654_435_761 % 1_000_003)
+                .collect();
+            let want: Vec<(usize, u64)> = drones
+                .iter()
+                .enumerate()
+                .filter_map(|(k, x)| picked(k, x))
+                .collect();
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| super::drones_where(&drones, picked));
+                assert_eq!(got, want, "{n} drones, {threads} threads");
+            }
+        }
     }
 }

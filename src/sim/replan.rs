@@ -75,10 +75,14 @@ impl Bookings {
     /// Notes the drones tactical resolution or a lost-link contingency has off their
     /// plans now (they stay off the book for the rest of their flight).
     pub(crate) fn note_manoeuvres(&mut self, airborne: &[Airborne]) {
-        for a in airborne {
-            if a.d.manoeuvring() || a.d.offset_m != 0.0 || a.d.off_plan_by_contingency() {
-                self.manoeuvred[a.flight.index()] = true;
-            }
+        // Read on every core (a pass over every drone in the air, each step); the few
+        // found are noted after.
+        let off = super::drones_where(airborne, |_, a| {
+            (a.d.manoeuvring() || a.d.offset_m != 0.0 || a.d.off_plan_by_contingency())
+                .then_some(a.flight.index())
+        });
+        for f in off {
+            self.manoeuvred[f] = true;
         }
     }
 
@@ -212,15 +216,18 @@ impl Bookings {
         fleet: &Fleet,
         net: &Network,
     ) {
-        for a in airborne {
-            let f = a.flight.index();
-            if self.diverted[f] {
-                continue;
+        // Who is late is found on every core (each drone's own booking and plan: a
+        // cache miss or two per drone in the air); the few re-booked after, in order.
+        let late = super::drones_where(airborne, |k, a| {
+            if self.diverted[a.flight.index()] {
+                return None;
             }
             let late = self.late_s(a.flight, now, &a.d, fleet);
-            if late <= limit_s {
-                continue;
-            }
+            (late > limit_s).then_some((k, late))
+        });
+        for (k, late) in late {
+            let a = &airborne[k];
+            let f = a.flight.index();
             let (old, new) = (self.booked_s[f], self.booked_s[f] + late);
             // Booked with the cleared plan (its FATO variants differ by seconds).
             let plan = fleet.cleared_plan(a.flight);

@@ -284,9 +284,18 @@ impl Terminals {
             a.d.offset_m == 0.0
                 && (booked.is_none() || off_book(&a.d, &states[a.flight.index()], fleet, a.flight))
         };
-        for a in airborne.iter_mut() {
-            if !a.d.fato_asked {
-                self.ask(a, kept_behind, &mut tails, fleet, net);
+        // How far each drone that has not asked yet is from asking, found on every core
+        // (its plan and destination: a cache miss or two per drone in the air); whether
+        // it asks depends on the tails as the pass moves them, so it asks in the pass.
+        let reach = {
+            let (dt, fleet) = (self.dt_s, &*fleet);
+            super::drones_where(airborne, |_, a| {
+                Some((!a.d.fato_asked).then(|| Self::reach(a, fleet, net, dt)))
+            })
+        };
+        for (a, reach) in airborne.iter_mut().zip(reach) {
+            if let Some(reach) = reach {
+                self.ask(a, reach, kept_behind, &mut tails, fleet, net);
                 continue;
             }
             let kept_behind = kept_behind(a, fleet);
@@ -332,26 +341,36 @@ impl Terminals {
         }
     }
 
+    /// Where drone `a` stands against its asking reach: its destination's terminal, its
+    /// distance to the fix and the reach (with one more step of travel: it is served from
+    /// the next step), metres.
+    fn reach(a: &Airborne, fleet: &Fleet, net: &Network, dt: f64) -> Reach {
+        let plan = fleet.plan(a.flight);
+        let terminal = net.nodes[plan.destination]
+            .terminal
+            .expect("flights end at vertiports");
+        let ty = fleet.drone_type(a.flight);
+        Reach {
+            terminal,
+            to_fix_m: plan.fix_m() - a.d.motion.s,
+            reach_m: a.d.asking_reach_m(ty.accel_mps2, dt) + a.d.motion.u * dt,
+        }
+    }
+
     /// `a` asks for a FATO at its destination if it is within its asking reach of the
     /// fix plus that terminal's tail (see [`Port::tail_m`]); it joins the trail, the
     /// others kept behind it if `kept_behind`.
     fn ask(
         &mut self,
         a: &mut Airborne,
+        reach: Reach,
         kept_behind: impl FnOnce(&Airborne, &Fleet) -> bool,
         tails: &mut [f64],
         fleet: &Fleet,
         net: &Network,
     ) {
-        let plan = fleet.plan(a.flight);
-        let ti = net.nodes[plan.destination]
-            .terminal
-            .expect("flights end at vertiports");
-        let r = plan.fix_m() - a.d.motion.s;
-        let ty = fleet.drone_type(a.flight);
-        // (One more step of travel: it is served from the next step.)
-        let reach = a.d.asking_reach_m(ty.accel_mps2, self.dt_s) + a.d.motion.u * self.dt_s;
-        if r <= reach + tails[ti] {
+        let (ti, r) = (reach.terminal, reach.to_fix_m);
+        if r <= reach.reach_m + tails[ti] {
             let kept_behind = kept_behind(a, fleet);
             let port = &mut self.ports[ti];
             a.d.fato_asked = true;
@@ -678,4 +697,16 @@ fn apply(a: &mut Airborne, decision: Decision, term: &Terminal, fleet: &mut Flee
             d.fato_waited = true;
         }
     }
+}
+
+/// Where a drone that has not asked for a FATO stands against its asking reach (see
+/// [`Terminals::step`]).
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    /// Its destination's terminal.
+    terminal: usize,
+    /// Path distance to the fix, metres.
+    to_fix_m: f64,
+    /// How far before the fix it asks (without the terminal's tail), metres.
+    reach_m: f64,
 }
