@@ -278,6 +278,26 @@ pub(crate) fn drones_where<A: Sync, T: Send>(
         .collect()
 }
 
+/// `f` of every drone of `block`, in order, into `out` (its room reused): on every core
+/// when there are many, on this thread when few (see [`drones_where`]).
+pub(crate) fn drones_each<A: Sync, T: Send>(
+    block: &[A],
+    f: impl Fn(&A) -> T + Sync,
+    out: &mut Vec<T>,
+) {
+    use rayon::prelude::*;
+    if block.len() < PAR_MIN_DRONES {
+        out.clear();
+        out.extend(block.iter().map(f));
+        return;
+    }
+    block
+        .par_iter()
+        .with_min_len(PAR_MIN_DRONES / 2)
+        .map(&f)
+        .collect_into_vec(out);
+}
+
 /// Per-lane counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct LaneStats {
@@ -1073,9 +1093,9 @@ impl Simulation {
 
 #[cfg(test)]
 mod tests {
-    /// What [`super::drones_where`] gives is what a plain loop over the drones gives, in
-    /// their order, on this thread (few drones) or on every core (many), whatever the
-    /// pool's size.
+    /// What [`super::drones_where`] and [`super::drones_each`] give is what a plain loop
+    /// over the drones gives, in their order, on this thread (few drones) or on every
+    /// core (many), whatever the pool's size.
     #[test]
     fn drones_where_keeps_drone_order_on_any_pool() {
         let picked = |k: usize, x: &u64| (x % 7 == 3).then_some((k, x * 3));
@@ -1101,6 +1121,10 @@ mod tests {
                     .unwrap();
                 let got = pool.install(|| super::drones_where(&drones, picked));
                 assert_eq!(got, want, "{n} drones, {threads} threads");
+                let mut each = vec![(0, 0); 3];
+                pool.install(|| super::drones_each(&drones, |x| (*x, x % 5), &mut each));
+                let all: Vec<(u64, u64)> = drones.iter().map(|x| (*x, x % 5)).collect();
+                assert_eq!(each, all, "{n} drones, {threads} threads, each");
             }
         }
     }

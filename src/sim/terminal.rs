@@ -285,57 +285,65 @@ impl Terminals {
                 && (booked.is_none() || off_book(&a.d, &states[a.flight.index()], fleet, a.flight))
         };
         // How far each drone that has not asked yet is from asking, found on every core
-        // (its plan and destination: a cache miss or two per drone in the air); whether
-        // it asks depends on the tails as the pass moves them, so it asks in the pass.
-        let reach = {
-            let (dt, fleet) = (self.dt_s, &*fleet);
-            super::drones_where(airborne, |_, a| {
-                Some((!a.d.fato_asked).then(|| Self::reach(a, fleet, net, dt)))
-            })
-        };
-        for (a, reach) in airborne.iter_mut().zip(reach) {
-            if let Some(reach) = reach {
-                self.ask(a, reach, kept_behind, &mut tails, fleet, net);
-                continue;
+        // (its plan and destination: a cache miss or two per drone in the air) a block of
+        // drones at a time (a few hundred kilobytes, whatever the drones); whether it asks
+        // depends on the tails as the pass moves them, so it asks in the pass.
+        let mut reach: Vec<Option<Reach>> = Vec::new();
+        for lo in (0..airborne.len()).step_by(REACH_BLOCK) {
+            let block = lo..(lo + REACH_BLOCK).min(airborne.len());
+            {
+                let (dt, fleet) = (self.dt_s, &*fleet);
+                super::drones_each(
+                    &airborne[block.clone()],
+                    |a| (!a.d.fato_asked).then(|| Self::reach(a, fleet, net, dt)),
+                    &mut reach,
+                );
             }
-            let kept_behind = kept_behind(a, fleet);
-            let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
-                continue;
-            };
-            if let Ok(k) = decisions.binary_search_by_key(&a.flight, |d| d.0) {
-                apply(a, decisions[k].1, t_term, fleet, net);
-            }
-            let plan = fleet.plan(a.flight);
-            let fix = plan.fix_m();
-            let port = &mut self.ports[net.nodes[plan.destination].terminal.expect("vertiport")];
-            let d = &mut a.d;
-            if port.entering == Some(a.flight) && d.motion.s >= fix - 1e-6 {
-                port.entering = None;
-            }
-            if d.fato_asked {
-                d.follow_m = follow
-                    .binary_search_by_key(&a.flight, |e| e.0)
-                    .map_or(0.0, |k| follow[k].1);
-                if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
-                    e.1 = fix - d.motion.s;
-                    e.2 = kept_behind;
+            for (a, reach) in airborne[block].iter_mut().zip(reach.drain(..)) {
+                if let Some(reach) = reach {
+                    self.ask(a, reach, kept_behind, &mut tails, fleet, net);
+                    continue;
                 }
-            }
-            // Its place in line (which moves up as the line does): `trail_m` apart, the
-            // first one `trail_m` behind the climb point (`clear_m` before the fix).
-            if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
-                let place = port.line.iter().position(|&q| q == a.flight);
-                d.line_place = place.map_or(0, |p| p as u16 + 1);
-            }
-            if d.fato_granted && d.stack_level > 0 {
-                let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
-                if climbing || d.motion.s >= fix + t_term.clear_m {
-                    // Granted while still changing level at the climb point: back down
-                    // there; or a holder clear of the fix: down to the arrival level. Its
-                    // level is free either way.
-                    port.stack[d.stack_level as usize - 1] = None;
-                    d.stack_level = 0;
-                    d.offset_target_m = 0.0;
+                let kept_behind = kept_behind(a, fleet);
+                let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
+                    continue;
+                };
+                if let Ok(k) = decisions.binary_search_by_key(&a.flight, |d| d.0) {
+                    apply(a, decisions[k].1, t_term, fleet, net);
+                }
+                let plan = fleet.plan(a.flight);
+                let fix = plan.fix_m();
+                let port =
+                    &mut self.ports[net.nodes[plan.destination].terminal.expect("vertiport")];
+                let d = &mut a.d;
+                if port.entering == Some(a.flight) && d.motion.s >= fix - 1e-6 {
+                    port.entering = None;
+                }
+                if d.fato_asked {
+                    d.follow_m = follow
+                        .binary_search_by_key(&a.flight, |e| e.0)
+                        .map_or(0.0, |k| follow[k].1);
+                    if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
+                        e.1 = fix - d.motion.s;
+                        e.2 = kept_behind;
+                    }
+                }
+                // Its place in line (which moves up as the line does): `trail_m` apart, the
+                // first one `trail_m` behind the climb point (`clear_m` before the fix).
+                if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
+                    let place = port.line.iter().position(|&q| q == a.flight);
+                    d.line_place = place.map_or(0, |p| p as u16 + 1);
+                }
+                if d.fato_granted && d.stack_level > 0 {
+                    let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
+                    if climbing || d.motion.s >= fix + t_term.clear_m {
+                        // Granted while still changing level at the climb point: back down
+                        // there; or a holder clear of the fix: down to the arrival level. Its
+                        // level is free either way.
+                        port.stack[d.stack_level as usize - 1] = None;
+                        d.stack_level = 0;
+                        d.offset_target_m = 0.0;
+                    }
                 }
             }
         }
@@ -710,3 +718,6 @@ struct Reach {
     /// How far before the fix it asks (without the terminal's tail), metres.
     reach_m: f64,
 }
+
+/// Drones whose asking reach is found at once (see [`Terminals::step`]).
+const REACH_BLOCK: usize = 16_384;
