@@ -288,80 +288,76 @@ impl Terminals {
         // (its plan and destination: a cache miss or two per drone in the air) a block of
         // drones at a time (a few hundred kilobytes, whatever the drones); whether it asks
         // depends on the tails as the pass moves them, so it asks in the pass.
-        let mut reach: Vec<Option<Reach>> = Vec::new();
-        for lo in (0..airborne.len()).step_by(REACH_BLOCK) {
-            let block = lo..(lo + REACH_BLOCK).min(airborne.len());
-            {
-                let (dt, fleet) = (self.dt_s, &*fleet);
-                super::drones_each(
-                    &airborne[block.clone()],
-                    |a| (!a.d.fato_asked).then(|| Self::reach(a, fleet, net, dt)),
-                    &mut reach,
-                );
-            }
-            for (a, reach) in airborne[block].iter_mut().zip(reach.drain(..)) {
-                if let Some(reach) = reach {
-                    self.ask(a, reach, kept_behind, &mut tails, fleet, net);
-                    continue;
-                }
-                let kept_behind = kept_behind(a, fleet);
-                let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
-                    continue;
-                };
-                if let Ok(k) = decisions.binary_search_by_key(&a.flight, |d| d.0) {
-                    apply(a, decisions[k].1, t_term, fleet, net);
-                }
-                let plan = fleet.plan(a.flight);
-                let fix = plan.fix_m();
-                let port =
-                    &mut self.ports[net.nodes[plan.destination].terminal.expect("vertiport")];
-                let d = &mut a.d;
-                if port.entering == Some(a.flight) && d.motion.s >= fix - 1e-6 {
-                    port.entering = None;
-                }
-                if d.fato_asked {
-                    d.follow_m = follow
-                        .binary_search_by_key(&a.flight, |e| e.0)
-                        .map_or(0.0, |k| follow[k].1);
-                    if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
-                        e.1 = fix - d.motion.s;
-                        e.2 = kept_behind;
-                    }
-                }
-                // Its place in line (which moves up as the line does): `trail_m` apart, the
-                // first one `trail_m` behind the climb point (`clear_m` before the fix).
-                if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
-                    let place = port.line.iter().position(|&q| q == a.flight);
-                    d.line_place = place.map_or(0, |p| p as u16 + 1);
-                }
-                if d.fato_granted && d.stack_level > 0 {
-                    let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
-                    if climbing || d.motion.s >= fix + t_term.clear_m {
-                        // Granted while still changing level at the climb point: back down
-                        // there; or a holder clear of the fix: down to the arrival level. Its
-                        // level is free either way.
-                        port.stack[d.stack_level as usize - 1] = None;
-                        d.stack_level = 0;
-                        d.offset_target_m = 0.0;
+        let mut asking: Vec<Option<Asking>> = Vec::new();
+        for block in airborne.chunks_mut(ASKING_BLOCK) {
+            let (dt, read) = (self.dt_s, &*fleet);
+            super::drones_each(
+                block,
+                |a| (!a.d.fato_asked).then(|| Asking::of(a, read, net, dt)),
+                &mut asking,
+            );
+            for (a, asking) in block.iter_mut().zip(asking.drain(..)) {
+                match asking {
+                    Some(asking) => self.ask(a, asking, kept_behind, &mut tails, fleet, net),
+                    None => {
+                        let kept_behind = kept_behind(a, fleet);
+                        self.tend(a, kept_behind, &decisions, &follow, fleet, net);
                     }
                 }
             }
         }
     }
 
-    /// Where drone `a` stands against its asking reach: its destination's terminal, its
-    /// distance to the fix and the reach (with one more step of travel: it is served from
-    /// the next step), metres.
-    fn reach(a: &Airborne, fleet: &Fleet, net: &Network, dt: f64) -> Reach {
+    /// A drone that has asked for a FATO: the decision for it applied, its trail spacing
+    /// and place in line set, out of the stack once clear of the fix (see
+    /// [`Terminals::step`]).
+    fn tend(
+        &mut self,
+        a: &mut Airborne,
+        kept_behind: bool,
+        decisions: &[(FlightId, Decision)],
+        follow: &[(FlightId, f32)],
+        fleet: &mut Fleet,
+        net: &Network,
+    ) {
+        let Some(t_term) = net.terminal(fleet.plan(a.flight).destination) else {
+            return;
+        };
+        if let Ok(k) = decisions.binary_search_by_key(&a.flight, |d| d.0) {
+            apply(a, decisions[k].1, t_term, fleet, net);
+        }
         let plan = fleet.plan(a.flight);
-        let terminal = net.nodes[plan.destination]
-            .terminal
-            .expect("flights end at vertiports");
-        let ty = fleet.drone_type(a.flight);
-        Reach {
-            terminal,
-            to_fix_m: plan.fix_m() - a.d.motion.s,
-            reach_m: a.d.asking_reach_m(ty.accel_mps2, dt) + a.d.motion.u * dt,
+        let fix = plan.fix_m();
+        let port = &mut self.ports[net.nodes[plan.destination].terminal.expect("vertiport")];
+        let d = &mut a.d;
+        if port.entering == Some(a.flight) && d.motion.s >= fix - 1e-6 {
+            port.entering = None;
+        }
+        if d.fato_asked {
+            d.follow_m = follow
+                .binary_search_by_key(&a.flight, |e| e.0)
+                .map_or(0.0, |k| follow[k].1);
+            if let Some(e) = port.trail.iter_mut().find(|e| e.0 == a.flight) {
+                e.1 = fix - d.motion.s;
+                e.2 = kept_behind;
+            }
+        }
+        // Its place in line (which moves up as the line does): `trail_m` apart, the
+        // first one `trail_m` behind the climb point (`clear_m` before the fix).
+        if d.fato_waited && d.stack_level == 0 && !d.fato_granted {
+            let place = port.line.iter().position(|&q| q == a.flight);
+            d.line_place = place.map_or(0, |p| p as u16 + 1);
+        }
+        if d.fato_granted && d.stack_level > 0 {
+            let climbing = d.motion.s < fix - 1e-6 && d.offset_m != d.offset_target_m;
+            if climbing || d.motion.s >= fix + t_term.clear_m {
+                // Granted while still changing level at the climb point: back down
+                // there; or a holder clear of the fix: down to the arrival level. Its
+                // level is free either way.
+                port.stack[d.stack_level as usize - 1] = None;
+                d.stack_level = 0;
+                d.offset_target_m = 0.0;
+            }
         }
     }
 
@@ -371,14 +367,14 @@ impl Terminals {
     fn ask(
         &mut self,
         a: &mut Airborne,
-        reach: Reach,
+        asking: Asking,
         kept_behind: impl FnOnce(&Airborne, &Fleet) -> bool,
         tails: &mut [f64],
         fleet: &Fleet,
         net: &Network,
     ) {
-        let (ti, r) = (reach.terminal, reach.to_fix_m);
-        if r <= reach.reach_m + tails[ti] {
+        let (ti, r) = (asking.terminal, asking.to_fix_m);
+        if r <= asking.reach_m + tails[ti] {
             let kept_behind = kept_behind(a, fleet);
             let port = &mut self.ports[ti];
             a.d.fato_asked = true;
@@ -710,14 +706,31 @@ fn apply(a: &mut Airborne, decision: Decision, term: &Terminal, fleet: &mut Flee
 /// Where a drone that has not asked for a FATO stands against its asking reach (see
 /// [`Terminals::step`]).
 #[derive(Debug, Clone, Copy)]
-struct Reach {
+struct Asking {
     /// Its destination's terminal.
     terminal: usize,
     /// Path distance to the fix, metres.
     to_fix_m: f64,
-    /// How far before the fix it asks (without the terminal's tail), metres.
+    /// How far before the fix it asks (without the terminal's tail; with one more step
+    /// of travel: it is served from the next step), metres.
     reach_m: f64,
 }
 
+impl Asking {
+    /// Where drone `a` stands, with steps of `dt`.
+    fn of(a: &Airborne, fleet: &Fleet, net: &Network, dt: f64) -> Asking {
+        let plan = fleet.plan(a.flight);
+        let terminal = net.nodes[plan.destination]
+            .terminal
+            .expect("flights end at vertiports");
+        let ty = fleet.drone_type(a.flight);
+        Asking {
+            terminal,
+            to_fix_m: plan.fix_m() - a.d.motion.s,
+            reach_m: a.d.asking_reach_m(ty.accel_mps2, dt) + a.d.motion.u * dt,
+        }
+    }
+}
+
 /// Drones whose asking reach is found at once (see [`Terminals::step`]).
-const REACH_BLOCK: usize = 16_384;
+const ASKING_BLOCK: usize = 16_384;
