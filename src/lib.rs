@@ -48,6 +48,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use network::Network;
+use planner::PlanKeeping;
 use scenario::{Override, Scenario, ScenarioError};
 use sim::Simulation;
 
@@ -61,13 +62,26 @@ pub fn prepare(
     path: &Path,
     source: Option<&str>,
 ) -> Result<Simulation, ScenarioError> {
+    prepare_keeping(scenario, (path, source), PlanKeeping::All)
+}
+
+/// [`prepare`], keeping of each plan what `keeping` says: `run` keeps only the plans of
+/// flights in progress ([`PlanKeeping::InUse`]), the window and exports keep all.
+pub fn prepare_keeping(
+    scenario: Scenario,
+    (path, source): (&Path, Option<&str>),
+    keeping: PlanKeeping,
+) -> Result<Simulation, ScenarioError> {
     let fail = |errors| ScenarioError::invalid(path, source, errors);
     scenario::validate(&scenario).map_err(fail)?;
     let net = Network::build(&scenario).map_err(fail)?;
-    let planned = planner::plan_all(&scenario, &net).map_err(fail)?;
+    let planned = planner::plan_all_keeping(&scenario, &net, keeping).map_err(fail)?;
     let (plans, flights) = (planned.plans, planned.flights);
     let mut sim = Simulation::new(scenario, Arc::new(net), plans, flights);
     sim.keep_reservations(planned.bookings);
+    if keeping == PlanKeeping::InUse {
+        sim.keep_plans_in_use();
+    }
     Ok(sim)
 }
 
@@ -81,7 +95,20 @@ pub fn load_with_text(
     path: &Path,
     overrides: &[Override],
 ) -> Result<(Simulation, String), ScenarioError> {
+    load_keeping(path, overrides, PlanKeeping::All)
+}
+
+/// [`load_with_text`], keeping of each plan what `keeping` says (see
+/// [`prepare_keeping`]).
+pub fn load_keeping(
+    path: &Path,
+    overrides: &[Override],
+    keeping: PlanKeeping,
+) -> Result<(Simulation, String), ScenarioError> {
     let (scenario, text) = scenario::load_file(path)?;
     let scenario = scenario::apply_overrides(&scenario, overrides)?;
-    Ok((prepare(scenario, path, Some(&text))?, text))
+    Ok((
+        prepare_keeping(scenario, (path, Some(&text)), keeping)?,
+        text,
+    ))
 }

@@ -12,6 +12,7 @@ use skycorridor::app;
 use skycorridor::metrics::{self, Comparison, ConflictPairs, Report};
 use skycorridor::monitor::replay::Recording;
 use skycorridor::monitor::{self, Monitor, Thresholds};
+use skycorridor::planner::PlanKeeping;
 use skycorridor::scenario::Override;
 use skycorridor::sim::MAX_TRAJECTORY_POINTS;
 
@@ -122,7 +123,7 @@ fn monte_carlo(
         .par_iter()
         .map(|&seed| -> Result<Report> {
             let set = super::with_override(set.to_vec(), "seed", Some(seed.to_string()));
-            let mut sim = skycorridor::load(file, &set)?;
+            let (mut sim, _) = skycorridor::load_keeping(file, &set, PlanKeeping::InUse)?;
             sim.events_mut().max_kept = max_events;
             sim.run_to_end();
             let report = Report::from_sim(&sim);
@@ -155,7 +156,7 @@ fn monte_carlo(
 
 /// The scenario run to its end, without the window: its report and its conflict pairs.
 fn finished(file: &Path, set: &[Override]) -> Result<(Report, ConflictPairs)> {
-    let mut sim = skycorridor::load(file, set)?;
+    let (mut sim, _) = skycorridor::load_keeping(file, set, PlanKeeping::InUse)?;
     sim.run_to_end();
     Ok((Report::from_sim(&sim), metrics::conflict_pairs(&sim)))
 }
@@ -182,7 +183,9 @@ fn run(
     max_events: usize,
 ) -> Result<()> {
     let started = Instant::now();
-    let (mut sim, text) = skycorridor::load_with_text(file, set)?;
+    // Only the plans of flights in progress are kept whole: plan memory follows the
+    // drones in the air, not the day's flights (the outputs are the same bit for bit).
+    let (mut sim, text) = skycorridor::load_keeping(file, set, PlanKeeping::InUse)?;
     // With --record, a monitor and the recording's fingerprints follow every step.
     let mut recording = match record {
         None => None,

@@ -31,7 +31,7 @@ pub use regional::{CityPairKpi, GateUse, JurisdictionKpi, markdown};
 pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
 
-use crate::ids::FlightId;
+use crate::ids::{FlightId, PlanId};
 use crate::planner::CancelReason;
 use crate::sim::events::{EventKind, EventSummary, location_kind};
 use crate::sim::{Simulation, Status, TrackPlace};
@@ -1001,7 +1001,18 @@ pub fn write_plans_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result
         "alt_m",
         "corridor",
     ])?;
-    for (i, plan) in sim.plans().iter().enumerate() {
+    // Shed plans (see `PlanKeeping::InUse`) are rebuilt a block at a time, on every
+    // core, and written in order.
+    const BLOCK: usize = 4096;
+    let n = sim.plans().len();
+    let blocks = (0..n.div_ceil(BLOCK)).map(|b| {
+        use rayon::prelude::*;
+        (b * BLOCK..n.min((b + 1) * BLOCK))
+            .into_par_iter()
+            .map(|i| sim.whole_plan(PlanId::new(i)))
+            .collect::<Vec<_>>()
+    });
+    for (i, plan) in blocks.flatten().enumerate() {
         let path = &plan.path;
         for (k, &t) in plan.seg_t.iter().enumerate() {
             let p = if k < path.segs.len() {

@@ -66,6 +66,8 @@ pub struct Plan {
     /// The winds each segment meets, forecast and actual, mean along it; empty when both
     /// fields are uniform (then every segment meets the same).
     pub seg_wind: Box<[SegWind]>,
+    /// Whether the path and its profile have been dropped ([`Plan::shed`]).
+    shed: bool,
 }
 
 /// Where a plan's terminal legs meet its lanes, found once when it is built.
@@ -167,6 +169,41 @@ impl Plan {
         } else {
             t1
         }
+    }
+
+    /// Drops the path and its 4D profile (segments, distances, times, knots, winds), about
+    /// nine tenths of a plan's memory. What stays is what reports read once a flight has
+    /// ended: the route's lanes, its ends, type, FATOs, gates, marks and totals
+    /// (duration, energy, distance over water). [`Plan::rebuild`] brings the rest back
+    /// bit for bit: every plan is [`build_plan`] of its lanes, type and FATOs.
+    pub fn shed(&mut self) {
+        self.path = Path::default();
+        self.seg_t = Vec::new();
+        self.knots = Vec::new();
+        self.seg_wind = Box::default();
+        self.shed = true;
+    }
+
+    /// Whether [`Plan::shed`] dropped its path and profile (not yet rebuilt).
+    pub fn is_shed(&self) -> bool {
+        self.shed
+    }
+
+    /// Builds a shed plan's path and profile again for its type `t` in steps of `dt` (the
+    /// ones it was built with): the same plan, bit for bit. A whole plan is left as is.
+    pub fn rebuild(&mut self, net: &Network, t: &DroneType, dt: f64) {
+        if !self.shed {
+            return;
+        }
+        let lanes = std::mem::take(&mut self.lanes);
+        let mut whole = build_plan(net, lanes, self.drone_type, t, dt, self.fato);
+        whole.family = self.family;
+        debug_assert_eq!(
+            whole.duration_s.to_bits(),
+            self.duration_s.to_bits(),
+            "a rebuilt plan is the plan it was"
+        );
+        *self = whole;
     }
 
     /// The same route between FATOs `fato` for its type `t`, in steps of `dt`: a variant
@@ -532,6 +569,7 @@ pub fn build_plan(
         knots,
         duration_s: time,
         energy_wh,
+        shed: false,
     };
     let u = t.cruise_speed_mps;
     let ask_m = asking_reach_m(u, t.accel_mps2, dt) + u * dt + td.clear_m;
@@ -800,9 +838,36 @@ fn sample_demand(s: &Scenario, net: &Network) -> Vec<Request> {
     out
 }
 
+/// What is kept of each plan from planning to the end of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PlanKeeping {
+    /// Every plan whole throughout: what the window, the exports and anything reading a
+    /// flight's path before it is due need.
+    #[default]
+    All,
+    /// A plan whole only while a flight that is due, waiting or in the air flies it (or,
+    /// with strategic deconfliction, while a flight is being cleared with it): shed
+    /// ([`Plan::shed`]) as it is planned and rebuilt when needed, so that plan memory
+    /// follows the flights in progress rather than the day's. The same results, bit for
+    /// bit.
+    InUse,
+}
+
 /// Samples demand and plans every flight. Flights come back sorted by departure (ties by
 /// their order in the scenario). A pair with no route is an error naming the pair.
 pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationError>> {
+    plan_all_keeping(s, net, PlanKeeping::All)
+}
+
+/// [`plan_all`], keeping of each plan what `keeping` says (see [`PlanKeeping`]).
+pub fn plan_all_keeping(
+    s: &Scenario,
+    net: &Network,
+    keeping: PlanKeeping,
+) -> Result<Planned, Vec<ValidationError>> {
+    // Plans are shed as they are built (the clearing makes whole the few it reads at a
+    // time): the planning peak is then one whole plan, not the day's.
+    let shed_now = keeping == PlanKeeping::InUse;
     let requests = sample_demand(s, net);
     // Each origin, destination and type's route, searched in parallel (each search stands
     // alone); the plans are built in the requests' order below, as they always were.
@@ -824,6 +889,9 @@ pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationEr
                 Some(lanes) => {
                     let mut plan = build_plan(net, lanes, r.drone_type, t, s.dt_s, [0, 0]);
                     plan.family = PlanId::new(plans.len());
+                    if shed_now {
+                        plan.shed();
+                    }
                     plans.push(plan);
                     Some(PlanId::new(plans.len() - 1))
                 }
@@ -866,7 +934,7 @@ pub fn plan_all(s: &Scenario, net: &Network) -> Result<Planned, Vec<ValidationEr
     }
     flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
     let bookings = s.deconfliction.strategic.then(|| {
-        let table = strategic::assign(s, net, &mut plans, &mut flights);
+        let table = strategic::assign(s, net, (&mut plans, &mut flights), keeping);
         // The simulation releases flights in order of their cleared departures.
         flights.sort_by(|a, b| a.departure_s.total_cmp(&b.departure_s));
         table

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::track::{TrackKnot, track, track_conflicts};
-use super::{Flight, Plan, build_plan};
+use super::{Flight, Plan, PlanKeeping, build_plan};
 use crate::ids::{LaneId, NodeId, PlanId};
 use crate::network::{LaneEnd, Network};
 use crate::scenario::{DroneType, Scenario, ServiceOrder};
@@ -1812,6 +1812,8 @@ struct VariantSearch<'a> {
     /// What the family's earlier searches found ruled out.
     blocked: &'a mut Blocked,
     family: PlanId,
+    /// Shed plans made whole for this flight (see [`whole`]).
+    rebuilt: &'a mut Vec<PlanId>,
 }
 
 impl VariantSearch<'_> {
@@ -1839,6 +1841,7 @@ impl VariantSearch<'_> {
             let plan = self
                 .variants
                 .get(self.net, self.s, self.plans, self.family, fato);
+            whole(self.net, self.s, self.plans, plan, self.rebuilt);
             let vu = PlanUses::of(self.net, &self.plans[plan], self.table);
             if self.table.fits_on(&vu, dep, fato) {
                 return Some((dep, plan, vu, fato));
@@ -1877,17 +1880,34 @@ impl Best {
     }
 }
 
+/// Makes plan `id` whole if it was shed, noting it in `rebuilt` (to be shed again once
+/// the flight being cleared is).
+fn whole(net: &Network, s: &Scenario, plans: &mut [Plan], id: PlanId, rebuilt: &mut Vec<PlanId>) {
+    let plan = &mut plans[id.index()];
+    if plan.is_shed() {
+        plan.rebuild(net, &s.drone_types[plan.drone_type], s.dt_s);
+        rebuilt.push(id);
+    }
+}
+
 /// Clears every flight: assigns departure, route and FATOs (plan) or cancellation.
 /// `flights` are in filed-departure order; plans of alternative routes and of FATO
 /// variants are appended to `plans`. Returns the bookings of the flights as cleared
 /// (what [`Reservations::of`] would build again; the offsets found between tracks are
 /// forgotten, the tracks kept).
+///
+/// With [`PlanKeeping::InUse`] a plan is whole only while a flight is being cleared
+/// with it (its uses are what the clearing keeps): the others stay shed, or are shed
+/// once that flight is cleared. The same clearance either way.
 pub fn assign(
     s: &Scenario,
     net: &Network,
-    plans: &mut Vec<Plan>,
-    flights: &mut [Flight],
+    (plans, flights): (&mut Vec<Plan>, &mut [Flight]),
+    keeping: PlanKeeping,
 ) -> Reservations {
+    let shed = keeping == PlanKeeping::InUse;
+    // The shed plans made whole for the flight being cleared.
+    let mut rebuilt: Vec<PlanId> = Vec::new();
     let cfg = &s.deconfliction;
     let dt = s.dt_s;
     let mut order: Vec<usize> = (0..flights.len()).collect();
@@ -1911,7 +1931,13 @@ pub fn assign(
         let t = &s.drone_types[ty];
         alternatives(net, (o, d, t), first, cfg.alternatives)
             .into_iter()
-            .map(|r| build_plan(net, r, ty, t, dt, [0, 0]))
+            .map(|r| {
+                let mut plan = build_plan(net, r, ty, t, dt, [0, 0]);
+                if shed {
+                    plan.shed();
+                }
+                plan
+            })
             .collect::<Vec<Plan>>()
     });
     let mut options: BTreeMap<super::Trip, Vec<PlanId>> = BTreeMap::new();
@@ -1922,6 +1948,7 @@ pub fn assign(
     let mut table = Reservations::new(net).with_buffer(cfg.buffer_s);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
     for i in order {
+        let known = plans.len();
         let primary = flights[i].plan;
         let (o, d, ty) = (
             plans[primary].origin,
@@ -1954,6 +1981,9 @@ pub fn assign(
         let mut battery_short = true;
         let mut first_tried = None;
         for &c in &candidates {
+            if !uses.contains_key(&c) {
+                whole(net, s, plans, c, &mut rebuilt);
+            }
             let plan = &plans[c];
             if plan.energy_wh > usable(plan) {
                 continue;
@@ -1999,6 +2029,7 @@ pub fn assign(
                     u,
                     blocked: blocked.entry(b.plan).or_default(),
                     family: b.plan,
+                    rebuilt: &mut rebuilt,
                 };
                 match search.first_fit(f.scheduled_s, b.steps, max_steps) {
                     Some((dep, plan, vu, fato)) => {
@@ -2036,6 +2067,15 @@ pub fn assign(
                     max_s: cfg.max_ground_delay_s,
                     binding: table.binding(&uses[&tried], f.scheduled_s, dt, max_steps),
                 }));
+            }
+        }
+        if shed {
+            // What this flight made whole or built: its uses are kept.
+            for id in rebuilt
+                .drain(..)
+                .chain((known..plans.len()).map(PlanId::new))
+            {
+                plans[id.index()].shed();
             }
         }
     }

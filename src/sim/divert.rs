@@ -132,6 +132,6 @@ pub(crate) fn divert(
         b.book_diversion(a.flight, (t, s), &diversion, net);
         clear
     });
-    fleet.divert(a.flight, diversion);
+    fleet.divert(net, a.flight, diversion);
     Some(Diversion { to, clear })
 }

@@ -41,6 +41,7 @@ pub mod tactical;
 pub mod terminal;
 pub mod trajectory;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -83,6 +84,14 @@ pub struct Fleet {
     dt_s: f64,
     /// Each flight's schedule noise.
     disturbances: disturb::Disturbances,
+    /// Per plan, the flights in progress (due, waiting or in the air) that fly it, as
+    /// cleared or now ([`Fleet::take_up`]).
+    in_use: Vec<u32>,
+    /// Whether plans no flight in progress flies are shed
+    /// ([`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse)).
+    shedding: bool,
+    /// Plans whose last flight in progress ended in this step: shed at its end.
+    unused: Vec<PlanId>,
 }
 
 impl Fleet {
@@ -96,6 +105,7 @@ impl Fleet {
             .map(|(i, p)| ((p.family, p.fato), PlanId::new(i)))
             .collect();
         Fleet {
+            in_use: vec![0; plans.len()],
             plans,
             flights,
             types,
@@ -103,6 +113,113 @@ impl Fleet {
             variants,
             dt_s,
             disturbances: disturb::Disturbances::default(),
+            shedding: false,
+            unused: Vec::new(),
+        }
+    }
+
+    /// Flight `f` has come due: the plans it flies (its cleared plan and, if another,
+    /// the one it flies now) are held whole, rebuilt if shed, until it ends
+    /// ([`Fleet::put_down`]).
+    pub(crate) fn take_up(&mut self, net: &Network, f: FlightId) {
+        let (cleared, now) = (self.flights[f].plan, self.current[f.index()]);
+        self.hold(net, cleared);
+        if now != cleared {
+            self.hold(net, now);
+        }
+    }
+
+    /// [`Fleet::take_up`] of each of `flights`, in order, their shed plans rebuilt on
+    /// every core first when there are several.
+    pub(crate) fn take_up_all(&mut self, net: &Network, flights: &[FlightId]) {
+        use rayon::prelude::*;
+        let mut shed: Vec<PlanId> = flights
+            .iter()
+            .flat_map(|&f| [self.flights[f].plan, self.current[f.index()]])
+            .filter(|&id| self.plans[id].is_shed())
+            .collect();
+        if shed.len() >= 16 {
+            shed.sort_unstable();
+            shed.dedup();
+            let whole: Vec<Plan> = shed
+                .par_iter()
+                .map(|&id| self.whole_plan(net, id).into_owned())
+                .collect();
+            for (id, plan) in shed.into_iter().zip(whole) {
+                self.plans[id] = plan;
+            }
+        }
+        for &f in flights {
+            self.take_up(net, f);
+        }
+    }
+
+    /// Flight `f` has ended: the plans it flew are no longer held for it.
+    pub(crate) fn put_down(&mut self, f: FlightId) {
+        let (cleared, now) = (self.flights[f].plan, self.current[f.index()]);
+        self.let_go(cleared);
+        if now != cleared {
+            self.let_go(now);
+        }
+    }
+
+    fn hold(&mut self, net: &Network, id: PlanId) {
+        self.in_use[id.index()] += 1;
+        let plan = &mut self.plans[id];
+        if plan.is_shed() {
+            plan.rebuild(net, &self.types[plan.drone_type], self.dt_s);
+        }
+    }
+
+    fn let_go(&mut self, id: PlanId) {
+        let n = &mut self.in_use[id.index()];
+        debug_assert!(*n > 0, "{id} let go more often than held");
+        *n = n.saturating_sub(1);
+        if *n == 0 && self.shedding {
+            self.unused.push(id);
+        }
+    }
+
+    /// From now on flight `f` flies plan `id` (held for it from now; the one it flew
+    /// before is let go, unless it is the cleared plan).
+    fn fly(&mut self, net: &Network, f: FlightId, id: PlanId) {
+        let (cleared, old) = (self.flights[f].plan, self.current[f.index()]);
+        if id != cleared {
+            self.hold(net, id);
+        }
+        if old != cleared {
+            self.let_go(old);
+        }
+        self.current[f.index()] = id;
+    }
+
+    /// Adds a plan (held by no flight yet).
+    fn add_plan(&mut self, plan: Plan) -> PlanId {
+        self.plans.push(plan);
+        self.in_use.push(0);
+        PlanId::new(self.plans.len() - 1)
+    }
+
+    /// From now on the plans no flight in progress flies are shed ([`Plan::shed`]),
+    /// those not held now at once
+    /// ([`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse)).
+    pub(crate) fn keep_in_use(&mut self) {
+        self.shedding = true;
+        for (plan, &n) in self.plans.iter_mut().zip(&self.in_use) {
+            if n == 0 {
+                plan.shed();
+            }
+        }
+        give_back_freed_memory();
+    }
+
+    /// Sheds the plans whose last flight in progress ended in this step (unless one
+    /// has taken them up since).
+    fn shed_unused(&mut self) {
+        for id in std::mem::take(&mut self.unused) {
+            if self.in_use[id.index()] == 0 {
+                self.plans[id].shed();
+            }
         }
     }
 
@@ -175,24 +292,22 @@ impl Fleet {
             None => {
                 let base = &self.plans[now.family];
                 let plan = base.variant(net, &self.types[base.drone_type], self.dt_s, fato);
-                let id = PlanId::new(self.plans.len());
-                self.plans.push(plan);
+                let id = self.add_plan(plan);
                 self.variants.insert(key, id);
                 id
             }
         };
-        self.current[f.index()] = id;
+        self.fly(net, f, id);
     }
 
     /// From now on `f` flies `plan`, a diversion from the air whose path is its current
     /// plan's up to where it is (so it keeps its place): a family of its own, for the
     /// variants a FATO grant makes.
-    pub(crate) fn divert(&mut self, f: FlightId, mut plan: Plan) {
-        let id = PlanId::new(self.plans.len());
-        plan.family = id;
-        self.variants.insert((id, plan.fato), id);
-        self.plans.push(plan);
-        self.current[f.index()] = id;
+    pub(crate) fn divert(&mut self, net: &Network, f: FlightId, mut plan: Plan) {
+        plan.family = PlanId::new(self.plans.len());
+        let id = self.add_plan(plan);
+        self.variants.insert((id, self.plans[id].fato), id);
+        self.fly(net, f, id);
     }
 
     /// The plan a flight was cleared for (from and to the first FATOs): what strategic
@@ -200,9 +315,21 @@ impl Fleet {
     pub fn cleared_plan(&self, f: FlightId) -> &Plan {
         &self.plans[self.flights[f].plan]
     }
-    /// Every plan.
+    /// Every plan (with [`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse),
+    /// those no flight in progress flies are shed: see [`Fleet::whole_plan`]).
     pub fn plans(&self) -> &[Plan] {
         &self.plans
+    }
+    /// Plan `id` whole: itself, or when shed a copy rebuilt bit for bit (nothing is
+    /// kept).
+    pub fn whole_plan(&self, net: &Network, id: PlanId) -> Cow<'_, Plan> {
+        let plan = &self.plans[id];
+        if !plan.is_shed() {
+            return Cow::Borrowed(plan);
+        }
+        let mut whole = plan.clone();
+        whole.rebuild(net, &self.types[plan.drone_type], self.dt_s);
+        Cow::Owned(whole)
     }
     /// Every flight, sorted by departure.
     pub fn flights(&self) -> &[Flight] {
@@ -231,6 +358,19 @@ impl Fleet {
         if let Some(c) = path.cum.get(k + 1) {
             prefetch(c);
         }
+    }
+}
+
+/// Returns the heap's free pages to the system. glibc keeps memory a thread freed for
+/// that thread's arena, and the plans rebuilt as flights come due are allocated by the
+/// simulation's thread, not the one that planned them: without this, shedding the
+/// cleared plans would raise the peak, not lower it. A no-op off glibc.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases memory the allocator holds free; it touches no
+    // live allocation and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -447,6 +587,14 @@ impl Simulation {
         }
     }
 
+    /// From now on a plan is kept whole only while a flight in progress flies it
+    /// ([`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse); called by
+    /// [`crate::prepare_keeping`], after the reservations are kept: they are built from
+    /// the plans when the clearing's table is not at hand). Results do not change.
+    pub fn keep_plans_in_use(&mut self) {
+        self.fleet.keep_in_use();
+    }
+
     /// Advances one fixed step (no-op once finished).
     pub fn step(&mut self) {
         if self.finished() {
@@ -584,6 +732,7 @@ impl Simulation {
             self.seen = p;
         }
         self.replan_late(t1, dt);
+        self.fleet.shed_unused();
         self.t_s = self.step as f64 * dt;
         if self.finished() {
             self.wrap_up();
@@ -600,6 +749,9 @@ impl Simulation {
     /// Flights due by `t` join their origin's ground queue (those already put in the air
     /// by [`Self::place_airborne`] are skipped; those told to leave late wait until then).
     fn admit_due(&mut self, t: f64) {
+        // The flights that come due now, with their departures: their plans are taken
+        // up together.
+        let mut due: Vec<(FlightId, f64)> = Vec::new();
         while let Some(dep) = self
             .fleet
             .flights()
@@ -609,9 +761,13 @@ impl Simulation {
         {
             let f = FlightId::new(self.next_due);
             self.next_due += 1;
-            if self.states[f.index()].status != Status::Scheduled {
-                continue;
+            if self.states[f.index()].status == Status::Scheduled {
+                due.push((f, dep));
             }
+        }
+        let flights: Vec<FlightId> = due.iter().map(|d| d.0).collect();
+        self.fleet.take_up_all(&self.net, &flights);
+        for (f, dep) in due {
             // Told to leave late, and late by its own schedule noise.
             let noise = self.fleet.disturbances.late_s.get(f.index()).copied();
             match (self.takeoff_delays.get(&f).copied(), noise) {
@@ -697,6 +853,7 @@ impl Simulation {
             };
             st.end_s = t1;
             st.dynamics = Some(Box::new(a.d));
+            self.fleet.put_down(a.flight);
             if let Some(log) = &mut self.trajectory {
                 log.end(a, t1, end, &self.fleet, &self.net);
             }
@@ -801,9 +958,14 @@ impl Simulation {
     pub fn flights(&self) -> &[Flight] {
         self.fleet.flights()
     }
-    /// Every plan.
+    /// Every plan (with [`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse),
+    /// those no flight in progress flies are shed: see [`Simulation::whole_plan`]).
     pub fn plans(&self) -> &[Plan] {
         self.fleet.plans()
+    }
+    /// Plan `id` whole, rebuilt if shed ([`Fleet::whole_plan`]).
+    pub fn whole_plan(&self, id: PlanId) -> Cow<'_, Plan> {
+        self.fleet.whole_plan(&self.net, id)
     }
     /// The state of each flight, in flight order.
     pub fn states(&self) -> &[FlightState] {
@@ -1055,12 +1217,13 @@ impl Simulation {
     /// take-off set to now. For benchmarks and tests that need many drones airborne at
     /// time 0; normal runs take off from FATOs. The flight must still be scheduled.
     pub fn place_airborne(&mut self, flight: FlightId, s_m: f64, u_mps: f64) {
-        let plan = self.fleet.plan(flight);
         assert_eq!(
             self.states[flight.index()].status,
             Status::Scheduled,
             "{flight} is not scheduled"
         );
+        self.fleet.take_up(&self.net, flight);
+        let plan = self.fleet.plan(flight);
         let s_m = s_m.clamp(0.0, plan.fix_m());
         let mut seg = 0;
         while seg + 1 < plan.path.segs.len() && plan.path.cum[seg + 1] <= s_m {

@@ -13,6 +13,7 @@ mod fuzz;
 mod golden;
 mod head_on;
 mod interop;
+mod keeping;
 mod monitor;
 mod mvp;
 mod regional;

@@ -1,0 +1,113 @@
+//! Keeping only the plans of flights in progress whole (`PlanKeeping::InUse`, what `run`
+//! does): the outputs are those of keeping every plan, byte for byte, and a plan is whole
+//! exactly while a flight that is due, waiting or in the air flies it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use skycorridor::ids::{FlightId, PlanId};
+use skycorridor::metrics::{self, Report};
+use skycorridor::planner::PlanKeeping;
+use skycorridor::scenario::Override;
+use skycorridor::sim::{Simulation, Status};
+
+fn load(file: &str, set: &[&str], keeping: PlanKeeping) -> Simulation {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let set: Vec<Override> = set.iter().map(|s| s.parse().unwrap()).collect();
+    skycorridor::load_keeping(&path, &set, keeping).unwrap().0
+}
+
+/// Every output file of `file` run to its end with `set`, keeping plans as `keeping` says.
+fn outputs(file: &str, set: &[&str], keeping: PlanKeeping) -> BTreeMap<String, Vec<u8>> {
+    let mut sim = load(file, set, keeping);
+    sim.run_to_end();
+    let dir = tempfile::tempdir().unwrap();
+    metrics::write_outputs(&sim, &Report::from_sim(&sim), dir.path()).unwrap();
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn keeping_only_plans_in_use_changes_no_output() {
+    let default = skycorridor::DEFAULT_SCENARIO;
+    for (file, set) in [
+        (default, &[][..]),
+        (
+            default,
+            &["deconfliction.strategic=true", "deconfliction.tactical=Mvp"][..],
+        ),
+        ("scenarios/hk_sz_crossborder.ron", &[][..]),
+        (
+            "scenarios/vertiport_capacity.ron",
+            &["deconfliction.strategic=true"][..],
+        ),
+        ("scenarios/estuary_crossing.ron", &[][..]),
+    ] {
+        let all = outputs(file, set, PlanKeeping::All);
+        let in_use = outputs(file, set, PlanKeeping::InUse);
+        assert!(all.len() >= 5 && all["plans.csv"].len() > 1000, "{file}");
+        for (name, bytes) in &all {
+            assert!(
+                in_use[name] == *bytes,
+                "{file} {set:?}: {name} differs when only plans in use are kept"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_plan_is_whole_exactly_while_a_flight_in_progress_flies_it() {
+    let mut sim = load(
+        skycorridor::DEFAULT_SCENARIO,
+        &["duration_s=1800"],
+        PlanKeeping::InUse,
+    );
+    let whole = |sim: &Simulation| sim.plans().iter().filter(|p| !p.is_shed()).count();
+    // Before the first step no flight is in progress: every plan is shed.
+    assert_eq!(whole(&sim), 0);
+    let mut shed_seen = 0;
+    while !sim.finished() {
+        sim.step();
+        if !sim.steps().is_multiple_of(60) {
+            continue;
+        }
+        // The plans each flight in progress flies, as cleared and now.
+        let mut held = vec![false; sim.plans().len()];
+        for (f, st) in sim.states().iter().enumerate() {
+            let f = FlightId::new(f);
+            if matches!(st.status, Status::Airborne | Status::WaitingForPad) {
+                held[sim.flights()[f.index()].plan.index()] = true;
+                let now = sim
+                    .plans()
+                    .iter()
+                    .position(|p| std::ptr::eq(p, sim.plan(f)))
+                    .unwrap();
+                held[now] = true;
+            }
+        }
+        for (i, p) in sim.plans().iter().enumerate() {
+            assert_eq!(
+                !p.is_shed(),
+                held[i],
+                "plan {i} at {} s: whole {} but held {}",
+                sim.time_s(),
+                !p.is_shed(),
+                held[i]
+            );
+        }
+        shed_seen = shed_seen.max(sim.plans().iter().filter(|p| p.is_shed()).count());
+        // A shed plan comes back whole, bit for bit, when asked for.
+        if let Some(i) = sim.plans().iter().position(|p| p.is_shed()) {
+            let again = sim.whole_plan(PlanId::new(i));
+            assert!(!again.is_shed() && !again.path.segs.is_empty());
+            assert_eq!(again.duration_s, sim.plans()[i].duration_s);
+        }
+    }
+    assert!(shed_seen > 100, "only {shed_seen} plans were ever shed");
+}
