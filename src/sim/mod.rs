@@ -589,8 +589,8 @@ impl Simulation {
 
     /// From now on a plan is kept whole only while a flight in progress flies it
     /// ([`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse); called by
-    /// [`crate::prepare_keeping`], after the reservations are kept: they are built from
-    /// the plans when the clearing's table is not at hand). Results do not change.
+    /// [`crate::prepare_keeping`] once the clearing's reservations are kept). Results do
+    /// not change.
     pub fn keep_plans_in_use(&mut self) {
         self.fleet.keep_in_use();
     }
