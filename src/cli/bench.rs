@@ -184,11 +184,15 @@ fn clearing(files: &[PathBuf], set: &[skycorridor::scenario::Override]) -> Resul
         let net = Network::build(&s).map_err(fail)?;
         s.deconfliction.strategic = false;
         let t0 = Instant::now();
-        let flights = planner::plan_all_keeping(&s, &net, InUse).map_err(fail)?.flights;
+        let flights = planner::plan_all_keeping(&s, &net, InUse)
+            .map_err(fail)?
+            .flights;
         let plan_s = t0.elapsed().as_secs_f64();
         s.deconfliction.strategic = true;
         let t1 = Instant::now();
-        let cleared = planner::plan_all_keeping(&s, &net, InUse).map_err(fail)?.flights;
+        let cleared = planner::plan_all_keeping(&s, &net, InUse)
+            .map_err(fail)?
+            .flights;
         let clear_s = (t1.elapsed().as_secs_f64() - plan_s).max(0.0);
         let delayed = cleared
             .iter()
