@@ -941,7 +941,7 @@ pub fn write_events_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Resul
     for e in sim.events().sorted() {
         let (lat, lon) = sim.net().frame.to_geo(e.at[0], e.at[1]);
         let conflict = e.kind == EventKind::Conflict;
-        let cause = forensics::cause_columns(sim, &e);
+        let cause = forensics::cause_columns(sim, e);
         let row = [
             if conflict { "conflict" } else { "los" }.to_string(),
             sim.flights()[e.a.index()].id.clone(),

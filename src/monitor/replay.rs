@@ -228,6 +228,7 @@ impl Replay {
             .sorted()
             .into_iter()
             .filter(|e| e.kind == EventKind::Los)
+            .cloned()
             .collect();
         Ok(Replay {
             losses,

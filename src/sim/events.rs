@@ -868,9 +868,10 @@ impl EventTracker {
         self.open.iter().map(|(k, o)| (*k, o.los.is_some()))
     }
 
-    /// All events sorted by start time, then kind, then pair.
-    pub fn sorted(&self) -> Vec<Event> {
-        let mut v = self.closed.clone();
+    /// All events sorted by start time, then kind, then pair (references: a copy of
+    /// every event would be the reports' largest allocation).
+    pub fn sorted(&self) -> Vec<&Event> {
+        let mut v: Vec<&Event> = self.closed.iter().collect();
         v.sort_by(|x, y| {
             x.start_s
                 .total_cmp(&y.start_s)
