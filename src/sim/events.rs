@@ -868,8 +868,8 @@ impl EventTracker {
         self.open.iter().map(|(k, o)| (*k, o.los.is_some()))
     }
 
-    /// All events sorted by start time, then kind, then pair (references: a copy of
-    /// every event would be the reports' largest allocation).
+    /// All events sorted by start time, then kind, then pair (by reference: no second
+    /// copy of every event beside the run's).
     pub fn sorted(&self) -> Vec<&Event> {
         let mut v: Vec<&Event> = self.closed.iter().collect();
         v.sort_by(|x, y| {
