@@ -589,8 +589,9 @@ impl Simulation {
 
     /// From now on a plan is kept whole only while a flight in progress flies it
     /// ([`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse); called by
-    /// [`crate::prepare_keeping`] once the clearing's reservations are kept). Results do
-    /// not change.
+    /// [`crate::prepare_keeping`] once the reservations are kept: without the clearing's
+    /// table they are built from the plans, which must still be whole). Results do not
+    /// change.
     pub fn keep_plans_in_use(&mut self) {
         self.fleet.keep_in_use();
     }
