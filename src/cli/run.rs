@@ -51,8 +51,9 @@ pub struct RunArgs {
     /// conflicts without, minus 1), losses of separation, energy and delay of both.
     #[arg(long)]
     pub compare_resolution: bool,
-    /// List at most this many conflict and loss-of-separation events in events.csv
-    /// (the report counts every one; an overloaded stress scenario has millions).
+    /// List at most this many conflict and loss-of-separation events in events.csv, the
+    /// earliest to start (the report counts every one; an overloaded stress scenario
+    /// has millions).
     #[arg(long, default_value_t = skycorridor::sim::events::DEFAULT_MAX_KEPT, value_name = "N")]
     pub max_events: usize,
     /// Monte Carlo: run N seeds (the scenario's seed, or --seed, and the N-1 after it) in
@@ -125,9 +126,14 @@ fn monte_carlo(
             let set = super::with_override(set.to_vec(), "seed", Some(seed.to_string()));
             let (mut sim, _) = skycorridor::load_keeping(file, &set, PlanKeeping::InUse)?;
             sim.events_mut().max_kept = max_events;
+            let dir = out.join(format!("seed_{seed}"));
+            let events = metrics::EventsFile::create(&dir)
+                .with_context(|| format!("starting events.csv in {}", dir.display()))?;
+            sim.stream_events(Box::new(events));
             sim.run_to_end();
             let report = Report::from_sim(&sim);
-            let dir = out.join(format!("seed_{seed}"));
+            sim.finish_events()
+                .with_context(|| format!("writing events.csv in {}", dir.display()))?;
             metrics::write_outputs(&sim, &report, &dir)
                 .with_context(|| format!("writing outputs to {}", dir.display()))?;
             bar.inc(1);
@@ -201,6 +207,10 @@ fn run(
         }
     };
     sim.events_mut().max_kept = max_events;
+    // Events too are written as they close: memory follows the events in progress.
+    let events = metrics::EventsFile::create(out)
+        .with_context(|| format!("starting events.csv in {}", out.display()))?;
+    sim.stream_events(Box::new(events));
     if let Some(interval) = trajectories {
         anyhow::ensure!(
             interval.is_finite() && interval > 0.0,
@@ -266,6 +276,8 @@ fn run(
     let report = Report::from_sim(&sim);
     sim.finish_trajectories()
         .with_context(|| format!("writing the trajectory files in {}", out.display()))?;
+    sim.finish_events()
+        .with_context(|| format!("writing events.csv in {}", out.display()))?;
     metrics::write_outputs(&sim, &report, out)
         .with_context(|| format!("writing outputs to {}", out.display()))?;
     print!("{}", report.summary());

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::{Spread, num};
 use crate::ids::FlightId;
-use crate::sim::Simulation;
+use crate::network::Network;
 use crate::sim::TrackPlace;
 use crate::sim::events::{Event, EventKind, LosCause, location_kind};
+use crate::sim::{Fleet, Simulation};
 
 /// Losses of separation listed one by one in `report.json` (all of them are in
 /// `events.csv` and in the sums).
@@ -89,17 +90,17 @@ pub struct LosDetail {
 
 /// A place as reports write it: `en_route`, or its kind and node, `junction@SZN`,
 /// `approach@HKC`.
-pub fn place_label(sim: &Simulation, p: TrackPlace) -> String {
+pub fn place_label(net: &Network, p: TrackPlace) -> String {
     match p {
         TrackPlace::Terminal(v, _) | TrackPlace::Junction(v) => {
-            format!("{}@{}", location_kind(p), sim.net().nodes[v].id)
+            format!("{}@{}", location_kind(p), net.nodes[v].id)
         }
         TrackPlace::EnRoute => location_kind(p).to_string(),
     }
 }
 
-fn follows(sim: &Simulation, c: &LosCause) -> Option<String> {
-    let id = |f: FlightId| sim.flights()[f.index()].id.as_str();
+fn follows(fleet: &Fleet, c: &LosCause) -> Option<String> {
+    let id = |f: FlightId| fleet.flights()[f.index()].id.as_str();
     c.follows.map(|p| {
         let kind = match p.kind {
             EventKind::Los => "los",
@@ -110,20 +111,20 @@ fn follows(sim: &Simulation, c: &LosCause) -> Option<String> {
 }
 
 /// The cause columns of `events.csv` for event `e` (empty for a conflict).
-pub(super) fn cause_columns(sim: &Simulation, e: &Event) -> [String; 14] {
+pub(super) fn cause_columns(fleet: &Fleet, net: &Network, e: &Event) -> [String; 14] {
     let Some(c) = &e.cause else {
         return Default::default();
     };
     [
         c.phases[0].name().to_string(),
         c.phases[1].name().to_string(),
-        place_label(sim, c.places[0]),
-        place_label(sim, c.places[1]),
+        place_label(net, c.places[0]),
+        place_label(net, c.places[1]),
         c.predicted.to_string(),
         num(c.warning_s, 3),
         c.decisions[0].to_string(),
         c.decisions[1].to_string(),
-        follows(sim, c).unwrap_or_else(|| "none".to_string()),
+        follows(fleet, c).unwrap_or_else(|| "none".to_string()),
         c.follows.map_or(String::new(), |p| num(p.gap_s, 3)),
         c.domino().to_string(),
         c.earlier_episode_gap_s.map_or(String::new(), |g| num(g, 3)),
@@ -158,13 +159,13 @@ pub fn los_causes(sim: &Simulation) -> LosCauses {
                 start_s: e.start_s,
                 end_s: e.end_s,
                 min_horizontal_m: e.min_horizontal_m,
-                location: place_label(sim, e.location),
+                location: place_label(sim.net(), e.location),
                 phases: c.phases.map(|p| p.name()),
-                places: c.places.map(|p| place_label(sim, p)),
+                places: c.places.map(|p| place_label(sim.net(), p)),
                 predicted: c.predicted,
                 warning_s: c.warning_s,
                 decisions: c.decisions.map(|d| d.iter().map(|x| x.name()).collect()),
-                follows: follows(sim, c),
+                follows: follows(sim.fleet(), c),
                 follows_gap_s: c.follows.map(|p| p.gap_s),
                 domino: c.domino(),
                 earlier_episode_gap_s: c.earlier_episode_gap_s,

@@ -6,8 +6,8 @@
 //! hash order, so the same scenario and seed give byte-identical files.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -32,9 +32,11 @@ pub use trajectories::{TrajectoryFiles, trajectory_files};
 pub use vertiports::{VertiportUse, vertiport_use};
 
 use crate::ids::{FlightId, PlanId};
+use crate::network::Network;
 use crate::planner::CancelReason;
-use crate::sim::events::{EventKind, EventSummary, location_kind};
-use crate::sim::{Simulation, Status, TrackPlace};
+use crate::sim::events::{Event, EventKind, EventSink, EventSummary, location_kind};
+use crate::sim::{Fleet, Simulation, Status, TrackPlace};
+use tempfile::NamedTempFile;
 
 /// Counts of flights by outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -902,82 +904,127 @@ pub fn flights_csv(sim: &Simulation) -> Vec<u8> {
     in_memory(sim, write_flights_csv)
 }
 
-/// `events.csv`: one row per conflict or loss-of-separation event, by start time.
+/// The columns of `events.csv`.
+const EVENTS_HEADER: [&str; 31] = [
+    "kind",
+    "flight_a",
+    "flight_b",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "min_horizontal_m",
+    "vertical_m",
+    "severity",
+    "time_to_los_s",
+    "became_los",
+    "lat",
+    "lon",
+    "alt_m",
+    "open_at_end",
+    "location",
+    "vertiport",
+    "phase_a",
+    "phase_b",
+    "place_a",
+    "place_b",
+    "predicted",
+    "warning_s",
+    "decisions_a",
+    "decisions_b",
+    "follows",
+    "follows_gap_s",
+    "domino",
+    "earlier_episode_gap_s",
+    "report_age_a_s",
+    "report_age_b_s",
+];
+
+/// One row of `events.csv`.
+fn event_row(fleet: &Fleet, net: &Network, e: &Event) -> impl Iterator<Item = String> {
+    let (lat, lon) = net.frame.to_geo(e.at[0], e.at[1]);
+    let conflict = e.kind == EventKind::Conflict;
+    let cause = forensics::cause_columns(fleet, net, e);
+    let row = [
+        if conflict { "conflict" } else { "los" }.to_string(),
+        fleet.flights()[e.a.index()].id.clone(),
+        fleet.flights()[e.b.index()].id.clone(),
+        num(e.start_s, 3),
+        num(e.end_s, 3),
+        num(e.end_s - e.start_s, 3),
+        num(e.min_horizontal_m, 3),
+        num(e.vertical_m, 3),
+        num(e.severity, 4),
+        if conflict {
+            num(e.time_to_los_s, 3)
+        } else {
+            String::new()
+        },
+        if conflict {
+            e.became_los.to_string()
+        } else {
+            String::new()
+        },
+        num(lat, 6),
+        num(lon, 6),
+        num(e.at[2], 1),
+        e.open_at_end.to_string(),
+        location_kind(e.location).to_string(),
+        match e.location {
+            TrackPlace::Terminal(v, _) | TrackPlace::Junction(v) => net.nodes[v].id.clone(),
+            TrackPlace::EnRoute => String::new(),
+        },
+    ];
+    row.into_iter().chain(cause)
+}
+
+/// `events.csv`: one row per conflict or loss-of-separation event, by start time (when
+/// the run streamed its events, see [`EventsFile`], only its losses of separation).
 pub fn write_events_csv(sim: &Simulation, out: &mut dyn Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "kind",
-        "flight_a",
-        "flight_b",
-        "start_s",
-        "end_s",
-        "duration_s",
-        "min_horizontal_m",
-        "vertical_m",
-        "severity",
-        "time_to_los_s",
-        "became_los",
-        "lat",
-        "lon",
-        "alt_m",
-        "open_at_end",
-        "location",
-        "vertiport",
-        "phase_a",
-        "phase_b",
-        "place_a",
-        "place_b",
-        "predicted",
-        "warning_s",
-        "decisions_a",
-        "decisions_b",
-        "follows",
-        "follows_gap_s",
-        "domino",
-        "earlier_episode_gap_s",
-        "report_age_a_s",
-        "report_age_b_s",
-    ])?;
+    w.write_record(EVENTS_HEADER)?;
     for e in sim.events().sorted() {
-        let (lat, lon) = sim.net().frame.to_geo(e.at[0], e.at[1]);
-        let conflict = e.kind == EventKind::Conflict;
-        let cause = forensics::cause_columns(sim, e);
-        let row = [
-            if conflict { "conflict" } else { "los" }.to_string(),
-            sim.flights()[e.a.index()].id.clone(),
-            sim.flights()[e.b.index()].id.clone(),
-            num(e.start_s, 3),
-            num(e.end_s, 3),
-            num(e.end_s - e.start_s, 3),
-            num(e.min_horizontal_m, 3),
-            num(e.vertical_m, 3),
-            num(e.severity, 4),
-            if conflict {
-                num(e.time_to_los_s, 3)
-            } else {
-                String::new()
-            },
-            if conflict {
-                e.became_los.to_string()
-            } else {
-                String::new()
-            },
-            num(lat, 6),
-            num(lon, 6),
-            num(e.at[2], 1),
-            e.open_at_end.to_string(),
-            location_kind(e.location).to_string(),
-            match e.location {
-                TrackPlace::Terminal(v, _) | TrackPlace::Junction(v) => {
-                    sim.net().nodes[v].id.clone()
-                }
-                TrackPlace::EnRoute => String::new(),
-            },
-        ];
-        w.write_record(row.into_iter().chain(cause))?;
+        w.write_record(event_row(sim.fleet(), sim.net(), e))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// `events.csv` written while the simulation runs, each event as it closes (in the
+/// file's order, see [`crate::sim::events::EventTracker::stream_to`]): through a
+/// temporary file in the output folder, renamed into place by [`EventSink::finish`];
+/// dropped unfinished, it is removed.
+pub struct EventsFile {
+    dir: PathBuf,
+    csv: csv::Writer<BufWriter<NamedTempFile>>,
+}
+
+impl EventsFile {
+    /// Starts the file in `dir` (created if missing).
+    pub fn create(dir: &Path) -> std::io::Result<EventsFile> {
+        std::fs::create_dir_all(dir)?;
+        let mut csv = csv::Writer::from_writer(BufWriter::new(NamedTempFile::new_in(dir)?));
+        csv.write_record(EVENTS_HEADER)?;
+        Ok(EventsFile {
+            dir: dir.to_path_buf(),
+            csv,
+        })
+    }
+}
+
+impl EventSink for EventsFile {
+    fn record(&mut self, e: &Event, fleet: &Fleet, net: &Network) -> std::io::Result<()> {
+        self.csv.write_record(event_row(fleet, net, e))?;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, _: &Fleet, _: &Network) -> std::io::Result<()> {
+        let file = self.csv.into_inner().map_err(|e| e.into_error())?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.as_file().sync_all()?;
+        file.persist(self.dir.join("events.csv"))
+            .map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 /// [`write_events_csv`] into memory.
@@ -1061,7 +1108,10 @@ pub fn write_outputs(sim: &Simulation, report: &Report, dir: &Path) -> std::io::
     )?;
     // Straight to disk: at region scale these are hundreds of megabytes.
     write_atomic_with(&dir.join("flights.csv"), |w| write_flights_csv(sim, w))?;
-    write_atomic_with(&dir.join("events.csv"), |w| write_events_csv(sim, w))?;
+    // A run that streamed its events wrote them as they closed.
+    if !sim.events().streamed() {
+        write_atomic_with(&dir.join("events.csv"), |w| write_events_csv(sim, w))?;
+    }
     write_atomic_with(&dir.join("plans.csv"), |w| write_plans_csv(sim, w))?;
     if let Some((csv, geojson)) = trajectory_files(sim) {
         write_atomic(&dir.join("trajectories.csv"), &csv)?;

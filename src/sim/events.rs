@@ -9,7 +9,8 @@
 //! Open pairs are keyed by flight in a hash map with a fixed hasher; whatever leaves it is
 //! ordered by pair first, so everything is in a fixed order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes a pair of flight indices (a multiply-rotate mix; fixed, so runs repeat).
@@ -487,6 +488,94 @@ const RECENT_SWEEP_STEPS: u64 = 64;
 /// analog (sNMAC, Journal of Air Transportation 2022).
 pub const NEAR_MISS_FACTOR: f64 = 3.162_277_660_168_379_5;
 
+/// Where closed events go while the run goes, in `events.csv`'s order (start, kind,
+/// pair): the command line writes them to a file as they come, so memory does not grow
+/// with the day's events.
+pub trait EventSink: Send + Sync {
+    /// Takes one event.
+    fn record(&mut self, e: &Event, fleet: &Fleet, net: &Network) -> std::io::Result<()>;
+    /// Completes the output once the run is over.
+    fn finish(self: Box<Self>, fleet: &Fleet, net: &Network) -> std::io::Result<()>;
+}
+
+/// A closed event waiting until no event still to close can start before it, ordered as
+/// [`EventTracker::sorted`] orders events (closing order last, as its stable sort keeps).
+struct Waiting {
+    e: Event,
+    seq: u64,
+}
+
+impl Waiting {
+    fn cmp_key(&self, o: &Self) -> Ordering {
+        self.e
+            .start_s
+            .total_cmp(&o.e.start_s)
+            .then(self.e.kind.cmp(&o.e.kind))
+            .then((self.e.a, self.e.b).cmp(&(o.e.a, o.e.b)))
+            .then(self.seq.cmp(&o.seq))
+    }
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp_key(o) == Ordering::Equal
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Waiting {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.cmp_key(o)
+    }
+}
+
+/// Closed events on their way to a sink. An event is handed over once every event still
+/// open began after it (and every event yet to open will begin at the current step or
+/// later): the sink sees exactly [`EventTracker::sorted`]'s order. What waits is what
+/// closed while the oldest open event stays open.
+struct Stream {
+    sink: Option<Box<dyn EventSink>>,
+    waiting: BinaryHeap<Reverse<Waiting>>,
+    /// Events closed so far (the order among equal keys).
+    seq: u64,
+    /// Events handed to the sink (at most `max_kept`).
+    written: usize,
+    /// The first error the sink returned (a step cannot return one).
+    error: Option<std::io::Error>,
+}
+
+/// The tracker's stream, if any. A copy of the tracker (a replay keyframe) streams
+/// nothing: it keeps events the usual way from there on.
+#[derive(Default)]
+struct Streaming(Option<Stream>);
+
+impl Clone for Streaming {
+    fn clone(&self) -> Self {
+        Streaming(None)
+    }
+}
+
+impl std::fmt::Debug for Streaming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            None => f.write_str("not streamed"),
+            Some(s) => write!(
+                f,
+                "streamed ({} written, {} waiting)",
+                s.written,
+                s.waiting.len()
+            ),
+        }
+    }
+}
+
 /// Events kept by default: a million rows of `events.csv` is as many as anyone reads; the
 /// summary counts all of them.
 pub const DEFAULT_MAX_KEPT: usize = 1_000_000;
@@ -498,7 +587,9 @@ pub struct EventTracker {
     /// speed under overload; everything that leaves it is ordered by pair first, so no
     /// output depends on the hash order.
     open: HashMap<(FlightId, FlightId), Open, BuildHasherDefault<PairHasher>>,
-    /// Closed events, in closing order: the first `max_kept` of them.
+    /// Closed events, in closing order: the first `max_kept` of them. When events are
+    /// streamed ([`EventTracker::stream_to`]), only the losses of separation among those
+    /// handed to the sink, in the sink's order (report forensics reads them).
     pub closed: Vec<Event>,
     /// Every closed event, summed.
     pub summary: EventSummary,
@@ -510,6 +601,8 @@ pub struct EventTracker {
     pub los_opened: u64,
     /// Per flight, its two latest events with distinct other drones (latest first).
     recent: RecentEvents,
+    /// Where closed events go when they are streamed.
+    stream: Streaming,
 }
 
 impl Default for EventTracker {
@@ -525,6 +618,7 @@ impl Default for EventTracker {
             conflicts_opened: 0,
             los_opened: 0,
             recent: HashMap::default(),
+            stream: Streaming::default(),
         }
     }
 }
@@ -777,8 +871,15 @@ impl EventTracker {
         }
         // Close what was not seen this step, in pair order.
         let mut gone = Vec::new();
+        // Events still open, and those yet to open, begin no earlier than this.
+        let (streamed, mut earliest) = (self.stream.0.is_some(), t);
         self.open.retain(|k, o| {
             if o.seen_step == step {
+                if streamed {
+                    for e in o.conflict.iter().chain(&o.los) {
+                        earliest = earliest.min(e.start_s);
+                    }
+                }
                 return true;
             }
             gone.push((*k, o.take_events()));
@@ -790,6 +891,7 @@ impl EventTracker {
                 self.close(e, places);
             }
         }
+        self.flush(earliest, places);
         if step.is_multiple_of(RECENT_SWEEP_STEPS) {
             let since = (t - p.lookahead_s) as f32;
             self.recent
@@ -807,6 +909,7 @@ impl EventTracker {
                 self.close(e, places);
             }
         }
+        self.flush(f64::INFINITY, places);
     }
 
     /// Sums a closed event and keeps it if there is room.
@@ -850,10 +953,73 @@ impl EventTracker {
                 }
             }
         }
-        if self.closed.len() < self.max_kept {
+        if let Some(s) = &mut self.stream.0 {
+            s.waiting.push(Reverse(Waiting { e, seq: s.seq }));
+            s.seq += 1;
+        } else if self.closed.len() < self.max_kept {
             self.closed.push(e);
         } else {
             sum.not_kept += 1;
+        }
+    }
+
+    /// Hands the sink, in order, every waiting event that began before `before`.
+    fn flush(&mut self, before: f64, places: Places) {
+        let Some(s) = &mut self.stream.0 else {
+            return;
+        };
+        while s.waiting.peek().is_some_and(|w| w.0.e.start_s < before) {
+            let Reverse(Waiting { e, .. }) = s.waiting.pop().expect("peeked");
+            if s.written >= self.max_kept {
+                self.summary.not_kept += 1;
+                continue;
+            }
+            s.written += 1;
+            if let Some(sink) = s.sink.as_mut().filter(|_| s.error.is_none())
+                && let Err(err) = sink.record(&e, places.fleet, places.net)
+            {
+                s.error = Some(err);
+            }
+            if e.kind == EventKind::Los {
+                self.closed.push(e);
+            }
+        }
+    }
+
+    /// Hands every event to `sink` as it closes, in [`EventTracker::sorted`]'s order (at
+    /// most `max_kept` of them, the earliest), instead of keeping it: memory then follows
+    /// the events in progress, not the day's. [`EventTracker::closed`] keeps only the
+    /// losses of separation handed over. Call before the first step, and
+    /// [`crate::sim::Simulation::finish_events`] after the last.
+    pub fn stream_to(&mut self, sink: Box<dyn EventSink>) {
+        self.stream = Streaming(Some(Stream {
+            sink: Some(sink),
+            waiting: BinaryHeap::new(),
+            seq: 0,
+            written: 0,
+            error: None,
+        }));
+    }
+
+    /// Whether events go to a sink (see [`EventTracker::stream_to`]).
+    pub fn streamed(&self) -> bool {
+        self.stream.0.is_some()
+    }
+
+    /// Hands the sink what still waits (everything closed: once the run has ended, every
+    /// event) and completes it; the first error the sink returned, if any.
+    pub(crate) fn finish_stream(&mut self, places: Places) -> std::io::Result<()> {
+        self.flush(f64::INFINITY, places);
+        let Some(s) = &mut self.stream.0 else {
+            return Ok(());
+        };
+        if let Some(err) = s.error.take() {
+            s.sink = None;
+            return Err(err);
+        }
+        match s.sink.take() {
+            Some(sink) => sink.finish(places.fleet, places.net),
+            None => Ok(()),
         }
     }
 
@@ -869,7 +1035,8 @@ impl EventTracker {
     }
 
     /// All events sorted by start time, then kind, then pair (by reference: no second
-    /// copy of every event beside the run's).
+    /// copy of every event beside the run's). When events are streamed, only the losses
+    /// of separation (see [`EventTracker::closed`]).
     pub fn sorted(&self) -> Vec<&Event> {
         let mut v: Vec<&Event> = self.closed.iter().collect();
         v.sort_by(|x, y| {

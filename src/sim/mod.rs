@@ -1185,6 +1185,25 @@ impl Simulation {
         }
     }
 
+    /// Hands every conflict and loss-of-separation event to `sink` as it closes, in
+    /// `events.csv`'s order, instead of keeping it (memory then follows the events in
+    /// progress, not the day's; see [`EventTracker::stream_to`]); call
+    /// [`Simulation::finish_events`] after the run.
+    pub fn stream_events(&mut self, sink: Box<dyn events::EventSink>) {
+        self.events.stream_to(sink);
+    }
+
+    /// Completes streamed events (hands over what still waits and closes the output).
+    pub fn finish_events(&mut self) -> std::io::Result<()> {
+        self.events.finish_stream(events::Places {
+            net: &self.net,
+            fleet: &self.fleet,
+            states: &self.states,
+            gates: &self.gates,
+            comms: self.comms.as_ref(),
+        })
+    }
+
     /// Sets how many steps the separation R-tree is kept before it is rebuilt (1 = every
     /// step). Outputs are identical for every value; only speed changes.
     pub fn set_refresh_steps(&mut self, steps: u32) {

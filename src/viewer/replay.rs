@@ -319,7 +319,7 @@ fn cause(ui: &mut egui::Ui, rv: &ReplayView, sim: &crate::sim::Simulation, i: us
         return;
     };
     let id = |f: FlightId| sim.flights()[f.index()].id.clone();
-    let place = |p| crate::metrics::place_label(sim, p);
+    let place = |p| crate::metrics::place_label(sim.net(), p);
     for (k, f) in [x, y].into_iter().enumerate() {
         ui.label(format!(
             "{}: {} at {}, {}",

@@ -20,6 +20,7 @@ mod regional;
 mod separation_oracle;
 mod sound;
 mod strategic;
+mod streaming;
 mod sweep;
 mod tactical;
 mod terminal;
