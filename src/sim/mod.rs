@@ -545,7 +545,8 @@ impl Simulation {
 
     /// A copy of the whole state, to go on from later (replay keyframes): stepping it
     /// gives exactly what stepping this one would. Trajectories being recorded are not
-    /// copied (the copy records none).
+    /// copied (the copy records none), nor is a stream of events (the copy keeps its
+    /// events from then on, see [`EventTracker::stream_to`]).
     pub fn snapshot(&self) -> Simulation {
         Simulation {
             scenario: self.scenario.clone(),
