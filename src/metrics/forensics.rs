@@ -11,7 +11,7 @@ use super::{Spread, num};
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::sim::TrackPlace;
-use crate::sim::events::{Event, EventKind, LosCause, location_kind};
+use crate::sim::events::{Event, EventKind, LosCause, file_order, location_kind};
 use crate::sim::{Fleet, Simulation};
 
 /// Losses of separation listed one by one in `report.json` (all of them are in
@@ -143,11 +143,7 @@ pub fn los_causes(sim: &Simulation) -> LosCauses {
         .iter()
         .filter(|e| e.kind == EventKind::Los)
         .collect();
-    los.sort_by(|x, y| {
-        x.start_s
-            .total_cmp(&y.start_s)
-            .then((x.a, x.b).cmp(&(y.a, y.b)))
-    });
+    los.sort_by(|x, y| file_order(x, y));
     let id = |f: FlightId| sim.flights()[f.index()].id.clone();
     let listed: Vec<LosDetail> = los
         .iter()

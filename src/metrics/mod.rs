@@ -1001,12 +1001,9 @@ pub struct EventsFile {
 impl EventsFile {
     /// Starts the file in `dir` (created if missing).
     pub fn create(dir: &Path) -> std::io::Result<EventsFile> {
-        std::fs::create_dir_all(dir)?;
-        let mut csv = csv::Writer::from_writer(BufWriter::new(NamedTempFile::new_in(dir)?));
-        csv.write_record(EVENTS_HEADER)?;
         Ok(EventsFile {
             dir: dir.to_path_buf(),
-            csv,
+            csv: csv_in_progress(dir, &EVENTS_HEADER)?,
         })
     }
 }
@@ -1018,13 +1015,30 @@ impl EventSink for EventsFile {
     }
 
     fn finish(self: Box<Self>, _: &Fleet, _: &Network) -> std::io::Result<()> {
-        let file = self.csv.into_inner().map_err(|e| e.into_error())?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.as_file().sync_all()?;
-        file.persist(self.dir.join("events.csv"))
-            .map_err(|e| e.error)?;
-        Ok(())
+        persist_csv(self.csv, &self.dir.join("events.csv"))
     }
+}
+
+/// A CSV file written while the simulation runs: a temporary file in `dir` (created if
+/// missing) with `header` written, renamed into place by [`persist_csv`] (dropped
+/// before, it is removed).
+fn csv_in_progress(
+    dir: &Path,
+    header: &[&str],
+) -> std::io::Result<csv::Writer<BufWriter<NamedTempFile>>> {
+    std::fs::create_dir_all(dir)?;
+    let mut csv = csv::Writer::from_writer(BufWriter::new(NamedTempFile::new_in(dir)?));
+    csv.write_record(header)?;
+    Ok(csv)
+}
+
+/// Flushes a CSV file started by [`csv_in_progress`] to disk and renames it to `path`.
+fn persist_csv(csv: csv::Writer<BufWriter<NamedTempFile>>, path: &Path) -> std::io::Result<()> {
+    let file = csv.into_inner().map_err(|e| e.into_error())?;
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// [`write_events_csv`] into memory.

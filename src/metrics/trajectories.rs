@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use super::num;
+use super::{csv_in_progress, num, persist_csv};
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::sim::{Fleet, PointState, Simulation, TrajectoryPoint, TrajectorySink};
@@ -105,9 +105,7 @@ pub struct TrajectoryFiles {
 impl TrajectoryFiles {
     /// Starts the files in `dir` (created if missing).
     pub fn create(dir: &Path) -> std::io::Result<TrajectoryFiles> {
-        std::fs::create_dir_all(dir)?;
-        let mut csv = csv::Writer::from_writer(BufWriter::new(NamedTempFile::new_in(dir)?));
-        csv.write_record(CSV_HEADER)?;
+        let csv = csv_in_progress(dir, &CSV_HEADER)?;
         Ok(TrajectoryFiles {
             dir: dir.to_path_buf(),
             csv,
@@ -143,11 +141,7 @@ impl TrajectorySink for TrajectoryFiles {
         for f in still {
             self.close_flight(f, fleet, net)?;
         }
-        let csv = self.csv.into_inner().map_err(|e| e.into_error())?;
-        let csv = csv.into_inner().map_err(|e| e.into_error())?;
-        csv.as_file().sync_all()?;
-        csv.persist(self.dir.join("trajectories.csv"))
-            .map_err(|e| e.error)?;
+        persist_csv(self.csv, &self.dir.join("trajectories.csv"))?;
         let mut scratch = self
             .scratch
             .into_inner()

@@ -507,13 +507,16 @@ struct Waiting {
 
 impl Waiting {
     fn cmp_key(&self, o: &Self) -> Ordering {
-        self.e
-            .start_s
-            .total_cmp(&o.e.start_s)
-            .then(self.e.kind.cmp(&o.e.kind))
-            .then((self.e.a, self.e.b).cmp(&(o.e.a, o.e.b)))
-            .then(self.seq.cmp(&o.seq))
+        file_order(&self.e, &o.e).then(self.seq.cmp(&o.seq))
     }
+}
+
+/// The order of `events.csv`: by start time, then kind, then pair.
+pub fn file_order(x: &Event, y: &Event) -> Ordering {
+    x.start_s
+        .total_cmp(&y.start_s)
+        .then(x.kind.cmp(&y.kind))
+        .then((x.a, x.b).cmp(&(y.a, y.b)))
 }
 
 impl PartialEq for Waiting {
@@ -1039,12 +1042,7 @@ impl EventTracker {
     /// of separation (see [`EventTracker::closed`]).
     pub fn sorted(&self) -> Vec<&Event> {
         let mut v: Vec<&Event> = self.closed.iter().collect();
-        v.sort_by(|x, y| {
-            x.start_s
-                .total_cmp(&y.start_s)
-                .then(x.kind.cmp(&y.kind))
-                .then((x.a, x.b).cmp(&(y.a, y.b)))
-        });
+        v.sort_by(|x, y| file_order(x, y));
         v
     }
 }
