@@ -81,6 +81,7 @@ pub fn prepare_keeping(
     sim.keep_reservations(planned.bookings);
     if keeping == PlanKeeping::InUse {
         sim.keep_plans_in_use();
+        sim.forget_past_bookings();
     }
     Ok(sim)
 }

@@ -848,8 +848,9 @@ pub enum PlanKeeping {
     /// A plan whole only while a flight that is due, waiting or in the air flies it (or,
     /// with strategic deconfliction, while a flight is being cleared with it): shed
     /// ([`Plan::shed`]) as it is planned and rebuilt when needed, so that plan memory
-    /// follows the flights in progress rather than the day's. The same results, bit for
-    /// bit.
+    /// follows the flights in progress rather than the day's; and, with strategic
+    /// deconfliction, the bookings behind the clock forgotten as the simulation goes
+    /// ([`crate::sim::Simulation::forget_past_bookings`]). The same results, bit for bit.
     InUse,
 }
 

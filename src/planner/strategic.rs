@@ -195,6 +195,27 @@ impl<V: Copy> Table<V> {
         self.starting_in(from - self.longest_s, to)
     }
 
+    /// Forgets the bookings starting before `t` (whole chunks freed; the longest
+    /// booking made here is still remembered). Returns how many.
+    fn forget_before(&mut self, t: f64) -> usize {
+        let key = (Time(t), 0);
+        let c = self
+            .chunks
+            .partition_point(|ch| ch.last().is_some_and(|e| e.0 < key));
+        let mut gone: usize = self.chunks.drain(..c).map(|ch| ch.len()).sum();
+        if let Some(ch) = self.chunks.first_mut() {
+            // Not emptied: its last booking starts at or after `t`.
+            let i = ch.partition_point(|e| e.0 < key);
+            ch.drain(..i);
+            gone += i;
+        }
+        if self.chunks.is_empty() {
+            self.chunks = Vec::new();
+        }
+        self.len -= gone;
+        gone
+    }
+
     /// How many bookings there are.
     pub fn len(&self) -> usize {
         self.len
@@ -1171,6 +1192,61 @@ impl Reservations {
             .map(move |&(lo, hi)| (shift + lo - grow, shift + hi + grow))
     }
 
+    /// How many bookings the tables hold, all resources together.
+    pub fn bookings(&self) -> usize {
+        fn sum<V: Copy>(t: &[Table<V>]) -> usize {
+            t.iter().map(Table::len).sum()
+        }
+        sum(&self.lanes)
+            + self.fatos.iter().map(|f| sum(f)).sum::<usize>()
+            + sum(&self.stands)
+            + sum(&self.gates)
+            + sum(&self.junctions)
+            + sum(&self.crossings)
+            + sum(&self.ramps)
+            + sum(&self.fans)
+            + self.legs.iter().map(|l| sum(l)).sum::<usize>()
+    }
+
+    /// Forgets every booking no check made at `now` or later can meet, and returns how
+    /// many: of each resource's table, those starting more than `2 x longest + 2 x
+    /// buffer + margin_s` before `now`, where `longest` is the longest booking ever made
+    /// in that table. A check from `now` on concerns a use that ends after `now` (one a
+    /// drone in the air has yet to end, or a departure from `now`), so it starts at most
+    /// about one longest booking earlier, and reads bookings starting at most one more
+    /// longest booking (and a buffer either side) before that; `margin_s` must cover the
+    /// rest: the headways and gate spacings a check adds, and how much longer than the
+    /// table's longest booking the use checked may be (a diversion's passage, say).
+    /// Bookings are forgotten whole or not at all, so unbooking a plan some of whose
+    /// bookings are forgotten removes the others.
+    pub fn forget_behind(&mut self, now: f64, margin_s: f64) -> usize {
+        let extra = 2.0 * self.buffer_s + margin_s;
+        fn forget<V: Copy>(tables: &mut [Table<V>], now: f64, extra: f64) -> usize {
+            tables
+                .iter_mut()
+                .filter(|t| !t.is_empty())
+                .map(|t| t.forget_before(now - 2.0 * t.longest_s - extra))
+                .sum()
+        }
+        forget(&mut self.lanes, now, extra)
+            + self
+                .fatos
+                .iter_mut()
+                .map(|f| forget(f, now, extra))
+                .sum::<usize>()
+            + forget(&mut self.stands, now, extra)
+            + forget(&mut self.gates, now, extra)
+            + forget(&mut self.junctions, now, extra)
+            + forget(&mut self.crossings, now, extra)
+            + forget(&mut self.ramps, now, extra)
+            + forget(&mut self.fans, now, extra)
+            + self
+                .legs
+                .iter_mut()
+                .map(|l| forget(l, now, extra))
+                .sum::<usize>()
+    }
+
     /// Forgets the offsets found between pairs of tracks (found again as needed): what a
     /// table kept after clearing need not hold.
     pub fn forget_track_pairs(&self) {
@@ -2100,10 +2176,10 @@ mod tests {
 
     proptest! {
         /// The chunked table answers as an ordered map would, through inserts (many
-        /// sharing a start), removals and chunk splits.
+        /// sharing a start), removals, chunk splits and bookings forgotten before a time.
         #[test]
         fn table_is_an_ordered_map(
-            ops in prop::collection::vec((0u8..4, 0u32..60, 0u32..1000), 1..1500),
+            ops in prop::collection::vec((0u8..12, 0u32..60, 0u32..1000), 1..1500),
             queries in prop::collection::vec((0u32..70, 0u32..70), 1..20),
         ) {
             let (mut t, mut m) = (Table::<u32>::default(), BTreeMap::new());
@@ -2120,6 +2196,10 @@ mod tests {
                     if let Some(k) = key {
                         m.remove(&k);
                     }
+                } else if op == 11 {
+                    let before = m.len();
+                    m.retain(|k, _| *k >= (Time(start), 0));
+                    prop_assert_eq!(t.forget_before(start), before - m.len());
                 } else {
                     t.insert(start, seq as u64 + 1, v, 1.0);
                     m.insert((Time(start), seq as u64 + 1), v);

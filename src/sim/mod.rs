@@ -361,6 +361,12 @@ impl Fleet {
     }
 }
 
+/// How much longer than the longest booking of its resource a use checked against the
+/// bookings may be, on top of headways, gate spacings and buffers, before the bookings
+/// it could meet are forgotten ([`Simulation::forget_past_bookings`]), seconds:
+/// generous, as a day's bookings span hours and ten minutes more of them cost little.
+pub const FORGET_SLACK_S: f64 = 600.0;
+
 /// Returns the heap's free pages to the system. glibc keeps memory a thread freed for
 /// that thread's arena, and the plans rebuilt as flights come due are allocated by the
 /// simulation's thread, not the one that planned them: without this, shedding the
@@ -597,6 +603,30 @@ impl Simulation {
         self.fleet.keep_in_use();
     }
 
+    /// From now on, with strategic deconfliction, the bookings no check can meet any more
+    /// are forgotten every simulated minute: those starting more than twice the longest
+    /// booking of their resource, twice the buffer, the longest headway and gate spacing
+    /// of the network and [`FORGET_SLACK_S`] before the clock (see
+    /// [`Reservations::forget_behind`](crate::planner::strategic::Reservations::forget_behind);
+    /// called by [`crate::prepare_keeping`] with
+    /// [`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse)). The table then holds
+    /// the bookings about the clock rather than the day's. Results do not change; the
+    /// table read after the run ([`Simulation::reservations`]) holds only those left.
+    pub fn forget_past_bookings(&mut self) {
+        let net = &self.net;
+        let headway = (0..net.lanes.len())
+            .map(|l| net.booked_headway_s(crate::ids::LaneId::new(l)))
+            .fold(0.0, f64::max);
+        let spacing = net
+            .nodes
+            .iter()
+            .filter_map(|n| n.gate_spacing_s())
+            .fold(0.0, f64::max);
+        if let Some(b) = &mut self.bookings {
+            b.forget_past_with(FORGET_SLACK_S + headway + spacing);
+        }
+    }
+
     /// Advances one fixed step (no-op once finished).
     pub fn step(&mut self) {
         if self.finished() {
@@ -734,6 +764,7 @@ impl Simulation {
             self.seen = p;
         }
         self.replan_late(t1, dt);
+        self.forget_past_bookings_now(t1, dt);
         self.fleet.shed_unused();
         self.t_s = self.step as f64 * dt;
         if self.finished() {
@@ -899,6 +930,18 @@ impl Simulation {
         {
             let limit = self.scenario.deconfliction.replan_after_s;
             bookings.replan_late(t1, limit, &self.airborne, &self.fleet, &self.net);
+        }
+    }
+
+    /// Every simulated minute, when asked ([`Simulation::forget_past_bookings`]): the
+    /// bookings behind the clock are forgotten, and the memory they held given back.
+    fn forget_past_bookings_now(&mut self, t1: f64, dt: f64) {
+        let every = (60.0 / dt).round().max(1.0) as u64;
+        if let Some(bookings) = &mut self.bookings
+            && self.step.is_multiple_of(every)
+            && bookings.forget_past(t1) > 0
+        {
+            give_back_freed_memory();
         }
     }
 

@@ -31,6 +31,9 @@ pub struct Bookings {
     /// The diversion each diverted flight is booked with (what a second lost-link
     /// episode withdraws).
     diversions: BTreeMap<FlightId, Plan>,
+    /// When bookings behind the clock are forgotten ([`Bookings::forget_past_with`]):
+    /// the margin, seconds.
+    forget_margin_s: Option<f64>,
 }
 
 impl Bookings {
@@ -54,7 +57,21 @@ impl Bookings {
             manoeuvred: vec![false; fleet.flights().len()],
             diverted: vec![false; fleet.flights().len()],
             diversions: BTreeMap::new(),
+            forget_margin_s: None,
         }
+    }
+
+    /// From now on [`Bookings::forget_past`] forgets the bookings no check can meet any
+    /// more, with `margin_s` (see [`Reservations::forget_behind`]).
+    pub(crate) fn forget_past_with(&mut self, margin_s: f64) {
+        self.forget_margin_s = Some(margin_s);
+    }
+
+    /// Forgets, if asked to ([`Bookings::forget_past_with`]), the bookings no check made
+    /// at `now` or later can meet; returns how many.
+    pub(crate) fn forget_past(&mut self, now: f64) -> usize {
+        self.forget_margin_s
+            .map_or(0, |m| self.table.forget_behind(now, m))
     }
 
     /// The reservation table as it stands.

@@ -48,6 +48,10 @@ fn keeping_only_plans_in_use_changes_no_output() {
             &["deconfliction.strategic=true"][..],
         ),
         ("scenarios/estuary_crossing.ron", &[][..]),
+        // Bookings forgotten behind the clock while flights are re-planned in flight,
+        // released late from their stands and diverted by a lost-link contingency.
+        (default, &LATE[..]),
+        (default, &LOST_LINK[..]),
     ] {
         let all = outputs(file, set, PlanKeeping::All);
         let in_use = outputs(file, set, PlanKeeping::InUse);
@@ -57,6 +61,54 @@ fn keeping_only_plans_in_use_changes_no_output() {
                 in_use[name] == *bytes,
                 "{file} {set:?}: {name} differs when only plans in use are kept"
             );
+        }
+    }
+}
+
+/// Strategic and Mvp under schedule noise: flights re-planned in flight and released late.
+const LATE: [&str; 5] = [
+    "deconfliction.strategic=true",
+    "deconfliction.tactical=Mvp",
+    "deconfliction.buffer_s=5",
+    "uncertainty.schedule.departure_sd_s=120",
+    "uncertainty.schedule.speed_sd=0.1",
+];
+
+/// Strategic with links lost and drones diverted to the nearest vertiport (booked).
+const LOST_LINK: [&str; 6] = [
+    "deconfliction.strategic=true",
+    "deconfliction.tactical=Mvp",
+    "comms.enabled=true",
+    "comms.loss=0.3",
+    "comms.lost_link_after_s=5",
+    "comms.contingency=LandNearest",
+];
+
+/// With only plans in use kept, the bookings behind the clock are forgotten as the run
+/// goes (the outputs stay the same: `keeping_only_plans_in_use_changes_no_output`): at the
+/// end of the default hour the table holds under half of the day's bookings, every one
+/// of them one the table kept whole holds too.
+#[test]
+fn bookings_behind_the_clock_are_forgotten() {
+    for set in [&LATE[..], &LOST_LINK[..]] {
+        let run = |keeping| {
+            let mut sim = load(skycorridor::DEFAULT_SCENARIO, set, keeping);
+            sim.run_to_end();
+            sim
+        };
+        let (all, in_use) = (run(PlanKeeping::All), run(PlanKeeping::InUse));
+        let (all, kept) = (all.reservations().unwrap(), in_use.reservations().unwrap());
+        let (day, left) = (all.bookings(), kept.bookings());
+        assert!(left > 0 && 2 * left < day, "{left} of {day} bookings left");
+        let starts = |t: &[skycorridor::planner::strategic::Table<f64>]| -> Vec<Vec<(f64, f64)>> {
+            t.iter()
+                .map(|t| t.starting_in(f64::NEG_INFINITY, f64::INFINITY).collect())
+                .collect()
+        };
+        let (every, some) = (starts(&all.lanes), starts(&kept.lanes));
+        assert_eq!(every.len(), some.len());
+        for (e, s) in every.iter().zip(&some) {
+            assert!(s.iter().all(|b| e.contains(b)), "{s:?} not in {e:?}");
         }
     }
 }
