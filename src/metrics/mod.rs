@@ -775,7 +775,7 @@ pub fn write_atomic_with(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = output_in_progress(dir)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         write(&mut w)?;
@@ -1027,9 +1027,22 @@ fn csv_in_progress(
     header: &[&str],
 ) -> std::io::Result<csv::Writer<BufWriter<NamedTempFile>>> {
     std::fs::create_dir_all(dir)?;
-    let mut csv = csv::Writer::from_writer(BufWriter::new(NamedTempFile::new_in(dir)?));
+    let mut csv = csv::Writer::from_writer(BufWriter::new(output_in_progress(dir)?));
     csv.write_record(header)?;
     Ok(csv)
+}
+
+/// A temporary file in `dir` that becomes an output once renamed into place, with the
+/// permissions [`std::fs::File::create`] would give it (0666 less the umask): a
+/// temporary file's own, 0600, would leave a report only its writer can read.
+pub(crate) fn output_in_progress(dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir)
 }
 
 /// Flushes a CSV file started by [`csv_in_progress`] to disk and renames it to `path`.

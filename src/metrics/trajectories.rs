@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use super::{csv_in_progress, num, persist_csv};
+use super::{csv_in_progress, num, output_in_progress, persist_csv};
 use crate::ids::FlightId;
 use crate::network::Network;
 use crate::sim::{Fleet, PointState, Simulation, TrajectoryPoint, TrajectorySink};
@@ -148,7 +148,7 @@ impl TrajectorySink for TrajectoryFiles {
             .map_err(|e| e.into_error())?
             .into_file();
         self.index.sort_unstable_by_key(|e| e.0);
-        let mut out = BufWriter::new(NamedTempFile::new_in(&self.dir)?);
+        let mut out = BufWriter::new(output_in_progress(&self.dir)?);
         out.write_all(GEOJSON_HEAD.as_bytes())?;
         let mut buf = Vec::new();
         for (k, &(_, offset, len)) in self.index.iter().enumerate() {

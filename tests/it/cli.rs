@@ -113,6 +113,38 @@ fn run_writes_reports_and_a_summary() {
     assert_eq!((rows[9][8], rows[9][9]), ("0.0", ""));
 }
 
+/// Outputs are written to temporary files and renamed, but get the permissions a file
+/// created in place gets (0666 less the umask), not a temporary file's 0600: a report
+/// others may read.
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_permissions_a_created_file_gets() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = skycorridor()
+        .args([
+            "run",
+            scenario_path("head_on.ron").to_str().unwrap(),
+            "--trajectories",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::assert_ok(&out);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let created = dir.path().join("created");
+    std::fs::File::create(&created).unwrap();
+    let expected = mode(&created);
+    std::fs::remove_file(&created).unwrap();
+    let names = crate::file_names(dir.path());
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
+        let got = mode(&dir.path().join(&name));
+        assert_eq!(got, expected, "{name}: {got:o}, not {expected:o}");
+    }
+}
+
 #[test]
 fn same_seed_gives_identical_files_whatever_the_threads() {
     let run = |threads: &str| {
