@@ -1853,6 +1853,18 @@ fn alternatives(
 struct Variants(BTreeMap<(PlanId, [u8; 2]), PlanId>);
 
 impl Variants {
+    /// Forgets the variants of route `family` (their plans stay).
+    fn forget(&mut self, family: PlanId) {
+        let keys: Vec<_> = self
+            .0
+            .range((family, [0; 2])..=(family, [u8::MAX; 2]))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            self.0.remove(&k);
+        }
+    }
+
     /// Route `family` between FATOs `fato`, planned (and appended to `plans`) on first use.
     fn get(
         &mut self,
@@ -1996,11 +2008,15 @@ pub fn assign(
     // are still added when the loop first meets them, so plans keep the order they
     // always had. A trip's first flight's plan is its time-optimal route (plan_all's).
     let mut primary_of: BTreeMap<super::Trip, PlanId> = BTreeMap::new();
-    for &i in &order {
+    // Where in the order each trip is met last: once its last flight is cleared, what
+    // the clearing keeps for its routes (their uses, the departures found ruled out,
+    // their FATO variants) is read no more, and is dropped.
+    let mut last_of: BTreeMap<super::Trip, usize> = BTreeMap::new();
+    for (k, &i) in order.iter().enumerate() {
         let p = &plans[flights[i].plan];
-        primary_of
-            .entry((p.origin, p.destination, p.drone_type))
-            .or_insert(flights[i].plan);
+        let trip = (p.origin, p.destination, p.drone_type);
+        primary_of.entry(trip).or_insert(flights[i].plan);
+        last_of.insert(trip, k);
     }
     let mut found = super::per_trip(primary_of.keys().copied(), |(o, d, ty)| {
         let first = &plans[primary_of[&(o, d, ty)]].lanes;
@@ -2023,7 +2039,7 @@ pub fn assign(
     let mut blocked: BTreeMap<PlanId, Blocked> = BTreeMap::new();
     let mut table = Reservations::new(net).with_buffer(cfg.buffer_s);
     let max_steps = (cfg.max_ground_delay_s / dt).floor() as u64;
-    for i in order {
+    for (k, i) in order.into_iter().enumerate() {
         let known = plans.len();
         let primary = flights[i].plan;
         let (o, d, ty) = (
@@ -2152,6 +2168,13 @@ pub fn assign(
                 .chain((known..plans.len()).map(PlanId::new))
             {
                 plans[id.index()].shed();
+            }
+        }
+        if last_of[&(o, d, ty)] == k {
+            for c in options.remove(&(o, d, ty)).unwrap_or_default() {
+                uses.remove(&c);
+                blocked.remove(&c);
+                variants.forget(c);
             }
         }
     }
