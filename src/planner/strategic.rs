@@ -198,6 +198,10 @@ impl<V: Copy> Table<V> {
     /// Forgets the bookings starting before `t` (whole chunks freed; the longest
     /// booking made here is still remembered). Returns how many.
     fn forget_before(&mut self, t: f64) -> usize {
+        if t.is_nan() {
+            // Past every time in the order of `Time`: nothing is known to be behind it.
+            return 0;
+        }
         let key = (Time(t), 0);
         let c = self
             .chunks

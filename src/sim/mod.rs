@@ -610,8 +610,9 @@ impl Simulation {
     /// [`Reservations::forget_behind`](crate::planner::strategic::Reservations::forget_behind);
     /// called by [`crate::prepare_keeping`] with
     /// [`PlanKeeping::InUse`](crate::planner::PlanKeeping::InUse)). The table then holds
-    /// the bookings about the clock rather than the day's. Results do not change; the
-    /// table read after the run ([`Simulation::reservations`]) holds only those left.
+    /// what lies ahead of the clock and a margin behind it, not what the day has flown.
+    /// Results do not change; the table read after the run
+    /// ([`Simulation::reservations`]) holds only those left.
     pub fn forget_past_bookings(&mut self) {
         let net = &self.net;
         let headway = (0..net.lanes.len())
