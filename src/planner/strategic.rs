@@ -1859,14 +1859,8 @@ struct Variants(BTreeMap<(PlanId, [u8; 2]), PlanId>);
 impl Variants {
     /// Forgets the variants of route `family` (their plans stay).
     fn forget(&mut self, family: PlanId) {
-        let keys: Vec<_> = self
-            .0
-            .range((family, [0; 2])..=(family, [u8::MAX; 2]))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in keys {
-            self.0.remove(&k);
-        }
+        let all = (family, [0; 2])..=(family, [u8::MAX; 2]);
+        self.0.extract_if(all, |_, _| true).for_each(drop);
     }
 
     /// Route `family` between FATOs `fato`, planned (and appended to `plans`) on first use.
