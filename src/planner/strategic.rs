@@ -59,11 +59,13 @@ impl Ord for Time {
 /// sorted chunks of at most 256: booking and unbooking shift at most one chunk, not
 /// every later booking, and the scans that dominate clearing (every booking of a busy
 /// junction over the ground-delay window, for every request) read contiguous memory
-/// instead of chasing a tree's nodes.
+/// instead of chasing a tree's nodes. A booking is its start and what its value keeps
+/// beside it ([`Booking::Kept`]): at region scale the tables hold tens of millions.
 #[derive(Debug, Clone)]
-pub struct Table<V> {
-    /// `((start, seq), value)`, in order; no chunk is empty.
-    chunks: Vec<Vec<((Time, u64), V)>>,
+pub struct Table<V: Booking> {
+    /// `(start, what the value keeps)`, in order, a new booking after those with the
+    /// same start; no chunk is empty.
+    chunks: Vec<Vec<(Time, V::Kept)>>,
     len: usize,
     /// The longest booking ever made here (end minus start), seconds: how far before a
     /// time a booking overlapping it can start.
@@ -73,10 +75,80 @@ pub struct Table<V> {
 /// The most bookings one chunk of a [`Table`] holds before it is split in two.
 const CHUNK: usize = 256;
 
+/// A value booked in a [`Table`], and what the table keeps of it beside the booking's
+/// start (a value that repeats its start keeps the rest).
+pub trait Booking: Copy {
+    /// What is kept.
+    type Kept: Copy;
+    /// What is kept of `self`.
+    fn kept(self) -> Self::Kept;
+    /// The value booked from `start` that `kept` is kept of.
+    fn from_kept(start: f64, kept: Self::Kept) -> Self;
+}
+
+impl Booking for f64 {
+    type Kept = f64;
+    fn kept(self) -> f64 {
+        self
+    }
+    fn from_kept(_: f64, kept: f64) -> f64 {
+        kept
+    }
+}
+
+impl Booking for () {
+    type Kept = ();
+    fn kept(self) {}
+    fn from_kept(_: f64, _: ()) {}
+}
+
+/// A [`Passage`] as booked, without its start (the booking's).
+#[derive(Debug, Clone, Copy)]
+pub struct KeptPassage {
+    to_s: f64,
+    alt_m: (f64, f64),
+    lanes: (LaneId, LaneId),
+    shape: ShapeId,
+    exclusive: bool,
+}
+
+impl Booking for Passage {
+    type Kept = KeptPassage;
+    fn kept(self) -> KeptPassage {
+        KeptPassage {
+            to_s: self.to_s,
+            alt_m: self.alt_m,
+            lanes: self.lanes,
+            shape: self.shape,
+            exclusive: self.exclusive,
+        }
+    }
+    fn from_kept(start: f64, k: KeptPassage) -> Passage {
+        Passage {
+            from_s: start,
+            to_s: k.to_s,
+            lanes: k.lanes,
+            exclusive: k.exclusive,
+            alt_m: k.alt_m,
+            shape: k.shape,
+        }
+    }
+}
+
+impl Booking for (Passage, u32) {
+    type Kept = (KeptPassage, u32);
+    fn kept(self) -> (KeptPassage, u32) {
+        (self.0.kept(), self.1)
+    }
+    fn from_kept(start: f64, (k, id): (KeptPassage, u32)) -> (Passage, u32) {
+        (Passage::from_kept(start, k), id)
+    }
+}
+
 /// The bookings either side of a time: `(start, value)` before it and at or after it.
 type Around<V> = (Option<(f64, V)>, Option<(f64, V)>);
 
-impl<V> Default for Table<V> {
+impl<V: Booking> Default for Table<V> {
     fn default() -> Self {
         Table {
             chunks: Vec::new(),
@@ -86,22 +158,29 @@ impl<V> Default for Table<V> {
     }
 }
 
-impl<V: Copy> Table<V> {
-    /// The place of the first booking whose key is not below `key`: `(chunk, index)`,
+impl<V: Booking> Table<V> {
+    /// The place of the first booking starting at or after `t`: `(chunk, index)`,
     /// `(chunks, 0)` past the end.
-    fn lower_bound(&self, key: (Time, u64)) -> (usize, usize) {
+    fn lower_bound(&self, t: f64) -> (usize, usize) {
+        self.partition(|e| e < Time(t))
+    }
+
+    /// The place of the first booking that does not satisfy `before` (which every
+    /// booking before it does, in order).
+    fn partition(&self, before: impl Fn(Time) -> bool) -> (usize, usize) {
         let c = self
             .chunks
-            .partition_point(|ch| ch.last().is_some_and(|e| e.0 < key));
+            .partition_point(|ch| ch.last().is_some_and(|e| before(e.0)));
         match self.chunks.get(c) {
-            Some(ch) => (c, ch.partition_point(|e| e.0 < key)),
+            Some(ch) => (c, ch.partition_point(|e| before(e.0))),
             None => (c, 0),
         }
     }
 
-    fn insert(&mut self, start: f64, seq: u64, v: V, len_s: f64) {
-        let key = (Time(start), seq);
-        let (mut c, mut i) = self.lower_bound(key);
+    /// Books `v` from `start` (after every booking with the same start), `len_s` long.
+    fn insert(&mut self, start: f64, v: V, len_s: f64) {
+        let key = Time(start);
+        let (mut c, mut i) = self.partition(|e| e <= key);
         if self.chunks.is_empty() {
             self.chunks.push(Vec::new());
         } else if c == self.chunks.len() {
@@ -115,7 +194,7 @@ impl<V: Copy> Table<V> {
             // filling) left a third of that unused.
             chunk.reserve_exact((chunk.len() / 4).max(4));
         }
-        chunk.insert(i, (key, v));
+        chunk.insert(i, (key, v.kept()));
         if chunk.len() > CHUNK {
             // Bookings come mostly in order of time, so most go into the last chunk: the
             // one split off is the newest eighth, and the rest gives back its spare room.
@@ -129,12 +208,12 @@ impl<V: Copy> Table<V> {
 
     /// Removes one booking starting at `start` that `is` picks.
     fn remove(&mut self, start: f64, is: impl Fn(&V) -> bool) {
-        let (mut c, mut i) = self.lower_bound((Time(start), 0));
+        let (mut c, mut i) = self.lower_bound(start);
         while let Some(chunk) = self.chunks.get(c) {
             match chunk.get(i) {
                 None => (c, i) = (c + 1, 0),
-                Some(e) if e.0.0.cmp(&Time(start)).is_ne() => return,
-                Some(e) if !is(&e.1) => i += 1,
+                Some(e) if e.0.cmp(&Time(start)).is_ne() => return,
+                Some(e) if !is(&V::from_kept(start, e.1)) => i += 1,
                 Some(_) => {
                     self.chunks[c].remove(i);
                     if self.chunks[c].is_empty() {
@@ -158,16 +237,13 @@ impl<V: Copy> Table<V> {
                 let to = if c == z.0 { z.1 } else { chunk.len() };
                 &chunk[from..to.max(from)]
             })
-            .map(|&(k, v)| (k.0.0, v))
+            .map(|&(k, v)| (k.0, V::from_kept(k.0, v)))
     }
 
     /// Bookings starting in `[from, to)`, in order: `(start, value)`.
     pub fn starting_in(&self, from: f64, to: f64) -> impl Iterator<Item = (f64, V)> {
         let (a, z) = if from < to {
-            (
-                self.lower_bound((Time(from), 0)),
-                self.lower_bound((Time(to), 0)),
-            )
+            (self.lower_bound(from), self.lower_bound(to))
         } else {
             ((0, 0), (0, 0))
         };
@@ -176,9 +252,9 @@ impl<V: Copy> Table<V> {
 
     /// The last booking starting before `t`, and the first starting at or after it.
     fn around(&self, t: f64) -> Around<V> {
-        let (c, i) = self.lower_bound((Time(t), 0));
+        let (c, i) = self.lower_bound(t);
         let at = |c: usize, i: usize| self.chunks.get(c).and_then(|ch| ch.get(i));
-        let pick = |e: Option<&((Time, u64), V)>| e.map(|&(k, v)| (k.0.0, v));
+        let pick = |e: Option<&(Time, V::Kept)>| e.map(|&(k, v)| (k.0, V::from_kept(k.0, v)));
         let before = if i > 0 {
             at(c, i - 1)
         } else if c > 0 {
@@ -202,7 +278,7 @@ impl<V: Copy> Table<V> {
             // Past every time in the order of `Time`: nothing is known to be behind it.
             return 0;
         }
-        let key = (Time(t), 0);
+        let key = Time(t);
         let c = self
             .chunks
             .partition_point(|ch| ch.last().is_some_and(|e| e.0 < key));
@@ -274,8 +350,6 @@ pub struct Reservations {
     profiles: std::sync::Arc<std::sync::Mutex<FanProfiles>>,
     /// Added to every headway and to both ends of every occupied interval, seconds.
     buffer_s: f64,
-    /// Bookings made so far (ties the order of equal start times).
-    seq: u64,
 }
 
 /// The passages of a plan through the crossings of the lanes it flies (see
@@ -1034,7 +1108,7 @@ fn intersection(x: &[(f64, f64)], y: &[(f64, f64)]) -> Forbidden {
 const EPS: f64 = 1e-9;
 
 /// An empty table per FATO of every node.
-fn per_fato<V>(net: &Network) -> Vec<Vec<Table<V>>> {
+fn per_fato<V: Booking>(net: &Network) -> Vec<Vec<Table<V>>> {
     net.nodes
         .iter()
         .map(|n| (0..n.fatos()).map(|_| Table::default()).collect())
@@ -1117,7 +1191,6 @@ impl Reservations {
                 ..FanProfiles::default()
             })),
             buffer_s: 0.0,
-            seq: 0,
         }
     }
 
@@ -1198,7 +1271,7 @@ impl Reservations {
 
     /// How many bookings the tables hold, all resources together.
     pub fn bookings(&self) -> usize {
-        fn sum<V: Copy>(t: &[Table<V>]) -> usize {
+        fn sum<V: Booking>(t: &[Table<V>]) -> usize {
             t.iter().map(Table::len).sum()
         }
         sum(&self.lanes)
@@ -1225,7 +1298,7 @@ impl Reservations {
     /// bookings are forgotten removes the others.
     pub fn forget_behind(&mut self, now: f64, margin_s: f64) -> usize {
         let extra = 2.0 * self.buffer_s + margin_s;
-        fn forget<V: Copy>(tables: &mut [Table<V>], now: f64, extra: f64) -> usize {
+        fn forget<V: Booking>(tables: &mut [Table<V>], now: f64, extra: f64) -> usize {
             tables
                 .iter_mut()
                 .filter(|t| !t.is_empty())
@@ -1724,47 +1797,38 @@ impl Reservations {
     pub fn book_uses(&mut self, u: &PlanUses, dep: f64, fato: [u8; 2]) {
         let b = self.buffer_s;
         for &(l, e, x, _) in &u.lanes {
-            self.seq += 1;
-            self.lanes[l.index()].insert(dep + e, self.seq, dep + x, x - e);
+            self.lanes[l.index()].insert(dep + e, dep + x, x - e);
         }
         for (&(n, a, z), k) in u.fatos.iter().zip(fato) {
-            self.seq += 1;
             let (a, z) = (dep + a - b, dep + z + b);
-            self.fatos[n.index()][k as usize].insert(a, self.seq, z, z - a);
+            self.fatos[n.index()][k as usize].insert(a, z, z - a);
         }
         let (n, a, z, _) = u.stand;
-        self.seq += 1;
         let (a, z) = (dep + a - b, dep + z + b);
-        self.stands[n.index()].insert(a, self.seq, z, z - a);
+        self.stands[n.index()].insert(a, z, z - a);
         for &(n, t, _) in &u.gates {
-            self.seq += 1;
-            self.gates[n.index()].insert(dep + t, self.seq, (), 0.0);
+            self.gates[n.index()].insert(dep + t, (), 0.0);
         }
         for (n, p) in &u.junctions {
             let q = self.placed(p, dep);
-            self.seq += 1;
-            self.junctions[n.index()].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+            self.junctions[n.index()].insert(q.from_s, q, q.to_s - q.from_s);
         }
         for (c, p) in &u.crossings {
             let q = self.placed(p, dep);
-            self.seq += 1;
-            self.crossings[*c].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+            self.crossings[*c].insert(q.from_s, q, q.to_s - q.from_s);
         }
         for (l, p) in &u.ramps {
             let q = self.placed(p, dep);
-            self.seq += 1;
-            self.ramps[l.index()].insert(q.from_s, self.seq, q, q.to_s - q.from_s);
+            self.ramps[l.index()].insert(q.from_s, q, q.to_s - q.from_s);
         }
         for &(k, ref p, id) in &u.fans {
             let q = self.placed(p, dep);
-            self.seq += 1;
-            self.fans[k].insert(q.from_s, self.seq, (q, id), q.to_s - q.from_s);
+            self.fans[k].insert(q.from_s, (q, id), q.to_s - q.from_s);
         }
         if let Some((p, id)) = &u.leg {
             let q = self.placed(p, dep);
-            self.seq += 1;
             let leg = &mut self.legs[u.fatos[0].0.index()][fato[0] as usize];
-            leg.insert(q.from_s, self.seq, (q, *id), q.to_s - q.from_s);
+            leg.insert(q.from_s, (q, *id), q.to_s - q.from_s);
         }
     }
 
@@ -2185,6 +2249,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    impl Booking for u32 {
+        type Kept = u32;
+        fn kept(self) -> u32 {
+            self
+        }
+        fn from_kept(_: f64, kept: u32) -> u32 {
+            kept
+        }
+    }
+
     /// What a [`Table`] answers, from an ordered map.
     fn oracle_in(m: &BTreeMap<(Time, u64), u32>, from: f64, to: f64) -> Vec<(f64, u32)> {
         if from >= to {
@@ -2222,7 +2296,7 @@ mod tests {
                     m.retain(|k, _| *k >= (Time(start), 0));
                     prop_assert_eq!(t.forget_before(start), before - m.len());
                 } else {
-                    t.insert(start, seq as u64 + 1, v, 1.0);
+                    t.insert(start, v, 1.0);
                     m.insert((Time(start), seq as u64 + 1), v);
                 }
                 prop_assert_eq!(t.len(), m.len());

@@ -586,7 +586,7 @@ fn a_carried_run_of_ruled_out_departures_changes_no_answer() {
 /// given in another order).
 #[test]
 fn the_table_kept_from_clearing_is_the_one_the_cleared_plans_make() {
-    use skycorridor::planner::strategic::{Passage, Reservations, Table};
+    use skycorridor::planner::strategic::{Booking, Passage, Reservations, Table};
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
     let set = [Override {
         path: "deconfliction.strategic".into(),
@@ -596,7 +596,7 @@ fn the_table_kept_from_clearing_is_the_one_the_cleared_plans_make() {
     let kept = sim.reservations().unwrap();
     let buffer_s = sim.scenario().deconfliction.buffer_s;
     let built = Reservations::of(sim.net(), sim.fleet().plans(), sim.flights(), buffer_s);
-    fn all<V: Copy, K: PartialOrd>(t: &[Table<V>], key: impl Fn(f64, V) -> K) -> Vec<Vec<K>> {
+    fn all<V: Booking, K: PartialOrd>(t: &[Table<V>], key: impl Fn(f64, V) -> K) -> Vec<Vec<K>> {
         t.iter()
             .map(|t| {
                 let mut v: Vec<K> = t
