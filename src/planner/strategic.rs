@@ -102,11 +102,13 @@ impl Booking for () {
     fn from_kept(_: f64, _: ()) {}
 }
 
-/// A [`Passage`] as booked, without its start (the booking's).
+/// A [`Passage`] as booked, without its start (the booking's), its altitudes in single
+/// precision (which they are: the plan's altitudes are rounded outwards to it,
+/// [`Passage::alt_m`]).
 #[derive(Debug, Clone, Copy)]
 pub struct KeptPassage {
     to_s: f64,
-    alt_m: (f64, f64),
+    alt_m: (f32, f32),
     lanes: (LaneId, LaneId),
     shape: ShapeId,
     exclusive: bool,
@@ -115,9 +117,16 @@ pub struct KeptPassage {
 impl Booking for Passage {
     type Kept = KeptPassage;
     fn kept(self) -> KeptPassage {
+        let alt_m = (self.alt_m.0 as f32, self.alt_m.1 as f32);
+        let exact = |k: f32, x: f64| f64::from(k) == x || x.is_nan();
+        debug_assert!(
+            exact(alt_m.0, self.alt_m.0) && exact(alt_m.1, self.alt_m.1),
+            "altitudes kept exactly: {:?}",
+            self.alt_m
+        );
         KeptPassage {
             to_s: self.to_s,
-            alt_m: self.alt_m,
+            alt_m,
             lanes: self.lanes,
             shape: self.shape,
             exclusive: self.exclusive,
@@ -129,7 +138,7 @@ impl Booking for Passage {
             to_s: k.to_s,
             lanes: k.lanes,
             exclusive: k.exclusive,
-            alt_m: k.alt_m,
+            alt_m: (f64::from(k.alt_m.0), f64::from(k.alt_m.1)),
             shape: k.shape,
         }
     }
@@ -395,7 +404,9 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
 const ANY_ALT: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 
 /// The lowest and highest altitude `plan` flies between path distances `from` and `to`,
-/// grown by `grow` at both ends, metres.
+/// grown by `grow` at both ends, metres, rounded outwards to single precision (a few
+/// micrometres at these heights): the tables keep them in four bytes each
+/// ([`KeptPassage`]), exactly.
 fn alt_range(plan: &Plan, from: f64, to: f64, grow: f64) -> (f64, f64) {
     let path = &plan.path;
     let z = |s: f64| path.point_at(s)[2];
@@ -404,7 +415,19 @@ fn alt_range(plan: &Plan, from: f64, to: f64, grow: f64) -> (f64, f64) {
         lo = lo.min(z(c));
         hi = hi.max(z(c));
     }
-    (lo - grow, hi + grow)
+    (f32_below(lo - grow), f32_above(hi + grow))
+}
+
+/// The largest single-precision value not above `x`.
+fn f32_below(x: f64) -> f64 {
+    let f = x as f32;
+    f64::from(if f64::from(f) > x { f.next_down() } else { f })
+}
+
+/// The smallest single-precision value not below `x`.
+fn f32_above(x: f64) -> f64 {
+    let f = x as f32;
+    f64::from(if f64::from(f) < x { f.next_up() } else { f })
 }
 
 /// What a plan uses, in seconds from take-off (independent of its departure): found once
@@ -472,7 +495,8 @@ pub struct Passage {
     pub exclusive: bool,
     /// The altitudes it flies at in the zone, grown by half the vertical minimum at both
     /// ends, metres: two passages whose ranges do not overlap are a vertical minimum
-    /// apart and may overlap in time (unbounded at junctions, where levels change).
+    /// apart and may overlap in time (unbounded at junctions, where levels change);
+    /// rounded outwards to single precision, which is how the tables keep them.
     pub alt_m: (f64, f64),
     /// Where it flies, knot by knot, from `from_s`, as a distinct track of the tables
     /// (junction transitions; [`ShapeId::NONE`] for the others): two passages that both
@@ -2256,6 +2280,48 @@ mod tests {
         }
         fn from_kept(_: f64, kept: u32) -> u32 {
             kept
+        }
+    }
+
+    /// Altitudes rounded outwards to single precision: exact values stay, others move
+    /// to the nearest single-precision value outside, by less than one of its steps.
+    #[test]
+    fn altitudes_round_outwards_to_single_precision() {
+        assert_eq!((f32_below(105.0), f32_above(105.0)), (105.0, 105.0));
+        let (lo, hi) = (f32_below(0.1), f32_above(0.1));
+        assert!(lo < 0.1 && 0.1 < hi);
+        // 0.1 in single precision is 0.100000001490116...: above 0.1.
+        assert_eq!((lo, hi), (f64::from(0.1f32.next_down()), f64::from(0.1f32)));
+        assert_eq!(f32_below(-0.1), -f64::from(0.1f32));
+        let x = 123.456_789_012_345;
+        assert!(f32_above(x) - f32_below(x) <= f64::from(f32::EPSILON) * 128.0);
+        assert_eq!(f32_below(f64::NEG_INFINITY), f64::NEG_INFINITY);
+        assert_eq!(f32_above(f64::INFINITY), f64::INFINITY);
+        assert_eq!(f32_below(1e300), f64::from(f32::MAX));
+        assert_eq!(f32_above(1e300), f64::INFINITY);
+    }
+
+    proptest! {
+        /// A passage with its altitudes from [`alt_range`]'s rounding is kept in a table
+        /// and read back exactly.
+        #[test]
+        fn a_passage_is_kept_exactly(
+            from_s in -1e6f64..1e6, len_s in 0.0f64..1e4,
+            lo in -1e4f64..1e4, dz in 0.0f64..1e3,
+            lanes in (0u32..1000, 0u32..1000), exclusive: bool, shape in 0u32..1000,
+        ) {
+            let p = Passage {
+                from_s,
+                to_s: from_s + len_s,
+                lanes: (LaneId::new(lanes.0 as usize), LaneId::new(lanes.1 as usize)),
+                exclusive,
+                alt_m: (f32_below(lo), f32_above(lo + dz)),
+                shape: ShapeId(shape),
+            };
+            let mut t = Table::default();
+            t.insert(p.from_s, (p, 7), len_s);
+            let back: Vec<_> = t.starting_in(f64::NEG_INFINITY, f64::INFINITY).collect();
+            prop_assert_eq!(back, vec![(from_s, (p, 7))]);
         }
     }
 
