@@ -131,6 +131,7 @@ fn monte_carlo(
                 .with_context(|| format!("starting events.csv in {}", dir.display()))?;
             sim.stream_events(Box::new(events));
             sim.run_to_end();
+            sim.release_reservations();
             let report = Report::from_sim(&sim);
             sim.finish_events()
                 .with_context(|| format!("writing events.csv in {}", dir.display()))?;
@@ -273,6 +274,7 @@ fn run(
         metrics::write_atomic(&path, &monitor::alerts_csv(&sim, &m.alerts()))
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    sim.release_reservations();
     let report = Report::from_sim(&sim);
     sim.finish_trajectories()
         .with_context(|| format!("writing the trajectory files in {}", out.display()))?;

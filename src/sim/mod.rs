@@ -1054,6 +1054,17 @@ impl Simulation {
         }
         s
     }
+    /// Once the run is over, lets the reservation table go, and the memory it held back to
+    /// the system: nothing checks a booking after the last step, and the reports that
+    /// follow allocate their own (at region scale hundreds of megabytes, which then came on
+    /// top of the table's). What was counted in flight stays
+    /// ([`Simulation::tactical_stats`]); [`Simulation::reservations`] is empty after it.
+    pub fn release_reservations(&mut self) {
+        if let Some(b) = &mut self.bookings {
+            b.release_table();
+            give_back_freed_memory();
+        }
+    }
     /// With strategic deconfliction: the reservation table, kept true in flight.
     pub fn reservations(&self) -> Option<&crate::planner::strategic::Reservations> {
         self.bookings.as_ref().map(Bookings::table)

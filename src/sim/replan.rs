@@ -117,6 +117,13 @@ impl Bookings {
             && a.d.nav_m == [0.0; 3]
     }
 
+    /// Lets the table (and the diversions booked) go, its counters kept: see
+    /// [`crate::sim::Simulation::release_reservations`].
+    pub fn release_table(&mut self) {
+        self.table = Reservations::default();
+        self.diversions = BTreeMap::new();
+    }
+
     /// In-flight re-plans so far.
     pub fn replans(&self) -> u64 {
         self.replans
