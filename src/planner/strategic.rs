@@ -404,8 +404,8 @@ pub fn crossing_passages(net: &Network, plan: &Plan) -> Vec<(usize, Passage)> {
 const ANY_ALT: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 
 /// The lowest and highest altitude `plan` flies between path distances `from` and `to`,
-/// grown by `grow` at both ends, metres, rounded outwards to single precision (a few
-/// micrometres at these heights): the tables keep them in four bytes each
+/// grown by `grow` at both ends, metres, rounded outwards to single precision (by under
+/// a tenth of a millimetre below 1,000 m): the tables keep them in four bytes each
 /// ([`KeptPassage`]), exactly.
 fn alt_range(plan: &Plan, from: f64, to: f64, grow: f64) -> (f64, f64) {
     let path = &plan.path;
