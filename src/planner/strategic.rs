@@ -1993,13 +1993,14 @@ struct VariantSearch<'a> {
 impl VariantSearch<'_> {
     /// The first departure from `steps` steps after `scheduled` (within `max_steps`) at
     /// which the variant between the FATOs free then fits with its own uses: the
-    /// departure, the variant, its uses and its FATOs.
+    /// departure, the variant, its uses (`None` when the variant is the family itself,
+    /// whose uses `u` are) and its FATOs.
     fn first_fit(
         self,
         scheduled: f64,
         mut steps: u64,
         max_steps: u64,
-    ) -> Option<(f64, PlanId, PlanUses, [u8; 2])> {
+    ) -> Option<(f64, PlanId, Option<PlanUses>, [u8; 2])> {
         let dt = self.s.dt_s;
         loop {
             let dep = scheduled + steps as f64 * dt;
@@ -2015,9 +2016,13 @@ impl VariantSearch<'_> {
             let plan = self
                 .variants
                 .get(self.net, self.s, self.plans, self.family, fato);
-            whole(self.net, self.s, self.plans, plan, self.rebuilt);
-            let vu = PlanUses::of(self.net, &self.plans[plan], self.table);
-            if self.table.fits_on(&vu, dep, fato) {
+            // The family between its own FATOs: its uses are in hand (what they would be
+            // found again to be), and its plan need not be made whole to find them.
+            let vu = (plan != self.family).then(|| {
+                whole(self.net, self.s, self.plans, plan, self.rebuilt);
+                PlanUses::of(self.net, &self.plans[plan], self.table)
+            });
+            if self.table.fits_on(vu.as_ref().unwrap_or(self.u), dep, fato) {
                 return Some((dep, plan, vu, fato));
             }
             if steps >= max_steps {
@@ -2214,7 +2219,7 @@ pub fn assign(
                         f.departure_s = dep;
                         f.rerouted = b.plan != primary;
                         f.plan = plan;
-                        table.book_uses(&vu, dep, fato);
+                        table.book_uses(vu.as_ref().unwrap_or(u), dep, fato);
                     }
                     None => {
                         f.cancelled = Some(Box::new(CancelReason::GroundDelay {
