@@ -1348,12 +1348,15 @@ impl Reservations {
                 .sum::<usize>()
     }
 
-    /// Forgets the offsets found between pairs of tracks (found again as needed): what a
-    /// table kept after clearing need not hold.
-    pub fn forget_track_pairs(&self) {
+    /// Forgets the offsets found between pairs of tracks and the gaps found between
+    /// pairs of fan profiles (found again as needed): what a table kept after clearing
+    /// need not hold (at region scale hundreds of megabytes, the gaps alone some 70 MB
+    /// through the simulation of the hour of `gba_100k.ron`).
+    pub fn forget_pairs(&self) {
         let mut shapes = self.shapes();
         shapes.pairs = Vec::new();
         shapes.cached = 0;
+        self.fan_profiles().gaps = std::collections::HashMap::new();
     }
 
     /// The junction tracks and the offsets between them.
@@ -2072,8 +2075,8 @@ fn whole(net: &Network, s: &Scenario, plans: &mut [Plan], id: PlanId, rebuilt: &
 /// Clears every flight: assigns departure, route and FATOs (plan) or cancellation.
 /// `flights` are in filed-departure order; plans of alternative routes and of FATO
 /// variants are appended to `plans`. Returns the bookings of the flights as cleared
-/// (what [`Reservations::of`] would build again; the offsets found between tracks are
-/// forgotten, the tracks kept).
+/// (what [`Reservations::of`] would build again; the offsets found between tracks and
+/// the gaps between fan profiles are forgotten, the tracks and profiles kept).
 ///
 /// With [`PlanKeeping::InUse`] a plan is whole only while a flight is being cleared
 /// with it (its uses are what the clearing keeps): the others stay shed, or are shed
@@ -2269,7 +2272,7 @@ pub fn assign(
             }
         }
     }
-    table.forget_track_pairs();
+    table.forget_pairs();
     table
 }
 
