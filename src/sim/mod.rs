@@ -145,8 +145,13 @@ impl Fleet {
                 .par_iter()
                 .map(|&id| self.whole_plan(net, id).into_owned())
                 .collect();
+            // Kept as copies made on this thread: glibc keeps each thread's allocations
+            // in that thread's own arena, and plans built on the pool's threads and held
+            // for minutes grew those arenas beside the free room this thread's holds
+            // (the clearing's freed caches), which the pool could not use. The pool's
+            // copies are freed at once, for its next plans.
             for (id, plan) in shed.into_iter().zip(whole) {
-                self.plans[id] = plan;
+                self.plans[id] = plan.clone();
             }
         }
         for &f in flights {
