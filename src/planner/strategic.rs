@@ -529,7 +529,11 @@ type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>
 struct Shapes {
     /// A hash of a track, its minima and its node -> its id.
     ids: FastMap<u64, ShapeId>,
-    list: Vec<Shape>,
+    list: Vec<KeptShape>,
+    /// The knots of every track, one after the other (`KeptShape::knots` says where):
+    /// one allocation for millions of tracks of a few knots each, where a vector per
+    /// track cost its header, the allocator's own overhead and its spare room.
+    knots: Vec<TrackKnot>,
     /// Per node, the offsets found between its tracks (kept apart so that the scan of
     /// one junction's bookings looks up a small map).
     pairs: Vec<NodePairs>,
@@ -541,12 +545,29 @@ struct Shapes {
 /// The most pairs of tracks whose offsets [`Shapes`] keeps at once.
 const MAX_CACHED_PAIRS: usize = 8_000_000;
 
-/// A distinct junction track.
+/// A junction track, its minima and its node, as found for a passage.
 #[derive(Debug, PartialEq)]
 struct Shape {
     knots: Vec<TrackKnot>,
     minima: [f64; 2],
     node: NodeId,
+}
+
+/// A distinct junction track as [`Shapes`] keeps it: its knots are
+/// `Shapes::knots[start..start + len]`.
+#[derive(Debug)]
+struct KeptShape {
+    knots: (u32, u32),
+    minima: [f64; 2],
+    node: NodeId,
+}
+
+impl KeptShape {
+    /// Its knots, from `all` ([`Shapes::knots`]).
+    fn knots_in<'a>(&self, all: &'a [TrackKnot]) -> &'a [TrackKnot] {
+        let (start, len) = (self.knots.0 as usize, self.knots.1 as usize);
+        &all[start..start + len]
+    }
 }
 
 /// The offsets found between the tracks of one node.
@@ -571,16 +592,31 @@ impl Shapes {
         shape.minima.iter().for_each(|x| x.to_bits().hash(&mut h));
         shape.node.index().hash(&mut h);
         let key = h.finish();
-        if let Some(&id) = self.ids.get(&key)
-            && self.list[id.0 as usize] == shape
-        {
-            return id;
+        if let Some(&id) = self.ids.get(&key) {
+            let kept = &self.list[id.0 as usize];
+            if kept.knots_in(&self.knots) == &shape.knots[..]
+                && kept.minima == shape.minima
+                && kept.node == shape.node
+            {
+                return id;
+            }
         }
         let id = match u32::try_from(self.list.len()) {
             Ok(n) if n != ShapeId::NONE.0 => ShapeId(n),
             _ => return ShapeId::NONE,
         };
-        self.list.push(shape);
+        let (Ok(start), Ok(len)) = (
+            u32::try_from(self.knots.len()),
+            u32::try_from(shape.knots.len()),
+        ) else {
+            return ShapeId::NONE;
+        };
+        self.knots.extend_from_slice(&shape.knots);
+        self.list.push(KeptShape {
+            knots: (start, len),
+            minima: shape.minima,
+            node: shape.node,
+        });
         self.ids.entry(key).or_insert(id);
         id
     }
@@ -607,7 +643,10 @@ impl Shapes {
             let minima = (a.minima[0].max(b.minima[0]), a.minima[1].max(b.minima[1]));
             // p's track started at 0 (its departure is the offset) against q's.
             let mut found = Vec::new();
-            let (p0, q0) = ((&a.knots[..], 0.0), (&b.knots[..], 0.0));
+            let (p0, q0) = (
+                (a.knots_in(&self.knots), 0.0),
+                (b.knots_in(&self.knots), 0.0),
+            );
             track_conflicts(p0, q0, minima, TRACK_MARGIN, &mut |i| found.push(i));
             let found = merged(found.into_iter());
             let at = (pairs.intervals.len() as u32, found.len() as u32);
