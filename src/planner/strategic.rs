@@ -543,8 +543,9 @@ struct Shapes {
     ids: FastMap<u64, ShapeId>,
     list: Vec<KeptShape>,
     /// The knots of every track, one after the other (`KeptShape::knots` says where):
-    /// one allocation for millions of tracks of a few knots each, where a vector per
-    /// track cost its header, the allocator's own overhead and its spare room.
+    /// one allocation for the hundreds of thousands of tracks of a few knots each that
+    /// region scale keeps, where a vector per track cost its header, the allocator's own
+    /// overhead and its spare room.
     knots: Vec<TrackKnot>,
     /// Per node, the offsets found between its tracks (kept apart so that the scan of
     /// one junction's bookings looks up a small map).
