@@ -559,7 +559,7 @@ struct Shapes {
 const MAX_CACHED_PAIRS: usize = 8_000_000;
 
 /// A junction track, its minima and its node, as found for a passage.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Shape {
     knots: Vec<TrackKnot>,
     minima: [f64; 2],
