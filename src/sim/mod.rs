@@ -857,16 +857,23 @@ impl Simulation {
                     .all(|(a, m)| *m == motion::Moved::of(a, &self.fleet)),
             "the move's rows are the drones' state"
         );
-        for (i, (a, moved)) in self.airborne.iter_mut().zip(&self.settled).enumerate() {
-            if a.d.holds_origin_fato {
-                let plan = self.fleet.plan(a.flight);
-                if a.d.motion.s >= plan.climb_done_m() {
-                    a.d.holds_origin_fato = false;
-                    self.terminals
-                        .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
+        // Most drones only add to their lane's occupancy: settling reads their rows
+        // alone, not the drones (a few hundred bytes each).
+        for (i, &moved) in self.settled.iter().enumerate() {
+            if !moved.eventful() {
+                if let Some(lane) = moved.lane() {
+                    self.lane_stats[lane.index()].occupancy_s += dt;
                 }
+                continue;
             }
-            if a.prev_seg != a.d.motion.seg {
+            let a = &mut self.airborne[i];
+            if moved.climbed {
+                let plan = self.fleet.plan(a.flight);
+                a.d.holds_origin_fato = false;
+                self.terminals
+                    .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
+            }
+            if moved.moved_on {
                 count_entries(&mut self.lane_stats, a, self.fleet.plan(a.flight));
             }
             if let Some(lane) = moved.lane() {

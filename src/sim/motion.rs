@@ -100,42 +100,55 @@ pub(crate) struct Moved {
     pub landed: bool,
     /// Its battery spent.
     pub empty: bool,
+    /// It began a segment this step (past [`Airborne::prev_seg`]).
+    pub moved_on: bool,
+    /// It holds its origin's FATO and has climbed clear of it
+    /// ([`Plan::climb_done_m`]).
+    pub climbed: bool,
 }
 
 impl Default for Moved {
     fn default() -> Self {
-        Moved::new(None, false, false)
+        Moved {
+            lane: Moved::NO_LANE,
+            landed: false,
+            empty: false,
+            moved_on: false,
+            climbed: false,
+        }
     }
 }
 
 impl Moved {
     const NO_LANE: u32 = u32::MAX;
 
-    fn new(lane: Option<LaneId>, landed: bool, empty: bool) -> Moved {
-        Moved {
-            lane: lane.map_or(Moved::NO_LANE, |l| l.0),
-            landed,
-            empty,
-        }
-    }
-
     /// The row for drone `a` as it is now.
     pub(crate) fn of(a: &Airborne, fleet: &Fleet) -> Moved {
-        Moved::at(fleet.plan(a.flight), fleet.drone_type(a.flight), &a.d)
+        Moved::at(fleet.plan(a.flight), fleet.drone_type(a.flight), a)
     }
 
-    /// The row of a drone of type `ty` flying `plan` in state `d`.
-    fn at(plan: &Plan, ty: &DroneType, d: &Dynamics) -> Moved {
-        Moved::new(
-            plan.path.segs[d.motion.seg as usize].lane,
-            d.motion.s >= plan.path.total_m(),
-            d.energy_wh >= ty.battery_wh,
-        )
+    /// The row of drone `a` of type `ty` flying `plan`.
+    fn at(plan: &Plan, ty: &DroneType, a: &Airborne) -> Moved {
+        let d = &a.d;
+        Moved {
+            lane: plan.path.segs[d.motion.seg as usize]
+                .lane
+                .map_or(Moved::NO_LANE, |l| l.0),
+            landed: d.motion.s >= plan.path.total_m(),
+            empty: d.energy_wh >= ty.battery_wh,
+            moved_on: a.prev_seg != d.motion.seg,
+            climbed: d.holds_origin_fato && d.motion.s >= plan.climb_done_m(),
+        }
     }
 
     /// The lane of the segment it is on (none on a terminal leg).
     pub(crate) fn lane(self) -> Option<LaneId> {
         (self.lane != Moved::NO_LANE).then_some(LaneId(self.lane))
+    }
+
+    /// Whether settling has anything to do for it but count its lane's occupancy.
+    pub(crate) fn eventful(self) -> bool {
+        self.landed || self.empty || self.moved_on || self.climbed
     }
 }
 
@@ -296,7 +309,7 @@ fn advance_one(
     if d.cap_mps.is_some() || d.offset_m != 0.0 || d.lateral_m != 0.0 {
         d.manoeuvring_s += dt as f32;
     }
-    Moved::at(plan, ty, d)
+    Moved::at(plan, ty, a)
 }
 
 /// Moves a drone's sideways offset toward its target at its type's climb rate (see
