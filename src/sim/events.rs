@@ -6,8 +6,8 @@
 //! pair was inside both minima. Severity at a moment is
 //! `min((H - d_h) / H, (V - d_v) / V)`: how far inside the protected volume the pair is,
 //! 0 at its edge and 1 when co-located; for a co-altitude pair it is `(H - d_h) / H`.
-//! Open pairs are keyed by flight in a hash map with a fixed hasher; whatever leaves it is
-//! ordered by pair first, so everything is in a fixed order.
+//! Open pairs are kept sorted by pair, and whatever leaves them goes in pair order, so
+//! everything is in a fixed order.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -307,7 +307,6 @@ struct Open {
     /// for the same reason; written into it when it closes).
     conflict_end_s: f64,
     los: Option<Box<Event>>,
-    seen_step: u64,
     /// Step the conflict episode was first detected in.
     opened_step: u64,
     /// When the pair's previous conflict episode ended (NaN: none known).
@@ -319,6 +318,19 @@ struct Open {
 }
 
 impl Open {
+    /// A pair first seen at `step`, nothing open yet.
+    fn new(step: u64) -> Self {
+        Open {
+            conflict: None,
+            conflict_end_s: f64::NAN,
+            los: None,
+            opened_step: step,
+            previous_end_s: f64::NAN,
+            collided: false,
+            near_missed: false,
+        }
+    }
+
     /// Its open events, loss of separation first, with the conflict's end filled in.
     fn take_events(&mut self) -> impl Iterator<Item = Event> + use<> {
         let end_s = self.conflict_end_s;
@@ -583,13 +595,43 @@ impl std::fmt::Debug for Streaming {
 /// summary counts all of them.
 pub const DEFAULT_MAX_KEPT: usize = 1_000_000;
 
+/// A pair of flights, the lower index first.
+type Pair = (FlightId, FlightId);
+
+/// The buffers a step's merge of encounters into the open pairs reuses (a copy of the
+/// tracker starts with none).
+#[derive(Default)]
+struct Merge {
+    /// Each encounter's pair and its place in the step's list, in pair order.
+    keyed: Vec<(Pair, u32)>,
+    /// Each encounter's place in the open pairs after the merge.
+    slots: Vec<u32>,
+    /// The pairs not seen this step.
+    gone: Vec<(Pair, Open)>,
+}
+
+impl Clone for Merge {
+    fn clone(&self) -> Self {
+        Merge::default()
+    }
+}
+
+impl std::fmt::Debug for Merge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Merge")
+    }
+}
+
 /// Turns each step's encounters into events.
 #[derive(Debug, Clone)]
 pub struct EventTracker {
-    /// Open events by pair. A hash map (with a fixed hasher: no per-process seed) for
-    /// speed under overload; everything that leaves it is ordered by pair first, so no
-    /// output depends on the hash order.
-    open: HashMap<(FlightId, FlightId), Open, BuildHasherDefault<PairHasher>>,
+    /// Open events by pair, sorted by pair. Each step's encounters, put in pair order,
+    /// are merged into it front to back: at 100,000 drones a step brings some 30,000
+    /// encounters, and probing a hash map of as many pairs at random waited on memory
+    /// for each.
+    open: Vec<(Pair, Open)>,
+    /// The merge's buffers.
+    merge: Merge,
     /// Closed events, in closing order: the first `max_kept` of them. When events are
     /// streamed ([`EventTracker::stream_to`]), only the losses of separation among those
     /// handed to the sink, in the sink's order (report forensics reads them).
@@ -611,7 +653,8 @@ pub struct EventTracker {
 impl Default for EventTracker {
     fn default() -> Self {
         EventTracker {
-            open: HashMap::default(),
+            open: Vec::new(),
+            merge: Merge::default(),
             closed: Vec::new(),
             summary: EventSummary {
                 min_separation_m: f64::INFINITY,
@@ -747,7 +790,19 @@ impl EventTracker {
         places: Places,
     ) {
         let (tracks, minima) = (table.tracks(), table.rules().minima);
-        for e in enc {
+        let pair_of = |e: &Encounter| {
+            let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
+            (fa.min(fb), fa.max(fb))
+        };
+        self.merge_encounters(step, enc.iter().map(pair_of));
+        // Ahead of the encounter read, its open loss of separation is asked for.
+        const AHEAD: usize = 8;
+        for (i, e) in enc.iter().enumerate() {
+            if let Some(&j) = self.merge.slots.get(i + AHEAD)
+                && let Some(l) = &self.open[j as usize].1.los
+            {
+                super::prefetch(&**l);
+            }
             let pp = pair_params(p, minima, e.a as usize, e.b as usize);
             let p = &pp;
             let place = |i: u32| {
@@ -768,17 +823,7 @@ impl EventTracker {
             let (da, db) = (&airborne[e.a as usize].d, &airborne[e.b as usize].d);
             // The pair's dynamics in key order.
             let dyns = if fa < fb { [da, db] } else { [db, da] };
-            let o = self.open.entry(key).or_insert(Open {
-                conflict: None,
-                conflict_end_s: f64::NAN,
-                los: None,
-                seen_step: step,
-                opened_step: step,
-                previous_end_s: f64::NAN,
-                collided: false,
-                near_missed: false,
-            });
-            o.seen_step = step;
+            let o = &mut self.open[self.merge.slots[i] as usize].1;
             if o.conflict.is_none() {
                 let mut ev = blank(EventKind::Conflict, key.0, key.1, t);
                 ev.location = location();
@@ -873,25 +918,21 @@ impl EventTracker {
             }
         }
         // Close what was not seen this step, in pair order.
-        let mut gone = Vec::new();
-        // Events still open, and those yet to open, begin no earlier than this.
-        let (streamed, mut earliest) = (self.stream.0.is_some(), t);
-        self.open.retain(|k, o| {
-            if o.seen_step == step {
-                if streamed {
-                    for e in o.conflict.iter().chain(&o.los) {
-                        earliest = earliest.min(e.start_s);
-                    }
-                }
-                return true;
-            }
-            gone.push((*k, o.take_events()));
-            false
-        });
-        gone.sort_unstable_by_key(|g| g.0);
-        for (_, events) in gone {
-            for e in events {
+        let mut gone = std::mem::take(&mut self.merge.gone);
+        for (_, o) in &mut gone {
+            for e in o.take_events() {
                 self.close(e, places);
+            }
+        }
+        gone.clear();
+        self.merge.gone = gone;
+        // Events still open, and those yet to open, begin no earlier than this.
+        let mut earliest = t;
+        if self.stream.0.is_some() {
+            for (_, o) in &self.open {
+                for e in o.conflict.iter().chain(&o.los) {
+                    earliest = earliest.min(e.start_s);
+                }
             }
         }
         self.flush(earliest, places);
@@ -902,11 +943,87 @@ impl EventTracker {
         }
     }
 
+    /// Merges a step's encounters, given as their pairs in the step's order, into the
+    /// open pairs, in place: afterwards the open pairs are those seen this step (a pair
+    /// new at `step` has nothing open yet), `merge.slots` holds each encounter's place
+    /// among them, and `merge.gone` the pairs not seen, in pair order.
+    fn merge_encounters(&mut self, step: u64, pairs: impl Iterator<Item = Pair>) {
+        let (m, open) = (&mut self.merge, &mut self.open);
+        m.keyed.clear();
+        m.keyed.extend(pairs.zip(0..));
+        // Encounters come in track order, which is mostly flight order: often sorted.
+        if !m.keyed.is_sorted() {
+            m.keyed.sort_unstable();
+        }
+        let keyed = &m.keyed;
+        // The pairs not met again leave, in order; `k` walks the step's pairs alongside.
+        let mut k = 0;
+        let met = |pair: &Pair, k: &mut usize| {
+            while keyed.get(*k).is_some_and(|e| e.0 < *pair) {
+                *k += 1;
+            }
+            keyed.get(*k).is_some_and(|e| e.0 == *pair)
+        };
+        m.gone
+            .extend(open.extract_if(.., |(pair, _)| !met(pair, &mut k)));
+        // The pairs new this step (a pair met twice in a step, were it ever, counted once).
+        let (mut k, mut fresh) = (0, 0);
+        for (j, &(pair, _)) in keyed.iter().enumerate() {
+            let again = j > 0 && keyed[j - 1].0 == pair;
+            let found = {
+                while open.get(k).is_some_and(|e| e.0 < pair) {
+                    k += 1;
+                }
+                open.get(k).is_some_and(|e| e.0 == pair)
+            };
+            fresh += usize::from(!again && !found);
+        }
+        // Room at the end, then from the back each kept pair moves up to its place and
+        // each new one is written into the gap it leaves.
+        let kept = open.len();
+        // Grown by an eighth when full, not doubled: at a million drones in the air the
+        // open pairs are tens of megabytes, and a doubling copy held both at once.
+        let need = kept + fresh;
+        if need > open.capacity() {
+            open.reserve_exact(need + need / 8 - kept);
+        }
+        open.resize_with(kept + fresh, || {
+            ((FlightId::new(0), FlightId::new(0)), Open::new(step))
+        });
+        let (mut r, mut w) = (kept, kept + fresh);
+        for j in (0..keyed.len()).rev() {
+            let pair = keyed[j].0;
+            if j > 0 && keyed[j - 1].0 == pair {
+                continue;
+            }
+            while r > 0 && open[r - 1].0 > pair {
+                open.swap(w - 1, r - 1);
+                (r, w) = (r - 1, w - 1);
+            }
+            if r > 0 && open[r - 1].0 == pair {
+                open.swap(w - 1, r - 1);
+                r -= 1;
+            } else {
+                open[w - 1] = (pair, Open::new(step));
+            }
+            w -= 1;
+        }
+        debug_assert_eq!(r, w, "every pair in its place");
+        // Each encounter's place.
+        m.slots.clear();
+        m.slots.resize(keyed.len(), 0);
+        let mut at = 0;
+        for &(pair, i) in keyed {
+            while open[at].0 < pair {
+                at += 1;
+            }
+            m.slots[i as usize] = at as u32;
+        }
+    }
+
     /// Closes everything still open (end of run), marking it so.
     pub fn finish(&mut self, places: Places) {
-        let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
-        open.sort_unstable_by_key(|g| g.0);
-        for (_, mut o) in open {
+        for (_, mut o) in std::mem::take(&mut self.open) {
             for mut e in o.take_events() {
                 e.open_at_end = true;
                 self.close(e, places);
@@ -1044,5 +1161,62 @@ impl EventTracker {
         let mut v: Vec<&Event> = self.closed.iter().collect();
         v.sort_by(|x, y| file_order(x, y));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// The merge keeps exactly the pairs met this step, in pair order, each with what
+        /// it held (the step it was first met in), points each encounter at its own
+        /// pair, and hands over the others in pair order: as a plain map of the same
+        /// steps does. Few flights, so pairs repeat within a step and across steps.
+        #[test]
+        fn the_merge_keeps_the_pairs_met(
+            steps in prop::collection::vec(
+                prop::collection::vec((0usize..10, 0usize..10), 0..40),
+                1..12,
+            )
+        ) {
+            let mut tracker = EventTracker::default();
+            let mut model: BTreeMap<Pair, u64> = BTreeMap::new();
+            for (step, met) in steps.iter().enumerate() {
+                let step = step as u64;
+                let pairs: Vec<Pair> = met
+                    .iter()
+                    .filter(|(a, b)| a != b)
+                    .map(|&(a, b)| (FlightId::new(a.min(b)), FlightId::new(a.max(b))))
+                    .collect();
+                tracker.merge_encounters(step, pairs.iter().copied());
+                let now: BTreeSet<Pair> = pairs.iter().copied().collect();
+                let left: Vec<(Pair, u64)> = model
+                    .iter()
+                    .filter(|(k, _)| !now.contains(k))
+                    .map(|(k, v)| (*k, *v))
+                    .collect();
+                model.retain(|k, _| now.contains(k));
+                for p in &now {
+                    model.entry(*p).or_insert(step);
+                }
+                let gone: Vec<(Pair, u64)> = tracker
+                    .merge
+                    .gone
+                    .drain(..)
+                    .map(|(k, o)| (k, o.opened_step))
+                    .collect();
+                prop_assert_eq!(gone, left);
+                let open: Vec<(Pair, u64)> =
+                    tracker.open.iter().map(|(k, o)| (*k, o.opened_step)).collect();
+                let want: Vec<(Pair, u64)> = model.iter().map(|(k, v)| (*k, *v)).collect();
+                prop_assert_eq!(open, want);
+                for (i, p) in pairs.iter().enumerate() {
+                    prop_assert_eq!(tracker.open[tracker.merge.slots[i] as usize].0, *p);
+                }
+            }
+        }
     }
 }
