@@ -133,6 +133,18 @@ impl Plan {
     pub fn descent_m(&self) -> f64 {
         self.path.cum[self.path.segs.len() - 1]
     }
+    /// In how many seconds a drone at `m` on this path, speed held, reaches the end of
+    /// its segment within a step of `dt` (where the path bends: a turn, a climb
+    /// levelling off), if it does and another segment follows.
+    pub fn bend_within(&self, m: &path::Motion, dt: f64) -> Option<f64> {
+        let (k, u, path) = (m.seg as usize, m.u, &self.path);
+        if u <= 0.0 || k + 1 >= path.segs.len() {
+            return None;
+        }
+        let at_s = (path.cum[k + 1] - m.s) / u;
+        (0.0..dt).contains(&at_s).then_some(at_s)
+    }
+
     /// Path distance where the climb off the FATO ends: the origin FATO is free again.
     pub fn climb_done_m(&self) -> f64 {
         self.path.cum[1]

@@ -14,6 +14,7 @@ use glam::DVec3;
 
 use super::Fleet;
 use super::flight::{Airborne, Dynamics};
+use super::motion::Moved;
 use super::separation::{
     Aabb, Broadphase, Encounter, PairRules, Params, Track, detect_brute_force, grow,
 };
@@ -61,14 +62,10 @@ impl Knot {
 
     /// The knot of a drone at `d` on `plan` within a step of `dt` (speed held).
     fn of(d: &Dynamics, plan: &Plan, dt: f64) -> Knot {
+        let Some(at_s) = plan.bend_within(&d.motion, dt) else {
+            return Knot::NONE;
+        };
         let (k, u, path) = (d.motion.seg as usize, d.motion.u, &plan.path);
-        if u <= 0.0 || k + 1 >= path.segs.len() {
-            return Knot::NONE;
-        }
-        let at_s = (path.cum[k + 1] - d.motion.s) / u;
-        if !(0.0..dt).contains(&at_s) {
-            return Knot::NONE;
-        }
         // The offset's rate carries on; the path's part turns onto the next segment.
         let own = DVec3::from(path.segs[k].dir) * u;
         let vel = d.vel - own + DVec3::from(path.segs[k + 1].dir) * u;
@@ -143,17 +140,25 @@ impl TrackTable {
     /// encounter's straight lines are exact unless a path bends within the step: then
     /// each piece between bends is checked on its own (a climb levelling off is not
     /// carried past its level, a turn not past its corner). `airborne` are the drones the
-    /// table was filled from, in its order; the bends are found only for the pairs asked.
+    /// table was filled from, in its order, and `settled` the move's rows for them; the
+    /// bends are found only for the pairs asked, and a drone's plan is read only when
+    /// its row says its path bends within the step.
     pub(crate) fn los_in_step(
         &self,
         p: &Params,
         e: &Encounter,
-        airborne: &[Airborne],
+        (airborne, settled): (&[Airborne], &[Moved]),
         fleet: &Fleet,
     ) -> Option<(f64, f64)> {
         let knot = |i: u32| {
             let a = &airborne[i as usize];
-            Knot::of(&a.d, fleet.plan(a.flight), p.dt_s)
+            let of = || Knot::of(&a.d, fleet.plan(a.flight), p.dt_s);
+            if settled[i as usize].bends() {
+                of()
+            } else {
+                debug_assert!(of().at_s.is_infinite(), "the row says where paths bend");
+                Knot::NONE
+            }
         };
         self.los_pieces(p, e, [knot(e.a), knot(e.b)])
     }

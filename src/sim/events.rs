@@ -40,6 +40,7 @@ use super::Fleet;
 use super::detect::{PlaceInput, TerminalPart, TrackPlace, TrackTable};
 use super::flight::{Airborne, Dynamics, FlightState, Phase};
 use super::gates::Gates;
+use super::motion::Moved;
 use super::separation::{Encounter, Params, Track, closest_in, pair_params};
 use crate::ids::{FlightId, JurisdictionId, NodeId};
 use crate::network::Network;
@@ -778,14 +779,15 @@ fn prior(
 
 impl EventTracker {
     /// Feeds one step's encounters at time `t` (state after the step), as track indices
-    /// into `table` and `airborne` (the drones the table was filled from, in its order);
-    /// losses of separation that close are placed with `places`.
+    /// into `table`, `airborne` (the drones the table was filled from, in its order) and
+    /// `settled` (the move's rows for them); losses of separation that close are placed
+    /// with `places`.
     pub(crate) fn update(
         &mut self,
         step: u64,
         t: f64,
         p: &Params,
-        (table, airborne): (&TrackTable, &[Airborne]),
+        (table, airborne, settled): (&TrackTable, &[Airborne], &[Moved]),
         enc: &[Encounter],
         places: Places,
     ) {
@@ -814,7 +816,7 @@ impl EventTracker {
             let location = || pair_location(place(e.a), place(e.b));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
-            let los = table.los_in_step(p, e, airborne, places.fleet);
+            let los = table.los_in_step(p, e, (airborne, settled), places.fleet);
             let (key, first) = if fa < fb {
                 ((fa, fb), ta)
             } else {

@@ -699,7 +699,7 @@ impl Simulation {
             self.step,
             t1,
             params,
-            (table, &self.airborne),
+            (table, &self.airborne, &self.settled),
             encounters,
             places,
         );
@@ -854,7 +854,7 @@ impl Simulation {
                     .airborne
                     .iter()
                     .zip(&self.settled)
-                    .all(|(a, m)| *m == motion::Moved::of(a, &self.fleet)),
+                    .all(|(a, m)| *m == motion::Moved::of(a, &self.fleet, dt)),
             "the move's rows are the drones' state"
         );
         // Most drones only add to their lane's occupancy: settling reads their rows
@@ -867,20 +867,20 @@ impl Simulation {
                 continue;
             }
             let a = &mut self.airborne[i];
-            if moved.climbed {
+            if moved.climbed() {
                 let plan = self.fleet.plan(a.flight);
                 a.d.holds_origin_fato = false;
                 self.terminals
                     .climbed(&self.net, a.flight, plan.origin, plan.fato[0], t1);
             }
-            if moved.moved_on {
+            if moved.moved_on() {
                 count_entries(&mut self.lane_stats, a, self.fleet.plan(a.flight));
             }
             if let Some(lane) = moved.lane() {
                 self.lane_stats[lane.index()].occupancy_s += dt;
             }
             let st = &mut self.states[a.flight.index()];
-            let end = if moved.landed {
+            let end = if moved.landed() {
                 let plan = self.fleet.plan(a.flight);
                 self.terminals.landed(&self.net, a.flight, &a.d, plan, t1);
                 st.status = if plan.destination == self.fleet.cleared_plan(a.flight).destination {
@@ -889,7 +889,7 @@ impl Simulation {
                     Status::Diverted
                 };
                 PointState::Completed
-            } else if moved.empty {
+            } else if moved.empty() {
                 self.terminals
                     .abandon(a.flight, &mut a.d, &self.fleet, &self.net, t1);
                 st.status = Status::BatteryDepleted;

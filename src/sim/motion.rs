@@ -87,57 +87,63 @@ const CHUNK: usize = 1024;
 /// brings that in too).
 const AHEAD: usize = 8;
 
-/// What settling after the move needs of a drone, found by the move while the drone's
-/// plan is at hand: settling reads these rows in order instead of every drone's plan
-/// again (at region scale a cache miss per drone, a tenth of the simulation).
+/// What settling and the events after the move need of a drone, found by the move
+/// while the drone's plan is at hand: they read these rows in order instead of every
+/// drone's plan again (at region scale a cache miss per drone, a tenth of the
+/// simulation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Moved {
     /// The lane of the segment it is on, [`Moved::NO_LANE`] on a terminal leg (not an
     /// `Option`: 8 bytes a drone instead of 12, and a million drones are kept under a
     /// kilobyte each).
     lane: u32,
-    /// At the end of its path.
-    pub landed: bool,
-    /// Its battery spent.
-    pub empty: bool,
-    /// It began a segment this step (past [`Airborne::prev_seg`]).
-    pub moved_on: bool,
-    /// It holds its origin's FATO and has climbed clear of it
-    /// ([`Plan::climb_done_m`]).
-    pub climbed: bool,
+    /// What happened to it, a bit each ([`Moved::LANDED`] ...).
+    flags: u8,
 }
 
 impl Default for Moved {
     fn default() -> Self {
         Moved {
             lane: Moved::NO_LANE,
-            landed: false,
-            empty: false,
-            moved_on: false,
-            climbed: false,
+            flags: 0,
         }
     }
 }
 
 impl Moved {
     const NO_LANE: u32 = u32::MAX;
+    /// At the end of its path.
+    const LANDED: u8 = 1;
+    /// Its battery spent.
+    const EMPTY: u8 = 2;
+    /// It began a segment this step (past [`Airborne::prev_seg`]).
+    const MOVED_ON: u8 = 4;
+    /// It holds its origin's FATO and has climbed clear of it ([`Plan::climb_done_m`]).
+    const CLIMBED: u8 = 8;
+    /// Its path bends within the coming step ([`Plan::bend_within`]).
+    const BENDS: u8 = 16;
 
-    /// The row for drone `a` as it is now.
-    pub(crate) fn of(a: &Airborne, fleet: &Fleet) -> Moved {
-        Moved::at(fleet.plan(a.flight), fleet.drone_type(a.flight), a)
+    /// The row for drone `a` as it is now, with steps of `dt`.
+    pub(crate) fn of(a: &Airborne, fleet: &Fleet, dt: f64) -> Moved {
+        Moved::at(fleet.plan(a.flight), fleet.drone_type(a.flight), a, dt)
     }
 
-    /// The row of drone `a` of type `ty` flying `plan`.
-    fn at(plan: &Plan, ty: &DroneType, a: &Airborne) -> Moved {
+    /// The row of drone `a` of type `ty` flying `plan`, with steps of `dt`.
+    fn at(plan: &Plan, ty: &DroneType, a: &Airborne, dt: f64) -> Moved {
         let d = &a.d;
+        let flag = |yes: bool, bit: u8| if yes { bit } else { 0 };
         Moved {
             lane: plan.path.segs[d.motion.seg as usize]
                 .lane
                 .map_or(Moved::NO_LANE, |l| l.0),
-            landed: d.motion.s >= plan.path.total_m(),
-            empty: d.energy_wh >= ty.battery_wh,
-            moved_on: a.prev_seg != d.motion.seg,
-            climbed: d.holds_origin_fato && d.motion.s >= plan.climb_done_m(),
+            flags: flag(d.motion.s >= plan.path.total_m(), Moved::LANDED)
+                | flag(d.energy_wh >= ty.battery_wh, Moved::EMPTY)
+                | flag(a.prev_seg != d.motion.seg, Moved::MOVED_ON)
+                | flag(
+                    d.holds_origin_fato && d.motion.s >= plan.climb_done_m(),
+                    Moved::CLIMBED,
+                )
+                | flag(plan.bend_within(&d.motion, dt).is_some(), Moved::BENDS),
         }
     }
 
@@ -146,9 +152,34 @@ impl Moved {
         (self.lane != Moved::NO_LANE).then_some(LaneId(self.lane))
     }
 
+    /// At the end of its path.
+    pub(crate) fn landed(self) -> bool {
+        self.flags & Moved::LANDED != 0
+    }
+
+    /// Its battery spent.
+    pub(crate) fn empty(self) -> bool {
+        self.flags & Moved::EMPTY != 0
+    }
+
+    /// It began a segment this step.
+    pub(crate) fn moved_on(self) -> bool {
+        self.flags & Moved::MOVED_ON != 0
+    }
+
+    /// It holds its origin's FATO and has climbed clear of it.
+    pub(crate) fn climbed(self) -> bool {
+        self.flags & Moved::CLIMBED != 0
+    }
+
+    /// Its path bends within the coming step: the events read its plan for where.
+    pub(crate) fn bends(self) -> bool {
+        self.flags & Moved::BENDS != 0
+    }
+
     /// Whether settling has anything to do for it but count its lane's occupancy.
     pub(crate) fn eventful(self) -> bool {
-        self.landed || self.empty || self.moved_on || self.climbed
+        self.flags & (Moved::LANDED | Moved::EMPTY | Moved::MOVED_ON | Moved::CLIMBED) != 0
     }
 }
 
@@ -309,7 +340,7 @@ fn advance_one(
     if d.cap_mps.is_some() || d.offset_m != 0.0 || d.lateral_m != 0.0 {
         d.manoeuvring_s += dt as f32;
     }
-    Moved::at(plan, ty, a)
+    Moved::at(plan, ty, a, dt)
 }
 
 /// Moves a drone's sideways offset toward its target at its type's climb rate (see
