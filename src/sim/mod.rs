@@ -682,8 +682,18 @@ impl Simulation {
                     self.bookings.as_mut(),
                 );
                 c.diverted(a, to, &self.fleet);
+                // Its row was written with the plan it no longer flies (the events read
+                // where its path bends from it).
+                self.settled[k] = motion::Moved::of(a, &self.fleet, dt);
             }
         }
+        debug_assert!(
+            self.airborne
+                .iter()
+                .zip(&self.settled)
+                .all(|(a, m)| m.bends() == motion::Moved::of(a, &self.fleet, dt).bends()),
+            "the move's rows say where paths bend, diversions too"
+        );
         self.detect(dt);
         self.step += 1;
         let encounters = self.detection.encounters();
