@@ -348,6 +348,12 @@ impl Fleet {
     pub fn plan(&self, f: FlightId) -> &Plan {
         &self.plans[self.current[f.index()]]
     }
+    /// The least and greatest acceleration of the drone types, m/s².
+    pub(crate) fn accel_range(&self) -> (f64, f64) {
+        self.types.iter().fold((f64::INFINITY, 0.0), |(lo, hi), t| {
+            (lo.min(t.accel_mps2), hi.max(t.accel_mps2))
+        })
+    }
     /// The drone type of a flight.
     pub fn drone_type(&self, f: FlightId) -> &DroneType {
         &self.types[self.plan(f).drone_type]
@@ -429,23 +435,25 @@ pub(crate) fn drones_where<A: Sync, T: Send>(
         .collect()
 }
 
-/// `f` of every drone of `block`, in order, into `out` (its room reused): on every core
-/// when there are many, on this thread when few (see [`drones_where`]).
+/// `f` of every drone of `block` (with its place in it), in order, into `out` (its room
+/// reused): on every core when there are many, on this thread when few (see
+/// [`drones_where`]).
 pub(crate) fn drones_each<A: Sync, T: Send>(
     block: &[A],
-    f: impl Fn(&A) -> T + Sync,
+    f: impl Fn(usize, &A) -> T + Sync,
     out: &mut Vec<T>,
 ) {
     use rayon::prelude::*;
     if block.len() < PAR_MIN_DRONES {
         out.clear();
-        out.extend(block.iter().map(f));
+        out.extend(block.iter().enumerate().map(|(i, a)| f(i, a)));
         return;
     }
     block
         .par_iter()
+        .enumerate()
         .with_min_len(PAR_MIN_DRONES / 2)
-        .map(&f)
+        .map(|(i, a)| f(i, a))
         .collect_into_vec(out);
 }
 
@@ -643,7 +651,7 @@ impl Simulation {
         self.admit_due(t);
         self.terminals.step(
             t,
-            &mut self.airborne,
+            (&mut self.airborne, &self.settled),
             &mut self.states,
             &mut self.fleet,
             &self.net,
@@ -1382,9 +1390,13 @@ mod tests {
                     .unwrap();
                 let got = pool.install(|| super::drones_where(&drones, picked));
                 assert_eq!(got, want, "{n} drones, {threads} threads");
-                let mut each = vec![(0, 0); 3];
-                pool.install(|| super::drones_each(&drones, |x| (*x, x % 5), &mut each));
-                let all: Vec<(u64, u64)> = drones.iter().map(|x| (*x, x % 5)).collect();
+                let mut each = vec![(0, 0, 0); 3];
+                pool.install(|| super::drones_each(&drones, |i, x| (i, *x, x % 5), &mut each));
+                let all: Vec<(usize, u64, u64)> = drones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (i, *x, x % 5))
+                    .collect();
                 assert_eq!(each, all, "{n} drones, {threads} threads, each");
             }
         }

@@ -97,6 +97,12 @@ pub(crate) struct Moved {
     /// `Option`: 8 bytes a drone instead of 12, and a million drones are kept under a
     /// kilobyte each).
     lane: u32,
+    /// How far it is at least from its fix, in [`Moved::FIX_UNIT_M`] (saturating): the
+    /// terminal pass reads a drone's plan for where it asks for a FATO only when this
+    /// does not put it out of reach (room the row had spare).
+    fix_units: u16,
+    /// Its speed along its path, metres a second rounded up ([`u8::MAX`]: not known).
+    speed_ceil: u8,
     /// What happened to it, a bit each ([`Moved::LANDED`] ...).
     flags: u8,
 }
@@ -105,6 +111,8 @@ impl Default for Moved {
     fn default() -> Self {
         Moved {
             lane: Moved::NO_LANE,
+            fix_units: 0,
+            speed_ceil: u8::MAX,
             flags: 0,
         }
     }
@@ -112,6 +120,8 @@ impl Default for Moved {
 
 impl Moved {
     const NO_LANE: u32 = u32::MAX;
+    /// The unit of [`Moved::fix_units`], metres.
+    const FIX_UNIT_M: f64 = 16.0;
     /// At the end of its path.
     const LANDED: u8 = 1;
     /// Its battery spent.
@@ -122,6 +132,8 @@ impl Moved {
     const CLIMBED: u8 = 8;
     /// Its path bends within the coming step ([`Plan::bend_within`]).
     const BENDS: u8 = 16;
+    /// It has asked for a FATO ([`Dynamics::fato_asked`](super::flight::Dynamics)).
+    const ASKED: u8 = 32;
 
     /// The row for drone `a` as it is now, with steps of `dt`.
     pub(crate) fn of(a: &Airborne, fleet: &Fleet, dt: f64) -> Moved {
@@ -136,6 +148,18 @@ impl Moved {
             lane: plan.path.segs[d.motion.seg as usize]
                 .lane
                 .map_or(Moved::NO_LANE, |l| l.0),
+            // Rounded down, a unit short: never more than the distance.
+            fix_units: ((plan.fix_m() - d.motion.s) / Moved::FIX_UNIT_M - 1.0)
+                .floor()
+                .clamp(0.0, f64::from(u16::MAX)) as u16,
+            speed_ceil: {
+                let c = d.motion.u.ceil();
+                if (0.0..f64::from(u8::MAX)).contains(&c) {
+                    c as u8
+                } else {
+                    u8::MAX
+                }
+            },
             flags: flag(d.motion.s >= plan.path.total_m(), Moved::LANDED)
                 | flag(d.energy_wh >= ty.battery_wh, Moved::EMPTY)
                 | flag(a.prev_seg != d.motion.seg, Moved::MOVED_ON)
@@ -143,8 +167,24 @@ impl Moved {
                     d.holds_origin_fato && d.motion.s >= plan.climb_done_m(),
                     Moved::CLIMBED,
                 )
-                | flag(plan.bend_within(&d.motion, dt).is_some(), Moved::BENDS),
+                | flag(plan.bend_within(&d.motion, dt).is_some(), Moved::BENDS)
+                | flag(d.fato_asked, Moved::ASKED),
         }
+    }
+
+    /// No more than how far it is from its fix along its path, metres.
+    pub(crate) fn to_fix_at_least_m(self) -> f64 {
+        f64::from(self.fix_units) * Moved::FIX_UNIT_M
+    }
+
+    /// No less than its speed along its path, metres a second, if known.
+    pub(crate) fn speed_at_most_mps(self) -> Option<f64> {
+        (self.speed_ceil != u8::MAX).then_some(f64::from(self.speed_ceil))
+    }
+
+    /// It had asked for a FATO by the end of its move.
+    pub(crate) fn asked(self) -> bool {
+        self.flags & Moved::ASKED != 0
     }
 
     /// The lane of the segment it is on (none on a terminal leg).
