@@ -292,8 +292,9 @@ impl Terminals {
         // drones at a time (a few hundred kilobytes, whatever the drones); whether it asks
         // depends on the tails as the pass moves them, so it asks in the pass.
         // A drone whose row from the last move puts it farther from its fix than any
-        // type's asking reach at its speed and the longest tail cannot ask yet: its plan
-        // is not read (at a million drones in the air a sixth of the step).
+        // type's asking reach at its speed and the longest tail cannot ask yet: neither
+        // its record nor its plan is read (at a million drones in the air, streaming the
+        // records was a sixth of the step).
         let reach = AskingBound::of(fleet, self.dt_s);
         let mut longest_tail = tails.iter().copied().fold(0.0, f64::max);
         let mut asking: Vec<Ask> = Vec::new();
