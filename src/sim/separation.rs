@@ -194,16 +194,14 @@ pub struct Broadphase {
     /// Drones that appeared since the last rebuild. A separate tree grown by insertion:
     /// rstar 0.12 can panic when inserting into a bulk-loaded tree (georust/rstar#239).
     late: RTree<Entry>,
-    /// Candidate pairs of ids, `a < b`: those of the last rebuild in the order found,
-    /// then those of newcomers. No pair appears twice.
+    /// Candidate pairs of ids, `a < b`: those of the last rebuild, sorted, then those of
+    /// each step's newcomers, sorted. No pair appears twice.
     candidates: Vec<(u32, u32)>,
     /// Whether an id has a box in the tree.
     in_tree: Vec<bool>,
     /// Track index of each id this step, `None` when absent (4 bytes: the niche of
     /// `NonMaxU32` keeps the table as compact as a sentinel would).
     slot: Vec<Option<NonMaxU32>>,
-    /// Scratch for a rebuild's ordering of the candidate pairs (see [`joined_pairs`]).
-    order: Vec<[u32; 2]>,
 }
 
 const CHUNK: usize = 512;
@@ -219,7 +217,6 @@ impl Broadphase {
             candidates: Vec::new(),
             in_tree: Vec::new(),
             slot: Vec::new(),
-            order: Vec::new(),
         }
     }
 
@@ -306,7 +303,7 @@ impl Broadphase {
         }
         self.tree = Forest::load(entries);
         self.candidates.clear();
-        joined_pairs(&self.tree, ids, &mut self.order, &mut self.candidates);
+        joined_pairs(&self.tree, &mut self.candidates);
         self.age = 0;
     }
 
@@ -352,8 +349,9 @@ impl Broadphase {
 /// bulk-loaded on its own, on every core: rstar's bulk load (the OMT algorithm) runs on
 /// one thread, and it was a fifth of the simulation's serial time at 100,000 drones.
 /// The root's slabs are cut as rstar cuts them ([`root_slabs`]) and each is loaded by
-/// rstar, so the leaves lie in the order of `RTree::bulk_load`'s, which orders the
-/// candidate pairs ([`joined_pairs`]). One tree when the boxes fit in one node.
+/// rstar, so the tree is the one `RTree::bulk_load` builds, node for node (its quality,
+/// not its order, matters since the candidate pairs are sorted: [`joined_pairs`]). One
+/// tree when the boxes fit in one node.
 #[derive(Clone, Default)]
 struct Forest(Vec<RTree<Entry>>);
 
@@ -433,14 +431,12 @@ enum Top<'a> {
     Node(&'a rstar::RTreeNode<Entry>),
 }
 
-/// Every pair of entries of `tree` whose boxes meet, `(a, b)` with `a < b`, into `out`, in
-/// the order that querying the tree with each of `ids`' boxes in turn would find them
-/// (an R-tree query visits it depth first in child order): by the position of `a` in
-/// `ids`, then by `b`'s place in the tree's leaf order. Found by a self-join of the tree
-/// (each pair of subtrees whose envelopes meet descended once; about half the time of
-/// a query per drone), in parallel over the pairs of the root's subtrees. `order` is
-/// scratch space.
-fn joined_pairs(tree: &Forest, ids: &[u32], order: &mut Vec<[u32; 2]>, out: &mut Vec<(u32, u32)>) {
+/// Every pair of entries of `tree` whose boxes meet, `(a, b)` with `a < b`, into `out`,
+/// sorted: an order of the pairs alone, so that no output depends on the tree's shape
+/// (rstar's node size, how the root is cut). Found by a self-join of the tree (each pair
+/// of subtrees whose envelopes meet descended once; about half the time of a query per
+/// drone), in parallel over the pairs of the root's subtrees.
+fn joined_pairs(tree: &Forest, out: &mut Vec<(u32, u32)>) {
     use rstar::{Envelope, ParentNode, RTreeNode, RTreeObject};
     type Node = RTreeNode<Entry>;
     fn env(n: &Node) -> AABB<[f32; 3]> {
@@ -474,16 +470,6 @@ fn joined_pairs(tree: &Forest, ids: &[u32], order: &mut Vec<[u32; 2]>, out: &mut
             for j in i + 1..c.len() {
                 across(&c[i], &c[j], out);
             }
-        }
-    }
-    /// Numbers the leaves under `n` in depth-first order.
-    fn leaves(n: &Node, order: &mut [[u32; 2]], k: &mut u32) {
-        match n {
-            RTreeNode::Leaf(e) => {
-                order[e.data as usize][1] = *k;
-                *k += 1;
-            }
-            RTreeNode::Parent(p) => p.children().iter().for_each(|c| leaves(c, order, k)),
         }
     }
     /// [`across`] from the nodes under the root.
@@ -521,23 +507,7 @@ fn joined_pairs(tree: &Forest, ids: &[u32], order: &mut Vec<[u32; 2]>, out: &mut
         }
         found
     }));
-    // Per id: its position in `ids` and its leaf's place in the tree.
-    let max_id = ids.iter().map(|&id| id as usize + 1).max().unwrap_or(0);
-    order.clear();
-    order.resize(max_id, [0; 2]);
-    let mut k = 0;
-    for t in &c {
-        match *t {
-            Top::Parent(p) => p.children().iter().for_each(|n| leaves(n, order, &mut k)),
-            Top::Node(n) => leaves(n, order, &mut k),
-        }
-    }
-    for (i, &id) in ids.iter().enumerate() {
-        order[id as usize][0] = i as u32;
-    }
-    out.par_sort_unstable_by_key(|&(a, b)| {
-        (u64::from(order[a as usize][0]) << 32) | u64::from(order[b as usize][1])
-    });
+    out.par_sort_unstable();
 }
 
 /// The plain per-step check: an R-tree over this step's swept boxes.
@@ -623,8 +593,7 @@ mod tests {
             }
         }
 
-        /// The self-join finds exactly the pairs a query per box finds, in the same
-        /// order (what the candidate order, and so every output, depended on before).
+        /// The self-join finds exactly the pairs a query per box finds, sorted.
         #[test]
         fn the_self_join_finds_what_a_query_per_box_finds(
             boxes in proptest::collection::vec(
@@ -657,8 +626,9 @@ mod tests {
                     std::ops::ControlFlow::<()>::Continue(())
                 });
             }
-            let (mut got, mut order) = (Vec::new(), Vec::new());
-            joined_pairs(&Forest::load(entries), &ids, &mut order, &mut got);
+            want.sort_unstable();
+            let mut got = Vec::new();
+            joined_pairs(&Forest::load(entries), &mut got);
             proptest::prop_assert_eq!(got, want);
         }
 
