@@ -34,6 +34,7 @@ impl Hasher for PairHasher {
     }
 }
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Fleet;
@@ -641,6 +642,10 @@ pub struct EventTracker {
     pub summary: EventSummary,
     /// How many closed events to keep in `closed` (and write to `events.csv`).
     pub max_kept: usize,
+    /// Encounters a part of a step's update on every core takes at least (fewer run as
+    /// one part); 0: no parts, every encounter taken in the step's order, as the update
+    /// was written first (what tests hold the parts to).
+    pub part_min: usize,
     /// Conflict events opened so far.
     pub conflicts_opened: u64,
     /// Loss-of-separation events opened so far.
@@ -662,6 +667,7 @@ impl Default for EventTracker {
                 ..Default::default()
             },
             max_kept: DEFAULT_MAX_KEPT,
+            part_min: PART_MIN,
             conflicts_opened: 0,
             los_opened: 0,
             recent: HashMap::default(),
@@ -777,6 +783,81 @@ fn prior(
         })
 }
 
+/// What updating a step's encounters reads: the time after the step, the separation
+/// parameters, the tracks, the drones they were taken from and the move's rows for them,
+/// and the fleet.
+struct StepCtx<'a> {
+    t: f64,
+    p: &'a Params,
+    table: &'a TrackTable,
+    airborne: &'a [Airborne],
+    settled: &'a [Moved],
+    fleet: &'a Fleet,
+}
+
+impl StepCtx<'_> {
+    /// The minima `e`'s pair is held to.
+    fn params(&self, e: &Encounter) -> Params {
+        let minima = self.table.rules().minima;
+        pair_params(self.p, minima, e.a as usize, e.b as usize)
+    }
+
+    /// When within the step `e`'s pair is in loss of separation, if it is.
+    fn los(&self, e: &Encounter) -> Option<(f64, f64)> {
+        let (drones, p) = ((self.airborne, self.settled), &self.params(e));
+        self.table.los_in_step(p, e, drones, self.fleet)
+    }
+
+    /// The open loss of separation of `e`'s pair (`o.los`) going on over `(lo, hi)` of
+    /// the step: its end, closest approach and severity; and whether the pair collided
+    /// or came within a near miss for the first time in it, as `[collisions, near misses]`
+    /// to count. A collision: the centres closer than the two bodies' radii; a near
+    /// miss: closer than [`NEAR_MISS_FACTOR`] times that.
+    fn in_los(&self, o: &mut Open, e: &Encounter, (lo, hi): (f64, f64)) -> [u64; 2] {
+        let p = self.params(e);
+        let tracks = self.table.tracks();
+        let (fa, fb) = (
+            self.table.flight(e.a as usize),
+            self.table.flight(e.b as usize),
+        );
+        let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
+        let first = if fa < fb { ta } else { tb };
+        let mut counts = [0; 2];
+        if !o.collided {
+            let radius = |f| self.fleet.drone_type(f).radius_m;
+            let bodies = radius(fa) + radius(fb);
+            let d = closest_3d(ta, tb, lo, hi);
+            if d < bodies {
+                o.collided = true;
+                counts[0] = 1;
+            }
+            if !o.near_missed && d < NEAR_MISS_FACTOR * bodies {
+                o.near_missed = true;
+                counts[1] = 1;
+            }
+        }
+        let l = o.los.as_mut().expect("an open loss of separation");
+        l.end_s = self.t + hi;
+        let (tc, dh, dv) = closest_in(ta, tb, lo, hi);
+        let sev = ((p.horizontal_m - dh) / p.horizontal_m).min((p.vertical_m - dv) / p.vertical_m);
+        if dh < l.min_horizontal_m {
+            l.min_horizontal_m = dh;
+            l.vertical_m = dv;
+            l.at = (first.pos + first.vel * tc).to_array();
+        }
+        l.severity = l.severity.max(sev);
+        counts
+    }
+}
+
+/// An encounter left for the step's ordered pass: its place among the step's encounters
+/// and its loss of separation in the step, if any.
+type Deferred = (u32, Option<(f64, f64)>);
+
+/// Encounters a part of a step's update takes at least, by default
+/// ([`EventTracker::part_min`]).
+const PART_MIN: usize = 2048;
+
 impl EventTracker {
     /// Feeds one step's encounters at time `t` (state after the step), as track indices
     /// into `table`, `airborne` (the drones the table was filled from, in its order) and
@@ -797,14 +878,20 @@ impl EventTracker {
             (fa.min(fb), fa.max(fb))
         };
         self.merge_encounters(step, enc.iter().map(pair_of));
-        // Ahead of the encounter read, its open loss of separation is asked for.
-        const AHEAD: usize = 8;
-        for (i, e) in enc.iter().enumerate() {
-            if let Some(&j) = self.merge.slots.get(i + AHEAD)
-                && let Some(l) = &self.open[j as usize].1.los
-            {
-                super::prefetch(&**l);
-            }
+        let ctx = StepCtx {
+            t,
+            p,
+            table,
+            airborne,
+            settled,
+            fleet: places.fleet,
+        };
+        // Pairs whose events go on as they were (nothing opens, nothing closes) touch
+        // their own entry alone: updated on every core, each part a run of the open
+        // pairs. The rest, which note, open and close events in the step's order, wait.
+        let waiting = self.continue_encounters(&ctx, enc);
+        for (i, los) in waiting {
+            let e = &enc[i as usize];
             let pp = pair_params(p, minima, e.a as usize, e.b as usize);
             let p = &pp;
             let place = |i: u32| {
@@ -816,7 +903,6 @@ impl EventTracker {
             let location = || pair_location(place(e.a), place(e.b));
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             let (ta, tb) = (&tracks[e.a as usize], &tracks[e.b as usize]);
-            let los = table.los_in_step(p, e, (airborne, settled), places.fleet);
             let (key, first) = if fa < fb {
                 ((fa, fb), ta)
             } else {
@@ -825,7 +911,7 @@ impl EventTracker {
             let (da, db) = (&airborne[e.a as usize].d, &airborne[e.b as usize].d);
             // The pair's dynamics in key order.
             let dyns = if fa < fb { [da, db] } else { [db, da] };
-            let o = &mut self.open[self.merge.slots[i] as usize].1;
+            let o = &mut self.open[self.merge.slots[i as usize] as usize].1;
             if o.conflict.is_none() {
                 let mut ev = blank(EventKind::Conflict, key.0, key.1, t);
                 ev.location = location();
@@ -889,32 +975,9 @@ impl EventTracker {
                     o.near_missed = false;
                     self.los_opened += 1;
                 }
-                // A collision: the centres closer than the two bodies' radii; a near
-                // miss: closer than NEAR_MISS_FACTOR times that.
-                if !o.collided {
-                    let radius = |f| places.fleet.drone_type(f).radius_m;
-                    let bodies = radius(fa) + radius(fb);
-                    let d = closest_3d(ta, tb, lo, hi);
-                    if d < bodies {
-                        o.collided = true;
-                        self.summary.collisions += 1;
-                    }
-                    if !o.near_missed && d < NEAR_MISS_FACTOR * bodies {
-                        o.near_missed = true;
-                        self.summary.near_misses += 1;
-                    }
-                }
-                let l = o.los.as_mut().expect("opened above");
-                l.end_s = t + hi;
-                let (tc, dh, dv) = closest_in(ta, tb, lo, hi);
-                let sev = ((p.horizontal_m - dh) / p.horizontal_m)
-                    .min((p.vertical_m - dv) / p.vertical_m);
-                if dh < l.min_horizontal_m {
-                    l.min_horizontal_m = dh;
-                    l.vertical_m = dv;
-                    l.at = (first.pos + first.vel * tc).to_array();
-                }
-                l.severity = l.severity.max(sev);
+                let [c, n] = ctx.in_los(o, e, (lo, hi));
+                self.summary.collisions += c;
+                self.summary.near_misses += n;
             } else if let Some(l) = o.los.take() {
                 self.close(*l, places);
             }
@@ -943,6 +1006,90 @@ impl EventTracker {
             self.recent
                 .retain(|_, r| r.iter().flatten().any(|x| x.end_s >= since));
         }
+    }
+
+    /// Updates, on every core, the open pairs of this step's encounters whose events go
+    /// on as they were: a conflict open and a loss of separation open before and now, or
+    /// neither. Each part takes a run of the open pairs (after [`Self::merge_encounters`],
+    /// in pair order, as the encounters they were met in) and touches nothing else; what
+    /// it counts (collisions, near misses) is summed. Returns the other encounters, by
+    /// their place in `enc`, with their loss of separation in the step: they open or
+    /// close events, note them and read what others noted, so they are taken in the
+    /// step's order after. The result does not depend on the number of threads.
+    fn continue_encounters(&mut self, ctx: &StepCtx, enc: &[Encounter]) -> Vec<Deferred> {
+        let (keyed, slots) = (&self.merge.keyed, &self.merge.slots);
+        let n = keyed.len();
+        if self.part_min == 0 {
+            return (0..n as u32)
+                .map(|i| (i, ctx.los(&enc[i as usize])))
+                .collect();
+        }
+        let parts = (n / self.part_min).clamp(1, 4 * rayon::current_num_threads());
+        // Cut points among the encounters in pair order, never between two of a pair.
+        let mut cuts = vec![0];
+        for k in 1..parts {
+            let mut j = k * n / parts;
+            while j < n && keyed[j].0 == keyed[j - 1].0 {
+                j += 1;
+            }
+            if j < n && j > cuts[cuts.len() - 1] {
+                cuts.push(j);
+            }
+        }
+        cuts.push(n);
+        // The open pairs cut at the same places: each part's run starts at its first
+        // encounter's slot.
+        let mut rest: &mut [(Pair, Open)] = &mut self.open;
+        let mut base = 0;
+        let mut pieces = Vec::with_capacity(cuts.len() - 1);
+        for w in cuts.windows(2) {
+            let end = match keyed.get(w[1]) {
+                Some(&(_, i)) => slots[i as usize] as usize,
+                None => base + rest.len(),
+            };
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(end - base);
+            pieces.push((&keyed[w[0]..w[1]], head, base));
+            (rest, base) = (tail, end);
+        }
+        let done: Vec<(Vec<Deferred>, [u64; 2])> = pieces
+            .into_par_iter()
+            .map(|(keys, open, base)| {
+                let (mut waiting, mut counts) = (Vec::new(), [0; 2]);
+                for (j, &(pair, i)) in keys.iter().enumerate() {
+                    // Ahead of the encounter read, its open loss of separation is asked for.
+                    const AHEAD: usize = 8;
+                    if let Some(&(_, i)) = keys.get(j + AHEAD)
+                        && let Some(l) = &open[slots[i as usize] as usize - base].1.los
+                    {
+                        super::prefetch(&**l);
+                    }
+                    let e = &enc[i as usize];
+                    let los = ctx.los(e);
+                    let twice = (j > 0 && keys[j - 1].0 == pair)
+                        || keys.get(j + 1).is_some_and(|k| k.0 == pair);
+                    let o = &mut open[slots[i as usize] as usize - base].1;
+                    if twice || o.conflict.is_none() || los.is_some() != o.los.is_some() {
+                        waiting.push((i, los));
+                        continue;
+                    }
+                    o.conflict_end_s = ctx.t + ctx.p.dt_s;
+                    if let Some(x) = los {
+                        let [c, m] = ctx.in_los(o, e, x);
+                        counts[0] += c;
+                        counts[1] += m;
+                    }
+                }
+                (waiting, counts)
+            })
+            .collect();
+        let mut waiting = Vec::new();
+        for (w, [c, m]) in done {
+            waiting.extend(w);
+            self.summary.collisions += c;
+            self.summary.near_misses += m;
+        }
+        waiting.sort_unstable_by_key(|w| w.0);
+        waiting
     }
 
     /// Merges a step's encounters, given as their pairs in the step's order, into the

@@ -11,6 +11,17 @@ fn outputs(threads: usize, seed: Option<u64>) -> (String, Vec<u8>, Vec<u8>) {
 }
 
 fn outputs_with(threads: usize, seed: Option<u64>, extra: &[&str]) -> (String, Vec<u8>, Vec<u8>) {
+    outputs_in_parts(threads, seed, extra, None)
+}
+
+/// [`outputs_with`], the events' step update cut in parts of at least `part_min`
+/// encounters when given (0: none, every encounter in the step's order).
+fn outputs_in_parts(
+    threads: usize,
+    seed: Option<u64>,
+    extra: &[&str],
+    part_min: Option<usize>,
+) -> (String, Vec<u8>, Vec<u8>) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -29,6 +40,9 @@ fn outputs_with(threads: usize, seed: Option<u64>, extra: &[&str]) -> (String, V
             });
         }
         let mut sim = skycorridor::load(&file, &set).unwrap();
+        if let Some(n) = part_min {
+            sim.events_mut().part_min = n;
+        }
         sim.run_to_end();
         let report = serde_json::to_string_pretty(&Report::from_sim(&sim)).unwrap();
         (
@@ -52,6 +66,26 @@ fn identical_across_runs_and_thread_counts() {
     assert_eq!(one, two);
     assert_eq!(one, four);
     assert_eq!(outputs(2, None), two, "a second run with the same threads");
+}
+
+/// The events' step update on every core, in parts down to a single encounter, gives
+/// what taking every encounter in the step's order gives (the update as first written),
+/// on any pool: the parts' cuts, the pairs they leave for the ordered pass, the counts
+/// they sum.
+#[test]
+fn events_updated_in_parts_are_those_taken_in_order() {
+    let noisy = [
+        "deconfliction.tactical=Mvp",
+        "uncertainty.schedule.departure_sd_s=30",
+        "uncertainty.schedule.speed_sd=0.05",
+    ];
+    let ordered = outputs_in_parts(1, None, &noisy, Some(0));
+    let events = ordered.2.iter().filter(|&&b| b == b'\n').count();
+    assert!(events > 100, "{events} events: too few to compare");
+    for (threads, part_min) in [(1, 1), (2, 1), (3, 5)] {
+        let parts = outputs_in_parts(threads, None, &noisy, Some(part_min));
+        assert!(parts == ordered, "{threads} threads, parts of {part_min}");
+    }
 }
 
 #[test]
