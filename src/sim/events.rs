@@ -1100,7 +1100,8 @@ impl EventTracker {
         let (m, open) = (&mut self.merge, &mut self.open);
         m.keyed.clear();
         m.keyed.extend(pairs.zip(0..));
-        // Encounters come in track order, which is mostly flight order: often sorted.
+        // Encounters come in the candidate pairs' order, by flight but for the pairs of
+        // drones that took off since the last rebuild: mostly sorted already.
         if !m.keyed.is_sorted() {
             m.keyed.sort_unstable();
         }
