@@ -610,8 +610,16 @@ pub fn build_plan(
 /// for (a destination FATO, a gate's clearance), metres: its braking distance from the
 /// speed it may reach in the next step, plus two steps at that speed and a metre.
 pub fn asking_reach_m(u: f64, accel_mps2: f64, dt: f64) -> f64 {
-    let u = u + accel_mps2 * dt;
-    u * u / (2.0 * accel_mps2) + 2.0 * u * dt + 1.0
+    asking_reach_bound_m(u, (accel_mps2, accel_mps2), dt)
+}
+
+/// [`asking_reach_m`] with the speed reached in the next step found with `gain_mps2` and
+/// the braking distance from it with `brake_mps2`: with the greatest and the least of
+/// several types' accelerations, no less than any of their reaches (it grows with the
+/// speed reached and shrinks with the braking).
+pub fn asking_reach_bound_m(u: f64, (gain_mps2, brake_mps2): (f64, f64), dt: f64) -> f64 {
+    let u = u + gain_mps2 * dt;
+    u * u / (2.0 * brake_mps2) + 2.0 * u * dt + 1.0
 }
 
 /// The 3D path of a route (`lanes`) for type `t` from origin FATO `fo` of terminal `to`

@@ -872,7 +872,7 @@ impl EventTracker {
         enc: &[Encounter],
         places: Places,
     ) {
-        let (tracks, minima) = (table.tracks(), table.rules().minima);
+        let tracks = table.tracks();
         let pair_of = |e: &Encounter| {
             let (fa, fb) = (table.flight(e.a as usize), table.flight(e.b as usize));
             (fa.min(fb), fa.max(fb))
@@ -892,7 +892,7 @@ impl EventTracker {
         let waiting = self.continue_encounters(&ctx, enc);
         for (i, los) in waiting {
             let e = &enc[i as usize];
-            let pp = pair_params(p, minima, e.a as usize, e.b as usize);
+            let pp = ctx.params(e);
             let p = &pp;
             let place = |i: u32| {
                 let a = &airborne[i as usize];

@@ -45,7 +45,7 @@ use super::motion::Moved;
 use super::replan::Bookings;
 use crate::ids::{FlightId, NodeId};
 use crate::network::{Network, Terminal};
-use crate::planner::Plan;
+use crate::planner::{Plan, asking_reach_bound_m};
 
 /// What one vertiport did over a run.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -774,8 +774,7 @@ enum Ask {
 }
 
 /// The largest asking reach any drone type has at a speed, from the fleet's least and
-/// greatest accelerations (each term of [`crate::planner::asking_reach_m`] grows with
-/// the speed reached and shrinks with the acceleration braking).
+/// greatest accelerations ([`crate::planner::asking_reach_bound_m`]).
 #[derive(Debug, Clone, Copy)]
 struct AskingBound {
     accel_min: f64,
@@ -801,8 +800,8 @@ impl AskingBound {
             return false;
         };
         let dt = self.dt;
-        let v = u + self.accel_max * dt;
-        let reach = v * v / (2.0 * self.accel_min) + 2.0 * v * dt + 1.0 + u * dt;
+        // As `Asking::of` finds it: the reach and a step at the speed held.
+        let reach = asking_reach_bound_m(u, (self.accel_max, self.accel_min), dt) + u * dt;
         self.accel_min > 0.0 && row.to_fix_at_least_m() > reach + tail_m
     }
 }
