@@ -2240,9 +2240,8 @@ pub fn assign(
         let mut battery_short = true;
         let mut first_tried = None;
         for &c in &candidates {
-            if !uses.contains_key(&c) {
-                whole(net, s, plans, c, &mut rebuilt);
-            }
+            // What a shed plan keeps (its duration, energy and distance over water)
+            // decides whether it is tried; it is made whole only to find its uses.
             let plan = &plans[c];
             if plan.energy_wh > usable(plan) {
                 continue;
@@ -2260,9 +2259,11 @@ pub fn assign(
                     ((latest / dt + EPS).floor() as u64).min(max_steps)
                 }
             };
-            let u = uses
-                .entry(c)
-                .or_insert_with(|| PlanUses::of(net, plan, &table));
+            if !uses.contains_key(&c) {
+                whole(net, s, plans, c, &mut rebuilt);
+                uses.insert(c, PlanUses::of(net, &plans[c], &table));
+            }
+            let (plan, u) = (&plans[c], uses.get_mut(&c).expect("found above"));
             let run = blocked.entry(c).or_default();
             if let Some(k) = table.earliest_past(u, scheduled, dt, limit, run) {
                 let arrival = scheduled + k as f64 * dt + plan.duration_s;
