@@ -2259,11 +2259,11 @@ pub fn assign(
                     ((latest / dt + EPS).floor() as u64).min(max_steps)
                 }
             };
-            if !uses.contains_key(&c) {
+            let u = uses.entry(c).or_insert_with(|| {
                 whole(net, s, plans, c, &mut rebuilt);
-                uses.insert(c, PlanUses::of(net, &plans[c], &table));
-            }
-            let (plan, u) = (&plans[c], uses.get_mut(&c).expect("found above"));
+                PlanUses::of(net, &plans[c], &table)
+            });
+            let plan = &plans[c];
             let run = blocked.entry(c).or_default();
             if let Some(k) = table.earliest_past(u, scheduled, dt, limit, run) {
                 let arrival = scheduled + k as f64 * dt + plan.duration_s;
