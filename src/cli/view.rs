@@ -66,9 +66,12 @@ pub fn main(a: ViewArgs) -> Result<()> {
     let mut set = super::with_override(a.set, "seed", a.seed.map(|s| s.to_string()));
     let mut file = a.file.unwrap_or_else(super::default_scenario);
     let mut replay = None;
-    let (mut sim, path) = match (&a.replay, a.bench_drones) {
+    // Tuning plans again from the scenario, whole: the simulation keeps it without its
+    // explicit flights (they are its planned flights).
+    let (mut sim, path, scenario) = match (&a.replay, a.bench_drones) {
         (Some(dir), _) => {
             let rec = Recording::read(dir)?;
+            let scenario = rec.scenario()?;
             let r = Replay::of_recording(&rec, dir, skycorridor::monitor::Thresholds::default())?;
             let sim = r.at(a.at.unwrap_or(0.0));
             file = rec.scenario_file.clone();
@@ -89,13 +92,20 @@ pub fn main(a: ViewArgs) -> Result<()> {
             let mut view = ReplayView::new(r);
             view.jump_to = a.alert;
             replay = Some(view);
-            (sim, Some(file.clone()))
+            (sim, Some(file.clone()), scenario)
         }
-        (None, Some(n)) => (skycorridor::bench::airborne(n, 3600.0), None),
-        (None, None) => (skycorridor::load(&file, &set)?, Some(file.clone())),
+        (None, Some(n)) => (
+            skycorridor::bench::airborne(n, 3600.0),
+            None,
+            skycorridor::bench::grid_scenario(n, 3600.0),
+        ),
+        (None, None) => {
+            let (scenario, text) = skycorridor::load_scenario(&file, &set)?;
+            let sim = skycorridor::prepare(scenario.clone(), &file, Some(&text))?;
+            (sim, Some(file.clone()), scenario)
+        }
     };
-    let source =
-        skycorridor::app::tuning::ScenarioSource::new(path, set.clone(), sim.scenario().clone());
+    let source = skycorridor::app::tuning::ScenarioSource::new(path, set.clone(), scenario);
     if let (Some(at), None) = (a.at, &replay) {
         while sim.time_s() < at - 1e-9 && !sim.finished() {
             sim.step();

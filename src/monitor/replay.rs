@@ -161,6 +161,16 @@ impl Recording {
 
     /// The recorded run at time 0, as `run` prepared it.
     pub fn simulation(&self) -> Result<Simulation, ReplayError> {
+        let s = self.scenario()?;
+        Ok(crate::prepare(
+            s,
+            &self.scenario_file,
+            Some(&self.scenario_text),
+        )?)
+    }
+
+    /// The scenario `run` read, with its overrides.
+    pub fn scenario(&self) -> Result<crate::scenario::Scenario, ReplayError> {
         let path = &self.scenario_file;
         let overrides = self
             .overrides
@@ -172,8 +182,7 @@ impl Recording {
                 message,
             })?;
         let s = crate::scenario::load_str(&self.scenario_text, path)?;
-        let s = crate::scenario::apply_overrides(&s, &overrides)?;
-        Ok(crate::prepare(s, path, Some(&self.scenario_text))?)
+        Ok(crate::scenario::apply_overrides(&s, &overrides)?)
     }
 }
 

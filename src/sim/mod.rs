@@ -382,7 +382,7 @@ pub const FORGET_SLACK_S: f64 = 600.0;
 /// that thread's arena, and the plans rebuilt as flights come due are allocated by the
 /// simulation's thread, not the one that planned them: without this, shedding the
 /// cleared plans would raise the peak, not lower it. A no-op off glibc.
-fn give_back_freed_memory() {
+pub(crate) fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only releases memory the allocator holds free; it touches no
     // live allocation and is safe to call from any thread at any time.
@@ -1018,7 +1018,10 @@ fn count_entries(stats: &mut [LaneStats], a: &Airborne, plan: &Plan) {
 
 /// Reading the state (for reports, the window and tests).
 impl Simulation {
-    /// The scenario as run (after overrides).
+    /// The scenario as run (after overrides). Prepared from a file
+    /// ([`crate::prepare`]), it no longer lists the explicit flights: they are the
+    /// planned flights ([`Simulation::flights`]); whoever plans again from the scenario
+    /// (the window's tuning) keeps the whole one ([`crate::load_scenario`]).
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }

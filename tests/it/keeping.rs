@@ -170,3 +170,36 @@ fn a_plan_is_whole_exactly_while_a_flight_in_progress_flies_it() {
     }
     assert!(shed_seen > 100, "only {shed_seen} plans were ever shed");
 }
+
+/// The simulation keeps the scenario without its explicit flights once they are planned
+/// (at a million of them, a quarter of a kilobyte each): each is a planned flight with its
+/// id, departure, priority, ends and type, and everything else of the scenario is kept.
+#[test]
+fn the_explicit_flights_are_let_go_once_planned() {
+    let path = crate::scenario_path("head_on.ron");
+    let (whole, _) = skycorridor::load_scenario(&path, &[]).unwrap();
+    assert!(whole.demand.flights.len() >= 2);
+    let mut rest = whole.clone();
+    rest.demand.flights.clear();
+    for keeping in [PlanKeeping::All, PlanKeeping::InUse] {
+        let mut sim = skycorridor::load_keeping(&path, &[], keeping).unwrap().0;
+        assert_eq!(sim.scenario(), &rest, "the rest of the scenario is kept");
+        assert_eq!(sim.flights().len(), whole.demand.flights.len());
+        for spec in &whole.demand.flights {
+            let f = sim.flight_by_id(spec.id.as_deref().unwrap()).unwrap();
+            let flight = &sim.flights()[f.index()];
+            assert_eq!(flight.scheduled_s, spec.departure_s);
+            assert_eq!(flight.priority, spec.priority);
+            let plan = sim.plan(f);
+            let net = sim.net();
+            assert_eq!(net.nodes[plan.origin].id, spec.origin);
+            assert_eq!(net.nodes[plan.destination].id, spec.destination);
+            assert_eq!(sim.drone_type(f).id, spec.drone_type);
+        }
+        sim.run_to_end();
+        assert!(
+            sim.states().iter().all(|s| s.status == Status::Completed),
+            "and they fly"
+        );
+    }
+}
