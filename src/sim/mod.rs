@@ -358,6 +358,14 @@ impl Fleet {
     pub fn drone_type(&self, f: FlightId) -> &DroneType {
         &self.types[self.plan(f).drone_type]
     }
+    /// Asks the processor to start loading where flight `f`'s plan keeps its path (what
+    /// [`Fleet::prefetch_seg`] reads). A hint: nothing changes.
+    pub(crate) fn prefetch_plan(&self, f: FlightId) {
+        let path = &self.plan(f).path;
+        prefetch(&path.segs);
+        prefetch(&path.cum);
+    }
+
     /// Asks the processor to start loading segment `seg` of flight `f`'s plan and the
     /// distances where it starts and ends. A hint: nothing changes.
     pub(crate) fn prefetch_seg(&self, f: FlightId, seg: u32) {
