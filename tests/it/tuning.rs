@@ -140,16 +140,25 @@ fn editing_the_file_reloads_it_and_a_broken_edit_keeps_the_last_good_one() {
 
 #[test]
 fn save_as_writes_a_scenario_run_accepts_unchanged() {
-    let (mut s, _) = skycorridor::load_scenario(&scenario_path("head_on.ron"), &[]).unwrap();
-    assert!(!s.demand.flights.is_empty(), "explicit flights saved too");
-    s.separation.horizontal_m = 65.0;
-    s.corridors[0].speed_limit_mps = 17.5;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tuned.ron");
-    save_scenario(&s, &file).unwrap();
-    let (again, _) = skycorridor::load_scenario(&file, &[]).unwrap();
-    assert_eq!(again, s);
-    skycorridor::load(&file, &[]).unwrap();
+    // The default (files it names by relative paths, read again from elsewhere) and one
+    // with explicit flights (saved too).
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join(skycorridor::DEFAULT_SCENARIO);
+    for (path, corridor) in [(default, 3), (scenario_path("head_on.ron"), 0)] {
+        let (mut s, _) = skycorridor::load_scenario(&path, &[]).unwrap();
+        s.separation.horizontal_m = 65.0;
+        s.corridors[corridor].speed_limit_mps = 17.5;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tuned.ron");
+        save_scenario(&s, &file).unwrap();
+        let (again, _) = skycorridor::load_scenario(&file, &[]).unwrap();
+        assert_eq!(again, s);
+        skycorridor::load(&file, &[]).unwrap();
+    }
+    let (head_on, _) = skycorridor::load_scenario(&scenario_path("head_on.ron"), &[]).unwrap();
+    assert!(
+        !head_on.demand.flights.is_empty(),
+        "explicit flights saved too"
+    );
 }
 
 #[test]
