@@ -14,6 +14,7 @@ use anyhow::Result;
 use clap::Args;
 
 use skycorridor::scenario::Tactical;
+use skycorridor::sim::Manoeuvres;
 use skycorridor::sim::separation::{Detector, Params, Track};
 use skycorridor::{app, bench};
 
@@ -33,9 +34,10 @@ pub struct BenchArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Steps between rebuilds of the separation R-tree (results do not depend on it).
-    #[arg(long, default_value_t = skycorridor::sim::DEFAULT_REFRESH_STEPS)]
-    pub refresh: u32,
+    /// Steps between rebuilds of the separation R-tree (results do not depend on it)
+    /// [default: 32, or 16 with a tactical method that moves drones off their plans].
+    #[arg(long)]
+    pub refresh: Option<u32>,
     /// Tactical resolution method to include in the step.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Tactical::None)]
     pub tactical: Tactical,
@@ -86,12 +88,14 @@ pub fn main(a: BenchArgs) -> Result<()> {
     if let Some(dir) = &a.replay {
         return replay(dir, a.seeks);
     }
+    let refresh = a
+        .refresh
+        .unwrap_or_else(|| Manoeuvres::of(a.tactical, 0.0).refresh_steps());
     println!(
         "synthetic grid: {:.0} km square, corridors every {:.0} m, 1 s step, 30 s look-ahead, \
-         R-tree rebuilt every {} steps, {} threads",
+         R-tree rebuilt every {refresh} steps, {} threads",
         bench::SIDE_M / 1000.0,
         bench::PITCH_M,
-        a.refresh,
         rayon::current_num_threads()
     );
     if let Some(like) = a.density_of {
@@ -221,7 +225,9 @@ fn one_size(n: usize, a: &BenchArgs) {
         .density_of
         .map_or(bench::SIDE_M, |like| bench::side_for_density(n, like));
     let mut sim = bench::airborne_on(n, a.seconds, side_m);
-    sim.set_refresh_steps(a.refresh);
+    if let Some(steps) = a.refresh {
+        sim.set_refresh_steps(steps);
+    }
     sim.set_tactical(a.tactical);
     let t0 = Instant::now();
     sim = app::run_headless(sim, 10, |_| {});

@@ -54,8 +54,8 @@ use crate::network::weather::SegWind;
 use crate::planner::{Flight, Motion, Plan};
 use crate::scenario::{DroneType, Scenario, Tactical};
 pub use detect::{
-    DEFAULT_REFRESH_STEPS, Detection, Manoeuvres, Reach, TerminalPart, TrackPlace, TrackTable,
-    reach_box,
+    DEFAULT_REFRESH_STEPS, Detection, MANOEUVRING_REFRESH_STEPS, Manoeuvres, Reach, TerminalPart,
+    TrackPlace, TrackTable, reach_box,
 };
 pub use divert::Diversion;
 use events::EventTracker;
@@ -948,17 +948,14 @@ impl Simulation {
 
     /// The moves tactical resolution may make (the broad phase allows for them).
     fn manoeuvres(&self) -> Manoeuvres {
-        let tactical = self.scenario.deconfliction.tactical;
-        Manoeuvres {
-            vertical: matches!(tactical, Tactical::Vertical | Tactical::Mvp),
-            horizontal: tactical == Tactical::Mvp,
-            side_max_m: self
-                .net
+        Manoeuvres::of(
+            self.scenario.deconfliction.tactical,
+            self.net
                 .lanes
                 .iter()
                 .map(|l| 0.5 * l.width_m)
                 .fold(0.0, f64::max),
-        }
+        )
     }
 
     /// Every 10 s, with strategic deconfliction: re-plan drones far behind their plan.
@@ -1302,12 +1299,18 @@ impl Simulation {
     }
 
     /// Sets how many steps the separation R-tree is kept before it is rebuilt (1 = every
-    /// step). Outputs are identical for every value; only speed changes.
+    /// step), instead of by the tactical method ([`Manoeuvres::refresh_steps`]). Outputs
+    /// are identical for every value; only speed changes.
     pub fn set_refresh_steps(&mut self, steps: u32) {
         self.detection.set_refresh_steps(steps);
+        self.seen_detection.set_refresh_steps(steps);
     }
 
     /// Sets the tactical resolution method (benchmarks compare methods on one traffic).
+    /// Meant before the run or to switch one on (the window applies a change with a
+    /// restart): switched off mid-run, drones it left off their plans are not in the
+    /// separation check's reach boxes (a test switching `Mvp` off after 20 steps found
+    /// a pair missed).
     pub fn set_tactical(&mut self, method: Tactical) {
         self.scenario.deconfliction.tactical = method;
     }

@@ -220,6 +220,16 @@ impl Broadphase {
         }
     }
 
+    /// Rebuilds the tree every `refresh_steps` steps from now on (at least 1); a new
+    /// interval rebuilds it at the next check, as its reach boxes were grown for the old.
+    pub fn set_refresh_steps(&mut self, refresh_steps: u32) {
+        let n = refresh_steps.max(1);
+        if n != self.refresh_steps {
+            self.refresh_steps = n;
+            self.age = 0;
+        }
+    }
+
     /// Candidate pairs currently held (for tests and statistics).
     pub fn candidate_count(&self) -> usize {
         self.candidates.len()
