@@ -29,7 +29,7 @@ use crate::scenario::{DroneType, Tactical};
 /// drones off their plans (results do not depend on it). A longer interval means fewer
 /// rebuilds and longer reach boxes, so more candidate pairs to check each step: boxes
 /// along lanes grow by the distance flown, so 32 steps ran the benches a tenth faster
-/// than 16 and the hour's simulation no slower (README, Performance).
+/// than 16 (README, Performance).
 pub const DEFAULT_REFRESH_STEPS: u32 = 32;
 
 /// Steps between rebuilds when a tactical method can move drones off their plans: their
