@@ -1317,11 +1317,10 @@ impl Simulation {
         self.seen_detection.set_refresh_steps(steps);
     }
 
-    /// Sets the tactical resolution method (benchmarks compare methods on one traffic).
-    /// Meant before the run or to switch one on (the window applies a change with a
-    /// restart): switched off mid-run, drones it left off their plans are not in the
-    /// separation check's reach boxes (`Mvp` switched off after 20 steps of the bench's
-    /// grid at its 100k density missed a pair).
+    /// Sets the tactical resolution method (benchmarks compare methods on one traffic;
+    /// the window applies a change with a restart). Switched mid-run, the separation
+    /// check stays exact: drones finish the manoeuvres a method began, and their reach
+    /// boxes hold them ([`Reach::with_own`]).
     pub fn set_tactical(&mut self, method: Tactical) {
         self.scenario.deconfliction.tactical = method;
     }
