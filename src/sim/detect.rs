@@ -471,7 +471,7 @@ impl Detection {
                 let t = fleet.drone_type(a.flight);
                 let plan = fleet.plan(a.flight);
                 let term = net.terminal(plan.destination);
-                let reach = moves.reach(t).with_own(&a.d, t, moves.side_max_m);
+                let reach = moves.of_drone(&a.d).reach(t);
                 reach_box(
                     plan,
                     &a.d,
@@ -543,6 +543,18 @@ impl Manoeuvres {
         }
     }
 
+    /// The moves drone state `d` can make: these, and those of a manoeuvre it is still
+    /// finishing (an offset it is moving to, a speed it was told to fly), whatever the
+    /// method in force now: a method switched off mid-run leaves drones finishing what it
+    /// began, and their reach boxes must hold that too.
+    pub fn of_drone(self, d: &Dynamics) -> Self {
+        Manoeuvres {
+            vertical: self.vertical || d.offset_target_m != d.offset_m || d.offset_rate_mps != 0.0,
+            horizontal: self.horizontal || d.lateral_target_m != d.lateral_m || d.speed_up,
+            ..self
+        }
+    }
+
     /// How far those moves can take a drone of type `t` (see [`Reach`]).
     pub fn reach(self, t: &DroneType) -> Reach {
         Reach {
@@ -564,26 +576,6 @@ impl Manoeuvres {
             },
             nav_m: t.navigation.bound_m(),
         }
-    }
-}
-
-impl Reach {
-    /// This reach, widened by what a drone of type `t` in state `d` is still doing of
-    /// a manoeuvre (an offset it is moving to, a speed it was told to fly), whatever the
-    /// method in force now: a method switched off mid-run leaves drones finishing what
-    /// it began, and their boxes must hold that too.
-    pub fn with_own(mut self, d: &Dynamics, t: &DroneType, side_max_m: f64) -> Self {
-        if d.offset_target_m != d.offset_m || d.offset_rate_mps != 0.0 {
-            self.climb_mps = self.climb_mps.max(t.climb_rate_mps.max(t.descent_rate_mps));
-        }
-        if d.lateral_target_m != d.lateral_m {
-            self.side_mps = self.side_mps.max(super::motion::side_rate_mps(t));
-            self.side_max_m = self.side_max_m.max(side_max_m);
-        }
-        if d.speed_up {
-            self.fast_mps = self.fast_mps.max(t.max_speed());
-        }
-        self
     }
 }
 

@@ -1320,7 +1320,7 @@ impl Simulation {
     /// Sets the tactical resolution method (benchmarks compare methods on one traffic;
     /// the window applies a change with a restart). Switched mid-run, the separation
     /// check stays exact: drones finish the manoeuvres a method began, and their reach
-    /// boxes hold them ([`Reach::with_own`]).
+    /// boxes hold them ([`Manoeuvres::of_drone`]).
     pub fn set_tactical(&mut self, method: Tactical) {
         self.scenario.deconfliction.tactical = method;
     }
