@@ -135,6 +135,10 @@ impl Weather {
     pub fn uniform(&self) -> bool {
         self.forecast.uniform().is_some() && self.actual.uniform().is_some()
     }
+    /// Whether the actual wind is the forecast, one uniform wind everywhere (gusts aside).
+    pub fn as_forecast(&self) -> bool {
+        self.forecast.uniform().is_some() && self.forecast == self.actual
+    }
     /// The winds along the segment from `a` to `b`.
     pub fn seg(&self, a: [f64; 3], b: [f64; 3]) -> SegWind {
         SegWind {

@@ -233,14 +233,34 @@ impl Fleet {
         &self.disturbances
     }
 
-    /// The speed flight `f` can fly along segment `k` of its current plan with gust `gust`
-    /// (`[east, north]` m/s): the plan's, unless the wind is not the forecast, there is a
-    /// gust, or the flight's airspeed is off its plan's.
-    pub fn flown_speed(&self, net: &Network, f: FlightId, k: usize, gust: [f64; 2]) -> f64 {
-        self.speed_in(net, f, k, gust, 0.0)
+    /// The speed flight `f` can fly along each segment `k` of its current plan with gust
+    /// `gust` (`[east, north]` m/s): the plan's, unless the wind is not the forecast, there
+    /// is a gust, or the flight's airspeed is off its plan's. Which of these holds is
+    /// found once, not per segment: the move asks for several segments of every drone
+    /// each step, and in the usual case (no gust, no airspeed error, the forecast the
+    /// actual wind everywhere) reads the plan's limits straight away.
+    pub fn flown_speeds<'a>(
+        &'a self,
+        net: &'a Network,
+        f: FlightId,
+        gust: [f64; 2],
+    ) -> impl Fn(usize) -> f64 + 'a {
+        let plan = self.plan(f);
+        // (A plan carries winds of its own only where the weather is not uniform.)
+        let as_planned = gust == [0.0; 2]
+            && self.disturbances.speed_factor(f) == 1.0
+            && plan.seg_wind.is_empty()
+            && net.weather.as_forecast();
+        move |k| {
+            if as_planned {
+                plan.path.segs[k].u_max
+            } else {
+                self.speed_in(net, f, k, gust, 0.0)
+            }
+        }
     }
 
-    /// The most [`Fleet::flown_speed`] can be on segment `k` with any gust the weather
+    /// The most [`Fleet::flown_speeds`] can be on segment `k` with any gust the weather
     /// may bring (the plan's speed in the actual wind when there are no gusts).
     pub fn flown_speed_bound(&self, net: &Network, f: FlightId, k: usize) -> f64 {
         self.speed_in(net, f, k, [0.0; 2], net.weather.gusts.max_mps())

@@ -310,8 +310,7 @@ fn advance_one(
     let dir0 = plan.path.segs[d.motion.seg as usize].dir;
     // The speed it can fly on each segment: its plan's, unless the wind is not the
     // forecast, it meets a gust, or its airspeed is off its plan's.
-    let flight = a.flight;
-    let flown = |k: usize| fleet.flown_speed(net, flight, k, gust);
+    let flown = fleet.flown_speeds(net, a.flight, gust);
     let mut cap = d.cap_mps.map_or(f64::INFINITY, f64::from);
     if !d.speed_up {
         cap = cap.min(flown(d.motion.seg as usize));
