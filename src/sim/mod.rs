@@ -464,28 +464,6 @@ pub(crate) fn drones_where<A: Sync, T: Send>(
         .collect()
 }
 
-/// `f` of every drone of `block` (with its place in it), in order, into `out` (its room
-/// reused): on every core when there are many, on this thread when few (see
-/// [`drones_where`]).
-pub(crate) fn drones_each<A: Sync, T: Send>(
-    block: &[A],
-    f: impl Fn(usize, &A) -> T + Sync,
-    out: &mut Vec<T>,
-) {
-    use rayon::prelude::*;
-    if block.len() < PAR_MIN_DRONES {
-        out.clear();
-        out.extend(block.iter().enumerate().map(|(i, a)| f(i, a)));
-        return;
-    }
-    block
-        .par_iter()
-        .enumerate()
-        .with_min_len(PAR_MIN_DRONES / 2)
-        .map(|(i, a)| f(i, a))
-        .collect_into_vec(out);
-}
-
 /// Per-lane counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct LaneStats {
@@ -1406,9 +1384,9 @@ impl Simulation {
 
 #[cfg(test)]
 mod tests {
-    /// What [`super::drones_where`] and [`super::drones_each`] give is what a plain loop
-    /// over the drones gives, in their order, on this thread (few drones) or on every
-    /// core (many), whatever the pool's size.
+    /// What [`super::drones_where`] gives is what a plain loop over the drones gives, in
+    /// their order, on this thread (few drones) or on every core (many), whatever the
+    /// pool's size.
     #[test]
     fn drones_where_keeps_drone_order_on_any_pool() {
         let picked = |k: usize, x: &u64| (x % 7 == 3).then_some((k, x * 3));
@@ -1434,14 +1412,6 @@ mod tests {
                     .unwrap();
                 let got = pool.install(|| super::drones_where(&drones, picked));
                 assert_eq!(got, want, "{n} drones, {threads} threads");
-                let mut each = vec![(0, 0, 0); 3];
-                pool.install(|| super::drones_each(&drones, |i, x| (i, *x, x % 5), &mut each));
-                let all: Vec<(usize, u64, u64)> = drones
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| (i, *x, x % 5))
-                    .collect();
-                assert_eq!(each, all, "{n} drones, {threads} threads, each");
             }
         }
     }
