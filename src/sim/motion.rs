@@ -165,10 +165,9 @@ impl Moved {
             lane: plan.path.segs[d.motion.seg as usize]
                 .lane
                 .map_or(Moved::NO_LANE, |l| l.0),
-            // Rounded down, a unit short: never more than the distance.
-            fix_units: ((plan.fix_m() - d.motion.s) / Moved::FIX_UNIT_M - 1.0)
-                .floor()
-                .clamp(0.0, f64::from(u16::MAX)) as u16,
+            // Rounded down, a unit short: never more than the distance (the cast
+            // truncates, which is rounding down at or above zero, and saturates: 0 below).
+            fix_units: ((plan.fix_m() - d.motion.s) / Moved::FIX_UNIT_M - 1.0) as u16,
             speed_ceil: {
                 let c = d.motion.u.ceil();
                 if (0.0..f64::from(u8::MAX)).contains(&c) {
@@ -369,7 +368,13 @@ fn advance_one(
     let power = if change / dt > 0.05 {
         ty.climb_power()
     } else if wind == [0.0; 2] {
-        power_w(ty, &dir0, d.motion.u.hypot(side / dt))
+        // (`hypot(u, 0)` is `u` exactly: the call is left out when there is no sidestep.)
+        let u = if side == 0.0 {
+            d.motion.u.abs()
+        } else {
+            d.motion.u.hypot(side / dt)
+        };
+        power_w(ty, &dir0, u)
     } else {
         // Through the air: the path speed and the sideways step against the wind.
         let l = left_of(&dir0) * (side / dt);
