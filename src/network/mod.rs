@@ -213,6 +213,9 @@ pub struct Network {
     pub locator: Locator,
     /// Largest separation minima anywhere, `[horizontal_m, vertical_m]`.
     pub max_minima: [f64; 2],
+    /// Half the widest corridor's width, metres: the most a drone may be off a lane's
+    /// centre line (what tactical resolution's sidesteps are bounded by).
+    pub half_width_max_m: f64,
     /// Whether some jurisdiction has its own minima (else every pair uses the scenario's).
     pub local_minima: bool,
     /// The scenario's minima, `[horizontal_m, vertical_m]` (outside every jurisdiction).
@@ -389,6 +392,7 @@ impl Network {
         Ok(Network {
             lane_rays: lanes.iter().map(junctions::lane_rays).collect(),
             max_speed_limit_mps: lanes.iter().map(|l| l.speed_limit_mps).fold(0.0, f64::max),
+            half_width_max_m: lanes.iter().map(|l| 0.5 * l.width_m).fold(0.0, f64::max),
             weather,
             booked_headway_s,
             junctions,

@@ -959,11 +959,7 @@ impl Simulation {
     fn manoeuvres(&self) -> Manoeuvres {
         Manoeuvres::of(
             self.scenario.deconfliction.tactical,
-            self.net
-                .lanes
-                .iter()
-                .map(|l| 0.5 * l.width_m)
-                .fold(0.0, f64::max),
+            self.net.half_width_max_m,
         )
     }
 
